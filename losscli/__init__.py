@@ -1,0 +1,3 @@
+"""losscli: a command-line loss calculator, loss catalog and exercise checker."""
+
+__version__ = "0.1.0"

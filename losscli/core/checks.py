@@ -1,0 +1,135 @@
+"""Input checks shared by the loss families. Each raises DataError at the first bad cell."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from losscli.core.errors import DataError
+from losscli.core.registry import Array
+
+# Tolerance for "this row sums to 1": generous enough for probabilities written with 7
+# significant digits, tight enough that the loss of the row as given is the loss intended.
+ROW_SUM_TOLERANCE = 1e-6
+
+
+def as_2d(a: object, side: str) -> Array:
+    """A float64 matrix with one row per example; a vector becomes one column."""
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{side} values are not numbers", side=side) from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim != 2:
+        raise DataError(f"{side} must be a vector or a matrix, not {arr.ndim}-dimensional")
+    return arr
+
+
+def first_bad(mask: NDArray[np.bool_]) -> tuple[int, int]:
+    """(row, column) of the first True cell of a 2-d mask, in reading order."""
+    flat = int(np.argmax(mask.reshape(-1)))
+    return divmod(flat, mask.shape[1])
+
+
+def check_finite(a: Array, side: str) -> None:
+    bad = ~np.isfinite(a)
+    if bad.any():
+        row, col = first_bad(bad)
+        raise DataError("is not a finite number", row=row, side=side, column=col, value=a[row, col])
+
+
+def check_rows(y_true: Array, y_pred: Array) -> None:
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise DataError(
+            f"y_true has {y_true.shape[0]} rows but y_pred has {y_pred.shape[0]}; "
+            "they must have the same length"
+        )
+    if y_true.shape[0] == 0:
+        raise DataError("no examples: the input is empty")
+
+
+def check_columns(a: Array, side: str, allowed: tuple[int, ...] | None, what: str) -> None:
+    """Raise unless the number of columns is in `allowed` (None: any)."""
+    if allowed is not None and a.shape[1] not in allowed:
+        want = " or ".join(str(k) for k in allowed)
+        raise DataError(f"{side} must have {want} column(s) {what}, not {a.shape[1]}", side=side)
+
+
+def check_range(
+    a: Array, side: str, low: float, high: float, what: str, *, high_open: bool = False
+) -> None:
+    bad = (a < low) | (a >= high if high_open else a > high)
+    if bad.any():
+        row, col = first_bad(bad)
+        raise DataError(f"must be {what}", row=row, side=side, column=col, value=a[row, col])
+
+
+def check_labels(y: Array, n_classes: int, side: str = "target") -> None:
+    """Integer class labels in [0, n_classes)."""
+    bad = (y != np.round(y)) | (y < 0) | (y >= n_classes)
+    if bad.any():
+        row, col = first_bad(bad)
+        raise DataError(
+            f"must be a class label 0..{n_classes - 1}",
+            row=row,
+            side=side,
+            column=col,
+            value=y[row, col],
+        )
+
+
+def check_binary(y: Array, side: str = "target") -> None:
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        row, col = first_bad(bad)
+        raise DataError("must be a label 0 or 1", row=row, side=side, column=col, value=y[row, col])
+
+
+def rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
+    """Check that each row sums to 1, or divide it by its sum when `normalize` is set."""
+    sums = a.sum(axis=1)
+    if normalize:
+        zero = sums <= 0
+        if zero.any():
+            row = int(np.argmax(zero))
+            raise DataError(
+                "sums to 0 and cannot be normalised", row=row, side=side, value=float(sums[row])
+            )
+        return a / sums[:, None]
+    bad = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(
+            "does not sum to 1 (pass --normalize to rescale rows)",
+            row=row,
+            side=side,
+            value=float(sums[row]),
+        )
+    return a
+
+
+def log_rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
+    """The same for log-probabilities: each row's logsumexp must be 0."""
+    bad = a > 0
+    if bad.any():
+        row, col = first_bad(bad)
+        raise DataError(
+            "must be a log-probability (<= 0)", row=row, side=side, column=col, value=a[row, col]
+        )
+    m = a.max(axis=1, keepdims=True)
+    lse = (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True)))[:, 0]
+    if normalize:
+        return a - lse[:, None]
+    off = np.abs(lse) > ROW_SUM_TOLERANCE
+    if off.any():
+        row = int(np.argmax(off))
+        raise DataError(
+            "log-probabilities do not sum to 1 after exp (pass --normalize to rescale rows)",
+            row=row,
+            side=side,
+            value=float(np.exp(lse[row])),
+        )
+    return a

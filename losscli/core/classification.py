@@ -1,0 +1,440 @@
+"""Classification losses: binary and multi-class cross-entropy, focal, hinge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from losscli.core import checks
+from losscli.core.errors import DataError, UsageError
+from losscli.core.numerics import (
+    log_sigmoid,
+    log_softmax,
+    safe_divide,
+    sigmoid,
+    softmax,
+    x_times,
+)
+from losscli.core.registry import (
+    Array,
+    Loss,
+    Notice,
+    Param,
+    Prepared,
+    Properties,
+    Space,
+    register,
+)
+
+EPS_PARAM = Param(
+    "eps",
+    0.0,
+    "clip probabilities to [eps, 1-eps] before taking logs (0: no clipping, exact)",
+    lower=0.0,
+    upper=0.5,
+)
+
+
+def _check_eps(space: Space, params: Mapping[str, Any]) -> None:
+    if params.get("eps", 0.0) > 0 and space != "prob":
+        raise UsageError("--eps clips probabilities; it does not apply to logits or log-probs")
+
+
+def _clip(p: Array, eps: float) -> tuple[Array, Array]:
+    """Probabilities clipped to [eps, 1-eps], and a mask of the cells the clip left alone."""
+    if eps <= 0:
+        return p, np.ones(p.shape, dtype=bool)
+    clipped = np.clip(p, eps, 1.0 - eps)
+    return clipped, clipped == p
+
+
+def _prepare_binary(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], *, soft: bool
+) -> tuple[Array, Array]:
+    """Binary targets (hard 0/1, or soft in [0, 1] when allowed) and one prediction column."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    checks.check_columns(y_true, "target", (1,), "for a binary loss")
+    checks.check_columns(y_pred, "pred", (1,), "for a binary loss (one probability or logit)")
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    if soft:
+        checks.check_range(y_true, "target", 0.0, 1.0, "a label in [0, 1]")
+    else:
+        checks.check_binary(y_true)
+    if space == "prob":
+        checks.check_range(
+            y_pred, "pred", 0.0, 1.0, "a probability in [0, 1] (raw scores? pass --logits)"
+        )
+    _check_eps(space, params)
+    return y_true[:, 0], y_pred[:, 0]
+
+
+# --- binary cross-entropy ---------------------------------------------------------------
+
+
+def prepare_bce(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    return Prepared(*_prepare_binary(y_true, y_pred, space, params, soft=True))
+
+
+def bce_value(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
+    y = y_true
+    if space == "logit":
+        # y softplus(-z) + (1-y) softplus(z): each term is exact in its own tail, so a
+        # confident correct logit gives about e^-|z|, not a cancelled 0.
+        return -(x_times(y, log_sigmoid(y_pred)) + x_times(1.0 - y, log_sigmoid(-y_pred)))
+    p, _ = _clip(y_pred, eps)
+    with np.errstate(divide="ignore"):
+        return -(x_times(y, np.log(p)) + x_times(1.0 - y, np.log1p(-p)))
+
+
+def bce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
+    y = y_true
+    if space == "logit":
+        return sigmoid(y_pred) - y
+    p, free = _clip(y_pred, eps)
+    g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
+    return np.where(free, g, 0.0)
+
+
+# --- cross-entropy -----------------------------------------------------------------------
+
+
+def prepare_ce(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """Integer labels or target rows against rows of class probabilities, logits or log-probs.
+
+    One prediction column is the binary case: p (or the logit) of class 1.
+    """
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    _check_eps(space, params)
+    k = y_pred.shape[1]
+    if k == 1:
+        if space == "logprob":
+            raise UsageError(
+                "cross-entropy with one prediction column takes probabilities or logits"
+            )
+        y, p = _prepare_binary(y_true, y_pred, space, params, soft=True)
+        return Prepared(y[:, None], p[:, None])
+    if y_true.shape[1] == 1:
+        checks.check_labels(y_true, k)
+        rows = np.zeros((y_true.shape[0], k))
+        rows[np.arange(y_true.shape[0]), y_true[:, 0].astype(np.intp)] = 1.0
+    elif y_true.shape[1] == k:
+        checks.check_range(y_true, "target", 0.0, 1.0, "a probability in [0, 1]")
+        rows = checks.rows_summing_to_one(y_true, "target", normalize)
+    else:
+        raise DataError(
+            f"target must be one label column or {k} columns like the predictions, "
+            f"not {y_true.shape[1]}",
+            side="target",
+        )
+    if space == "prob":
+        checks.check_range(
+            y_pred, "pred", 0.0, 1.0, "a probability in [0, 1] (raw scores? pass --logits)"
+        )
+        y_pred = checks.rows_summing_to_one(y_pred, "pred", normalize)
+    elif space == "logprob":
+        y_pred = checks.log_rows_summing_to_one(y_pred, "pred", normalize)
+    return Prepared(rows, y_pred)
+
+
+def ce_value(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
+    if y_pred.shape[1] == 1:
+        return bce_value(y_true[:, 0], y_pred[:, 0], space=space, eps=eps)
+    if space == "logit":
+        logp = log_softmax(y_pred)
+    elif space == "logprob":
+        logp = y_pred
+    else:
+        p, _ = _clip(y_pred, eps)
+        with np.errstate(divide="ignore"):
+            logp = np.log(p)
+    return -np.sum(x_times(y_true, logp), axis=1)
+
+
+def ce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
+    if y_pred.shape[1] == 1:
+        return bce_grad(y_true[:, 0], y_pred[:, 0], space=space, eps=eps)[:, None]
+    if space == "logit":
+        return softmax(y_pred) * y_true.sum(axis=1, keepdims=True) - y_true
+    if space == "logprob":
+        return -y_true
+    p, free = _clip(y_pred, eps)
+    return np.where(free, -safe_divide(y_true, p), 0.0)
+
+
+# --- focal -------------------------------------------------------------------------------
+
+
+def _focal_logs(y: Array, pred: Array, space: Space, eps: float) -> tuple[Array, Array, Array]:
+    """(s, ln p_t, ln(1 - p_t)) where s = +1 for a positive and -1 for a negative."""
+    s = 2.0 * y - 1.0
+    if space == "logit":
+        return s, log_sigmoid(s * pred), log_sigmoid(-s * pred)
+    p, _ = _clip(pred, eps)
+    p_t = np.where(y == 1, p, 1.0 - p)
+    with np.errstate(divide="ignore"):
+        return s, np.log(p_t), np.log1p(-p_t)
+
+
+def _alpha_t(y: Array, alpha: float | None) -> Array | float:
+    if alpha is None:
+        return 1.0
+    return np.where(y == 1, alpha, 1.0 - alpha)
+
+
+def prepare_focal(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    return Prepared(*_prepare_binary(y_true, y_pred, space, params, soft=False))
+
+
+def focal_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    eps: float = 0.0,
+) -> Array:
+    _, log_pt, log_1m = _focal_logs(y_true, y_pred, space, eps)
+    # The modulating factor (1 - p_t)^gamma in log space: finite for every gamma >= 0,
+    # and exactly 1 for gamma = 0 (0 * -inf is taken as 0), so focal(gamma=0) is cross-entropy.
+    weight = np.exp(x_times(gamma, log_1m))
+    return -_alpha_t(y_true, alpha) * x_times(log_pt, weight)
+
+
+def focal_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    eps: float = 0.0,
+) -> Array:
+    s, log_pt, log_1m = _focal_logs(y_true, y_pred, space, eps)
+    a = _alpha_t(y_true, alpha)
+    if space == "logit":
+        # dL/dz = s [gamma p_t (1-p_t)^gamma ln p_t - (1-p_t)^(gamma+1)], weights in log space.
+        p_t = np.exp(log_pt)
+        first = gamma * p_t * x_times(log_pt, np.exp(x_times(gamma, log_1m)))
+        return s * a * (first - np.exp((gamma + 1.0) * log_1m))
+    # dL/dp_t = gamma (1-p_t)^(gamma-1) ln p_t - (1-p_t)^gamma / p_t; the first term is 0
+    # at p_t = 1 for every gamma > 0 (its limit), even where (1-p_t)^(gamma-1) is infinite.
+    with np.errstate(over="ignore"):
+        first = gamma * x_times(log_pt, np.exp(x_times(gamma - 1.0, log_1m)))
+    first = np.where(gamma == 0, 0.0, first)
+    with np.errstate(divide="ignore"):
+        second = np.exp(x_times(gamma, log_1m)) / np.exp(log_pt)
+    g = s * a * (first - second)
+    _, free = _clip(y_pred, eps)
+    return np.where(free, g, 0.0)
+
+
+# --- hinge -------------------------------------------------------------------------------
+
+
+def prepare_hinge(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """Labels +-1 (0/1 accepted and mapped to -1/+1, with a notice) against raw scores."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    checks.check_columns(y_true, "target", (1,), "for hinge")
+    checks.check_columns(y_pred, "pred", (1,), "for hinge (one score per example)")
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    y = y_true[:, 0]
+    notices: tuple[Notice, ...] = ()
+    if np.all((y == 0) | (y == 1)) and np.any(y == 0):
+        y = 2.0 * y - 1.0
+        notices = (Notice("hinge labels 0/1 were mapped to -1/+1"),)
+    bad = (y != 1) & (y != -1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(
+            "must be a label -1 or +1 (or 0/1 throughout)",
+            row=row,
+            side="target",
+            column=0,
+            value=y_true[row, 0],
+        )
+    return Prepared(y, y_pred[:, 0], notices)
+
+
+def hinge_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    return np.maximum(0.0, 1.0 - y_true * y_pred)
+
+
+def hinge_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    # Exactly at the margin (y f = 1) the loss is taken as inactive: gradient 0 (PyTorch's choice).
+    return np.where(y_true * y_pred < 1.0, -y_true, 0.0)
+
+
+# --- records -----------------------------------------------------------------------------
+
+BCE = register(
+    Loss(
+        name="binary-cross-entropy",
+        aliases=("bce", "binary-crossentropy", "log-loss-binary"),
+        family="classification",
+        summary="Binary cross-entropy (log loss) of a probability or a logit against a 0/1 label.",
+        target="binary",
+        pred_columns="one",
+        spaces=("prob", "logit"),
+        params=(EPS_PARAM,),
+        properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
+        value=bce_value,
+        grad=bce_grad,
+        prepare=prepare_bce,
+        formula=(
+            "L = -[y ln p + (1-y) ln(1-p)];  with a logit z: L = y softplus(-z) + (1-y) softplus(z)"
+        ),
+        grad_formula="dL/dp = (p - y) / (p (1 - p));  dL/dz = sigmoid(z) - y",
+        typical_use=(
+            "Binary classification and multi-label problems where each output is an "
+            "independent probability; the negative log-likelihood of a Bernoulli model."
+        ),
+        confusions=(
+            "p = 0 for a positive is an infinite loss; frameworks clamp differently: PyTorch "
+            "caps the log at -100, Keras clips p to [1e-7, 1-1e-7], scikit-learn at machine "
+            "epsilon. losscli reports inf unless --eps is given.",
+            "BCE(sigmoid(z)) in float32 saturates; pass --logits to use the exact softplus form.",
+            "Soft targets in [0, 1] are allowed; the minimum is then the entropy of y, not 0.",
+        ),
+        references=(
+            "Bishop. Pattern Recognition and Machine Learning, 2006, §4.3.2.",
+            "PyTorch torch.nn.BCELoss / BCEWithLogitsLoss; scikit-learn sklearn.metrics.log_loss.",
+        ),
+    )
+)
+
+CE = register(
+    Loss(
+        name="cross-entropy",
+        aliases=("ce", "log-loss", "nll", "categorical-cross-entropy", "logloss"),
+        family="classification",
+        summary="Cross-entropy of class probabilities (or logits) against a label or a target row.",
+        target="labels",
+        pred_columns="any",
+        spaces=("prob", "logit", "logprob"),
+        params=(EPS_PARAM,),
+        properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
+        value=ce_value,
+        grad=ce_grad,
+        prepare=prepare_ce,
+        formula="L = -Σ_k y_k ln p_k  (= -log(p[y]) for an integer label y)",
+        grad_formula="dL/dz = softmax(z) - y wrt logits;  dL/dp_k = -y_k / p_k wrt probabilities",
+        typical_use=(
+            "The default for multi-class classification: the negative log-likelihood of a "
+            "categorical model, minimised by calibrated probabilities."
+        ),
+        confusions=(
+            "PyTorch CrossEntropyLoss takes logits, NLLLoss takes log-probabilities; here say "
+            "which with --logits or --log-probs (default: probabilities).",
+            "Labels are zero-indexed: label 2 is the third column.",
+            "The value is in nats (natural log); divide by ln 2 for bits.",
+            "With one prediction column it is binary cross-entropy of p(class 1).",
+        ),
+        references=(
+            "Goodfellow, Bengio, Courville. Deep Learning, 2016, §6.2.2.3.",
+            "PyTorch torch.nn.CrossEntropyLoss; scikit-learn sklearn.metrics.log_loss.",
+        ),
+    )
+)
+
+FOCAL = register(
+    Loss(
+        name="focal",
+        aliases=("focal-loss", "sigmoid-focal"),
+        family="classification",
+        summary="Focal loss: cross-entropy down-weighted on easy, well-classified examples.",
+        target="binary",
+        pred_columns="one",
+        spaces=("prob", "logit"),
+        params=(
+            Param("gamma", 2.0, "focusing exponent: 0 gives cross-entropy", lower=0.0),
+            Param(
+                "alpha",
+                None,
+                "weight of the positive class (negatives get 1-alpha); unset: no weighting",
+                lower=0.0,
+                upper=1.0,
+            ),
+            EPS_PARAM,
+        ),
+        properties=Properties(convex=False, smooth=True, robust=False, probabilistic=True),
+        value=focal_value,
+        grad=focal_grad,
+        prepare=prepare_focal,
+        formula="L = -α_t (1 - p_t)^γ ln p_t,  p_t = p if y = 1 else 1 - p",
+        grad_formula=(
+            "dL/dz = s α_t [γ p_t (1-p_t)^γ ln p_t - (1-p_t)^(γ+1)],  s = +1 if y = 1 else -1"
+        ),
+        typical_use=(
+            "Dense detection and classification with extreme class imbalance (positives under "
+            "about 1%), where many easy negatives would swamp cross-entropy."
+        ),
+        confusions=(
+            "torchvision sigmoid_focal_loss applies alpha = 0.25 by default (to positives); "
+            "Optax applies none; Keras binary focal ignores alpha unless class balancing is on. "
+            "losscli applies alpha only when --alpha is given.",
+            "alpha weights the positive class; 0.25 down-weights positives, which surprises "
+            "people who expect it to up-weight the rare class.",
+            "Computed in log space: gradients stay finite for gamma < 1 (torchvision gives NaN).",
+        ),
+        references=(
+            "Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017.",
+            "torchvision.ops.sigmoid_focal_loss; optax.sigmoid_focal_loss.",
+        ),
+    )
+)
+
+HINGE = register(
+    Loss(
+        name="hinge",
+        aliases=("hinge-loss", "svm"),
+        family="classification",
+        summary="Hinge loss: zero beyond the margin, linear inside it.",
+        target="sign",
+        pred_columns="one",
+        spaces=("raw",),
+        params=(),
+        properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
+        value=hinge_value,
+        grad=hinge_grad,
+        prepare=prepare_hinge,
+        formula="L = max(0, 1 - y f),  y in {-1, +1}, f a raw score",
+        grad_formula="dL/df = -y if y f < 1, else 0 (0 exactly at the margin)",
+        typical_use=(
+            "Maximum-margin classifiers (linear SVMs) when only the decision matters, not "
+            "calibrated probabilities."
+        ),
+        confusions=(
+            "Labels must be -1/+1; 0/1 labels are mapped (and losscli says so). Optax needs +-1; "
+            "scikit-learn accepts any two labels.",
+            "A correct prediction with y f < 1 still costs: the margin, not the sign, is the "
+            "target.",
+            "PyTorch HingeEmbeddingLoss is a different loss (on distances).",
+        ),
+        references=(
+            "Cortes, Vapnik. Support-Vector Networks. Machine Learning 20, 1995.",
+            "scikit-learn sklearn.metrics.hinge_loss; optax.hinge_loss.",
+        ),
+        kink_note="not differentiable at y f = 1; losscli uses 0 there",
+    )
+)
