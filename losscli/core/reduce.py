@@ -91,7 +91,7 @@ class Accumulator:
         return self.mean() if reduction == "mean" else self.sum()
 
 
-def reduce(values: Array, reduction: str, weights: Array | None = None) -> float:
+def reduce_values(values: Array, reduction: str, weights: Array | None = None) -> float:
     """The mean or sum of per-example values (weighted when weights are given)."""
     acc = Accumulator()
     acc.add(values, weights)
