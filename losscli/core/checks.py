@@ -44,7 +44,7 @@ def check_finite(a: Array, side: str) -> None:
 def check_rows(y_true: Array, y_pred: Array) -> None:
     if y_true.shape[0] != y_pred.shape[0]:
         raise DataError(
-            f"y_true has {y_true.shape[0]} rows but y_pred has {y_pred.shape[0]}; "
+            f"there are {y_true.shape[0]} targets but {y_pred.shape[0]} predictions; "
             "they must have the same length"
         )
     if y_true.shape[0] == 0:
@@ -96,17 +96,16 @@ def rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
         if zero.any():
             row = int(np.argmax(zero))
             raise DataError(
-                "sums to 0 and cannot be normalised", row=row, side=side, value=float(sums[row])
+                f"sums to {float(sums[row])!r} and cannot be normalised", row=row, side=side
             )
         return a / sums[:, None]
     bad = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(
-            "does not sum to 1 (pass --normalize to rescale rows)",
+            f"sums to {float(sums[row])!r}, not 1 (pass --normalize to rescale rows)",
             row=row,
             side=side,
-            value=float(sums[row]),
         )
     return a
 
@@ -127,9 +126,9 @@ def log_rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
     if off.any():
         row = int(np.argmax(off))
         raise DataError(
-            "log-probabilities do not sum to 1 after exp (pass --normalize to rescale rows)",
+            f"probabilities sum to {float(np.exp(lse[row]))!r}, not 1 "
+            "(pass --normalize to rescale rows)",
             row=row,
             side=side,
-            value=float(np.exp(lse[row])),
         )
     return a

@@ -96,6 +96,31 @@ def _notices(request: Request, prepared: Prepared, values: Array) -> tuple[Notic
     return prepared.notices + ((inf,) if inf else ())
 
 
+@dataclass(frozen=True)
+class BatchValues:
+    """Per-example values of one batch, its checked weights, and what to tell the user."""
+
+    values: Array
+    weights: Array | None
+    notices: tuple[Notice, ...]
+
+    def weighted(self) -> Array:
+        """w * value per example (0 where w = 0, even if the value is infinite)."""
+        if self.weights is None:
+            return self.values
+        return np.where(self.weights == 0, 0.0, self.weights * self.values)
+
+
+def batch_values(
+    request: Request, y_true: object, y_pred: object, weights: object | None = None
+) -> BatchValues:
+    """The building block of evaluate, for callers that stream batches into an Accumulator."""
+    prepared = request.prepare(y_true, y_pred)
+    values = request.values(prepared)
+    w = check_weights(weights, values.shape[0]) if weights is not None else None
+    return BatchValues(values, w, _notices(request, prepared, values))
+
+
 def evaluate(
     request: Request,
     y_true: object,
@@ -105,18 +130,14 @@ def evaluate(
     weights: object | None = None,
 ) -> Evaluation:
     check_reduction(reduction)
-    prepared = request.prepare(y_true, y_pred)
-    values = request.values(prepared)
-    n = values.shape[0]
-    w = check_weights(weights, n) if weights is not None else None
+    batch = batch_values(request, y_true, y_pred, weights)
     value: float | None = None
     if reduction != "none":
         acc = Accumulator()
-        acc.add(values, w)
+        acc.add(batch.values, batch.weights)
         value = acc.result(reduction)
-    elif w is not None:
-        values = np.where(w == 0, 0.0, w * values)
-    return Evaluation(request, reduction, n, values, value, _notices(request, prepared, values))
+    values = batch.weighted() if reduction == "none" else batch.values
+    return Evaluation(request, reduction, values.shape[0], values, value, batch.notices)
 
 
 def gradient(

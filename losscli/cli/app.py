@@ -1,0 +1,90 @@
+"""The Typer application: global options, the command modules, and the entry point.
+
+Command modules import the core lazily, inside their functions, so that `losscli --help`
+and shell completion never import NumPy or Polars.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from losscli import __version__
+from losscli.cli import catalog, compute, grad
+from losscli.cli.errors import handle
+
+
+class LossCliGroup(TyperGroup):
+    """Runs every command non-standalone so that all errors pass through `errors.handle`,
+    whether the app is started by the console script or by a test runner."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        extra["standalone_mode"] = False
+        try:
+            result = super().main(args=args, prog_name=prog_name or "losscli", **extra)
+        except BaseException as exc:
+            if isinstance(exc, SystemExit):
+                raise
+            sys.exit(handle(exc))
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(
+    cls=LossCliGroup,
+    name="losscli",
+    help="A loss calculator, loss catalog and exercise checker for machine learning.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"losscli": __version__, "python": sys.version.split()[0]}
+    for package in ("numpy", "polars", "typer", "rich"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+@app.callback(invoke_without_command=True)
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    json_flag: Annotated[
+        bool, typer.Option("--json", help="With --version: all versions as JSON, for bug reports.")
+    ] = False,
+) -> None:
+    """A loss calculator, loss catalog and exercise checker for machine learning."""
+    if version:
+        if json_flag:
+            import json
+
+            typer.echo(json.dumps(_versions()))
+        else:
+            typer.echo(f"losscli {__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+catalog.register(app)
+compute.register(app)
+grad.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,178 @@
+"""`losscli list` and `losscli show LOSS`: the catalog."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from losscli.cli import options as o
+
+if TYPE_CHECKING:
+    from losscli.core.registry import Loss
+
+PROPERTY_COLUMNS = ("convex", "smooth", "robust", "probabilistic")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list", help="The catalog: every loss with its family and properties.")(list_losses)
+    app.command(
+        "show",
+        help="One loss in full: formula, gradient, parameters, properties, use, references.",
+        no_args_is_help=True,
+    )(show)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def list_losses(
+    family: Annotated[
+        str | None,
+        typer.Option("--family", help="Only this family: regression, classification, ..."),
+    ] = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.core.errors import UsageError
+    from losscli.core.registry import all_losses
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    losses = all_losses()
+    families = sorted({loss.family for loss in losses})
+    if family is not None:
+        if family not in families:
+            raise UsageError(f"--family must be one of {', '.join(families)}, not {family!r}")
+        losses = tuple(loss for loss in losses if loss.family == family)
+    losses = tuple(sorted(losses, key=lambda loss: (families.index(loss.family), loss.name)))
+    rows = [
+        (
+            loss.name,
+            ", ".join(loss.aliases),
+            loss.family,
+            *(_yes(getattr(loss.properties, p)) for p in PROPERTY_COLUMNS),
+            loss.typical_use.split(";")[0].split(":")[0].rstrip("."),
+        )
+        for loss in losses
+    ]
+    report = Report(
+        payload={"losses": [_record(loss) for loss in losses]},
+        columns=("name", "aliases", "family", *PROPERTY_COLUMNS, "typical use"),
+        rows=rows,
+        title="losscli catalog",
+    )
+    emit(report, o.output_format(fmt, json_flag), color.value)
+
+
+def show(
+    loss: Annotated[str, typer.Argument(metavar="LOSS", help="Loss name or alias.")],
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.core.registry import get
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    record = get(loss)
+    data = _record(record)
+    rows = [
+        ("name", record.name),
+        ("aliases", ", ".join(record.aliases)),
+        ("family", record.family),
+        ("summary", record.summary),
+        ("formula", record.formula),
+        ("gradient", record.grad_formula),
+        *(
+            (f"parameter {p.option}", f"{p.doc} (default {_default(p.default)})")
+            for p in record.params
+        ),
+        ("predictions", ", ".join(_SPACES[s] for s in record.spaces)),
+        *((p, _yes(getattr(record.properties, p))) for p in PROPERTY_COLUMNS),
+        ("typical use", record.typical_use),
+        *(("confusion", c) for c in record.confusions),
+        *(("reference", r) for r in record.references),
+    ]
+    if record.kink_note:
+        rows.insert(6, ("at kinks", record.kink_note))
+    report = Report(
+        payload=data,
+        columns=("field", "value"),
+        rows=rows,
+        title=record.name,
+        human=lambda console: _show_human(console, record),
+    )
+    emit(report, o.output_format(fmt, json_flag), color.value)
+
+
+_SPACES = {
+    "raw": "raw values",
+    "prob": "probabilities (default)",
+    "logit": "logits (--logits)",
+    "logprob": "log-probabilities (--log-probs)",
+}
+
+
+def _default(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+def _record(loss: Loss) -> dict[str, Any]:
+    return {
+        "name": loss.name,
+        "aliases": list(loss.aliases),
+        "family": loss.family,
+        "summary": loss.summary,
+        "formula": loss.formula,
+        "gradient": loss.grad_formula,
+        "params": [
+            {"name": p.name, "option": p.option, "default": p.default, "doc": p.doc}
+            | ({"choices": list(p.choices)} if p.choices else {})
+            for p in loss.params
+        ],
+        "predictions": list(loss.spaces),
+        "properties": {p: getattr(loss.properties, p) for p in PROPERTY_COLUMNS},
+        "typical_use": loss.typical_use,
+        "confusions": list(loss.confusions),
+        "references": list(loss.references),
+        "kinks": loss.kink_note or None,
+    }
+
+
+def _show_human(console: Any, loss: Loss) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(f"{loss.name}", style="bold"), Text(f"  ({loss.family})", style="dim"))
+    if loss.aliases:
+        console.print(Text("aliases: " + ", ".join(loss.aliases), style="dim"))
+    console.print(Text(loss.summary))
+    console.print()
+    console.print(Text("formula   ", style="bold") + Text(loss.formula))
+    console.print(Text("gradient  ", style="bold") + Text(loss.grad_formula))
+    if loss.kink_note:
+        console.print(Text("at kinks  ", style="bold") + Text(loss.kink_note))
+    console.print(
+        Text("inputs    ", style="bold") + Text(", ".join(_SPACES[s] for s in loss.spaces))
+    )
+    if loss.params:
+        table = Table(title=Text("parameters"), title_justify="left", show_edge=False)
+        for column in ("option", "default", "meaning"):
+            table.add_column(column)
+        for p in loss.params:
+            table.add_row(Text(p.option), Text(_default(p.default)), Text(p.doc))
+        console.print()
+        console.print(table)
+    props = "  ".join(f"{p}: {_yes(getattr(loss.properties, p))}" for p in PROPERTY_COLUMNS)
+    console.print()
+    console.print(Text("properties  ", style="bold") + Text(props))
+    console.print(Text("when to use ", style="bold") + Text(loss.typical_use))
+    for title, items in (("common confusions", loss.confusions), ("references", loss.references)):
+        if items:
+            console.print()
+            console.print(Text(title, style="bold"))
+            for item in items:
+                console.print(Text("  - " + item))

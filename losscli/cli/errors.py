@@ -1,0 +1,82 @@
+"""Exit codes, and the one place where exceptions become messages and exit codes."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import traceback
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    CHECK_FAILED = 1  # a wrong exercise answer, an --expect mismatch, a failed --check
+    USAGE = 2  # the command line itself is wrong
+    BAD_INPUT = 3  # the data or an exercise file cannot be used
+    INTERNAL = 70  # a bug in losscli (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # the reader went away: `losscli ... | head -1`
+
+
+class CheckFailed(Exception):
+    """A check the user asked for did not pass; the message says how (exit 1)."""
+
+
+def error_line(message: str, hint: str | None = None) -> None:
+    """The error format of DESIGN section 3: one line, optionally a hint line, on stderr."""
+    sys.stderr.write(f"losscli: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    # The reader is gone: point stdout at /dev/null so the interpreter's final flush
+    # does not raise a second BrokenPipeError.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def handle(exc: BaseException) -> int:
+    """Report an exception the way losscli promises and return the exit code."""
+    import click
+
+    from losscli.core.errors import DataError, UsageError
+    from losscli.inputs.source import InputError
+
+    if isinstance(exc, click.exceptions.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, BrokenPipeError):
+        _silence_stdout()
+        return ExitCode.BROKEN_PIPE
+    if isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
+        sys.stderr.write("\n")
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, click.exceptions.UsageError):
+        command = exc.ctx.command_path if exc.ctx is not None else "losscli"
+        error_line(exc.format_message(), f"see '{command} --help'")
+        return ExitCode.USAGE
+    if isinstance(exc, click.exceptions.ClickException):
+        error_line(exc.format_message())
+        return exc.exit_code
+    if isinstance(exc, UsageError):
+        error_line(str(exc))
+        return ExitCode.USAGE
+    if isinstance(exc, CheckFailed):
+        error_line(str(exc))
+        return ExitCode.CHECK_FAILED
+    if isinstance(exc, (InputError, DataError)):
+        error_line(str(exc))
+        return ExitCode.BAD_INPUT
+    if os.environ.get("LOSSCLI_DEBUG") == "1":
+        traceback.print_exception(exc)
+    else:
+        error_line(
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug in losscli",
+            "please report it with the output of 'losscli --version --json' "
+            "(LOSSCLI_DEBUG=1 shows the traceback)",
+        )
+    return ExitCode.INTERNAL

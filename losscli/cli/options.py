@@ -1,0 +1,181 @@
+"""Options shared by several commands, declared once (Typer `Annotated` aliases).
+
+Nothing here imports NumPy or Polars: `losscli --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(enum.StrEnum):
+    auto = "auto"
+    table = "table"
+    plain = "plain"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class Color(enum.StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class Reduction(enum.StrEnum):
+    mean = "mean"
+    sum = "sum"
+    none = "none"
+
+
+OUTPUT = "Output"
+INPUT = "Input"
+PARAMS = "Loss parameters"
+
+Format = Annotated[
+    OutputFormat,
+    typer.Option(
+        "-f",
+        "--format",
+        help="auto: a table on a terminal; piped, a bare number or TSV with a header.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Same as -f json.", rich_help_panel=OUTPUT)]
+ColorOpt = Annotated[
+    Color,
+    typer.Option(
+        "--color",
+        help="Colour for human output (NO_COLOR and FORCE_COLOR honoured).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+
+YTrue = Annotated[
+    str | None,
+    typer.Option(
+        "--y-true",
+        metavar="LIST",
+        help="Targets, comma-separated; ';' separates rows: 2,0 or \"0.2,0.8;1,0\".",
+        rich_help_panel=INPUT,
+    ),
+]
+YPred = Annotated[
+    str | None,
+    typer.Option(
+        "--y-pred",
+        metavar="LIST",
+        help="Predictions, comma-separated; ';' separates rows: \"0.1,0.2,0.7;0.3,0.3,0.4\".",
+        rich_help_panel=INPUT,
+    ),
+]
+Weights = Annotated[
+    str | None,
+    typer.Option(
+        "--weights",
+        metavar="LIST",
+        help="Inline sample weights, one per example (weighted mean).",
+        rich_help_panel=INPUT,
+    ),
+]
+Logits = Annotated[
+    bool,
+    typer.Option(
+        "--logits",
+        help="Predictions are raw scores: softmax/sigmoid is applied inside, stably.",
+        rich_help_panel=INPUT,
+    ),
+]
+LogProbs = Annotated[
+    bool,
+    typer.Option("--log-probs", help="Predictions are log-probabilities.", rich_help_panel=INPUT),
+]
+Normalize = Annotated[
+    bool,
+    typer.Option(
+        "--normalize",
+        help="Rescale probability rows to sum to 1 instead of rejecting them.",
+        rich_help_panel=INPUT,
+    ),
+]
+
+# Loss parameters: one option each, named after the math. Which loss takes which is the
+# registry's business; a test checks that every registered parameter has an option here.
+Delta = Annotated[
+    float | None,
+    typer.Option(
+        "--delta", help="Huber: where quadratic turns linear (default 1).", rich_help_panel=PARAMS
+    ),
+]
+Gamma = Annotated[
+    float | None,
+    typer.Option(
+        "--gamma",
+        help="Focal: focusing exponent (default 2; 0 is cross-entropy).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Alpha = Annotated[
+    float | None,
+    typer.Option(
+        "--alpha",
+        help="Focal: weight of the positive class (default: none).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Margin = Annotated[
+    float | None,
+    typer.Option(
+        "--margin",
+        help="Contrastive: margin for dissimilar pairs (default 1).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Eps = Annotated[
+    float | None,
+    typer.Option(
+        "--eps",
+        help="Clip probabilities to [eps, 1-eps] (default 0: exact).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Direction = Annotated[
+    str | None,
+    typer.Option(
+        "--direction",
+        metavar="forward|reverse",
+        help="KL: forward KL(P||Q) or reverse KL(Q||P).",
+        rich_help_panel=PARAMS,
+    ),
+]
+LogBase = Annotated[
+    str | None,
+    typer.Option(
+        "--log-base",
+        metavar="e|2|10",
+        help="KL: logarithm base (default e, nats).",
+        rich_help_panel=PARAMS,
+    ),
+]
+
+
+def space_from_flags(logits: bool, log_probs: bool) -> str | None:
+    from losscli.core.errors import UsageError
+
+    if logits and log_probs:
+        raise UsageError("--logits and --log-probs exclude each other")
+    return "logit" if logits else "logprob" if log_probs else None
+
+
+def collect_params(**given: object) -> dict[str, object]:
+    """The loss parameters the user actually gave, by their names in the math."""
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def output_format(fmt: OutputFormat, json_flag: bool) -> str:
+    return "json" if json_flag else fmt.value

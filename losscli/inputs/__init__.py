@@ -1,0 +1,1 @@
+"""Turning the outside world into arrays: inline lists and tables, with places for errors."""

@@ -1,0 +1,110 @@
+"""Values typed on the command line: `--y-true 2,0 --y-pred "0.1,0.2,0.7;0.3,0.3,0.4"`.
+
+A LIST is comma-separated numbers; `;` separates rows where a row holds several values. How a
+list without `;` is read depends on the loss: for a loss whose prediction is one number per
+example it is one value per example; for a loss whose prediction is a row (a distribution,
+class probabilities, two embeddings) it is a single row, unless the targets name several
+examples and the list has one value for each (the binary case of cross-entropy).
+A trailing `;` makes a single row explicit: `--y-true "0,0,1;"` is one soft target row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from losscli.inputs.source import Batch, InputError
+
+if TYPE_CHECKING:
+    from losscli.core.registry import Loss
+
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
+
+
+@dataclass(frozen=True)
+class ParsedList:
+    rows: list[list[float]]
+    explicit_rows: bool  # the text used ';'
+
+
+def parse_list(text: str, option: str) -> ParsedList:
+    """Parse a LIST option; errors name the option, the row and the position in the row."""
+    if not text.strip():
+        raise InputError(f"{option} is empty: give comma-separated numbers")
+    explicit = ";" in text
+    parts = text.translate(_MINUS_SIGNS).split(";")
+    if explicit and not parts[-1].strip():
+        parts = parts[:-1]
+    rows: list[list[float]] = []
+    for r, part in enumerate(parts, start=1):
+        where = f"{option} row {r}" if explicit else option
+        if not part.strip():
+            raise InputError(f"{where}: empty row")
+        row = []
+        for c, cell in enumerate(part.split(","), start=1):
+            cell = cell.strip()
+            try:
+                row.append(float(cell))
+            except ValueError:
+                shown = f"value {c}" if cell else f"value {c} is empty"
+                raise InputError(f"{where}, {shown}: {cell!r} is not a number") from None
+        rows.append(row)
+    return ParsedList(rows, explicit)
+
+
+def _as_column(parsed: ParsedList) -> list[list[float]]:
+    if parsed.explicit_rows:
+        return parsed.rows
+    return [[v] for v in parsed.rows[0]]
+
+
+class InlineSource:
+    """Both sides typed inline, arranged into matrices the way the loss reads them."""
+
+    def __init__(self, loss: Loss, y_true: str, y_pred: str, weights: str | None = None) -> None:
+        true = parse_list(y_true, "--y-true")
+        pred = parse_list(y_pred, "--y-pred")
+        target_rows = true.rows if loss.target == "distribution" else _as_column(true)
+        if pred.explicit_rows or loss.pred_columns == "one":
+            pred_rows = _as_column(pred)
+        elif loss.pred_columns == "many":
+            pred_rows = pred.rows
+        else:  # "any": one row for one target, else one value per target if the counts match
+            values = pred.rows[0]
+            pred_rows = [[v] for v in values] if len(target_rows) == len(values) > 1 else pred.rows
+        self._y_true = _matrix(target_rows, "--y-true")
+        self._y_pred = _matrix(pred_rows, "--y-pred")
+        self._weights = None
+        if weights is not None:
+            w = parse_list(weights, "--weights")
+            self._weights = _matrix(_as_column(w), "--weights")[:, 0]
+        self.target_names = ("--y-true",)
+        self.pred_names = ("--y-pred",)
+        self.weight_name = "--weights" if weights is not None else None
+
+    def batches(self) -> Iterator[Batch]:
+        yield Batch(self._y_true, self._y_pred, self._weights, 0)
+
+    def row_name(self, row: int) -> str:
+        return f"row {row + 1}"
+
+    def column_name(self, side: str, column: int | None) -> str:
+        option = {"target": "--y-true", "pred": "--y-pred", "weight": "--weights"}[side]
+        matrix = {"target": self._y_true, "pred": self._y_pred}.get(side)
+        if column is not None and matrix is not None and matrix.shape[1] > 1:
+            return f"{option} value {column + 1}"
+        return option
+
+
+def _matrix(rows: list[list[float]], option: str) -> np.ndarray:
+    width = len(rows[0])
+    for r, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise InputError(
+                f"{option} row {r}: has {len(row)} values but row 1 has {width} "
+                "(rows must be the same length)"
+            )
+    return np.asarray(rows, dtype=np.float64)

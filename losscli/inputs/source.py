@@ -1,0 +1,60 @@
+"""What every input source hands the commands: batches of arrays, and names for places.
+
+A source yields `Batch`es (one for inline values, many for a streamed table). When the core
+raises DataError about a cell of a batch, `Source.locate` turns its 0-based row, side and
+column into words the user can act on: the row number and the column's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from losscli.core.errors import DataError
+
+
+class InputError(Exception):
+    """Bad data, already phrased with its place: row number and column name (exit 3)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    weights: np.ndarray | None
+    first_row: int  # 0-based index of this batch's first row in the whole input
+
+
+class Source(Protocol):
+    target_names: tuple[str, ...]
+    pred_names: tuple[str, ...]
+    weight_name: str | None
+
+    def batches(self) -> Iterator[Batch]: ...
+
+    def row_name(self, row: int) -> str: ...
+
+    def column_name(self, side: str, column: int | None) -> str: ...
+
+
+def format_value(value: object) -> str:
+    if isinstance(value, float) or type(value).__name__ == "float64":
+        return repr(float(value))  # type: ignore[arg-type]
+    return repr(value)
+
+
+def locate(error: DataError, source: Source, first_row: int = 0) -> InputError:
+    """The core's error, with its place named the way the user wrote the input."""
+    where = []
+    if error.row is not None:
+        where.append(source.row_name(first_row + error.row))
+    if error.side is not None:
+        where.append(source.column_name(error.side, error.column))
+    what = error.message
+    if error.value is not None:
+        what = f"{format_value(error.value)} {what}"
+    return InputError(f"{', '.join(where)}: {what}" if where else what)

@@ -1,0 +1,117 @@
+"""Write a Report to stdout in the chosen format; notes and warnings go to stderr.
+
+Machine formats are written with plain `write` calls, never through Rich: no wrapping, no
+markup, no colour codes. JSON is strict: a non-finite number becomes null and a warning says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from typing import Any, TextIO
+
+from losscli.render.report import Report, format_number
+
+
+def resolve_format(fmt: str, report: Report, stream: TextIO) -> str:
+    if fmt != "auto":
+        return fmt
+    if stream.isatty():
+        return "table"
+    return "plain" if report.scalar is not None else "tsv"
+
+
+def make_console(color: str = "auto", stderr: bool = False) -> Any:
+    """A Rich console honouring --color; NO_COLOR, FORCE_COLOR and COLUMNS Rich reads itself."""
+    from rich.console import Console
+
+    if color == "always":
+        return Console(stderr=stderr, force_terminal=True)
+    if color == "never":
+        return Console(stderr=stderr, color_system=None)
+    return Console(stderr=stderr)
+
+
+def _strict(value: Any, nonfinite: list[str], path: str) -> Any:
+    """JSON-safe copy: floats that are not finite become None, and their paths are collected."""
+    if isinstance(value, dict):
+        return {k: _strict(v, nonfinite, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v, nonfinite, f"{path}[{i}]") for i, v in enumerate(value)]
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return _strict(value.tolist(), nonfinite, path)
+    if isinstance(value, float) and not math.isfinite(value):
+        nonfinite.append(f"{path} is {value!r}")
+        return None
+    return value
+
+
+def to_json(payload: dict[str, Any]) -> str:
+    nonfinite: list[str] = []
+    document = _strict(payload, nonfinite, "")
+    if nonfinite:
+        shown = "; ".join(nonfinite[:5]) + ("; ..." if len(nonfinite) > 5 else "")
+        warnings = document.setdefault("warnings", [])
+        warnings.append(f"non-finite numbers are written as null: {shown}")
+    return json.dumps(document, ensure_ascii=False, allow_nan=False)
+
+
+def _tsv_cell(value: Any) -> str:
+    return format_number(value).replace("\t", " ").replace("\n", " ")
+
+
+def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | None = None) -> None:
+    stream = out if out is not None else sys.stdout
+    fmt = resolve_format(fmt, report, stream)
+    if fmt == "json":
+        stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
+        return
+    for warning in report.warnings:
+        sys.stderr.write(f"losscli: warning: {warning}\n")
+    sys.stderr.flush()
+    if fmt == "jsonl":
+        if report.scalar is not None:
+            stream.write(to_json(dict(report.payload)) + "\n")
+            return
+        for row in report.rows:
+            stream.write(to_json(dict(zip(report.columns, row, strict=True))) + "\n")
+    elif fmt == "plain":
+        if report.scalar is not None:
+            stream.write(format_number(report.scalar) + "\n")
+            return
+        skip = 1 if report.indexed else 0
+        for row in report.rows:
+            stream.write("\t".join(_tsv_cell(v) for v in row[skip:]) + "\n")
+    elif fmt == "tsv":
+        stream.write("\t".join(report.columns) + "\n")
+        for row in report.rows:
+            stream.write("\t".join(_tsv_cell(v) for v in row) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(report.columns)
+        for row in report.rows:
+            writer.writerow([format_number(v) for v in row])
+    else:
+        _table(report, color, stream)
+    stream.flush()
+
+
+def _table(report: Report, color: str, stream: TextIO) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = make_console(color)
+    if stream is not sys.stdout:
+        console.file = stream
+    if report.human is not None:
+        report.human(console)
+        return
+    table = Table(title=Text(report.title) if report.title else None, title_justify="left")
+    for name in report.columns:
+        table.add_column(Text(name), overflow="fold")
+    for row in report.rows:
+        # Text, not str: cells such as "-log(p[y])" must not be read as Rich markup.
+        table.add_row(*(Text(format_number(v)) for v in row))
+    console.print(table)

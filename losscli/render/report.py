@@ -1,0 +1,41 @@
+"""A command's result in one shape every output format can be made from.
+
+`payload` is the JSON document. `columns` and `rows` are the same result as a table (rows
+may be a generator, so long per-row output streams). `scalar` is set when the result is one
+number: piped, it prints bare in full precision so `L=$(losscli compute ...)` works.
+`human` optionally draws a richer view for a terminal than a plain table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMATS = ("auto", "table", "plain", "csv", "tsv", "json", "jsonl")
+
+
+@dataclass
+class Report:
+    payload: dict[str, Any]
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    scalar: float | None = None
+    title: str = ""
+    # The first column is a row number: plain output leaves it out.
+    indexed: bool = False
+    warnings: list[str] = field(default_factory=list)
+    human: Callable[[Any], None] | None = None
+
+
+def format_number(value: Any) -> str:
+    """Full precision, shortest round-trip form: 0.35667494393873245, inf, -inf, nan."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) or hasattr(value, "dtype"):
+        return repr(float(value))
+    if value is None:
+        return ""
+    return str(value)
