@@ -6,6 +6,7 @@ import enum
 import os
 import sys
 import traceback
+from typing import Any
 
 
 class ExitCode(enum.IntEnum):
@@ -40,28 +41,36 @@ def _silence_stdout() -> None:
         pass
 
 
+def _click_exceptions() -> Any:
+    """The exceptions module of the click that Typer runs on (Typer >= 0.29 vendors its own)."""
+    import typer
+
+    return sys.modules[typer.BadParameter.__module__]
+
+
 def handle(exc: BaseException) -> int:
     """Report an exception the way losscli promises and return the exit code."""
-    import click
+    import typer
 
     from losscli.core.errors import DataError, UsageError
     from losscli.inputs.source import InputError
 
-    if isinstance(exc, click.exceptions.Exit):
+    click = _click_exceptions()
+    if isinstance(exc, (typer.Exit, getattr(click, "Exit", typer.Exit))):
         return int(exc.exit_code)
     if isinstance(exc, BrokenPipeError):
         _silence_stdout()
         return ExitCode.BROKEN_PIPE
-    if isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
+    if isinstance(exc, (KeyboardInterrupt, typer.Abort, getattr(click, "Abort", typer.Abort))):
         sys.stderr.write("\n")
         return ExitCode.INTERRUPTED
-    if isinstance(exc, click.exceptions.UsageError):
+    if isinstance(exc, click.UsageError):
         command = exc.ctx.command_path if exc.ctx is not None else "losscli"
         error_line(exc.format_message(), f"see '{command} --help'")
         return ExitCode.USAGE
-    if isinstance(exc, click.exceptions.ClickException):
+    if isinstance(exc, click.ClickException):
         error_line(exc.format_message())
-        return exc.exit_code
+        return int(exc.exit_code)
     if isinstance(exc, UsageError):
         error_line(str(exc))
         return ExitCode.USAGE

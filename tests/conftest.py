@@ -1,0 +1,66 @@
+"""Shared test helpers: run the CLI in-process and parse what it printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+    def tsv(self) -> list[dict[str, str]]:
+        header, *rows = (line.split("\t") for line in self.stdout.splitlines())
+        return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch):
+    """cli("compute", "mse", ..., input="...") runs losscli in-process with CliRunner."""
+    from losscli.cli.app import app
+
+    monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Run:
+        result = runner.invoke(app, list(args), input=input, env=env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def run_subprocess(
+    *args: str, input: bytes | None = None, env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `python -m losscli` from this checkout in a real process."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("LOSSCLI_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "losscli", *args],
+        input=input,
+        capture_output=True,
+        env=full_env,
+        check=False,
+        **kwargs,
+    )
