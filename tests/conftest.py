@@ -1,4 +1,8 @@
-"""Shared test helpers: run the CLI in-process and parse what it printed."""
+"""Shared test helpers: run the CLI in-process and parse what it printed.
+
+This file's presence also puts tests/ on sys.path (pytest's default import mode inserts the
+directory of a rootdir-level conftest), so test modules can `import strategies`.
+"""
 
 from __future__ import annotations
 
