@@ -79,7 +79,10 @@ def kl_value(
             cells = x_times(p, log_p - log_q)
         else:
             cells = x_times(np.exp(log_q), log_q - log_p)
-    return np.sum(cells, axis=1) / LOG_BASES[log_base]
+    # KL >= 0 (Gibbs' inequality), but its cells have both signs: rounding near P = Q, or rows
+    # that sum to 1 only within the accepted tolerance, can leave the sum a hair below 0.
+    # A divergence is reported as 0 there, never negative (NaN and inf pass through).
+    return np.maximum(np.sum(cells, axis=1), 0.0) / LOG_BASES[log_base]
 
 
 def kl_grad(
