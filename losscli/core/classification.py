@@ -213,7 +213,8 @@ def focal_value(
     # The modulating factor (1 - p_t)^gamma in log space: finite for every gamma >= 0,
     # and exactly 1 for gamma = 0 (0 * -inf is taken as 0), so focal(gamma=0) is cross-entropy.
     weight = np.exp(x_times(gamma, log_1m))
-    return -_alpha_t(y_true, alpha) * x_times(log_pt, weight)
+    # x_times: alpha_t = 0 (alpha = 0 or 1) silences an example exactly, even at p_t = 0.
+    return -x_times(_alpha_t(y_true, alpha), x_times(log_pt, weight))
 
 
 def focal_grad(
@@ -239,7 +240,8 @@ def focal_grad(
     first = np.where(gamma == 0, 0.0, first)
     with np.errstate(divide="ignore"):
         second = np.exp(x_times(gamma, log_1m)) / np.exp(log_pt)
-    g = s * a * (first - second)
+    # As in the value: alpha_t = 0 gives 0, not 0 * inf = NaN, where p_t is 0 or subnormal.
+    g = s * x_times(a, first - second)
     _, free = _clip(y_pred, eps)
     return np.where(free, g, 0.0)
 
