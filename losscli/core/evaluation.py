@@ -156,7 +156,10 @@ def gradient(
     scale: Any = grad_scale(n, reduction, w) if (reduction != "none" or w is not None) else 1.0
     if isinstance(scale, np.ndarray):
         scale = scale.reshape((n,) + (1,) * (grads.ndim - 1))
-    grads = grads * scale
+    # A zero-weight example contributes nothing, even where its own gradient is infinite
+    # (0 * inf would be NaN), as in Accumulator.add for the values.
+    with np.errstate(invalid="ignore"):
+        grads = np.where(scale == 0, 0.0, grads * scale)
     values = request.values(prepared)
     return Gradient(request, reduction, n, grads, _notices(request, prepared, values))
 
