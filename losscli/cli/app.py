@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from losscli import __version__
 from losscli.cli import catalog, compute, grad
-from losscli.cli.errors import handle
+from losscli.cli.errors import PipeClosed, handle
 
 
 class LossCliGroup(TyperGroup):
@@ -33,6 +33,13 @@ class LossCliGroup(TyperGroup):
                 raise
             sys.exit(handle(exc))
         sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            # Typer turns EPIPE into exit 1 before we could see it; 141 is the promise.
+            raise PipeClosed() from error
 
 
 app = typer.Typer(

@@ -1,17 +1,20 @@
-"""What compute, grad and compare share: building the request and the input source, running
-the core over every batch, and naming the place of any bad cell."""
+"""What compute, grad and the other data commands share: the request, the input source (inline
+values or a table), running over every batch, naming the place of any bad cell, and telling
+the user what they should know on stderr."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from losscli.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     from losscli.core.evaluation import Request
-    from losscli.core.registry import Notice
+    from losscli.core.registry import Loss, Notice
     from losscli.inputs.source import Batch, Source
 
 
@@ -21,26 +24,114 @@ def build_request(
     from losscli.cli.options import space_from_flags
     from losscli.core.evaluation import make_request
 
-    return make_request(
-        loss,
-        params,
-        space=space_from_flags(logits, log_probs),
-        normalize=normalize,  # type: ignore[arg-type]
+    space = space_from_flags(logits, log_probs)
+    return make_request(loss, params, space=space, normalize=normalize)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """Where the data comes from: inline lists, or a table (FILE, or stdin) and its columns."""
+
+    file: str | None = None
+    y_true: str | None = None
+    y_pred: str | None = None
+    weights: str | None = None
+    input_format: str | None = None
+    delimiter: str | None = None
+    no_header: bool = False
+    target: str | None = None
+    pred: str | None = None
+    weight: str | None = None
+    nan: str = "error"
+    progress: bool = True
+
+    def table_options_given(self) -> list[str]:
+        given = {
+            "--input-format": self.input_format,
+            "--delimiter": self.delimiter,
+            "--no-header": self.no_header or None,
+            "--target": self.target,
+            "--pred": self.pred,
+            "--weight": self.weight,
+        }
+        return [name for name, value in given.items() if value is not None]
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def open_source(loss: Loss, options: InputOptions) -> Source:
+    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin."""
+    inline = options.y_true is not None or options.y_pred is not None
+    if inline:
+        if options.file is not None:
+            raise UsageError("give FILE or --y-true/--y-pred, not both")
+        table_only = options.table_options_given()
+        if table_only:
+            raise UsageError(
+                f"{table_only[0]} selects table columns; it does not apply to --y-true/--y-pred"
+            )
+        if options.y_true is None or options.y_pred is None:
+            missing = "--y-true" if options.y_true is None else "--y-pred"
+            raise UsageError(f"{missing} is missing: inline input needs both --y-true and --y-pred")
+        from losscli.inputs.inline import InlineSource
+
+        return InlineSource(loss, options.y_true, options.y_pred, options.weights)
+    if options.weights is not None:
+        raise UsageError("--weights is for inline values; with a table use --weight COLUMN")
+    path = options.file
+    if path is None:
+        if stdin_is_terminal():
+            raise UsageError(
+                "no input: give FILE, pipe a table in, or type values with --y-true and --y-pred"
+            )
+        path = "-"
+    from losscli.inputs.table import TableSource, choose_columns, open_table
+
+    reader = open_table(
+        path,
+        input_format=options.input_format,
+        delimiter=options.delimiter,
+        has_header=not options.no_header,
     )
+    selection = choose_columns(reader.names, options.target, options.pred, options.weight)
+    if selection.note:
+        note(selection.note)
+    source = TableSource(reader, selection, skip_missing=options.nan == "skip")
+    if options.progress:
+        return _WithProgress(source)
+    return source
 
 
-def open_source(
-    request: Request, y_true: str | None, y_pred: str | None, weights: str | None
-) -> Source:
-    """The input: values typed inline (both --y-true and --y-pred)."""
-    from losscli.inputs.inline import InlineSource
+# A progress bar is worth drawing only for inputs that take a while to read.
+PROGRESS_MIN_BYTES = 64 << 20
 
-    if y_true is None and y_pred is None:
-        raise UsageError("no input: give --y-true and --y-pred")
-    if y_true is None or y_pred is None:
-        missing = "--y-true" if y_true is None else "--y-pred"
-        raise UsageError(f"{missing} is missing: inline input needs both --y-true and --y-pred")
-    return InlineSource(request.loss, y_true, y_pred, weights)
+
+class _WithProgress:
+    """A table source that draws a progress bar on stderr while its batches are read, when
+    stderr is a terminal and the file is large; otherwise it is the source unchanged."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+    def batches(self) -> Iterator[Batch]:
+        reader = self.source.reader
+        if not (sys.stderr.isatty() and (reader.size or 0) >= PROGRESS_MIN_BYTES):
+            yield from self.source.batches()
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task(reader.label, total=reader.size)
+            for batch in self.source.batches():
+                progress.update(task, completed=reader.bytes_read)
+                yield batch
 
 
 @contextmanager
@@ -51,15 +142,47 @@ def located(source: Source, batch: Batch) -> Iterator[None]:
     try:
         yield
     except DataError as error:
-        raise locate(error, source, batch.first_row) from None
+        raise locate(error, source, batch) from None
 
 
-def notice_text(notice: Notice, source: Source, first_row: int) -> str:
+def notice_text(notice: Notice, source: Source, batch: Batch) -> str:
     if not notice.rows:
         return notice.text
-    rows = ", ".join(source.row_name(first_row + r) for r in notice.rows)
+    rows = ", ".join(source.row_name(batch.input_row(r)) for r in notice.rows)
     return f"{notice.text} ({rows})"
 
 
-def describe_params(request: Request) -> dict[str, Any]:
-    return dict(request.params)
+def note(text: str) -> None:
+    sys.stderr.write(f"losscli: note: {text}\n")
+    sys.stderr.flush()
+
+
+class Warnings:
+    """Warnings found while the input streams by: written to stderr as they come (`live`),
+    or collected for a JSON document that is written at the end."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self.items: list[str] = []
+
+    def add(self, text: str) -> None:
+        if self.live:
+            sys.stderr.write(f"losscli: warning: {text}\n")
+            sys.stderr.flush()
+        else:
+            self.items.append(text)
+
+    def finish(self, source: Source, rows: int) -> None:
+        """After the last batch: what was skipped, and the error when nothing was left."""
+        skipped = getattr(source, "skipped", 0)
+        if skipped:
+            self.add(
+                f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or "
+                "non-finite values (--nan skip)"
+            )
+        if rows == 0:
+            from losscli.inputs.source import InputError
+
+            if skipped:
+                raise InputError(f"no examples left: all {skipped} rows had missing values")
+            raise InputError("no examples: the input has no data rows")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from losscli.cli import options as o
 
+if TYPE_CHECKING:
+    from losscli.cli.common import Warnings
+    from losscli.core.evaluation import Request
+    from losscli.inputs.source import Source
+
 HELP = """Compute a loss of predictions against targets.
+
+Values come inline (--y-true, --y-pred) or from a table: FILE, or stdin when it is piped.
 
 Examples:
 
@@ -17,6 +25,8 @@ Examples:
   losscli compute huber --delta 1 --y-true 0,0,0 --y-pred 0.5,2,10 --reduction none
   losscli compute cross-entropy --y-true 2 --y-pred 0.1,0.2,0.7   # -log(p[y])
   losscli compute bce --logits --y-true 1,0 --y-pred 0.3,-2
+  losscli compute mse examples/regression.csv
+  model predict | losscli compute ce -t label -p 'p*'
 """
 
 
@@ -26,9 +36,18 @@ def register(app: typer.Typer) -> None:
 
 def compute(
     loss: Annotated[str, typer.Argument(metavar="LOSS", help="Loss name or alias (losscli list).")],
+    file: o.File = None,
     y_true: o.YTrue = None,
     y_pred: o.YPred = None,
     weights: o.Weights = None,
+    target: o.Target = None,
+    pred: o.Pred = None,
+    weight: o.WeightColumn = None,
+    input_format: o.InputFormatOpt = None,
+    delimiter: o.Delimiter = None,
+    no_header: o.NoHeader = False,
+    nan: o.Nan = o.NanPolicy.error,
+    no_progress: o.NoProgress = False,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     normalize: o.Normalize = False,
@@ -52,13 +71,14 @@ def compute(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import build_request, located, notice_text, open_source
+    from losscli.cli.common import InputOptions, Warnings, build_request, open_source
     from losscli.cli.errors import CheckFailed
-    from losscli.core.evaluation import batch_values
-    from losscli.core.reduce import Accumulator
+    from losscli.core.errors import UsageError
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
+    if expect is not None and reduction is o.Reduction.none:
+        raise UsageError("--expect compares one number; it does not go with --reduction none")
     params = o.collect_params(
         delta=delta,
         gamma=gamma,
@@ -69,60 +89,104 @@ def compute(
         log_base=log_base,
     )
     request = build_request(loss, params, logits, log_probs, normalize)
-    source = open_source(request, y_true, y_pred, weights)
-    if expect is not None and reduction is o.Reduction.none:
-        from losscli.core.errors import UsageError
-
-        raise UsageError("--expect compares one number; it does not go with --reduction none")
-
-    acc = Accumulator()
-    values: list[float] = []
-    warnings: list[str] = []
-    for batch in source.batches():
-        with located(source, batch):
-            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
-        if reduction is o.Reduction.none:
-            values.extend(result.weighted().tolist())
-        else:
-            acc.add(result.values, result.weights)
-        warnings.extend(notice_text(n, source, batch.first_row) for n in result.notices)
-
-    base = {
+    inputs = InputOptions(
+        file=file,
+        y_true=y_true,
+        y_pred=y_pred,
+        weights=weights,
+        target=target,
+        pred=pred,
+        weight=weight,
+        input_format=o.input_format(input_format),
+        delimiter=delimiter,
+        no_header=no_header,
+        nan=nan.value,
+        progress=not no_progress,
+    )
+    source = open_source(request.loss, inputs)
+    output = o.output_format(fmt, json_flag)
+    warnings = Warnings(live=output != "json")
+    header = {
         "loss": request.loss.name,
         "params": dict(request.params),
         "convention": "catalog",
         "reduction": reduction.value,
-        "n": acc.count or len(values),
     }
+
     if reduction is o.Reduction.none:
-        report = Report(
-            payload={**base, "values": values},
-            columns=("row", "value"),
-            rows=[(i + 1, v) for i, v in enumerate(values)],
-            title=f"{request.loss.name} per example",
-            indexed=True,
-            warnings=warnings,
-        )
-    else:
-        with located(source, batch):  # the weights may sum to 0
-            value = acc.result(reduction.value)
-        report = Report(
-            payload={**base, "value": value},
-            columns=("loss", "reduction", "n", "value"),
-            rows=[(request.loss.name, reduction.value, base["n"], value)],
-            scalar=value,
-            title=_title(request),
-            warnings=warnings,
-        )
-    emit(report, o.output_format(fmt, json_flag), color.value)
-    if expect is not None:
-        value = report.scalar
-        assert value is not None
-        if not math.isclose(value, expect, rel_tol=rtol, abs_tol=atol):
-            raise CheckFailed(f"expected {expect!r}, got {value!r} (rtol {rtol:g}, atol {atol:g})")
+        rows = _per_example(request, source, warnings)
+        if output == "json":
+            values = [value for _, value in rows]
+            report = Report(
+                payload={**header, "n": len(values), "values": values},
+                columns=(),
+                rows=(),
+                warnings=warnings.items,
+            )
+        else:
+            report = Report(
+                payload=header,
+                columns=("row", "value"),
+                rows=rows,
+                title=f"{request.loss.name} per example",
+                indexed=True,
+            )
+        emit(report, output, color.value)
+        return
+
+    value, n = _reduced(request, source, warnings, reduction.value)
+    report = Report(
+        payload={**header, "n": n, "value": value},
+        columns=("loss", "reduction", "n", "value"),
+        rows=[(request.loss.name, reduction.value, n, value)],
+        scalar=value,
+        title=_title(request),
+        warnings=warnings.items,
+    )
+    emit(report, output, color.value)
+    if expect is not None and not math.isclose(value, expect, rel_tol=rtol, abs_tol=atol):
+        raise CheckFailed(f"expected {expect!r}, got {value!r} (rtol {rtol:g}, atol {atol:g})")
 
 
-def _title(request: object) -> str:
-    loss = request.loss  # type: ignore[attr-defined]
-    params = ", ".join(f"{k}={v}" for k, v in request.params.items())  # type: ignore[attr-defined]
-    return f"{loss.name}({params})" if params else loss.name
+def _reduced(
+    request: Request, source: Source, warnings: Warnings, reduction: str
+) -> tuple[float, int]:
+    """Stream every batch into one compensated sum; memory does not grow with the input."""
+    from losscli.cli.common import located, notice_text
+    from losscli.core.evaluation import batch_values
+    from losscli.core.reduce import Accumulator
+
+    acc = Accumulator()
+    batch = None
+    for batch in source.batches():
+        with located(source, batch):
+            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
+        acc.add(result.values, result.weights)
+        for notice in result.notices:
+            warnings.add(notice_text(notice, source, batch))
+    warnings.finish(source, acc.count)
+    assert batch is not None
+    with located(source, batch):  # the weights may sum to 0
+        return acc.result(reduction), acc.count
+
+
+def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[tuple[int, Any]]:
+    """(input row number, value) for every example, batch by batch, as they are computed."""
+    from losscli.cli.common import located, notice_text
+    from losscli.core.evaluation import batch_values
+
+    count = 0
+    for batch in source.batches():
+        with located(source, batch):
+            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
+        for notice in result.notices:
+            warnings.add(notice_text(notice, source, batch))
+        values = result.weighted().tolist()
+        count += len(values)
+        yield from zip(batch.row_numbers(), values, strict=True)
+    warnings.finish(source, count)
+
+
+def _title(request: Request) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in request.params.items())
+    return f"{request.loss.name}({params})" if params else request.loss.name

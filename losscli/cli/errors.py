@@ -19,6 +19,10 @@ class ExitCode(enum.IntEnum):
     BROKEN_PIPE = 141  # the reader went away: `losscli ... | head -1`
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away (EPIPE); not an OSError, so Typer lets it through."""
+
+
 class CheckFailed(Exception):
     """A check the user asked for did not pass; the message says how (exit 1)."""
 
@@ -58,7 +62,7 @@ def handle(exc: BaseException) -> int:
     click = _click_exceptions()
     if isinstance(exc, (typer.Exit, getattr(click, "Exit", typer.Exit))):
         return int(exc.exit_code)
-    if isinstance(exc, BrokenPipeError):
+    if isinstance(exc, (BrokenPipeError, PipeClosed)):
         _silence_stdout()
         return ExitCode.BROKEN_PIPE
     if isinstance(exc, (KeyboardInterrupt, typer.Abort, getattr(click, "Abort", typer.Abort))):

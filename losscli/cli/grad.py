@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from losscli.cli import options as o
+
+if TYPE_CHECKING:
+    from losscli.cli.common import Warnings
+    from losscli.core.evaluation import GradientCheck, Request
+    from losscli.inputs.source import Batch, Source
 
 HELP = """Gradient of each example's loss with respect to its prediction.
 
@@ -32,9 +38,18 @@ def register(app: typer.Typer) -> None:
 
 def grad(
     loss: Annotated[str, typer.Argument(metavar="LOSS", help="Loss name or alias (losscli list).")],
+    file: o.File = None,
     y_true: o.YTrue = None,
     y_pred: o.YPred = None,
     weights: o.Weights = None,
+    target: o.Target = None,
+    pred: o.Pred = None,
+    weight: o.WeightColumn = None,
+    input_format: o.InputFormatOpt = None,
+    delimiter: o.Delimiter = None,
+    no_header: o.NoHeader = False,
+    nan: o.Nan = o.NanPolicy.error,
+    no_progress: o.NoProgress = False,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     normalize: o.Normalize = False,
@@ -57,9 +72,8 @@ def grad(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import build_request, located, notice_text, open_source
+    from losscli.cli.common import InputOptions, Warnings, build_request, open_source
     from losscli.cli.errors import CheckFailed
-    from losscli.core.evaluation import check_gradient, gradient
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
@@ -73,56 +87,141 @@ def grad(
         log_base=log_base,
     )
     request = build_request(loss, params, logits, log_probs, normalize)
-    source = open_source(request, y_true, y_pred, weights)
-    (batch,) = source.batches()
-    with located(source, batch):
-        result = gradient(
-            request, batch.y_true, batch.y_pred, reduction=reduction.value, weights=batch.weights
-        )
-        checked = check_gradient(request, batch.y_true, batch.y_pred) if check else None
-    warnings = [notice_text(n, source, batch.first_row) for n in result.notices]
-
-    grads = result.grads.reshape(result.n, -1)
-    names = _grad_columns(source.pred_names, grads.shape[1])
-    payload: dict[str, object] = {
+    inputs = InputOptions(
+        file=file,
+        y_true=y_true,
+        y_pred=y_pred,
+        weights=weights,
+        target=target,
+        pred=pred,
+        weight=weight,
+        input_format=o.input_format(input_format),
+        delimiter=delimiter,
+        no_header=no_header,
+        nan=nan.value,
+        progress=not no_progress,
+    )
+    source = open_source(request.loss, inputs)
+    output = o.output_format(fmt, json_flag)
+    warnings = Warnings(live=output != "json")
+    checks = _Checks() if check else None
+    rows = _gradients(request, source, warnings, reduction.value, checks)
+    header: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
         "convention": "catalog",
         "reduction": reduction.value,
         "wrt": _wrt(request.space),
-        "n": result.n,
-        "grad": grads[:, 0].tolist() if grads.shape[1] == 1 else grads.tolist(),
     }
-    if checked is not None:
-        payload["check"] = {
-            "max_rel_diff": checked.max_rel_diff,
-            "worst_row": None if checked.worst_row is None else checked.worst_row + 1,
-            "compared": checked.compared,
-            "skipped_at_kinks_or_bounds": checked.skipped,
-            "tolerance": CHECK_TOLERANCE,
-            "ok": checked.max_rel_diff <= CHECK_TOLERANCE,
-        }
-    report = Report(
-        payload=payload,
-        columns=("row", *names),
-        rows=[(i + 1, *row) for i, row in enumerate(grads.tolist())],
-        title=f"d {request.loss.name} / d {_wrt(request.space)}",
-        indexed=True,
-        warnings=warnings,
-    )
-    output = o.output_format(fmt, json_flag)
+    names = _grad_columns(source.pred_names, source.pred_width)
+    if output == "json":
+        collected = [row[1:] for row in rows]
+        flat = len(names) == 1
+        header |= {"n": len(collected), "grad": [r[0] if flat else list(r) for r in collected]}
+        if checks is not None:
+            header["check"] = checks.summary()
+        report = Report(payload=header, columns=(), rows=(), warnings=warnings.items)
+    else:
+        report = Report(
+            payload=header,
+            columns=("row", *names),
+            rows=rows,
+            title=f"d {request.loss.name} / d {_wrt(request.space)}",
+            indexed=True,
+        )
     emit(report, output, color.value)
-    if checked is not None and output != "json":
-        typer.echo(
-            f"losscli: gradient check: largest relative difference {checked.max_rel_diff:.3g} "
-            f"over {checked.compared} cells ({checked.skipped} skipped at kinks or domain bounds)",
-            err=True,
+    if checks is None:
+        return
+    if output != "json":
+        typer.echo(f"losscli: gradient check: {checks.describe()}", err=True)
+    if checks.worst > CHECK_TOLERANCE:
+        raise CheckFailed(f"gradient check failed: {checks.describe()} exceeds {CHECK_TOLERANCE:g}")
+
+
+def _gradients(
+    request: Request, source: Source, warnings: Warnings, reduction: str, checks: _Checks | None
+) -> Iterator[tuple[Any, ...]]:
+    """(input row number, gradient components...) per example, batch by batch.
+
+    With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
+    only at the end: those rows are held until the input is read. Otherwise rows stream.
+    """
+    import numpy as np
+
+    from losscli.cli.common import located, notice_text
+    from losscli.core.evaluation import check_gradient, gradient
+    from losscli.core.reduce import check_weights, grad_scale
+
+    held: list[tuple[list[int], Any, Any]] = []
+    count = 0
+    batch = None
+    for batch in source.batches():
+        with located(source, batch):
+            result = gradient(request, batch.y_true, batch.y_pred, reduction="none")
+            if checks is not None:
+                checks.add(check_gradient(request, batch.y_true, batch.y_pred), batch)
+            weights = None
+            if batch.weights is not None:
+                weights = check_weights(batch.weights, result.n)
+        for notice in result.notices:
+            warnings.add(notice_text(notice, source, batch))
+        grads = result.grads.reshape(result.n, -1)
+        count += result.n
+        if reduction == "mean":
+            held.append((batch.row_numbers(), grads, weights))
+            continue
+        if weights is not None:
+            grads = grads * weights[:, None]
+        for number, row in zip(batch.row_numbers(), grads.tolist(), strict=True):
+            yield (number, *row)
+    warnings.finish(source, count)
+    if reduction != "mean" or batch is None:
+        return
+    all_weights = None
+    if any(w is not None for _, _, w in held):
+        all_weights = np.concatenate([w for _, _, w in held])
+    with located(source, batch):  # the weights may sum to 0
+        scale = grad_scale(count, "mean", all_weights)
+    offset = 0
+    for numbers, grads, _ in held:
+        factor = scale if np.isscalar(scale) else scale[offset : offset + len(numbers), None]
+        offset += len(numbers)
+        for number, row in zip(numbers, (grads * factor).tolist(), strict=True):
+            yield (number, *row)
+
+
+class _Checks:
+    """The worst finite-difference disagreement over all batches."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.worst_row: int | None = None
+        self.compared = 0
+        self.skipped = 0
+
+    def add(self, result: GradientCheck, batch: Batch) -> None:
+        self.compared += result.compared
+        self.skipped += result.skipped
+        if result.worst_row is not None and result.max_rel_diff >= self.worst:
+            self.worst = result.max_rel_diff
+            self.worst_row = batch.input_row(result.worst_row) + 1
+
+    def describe(self) -> str:
+        where = f" at row {self.worst_row}" if self.worst_row is not None else ""
+        return (
+            f"largest relative difference {self.worst:.3g}{where} over {self.compared} cells "
+            f"({self.skipped} skipped at kinks or domain bounds)"
         )
-    if checked is not None and checked.max_rel_diff > CHECK_TOLERANCE:
-        raise CheckFailed(
-            f"gradient check failed: relative difference {checked.max_rel_diff:.3g} at "
-            f"{source.row_name(checked.worst_row or 0)} exceeds {CHECK_TOLERANCE:g}"
-        )
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "max_rel_diff": self.worst,
+            "worst_row": self.worst_row,
+            "compared": self.compared,
+            "skipped_at_kinks_or_bounds": self.skipped,
+            "tolerance": CHECK_TOLERANCE,
+            "ok": self.worst <= CHECK_TOLERANCE,
+        }
 
 
 def _wrt(space: str) -> str:
@@ -130,6 +229,7 @@ def _wrt(space: str) -> str:
 
 
 def _grad_columns(pred_names: tuple[str, ...], width: int) -> list[str]:
+    """One gradient column per prediction column, named after it when the table names it."""
     if width == 1:
         return ["grad"]
     if len(pred_names) == width:

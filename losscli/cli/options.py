@@ -27,6 +27,19 @@ class Color(enum.StrEnum):
     never = "never"
 
 
+class InputFormat(enum.StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    ndjson = "ndjson"
+    jsonl = "jsonl"
+
+
+class NanPolicy(enum.StrEnum):
+    error = "error"
+    skip = "skip"
+
+
 class Reduction(enum.StrEnum):
     mean = "mean"
     sum = "sum"
@@ -81,6 +94,85 @@ Weights = Annotated[
         metavar="LIST",
         help="Inline sample weights, one per example (weighted mean).",
         rich_help_panel=INPUT,
+    ),
+]
+File = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="[FILE]",
+        help="Table to read (.csv .tsv .parquet .jsonl .ndjson), '-' for stdin. "
+        "Without FILE or inline values, a table piped to stdin is read.",
+        show_default=False,
+    ),
+]
+InputFormatOpt = Annotated[
+    InputFormat | None,
+    typer.Option(
+        "--input-format",
+        help="Table format when the extension does not say.",
+        rich_help_panel=INPUT,
+    ),
+]
+Delimiter = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        help="Field separator of a CSV-like table.",
+        rich_help_panel=INPUT,
+    ),
+]
+NoHeader = Annotated[
+    bool,
+    typer.Option(
+        "--no-header",
+        help="The table has no header row: columns are named 1..N.",
+        rich_help_panel=INPUT,
+    ),
+]
+Target = Annotated[
+    str | None,
+    typer.Option(
+        "-t",
+        "--target",
+        metavar="COLS",
+        help="Target column(s): names, 1-based indices or globs ('p*'), comma-separated. "
+        "Default: y_true, else the first column.",
+        rich_help_panel=INPUT,
+    ),
+]
+Pred = Annotated[
+    str | None,
+    typer.Option(
+        "-p",
+        "--pred",
+        metavar="COLS",
+        help="Prediction column(s), as for --target. Default: y_pred, else the rest.",
+        rich_help_panel=INPUT,
+    ),
+]
+WeightColumn = Annotated[
+    str | None,
+    typer.Option(
+        "--weight",
+        metavar="COL",
+        help="Column of sample weights (weighted mean).",
+        rich_help_panel=INPUT,
+    ),
+]
+Nan = Annotated[
+    NanPolicy,
+    typer.Option(
+        "--nan",
+        help="error: stop at a missing or non-finite value; skip: drop the "
+        "row and say how many were dropped.",
+        rich_help_panel=INPUT,
+    ),
+]
+NoProgress = Annotated[
+    bool,
+    typer.Option(
+        "--no-progress", help="No progress bar on stderr for large files.", rich_help_panel=INPUT
     ),
 ]
 Logits = Annotated[
@@ -175,6 +267,12 @@ def space_from_flags(logits: bool, log_probs: bool) -> str | None:
 def collect_params(**given: object) -> dict[str, object]:
     """The loss parameters the user actually gave, by their names in the math."""
     return {name: value for name, value in given.items() if value is not None}
+
+
+def input_format(value: InputFormat | None) -> str | None:
+    if value is None:
+        return None
+    return "ndjson" if value is InputFormat.jsonl else value.value
 
 
 def output_format(fmt: OutputFormat, json_flag: bool) -> str:

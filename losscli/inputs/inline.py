@@ -84,6 +84,7 @@ class InlineSource:
         self.target_names = ("--y-true",)
         self.pred_names = ("--y-pred",)
         self.weight_name = "--weights" if weights is not None else None
+        self.pred_width = self._y_pred.shape[1]
 
     def batches(self) -> Iterator[Batch]:
         yield Batch(self._y_true, self._y_pred, self._weights, 0)

@@ -27,12 +27,27 @@ class Batch:
     y_pred: np.ndarray
     weights: np.ndarray | None
     first_row: int  # 0-based index of this batch's first row in the whole input
+    # Where rows were dropped (--nan skip): the whole-input index of each row kept.
+    row_index: np.ndarray | None = None
+
+    def row_numbers(self) -> list[int]:
+        """1-based input row numbers of this batch's rows, as people count them."""
+        if self.row_index is not None:
+            return (self.row_index + 1).tolist()  # type: ignore[no-any-return]
+        return list(range(self.first_row + 1, self.first_row + 1 + self.y_pred.shape[0]))
+
+    def input_row(self, row: int) -> int:
+        """The 0-based row of the whole input that row `row` of this batch came from."""
+        if self.row_index is not None:
+            return int(self.row_index[row])
+        return self.first_row + row
 
 
 class Source(Protocol):
     target_names: tuple[str, ...]
     pred_names: tuple[str, ...]
     weight_name: str | None
+    pred_width: int  # number of prediction columns
 
     def batches(self) -> Iterator[Batch]: ...
 
@@ -47,11 +62,11 @@ def format_value(value: object) -> str:
     return repr(value)
 
 
-def locate(error: DataError, source: Source, first_row: int = 0) -> InputError:
+def locate(error: DataError, source: Source, batch: Batch) -> InputError:
     """The core's error, with its place named the way the user wrote the input."""
     where = []
     if error.row is not None:
-        where.append(source.row_name(first_row + error.row))
+        where.append(source.row_name(batch.input_row(error.row)))
     if error.side is not None:
         where.append(source.column_name(error.side, error.column))
     what = error.message

@@ -1,0 +1,60 @@
+"""Generate the benchmark data, deterministically (seeded), into bench/data/.
+
+regression.csv      y_true,y_pred          10M rows by default (about 190 MB)
+classification.csv  label,p0..p9           1M rows, 10 probability columns summing to 1
+
+Usage: python bench/generate.py [--rows N] [--class-rows N] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+BLOCK = 1_000_000  # rows generated and written at a time: flat memory for any size
+
+
+def write_regression(path: Path, rows: int, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    with path.open("w", newline="\n") as out:
+        out.write("y_true,y_pred\n")
+        for start in range(0, rows, BLOCK):
+            n = min(BLOCK, rows - start)
+            y = rng.normal(0.0, 1.0, n)
+            pred = y + rng.normal(0.0, 0.3, n)
+            block = np.column_stack([y, pred])
+            np.savetxt(out, block, fmt="%.6f", delimiter=",")
+
+
+def write_classification(path: Path, rows: int, classes: int = 10, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    with path.open("w", newline="\n") as out:
+        out.write(",".join(["label", *(f"p{k}" for k in range(classes))]) + "\n")
+        for start in range(0, rows, BLOCK):
+            n = min(BLOCK, rows - start)
+            labels = rng.integers(0, classes, n)
+            logits = rng.normal(0.0, 1.0, (n, classes))
+            logits[np.arange(n), labels] += 1.5
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            # 9 decimals keep every row's sum within 1e-8 of 1 after rounding.
+            text = np.char.mod("%.9f", p)
+            lines = [f"{label}," + ",".join(row) for label, row in zip(labels, text, strict=True)]
+            out.write("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--class-rows", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_regression(args.out / "regression.csv", args.rows)
+    write_classification(args.out / "classification.csv", args.class_rows)
+
+
+if __name__ == "__main__":
+    main()
