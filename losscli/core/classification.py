@@ -183,9 +183,12 @@ def _focal_logs(y: Array, pred: Array, space: Space, eps: float) -> tuple[Array,
     if space == "logit":
         return s, log_sigmoid(s * pred), log_sigmoid(-s * pred)
     p, _ = _clip(pred, eps)
-    p_t = np.where(y == 1, p, 1.0 - p)
+    # The logs of p and 1 - p directly (log1p for 1 - p), then swapped for a negative: forming
+    # p_t = 1 - p first rounds it (p = 1e-20 gave p_t = 1 and a loss of 0 instead of 1e-20), and
+    # gamma = 0 would no longer be cross-entropy exactly.
     with np.errstate(divide="ignore"):
-        return s, np.log(p_t), np.log1p(-p_t)
+        log_p, log_1m_p = np.log(p), np.log1p(-p)
+    return s, np.where(y == 1, log_p, log_1m_p), np.where(y == 1, log_1m_p, log_p)
 
 
 def _alpha_t(y: Array, alpha: float | None) -> Array | float:
