@@ -96,7 +96,10 @@ def bce_value(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float
 def bce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
     y = y_true
     if space == "logit":
-        return sigmoid(y_pred) - y
+        # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term
+        # is 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0,
+        # not -e^-40), as the value does with log_sigmoid.
+        return x_times(1.0 - y, sigmoid(y_pred)) - x_times(y, sigmoid(-y_pred))
     p, free = _clip(y_pred, eps)
     g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
     return np.where(free, g, 0.0)
@@ -167,7 +170,17 @@ def ce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float =
     if y_pred.shape[1] == 1:
         return bce_grad(y_true[:, 0], y_pred[:, 0], space=space, eps=eps)[:, None]
     if space == "logit":
-        return softmax(y_pred) * y_true.sum(axis=1, keepdims=True) - y_true
+        # softmax(z) sum(y) - y = (sum(y) - y) p - y (1 - p). For the largest logit, 1 - p is the
+        # sum of the other probabilities rather than a subtraction from 1, so a confident
+        # correct row keeps full relative precision (p - 1 would round to 0 at a gap of 40).
+        p = softmax(y_pred)
+        rows, top = np.arange(p.shape[0]), np.argmax(y_pred, axis=1)
+        others = p.copy()
+        others[rows, top] = 0.0
+        rest = 1.0 - p
+        rest[rows, top] = others.sum(axis=1)
+        total = y_true.sum(axis=1, keepdims=True)
+        return (total - y_true) * p - y_true * rest
     if space == "logprob":
         return -y_true
     p, free = _clip(y_pred, eps)
