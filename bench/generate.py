@@ -12,26 +12,25 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 BLOCK = 1_000_000  # rows generated and written at a time: flat memory for any size
 
 
 def write_regression(path: Path, rows: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
-    with path.open("w", newline="\n") as out:
-        out.write("y_true,y_pred\n")
+    with path.open("wb") as out:
         for start in range(0, rows, BLOCK):
             n = min(BLOCK, rows - start)
             y = rng.normal(0.0, 1.0, n)
             pred = y + rng.normal(0.0, 0.3, n)
-            block = np.column_stack([y, pred])
-            np.savetxt(out, block, fmt="%.6f", delimiter=",")
+            block = pl.DataFrame({"y_true": y, "y_pred": pred})
+            block.write_csv(out, include_header=start == 0, float_precision=6)
 
 
 def write_classification(path: Path, rows: int, classes: int = 10, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
-    with path.open("w", newline="\n") as out:
-        out.write(",".join(["label", *(f"p{k}" for k in range(classes))]) + "\n")
+    with path.open("wb") as out:
         for start in range(0, rows, BLOCK):
             n = min(BLOCK, rows - start)
             labels = rng.integers(0, classes, n)
@@ -40,9 +39,8 @@ def write_classification(path: Path, rows: int, classes: int = 10, seed: int = 1
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
             # 9 decimals keep every row's sum within 1e-8 of 1 after rounding.
-            text = np.char.mod("%.9f", p)
-            lines = [f"{label}," + ",".join(row) for label, row in zip(labels, text, strict=True)]
-            out.write("\n".join(lines) + "\n")
+            block = pl.DataFrame({"label": labels, **{f"p{k}": p[:, k] for k in range(classes)}})
+            block.write_csv(out, include_header=start == 0, float_precision=9)
 
 
 def main() -> None:

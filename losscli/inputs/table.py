@@ -48,10 +48,15 @@ def chunk_bytes() -> int:
 
 @dataclass(frozen=True)
 class Frame:
-    """Selected columns of consecutive rows as one float64 matrix (NaN nowhere unless read)."""
+    """Selected columns of consecutive rows, one float64 vector per column (views of the
+    parsed data where possible: no copy). NaN only where --nan skip let a gap through."""
 
     first_row: int  # 0-based index of the first row in the whole table
-    values: np.ndarray  # shape (rows, selected columns)
+    columns: list[np.ndarray]
+
+
+def _frame(first_row: int, df: pl.DataFrame) -> Frame:
+    return Frame(first_row, [df.get_column(name).to_numpy() for name in df.columns])
 
 
 class TableReader(abc.ABC):
@@ -244,8 +249,7 @@ class CsvReader(TableReader):
                 raise self._locate(block, row, columns) from None
             if not allow_missing and df.null_count().row(0) != (0,) * len(columns):
                 raise self._locate(block, row, columns)
-            values = df.to_numpy(order="c") if df.width > 1 else df.to_numpy()
-            yield Frame(row, np.asarray(values, dtype=np.float64))
+            yield _frame(row, df)
             row += df.height
 
     def _locate(self, block: bytes, first_row: int, columns: list[int]) -> InputError:
@@ -313,7 +317,7 @@ class NdjsonReader(TableReader):
                 raise self._locate(block, row, columns) from None
             if not allow_missing and df.null_count().row(0) != (0,) * len(columns):
                 raise self._locate(block, row, columns)
-            yield Frame(row, np.asarray(df.to_numpy(), dtype=np.float64))
+            yield _frame(row, df)
             row += df.height
 
     def _locate(self, block: bytes, first_row: int, columns: list[int]) -> InputError:
@@ -371,7 +375,7 @@ class ParquetReader(TableReader):
             for df in query.collect_batches(chunk_size=self.ROWS_PER_BATCH):
                 if not allow_missing and df.null_count().row(0) != (0,) * len(names):
                     raise self._locate(df, row, names)
-                yield Frame(row, np.asarray(df.to_numpy(), dtype=np.float64))
+                yield _frame(row, df)
                 row += df.height
         except pl.exceptions.PolarsError:
             raise self._locate_text(names) from None
@@ -510,21 +514,21 @@ class TableSource:
         sel = self.selection
         columns = [*sel.target, *sel.pred, *([sel.weight] if sel.weight is not None else [])]
         n_target, n_pred = len(sel.target), len(sel.pred)
-        for frame in self.reader.frames(columns, allow_missing=self.skip_missing):
-            values, row_index = frame.values, None
+        frames = self.reader.frames(columns, allow_missing=self.skip_missing)
+        for frame in prefetch(frames):
+            vectors, row_index = frame.columns, None
             if self.skip_missing:
-                keep = ~np.isnan(values).any(axis=1) & ~np.isinf(values).any(axis=1)
+                keep = np.logical_and.reduce([np.isfinite(v) for v in vectors])
                 if not keep.all():
                     self.skipped += int((~keep).sum())
                     row_index = frame.first_row + np.flatnonzero(keep)
-                    values = values[keep]
-                    if values.shape[0] == 0:
+                    vectors = [v[keep] for v in vectors]
+                    if row_index.size == 0:
                         continue
-            weights = values[:, n_target + n_pred] if sel.weight is not None else None
             yield Batch(
-                values[:, :n_target],
-                values[:, n_target : n_target + n_pred],
-                weights,
+                _matrix(vectors[:n_target]),
+                _matrix(vectors[n_target : n_target + n_pred]),
+                vectors[-1] if sel.weight is not None else None,
                 frame.first_row,
                 row_index,
             )
@@ -541,3 +545,53 @@ class TableSource:
         if column is not None and column < len(names):
             return f"column {names[column]!r}"
         return "columns " + ", ".join(repr(n) for n in names)
+
+
+def _matrix(vectors: list[np.ndarray]) -> np.ndarray:
+    """Column vectors as one (rows, columns) matrix; a single column without a copy."""
+    if len(vectors) == 1:
+        return vectors[0].reshape(-1, 1)
+    return np.column_stack(vectors)
+
+
+def prefetch(frames: Iterator[Frame]) -> Iterator[Frame]:
+    """Read and parse the next frame on a second thread while this one is computed.
+
+    Polars parses and NumPy computes with the GIL released, so on two cores the reading of
+    block i+1 overlaps the math on block i. At most one frame waits (memory stays bounded).
+    An exception in the reader reaches the consumer at the point it would have, unchanged;
+    a consumer that stops early (a closed pipe) lets the thread finish on its own.
+    """
+    import queue
+    import threading
+
+    slot: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        slot.put(("frame", frame), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put(("end", None))
+        except BaseException as error:
+            slot.put(("error", error))
+
+    thread = threading.Thread(target=produce, name="losscli-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
