@@ -1,0 +1,450 @@
+"""Hypothesis strategies for valid loss inputs, one generator per target domain.
+
+The registry says what each loss takes: `loss.target` (the target domain), `loss.pred_columns`
+and `loss.spaces`. This module knows how to draw valid inputs for each target domain in each
+space, so the property tests pick up a new loss with a known target without being edited. A loss
+whose target domain (or space) is unknown here makes
+`test_properties.py::test_every_target_domain_has_strategies` fail, like scikit-learn's
+"unclassified metric" test.
+
+Inputs come in two modes:
+
+- "finite": anything valid whose exact loss is finite: extreme logits (+-1e4), probabilities
+  arbitrarily close to 0 and 1 (but not equal where that makes the loss infinite), zeros in
+  target distributions;
+- "smooth": valid inputs away from domain edges and singularities, with moderate magnitudes,
+  for comparing gradients with finite differences.
+
+Predictions have their natural shape: a vector (n,) for `pred_columns == "one"`, a matrix (n, k)
+otherwise, so a gradient must come back with exactly the shape of `y_pred`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from losscli.core import Loss, all_losses
+
+# Shared Hypothesis settings for the core property tests: few enough examples that the whole
+# tests/core suite stays well under 20 s, no per-example deadline (first calls import things).
+# LOSSCLI_EXAMPLES=500 runs a deeper search locally.
+PROPERTY_SETTINGS = settings(
+    max_examples=int(os.environ.get("LOSSCLI_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+MODES = ("finite", "smooth")
+MAX_ROWS = 6
+
+
+class UnknownDomain(LookupError):
+    """The strategies cannot draw inputs for this loss's target domain or space."""
+
+
+@dataclass(frozen=True, repr=False)
+class Case:
+    """One drawn test case: a loss, its space and parameters, and valid inputs."""
+
+    loss: Loss
+    space: str
+    params: dict[str, Any]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"Case({self.loss.name!r}, space={self.space!r}, params={self.params!r},\n"
+            f"     y_true={self.y_true.tolist()!r},\n     y_pred={self.y_pred.tolist()!r})"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints falsifying examples with this; the whole Loss record is noise.
+        printer.text(repr(self))
+
+
+# --- small building blocks -------------------------------------------------------------------
+
+
+def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+def _vector(draw: Any, n: int, elements: st.SearchStrategy[float]) -> np.ndarray:
+    return np.array(draw(st.lists(elements, min_size=n, max_size=n)), dtype=np.float64)
+
+
+def _probability(mode: str) -> st.SearchStrategy[float]:
+    if mode == "smooth":
+        return _floats(0.01, 0.99)
+    # Open interval: subnormals and 1 - 2**-53 included, exact 0 and 1 not.
+    return st.floats(0.0, 1.0, exclude_min=True, exclude_max=True)
+
+
+def _logit(mode: str) -> st.SearchStrategy[float]:
+    return _floats(-10.0, 10.0) if mode == "smooth" else _floats(-1e4, 1e4)
+
+
+def _simplex_rows(draw: Any, n: int, k: int, *, mode: str, zeros: bool = False) -> np.ndarray:
+    """Rows of k probabilities summing to 1 (to rounding). `zeros` allows exact zero cells."""
+    lo = 0.05 if mode == "smooth" else 1e-12
+    cell = _floats(lo, 1.0)
+    if zeros:
+        cell = st.one_of(st.just(0.0), cell)
+    rows = np.array(
+        [
+            draw(st.lists(cell, min_size=k, max_size=k).filter(lambda r: max(r) > 0))
+            for _ in range(n)
+        ]
+    )
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax, written out here so the tests do not lean on the core's."""
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _hard_labels(draw: Any, n: int, values: tuple[float, ...]) -> np.ndarray:
+    return _vector(draw, n, st.sampled_from(values))
+
+
+# --- one generator per target domain ---------------------------------------------------------
+#
+# Each domain has `spaces`, `draw(draw, loss, space, params, n, mode) -> (y_true, y_pred)`,
+# `perfect(draw, loss, space, params, n) -> (y_true, y_pred, exact)` (a prediction whose loss is
+# 0, `exact` False where 0 is only a limit, as with logits), `to_space(loss, space, p)` to
+# express probability predictions in another space, and `pred_bounds(space, y_pred)`.
+
+
+def _raw_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
+    if space == "prob":
+        return 0.0, 1.0
+    return -np.inf, np.inf
+
+
+def _real_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    value = _floats(-100.0, 100.0) if mode == "smooth" else _floats(-1e6, 1e6)
+    return _vector(draw, n, value), _vector(draw, n, value)
+
+
+def _real_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y = _vector(draw, n, _floats(-1e6, 1e6))
+    return y, y.copy(), True
+
+
+def _binary_pred(draw: Any, n: int, space: str, mode: str) -> np.ndarray:
+    return _vector(draw, n, _probability(mode) if space == "prob" else _logit(mode))
+
+
+def _binary_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    return _hard_labels(draw, n, (0.0, 1.0)), _binary_pred(draw, n, space, mode)
+
+
+def _binary_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y = _hard_labels(draw, n, (0.0, 1.0))
+    if space == "prob":
+        return y, y.copy(), True
+    # Logits can only approach a perfect prediction; at +-1000 the loss underflows to 0.
+    return y, np.where(y == 1, 1000.0, -1000.0), False
+
+
+def _binary_to_space(loss: Loss, space: str, p: np.ndarray) -> np.ndarray:
+    if space == "prob":
+        return p
+    if space == "logit":
+        return np.log(p) - np.log1p(-p)
+    raise UnknownDomain(f"binary predictions in space {space!r}")
+
+
+def _sign_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    score = _floats(-10.0, 10.0) if mode == "smooth" else _floats(-1e6, 1e6)
+    return _hard_labels(draw, n, (-1.0, 1.0)), _vector(draw, n, score)
+
+
+def _sign_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y = _hard_labels(draw, n, (-1.0, 1.0))
+    # On or beyond the margin: y f >= 1.
+    return y, y * _vector(draw, n, _floats(1.0, 100.0)), True
+
+
+def _label_columns(draw: Any, loss: Loss, space: str) -> int:
+    """Number of prediction columns for a label loss: 1 is the binary (p of class 1) case."""
+    if loss.pred_columns == "one":
+        return 1
+    low = 1 if loss.pred_columns == "any" and space in ("prob", "logit") else 2
+    return draw(st.integers(low, 5))
+
+
+def _rows_pred(draw: Any, n: int, k: int, space: str, mode: str) -> np.ndarray:
+    if space == "prob":
+        return _simplex_rows(draw, n, k, mode=mode)
+    logits = np.array([draw(st.lists(_logit(mode), min_size=k, max_size=k)) for _ in range(n)])
+    if space == "logit":
+        return logits
+    if space == "logprob":
+        # Log-softmax of moderate logits: rows whose exp sums to 1 within the core's tolerance.
+        return log_softmax(np.clip(logits, -50.0, 50.0))
+    raise UnknownDomain(f"row predictions in space {space!r}")
+
+
+def _rows_to_space(space: str, p: np.ndarray) -> np.ndarray:
+    if space == "prob":
+        return p
+    if space in ("logit", "logprob"):
+        return np.log(p)  # log p are logits of p (softmax(log p) = p) and its log-probabilities
+    raise UnknownDomain(f"row predictions in space {space!r}")
+
+
+def _labels_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    k = _label_columns(draw, loss, space)
+    if k == 1:
+        y, p = _binary_draw(draw, loss, space, params, n, mode)
+        return y, (p if loss.pred_columns == "one" else p[:, None])
+    form = draw(st.sampled_from(("label", "onehot", "soft")))
+    labels = _vector(draw, n, st.integers(0, k - 1).map(float))
+    if form == "label":
+        y = labels
+    elif form == "onehot":
+        y = np.eye(k)[labels.astype(int)]
+    else:
+        y = _simplex_rows(draw, n, k, mode=mode, zeros=True)
+    return y, _rows_pred(draw, n, k, space, mode)
+
+
+def _labels_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    k = _label_columns(draw, loss, space)
+    if k == 1:
+        y, p, exact = _binary_perfect(draw, loss, space, params, n)
+        return y, (p if loss.pred_columns == "one" else p[:, None]), exact
+    labels = _vector(draw, n, st.integers(0, k - 1).map(float))
+    onehot = np.eye(k)[labels.astype(int)]
+    y = labels if draw(st.booleans()) else onehot
+    if space == "prob":
+        return y, onehot, True
+    if space == "logit":
+        return y, 1000.0 * onehot, False
+    if space == "logprob":
+        # log 0 is not a finite input; -1e4 is e^-10000 = 0 in float64.
+        return y, np.where(onehot == 1, 0.0, -1e4), True
+    raise UnknownDomain(f"labels in space {space!r}")
+
+
+def _labels_to_space(loss: Loss, space: str, p: np.ndarray) -> np.ndarray:
+    if p.ndim == 1 or p.shape[1] == 1:
+        return _binary_to_space(loss, space, p)
+    return _rows_to_space(space, p)
+
+
+def _distribution_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    k = draw(st.integers(2, 5))
+    # P may have zeros (0 ln 0 = 0) in forward KL; in the reverse direction a zero in P
+    # where Q > 0 makes the exact divergence infinite, so P is then strictly positive.
+    zeros = mode == "finite" and params.get("direction", "forward") == "forward"
+    p = _simplex_rows(draw, n, k, mode=mode, zeros=zeros)
+    return p, _rows_pred(draw, n, k, space, mode)
+
+
+def _distribution_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    k = draw(st.integers(2, 5))
+    p = _simplex_rows(draw, n, k, mode="finite", zeros=space == "prob")
+    if space == "prob":
+        return p, p.copy(), True
+    if space == "logprob":
+        return p, np.log(p), True
+    if space == "logit":
+        shift = draw(_floats(-10.0, 10.0))  # softmax is shift-invariant
+        return p, np.log(p) + shift, False
+    raise UnknownDomain(f"distributions in space {space!r}")
+
+
+def _distribution_to_space(loss: Loss, space: str, p: np.ndarray) -> np.ndarray:
+    return _rows_to_space(space, p)
+
+
+def _pair_form(draw: Any, loss: Loss) -> int:
+    """0 for one distance column, else the embedding width D (pred has 2D columns)."""
+    if loss.pred_columns == "one":
+        return 0
+    if loss.pred_columns == "many":
+        return draw(st.integers(1, 3))
+    return draw(st.sampled_from((0, 1, 2, 3)))
+
+
+def _similarity_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    y = _hard_labels(draw, n, (0.0, 1.0))
+    width = _pair_form(draw, loss)
+    if width == 0:
+        d = _vector(draw, n, _floats(0.05, 3.0) if mode == "smooth" else _floats(0.0, 1e3))
+        return y, (d if loss.pred_columns == "one" else d[:, None])
+    coord = _floats(-3.0, 3.0) if mode == "smooth" else _floats(-100.0, 100.0)
+    a = np.array([draw(st.lists(coord, min_size=width, max_size=width)) for _ in range(n)])
+    if mode == "smooth":
+        # Keep the pair apart: ||a - b|| is not differentiable at a = b.
+        step = _floats(0.1, 2.0).flatmap(lambda v: st.sampled_from((v, -v)))
+        offset = np.array([draw(st.lists(step, min_size=width, max_size=width)) for _ in range(n)])
+        b = a + offset
+    else:
+        b = np.array([draw(st.lists(coord, min_size=width, max_size=width)) for _ in range(n)])
+    return y, np.concatenate([a, b], axis=1)
+
+
+def _similarity_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    margin = float(params.get("margin", 1.0))
+    y = _hard_labels(draw, n, (0.0, 1.0))
+    # Similar pairs at distance 0; dissimilar pairs at or beyond the margin.
+    d = np.where(y == 1, 0.0, margin * _vector(draw, n, _floats(1.0, 10.0)))
+    width = _pair_form(draw, loss)
+    if width == 0:
+        return y, (d if loss.pred_columns == "one" else d[:, None]), True
+    a = np.array(
+        [draw(st.lists(_floats(-10, 10), min_size=width, max_size=width)) for _ in range(n)]
+    )
+    direction = np.zeros(width)
+    direction[0] = 1.0
+    # Scaled a little past d so that rounding in a + d e_0 cannot land inside the margin.
+    b = a + (d * (1.0 + 1e-9))[:, None] * direction
+    return y, np.concatenate([a, b], axis=1), True
+
+
+def _similarity_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
+    # One distance column must stay >= 0; embedding coordinates are unbounded.
+    return (0.0, np.inf) if y_pred.ndim == 1 or y_pred.shape[1] == 1 else (-np.inf, np.inf)
+
+
+@dataclass(frozen=True)
+class Domain:
+    spaces: tuple[str, ...]
+    draw: Callable[..., Any]
+    perfect: Callable[..., Any]
+    to_space: Callable[[Loss, str, np.ndarray], np.ndarray] | None = None
+    pred_bounds: Callable[[str, np.ndarray], tuple[float, float]] = _raw_bounds
+
+
+DOMAINS: dict[str, Domain] = {
+    "real": Domain(("raw",), _real_draw, _real_perfect),
+    "binary": Domain(("prob", "logit"), _binary_draw, _binary_perfect, _binary_to_space),
+    "sign": Domain(("raw",), _sign_draw, _sign_perfect),
+    "labels": Domain(("prob", "logit", "logprob"), _labels_draw, _labels_perfect, _labels_to_space),
+    "distribution": Domain(
+        ("prob", "logit", "logprob"),
+        _distribution_draw,
+        _distribution_perfect,
+        _distribution_to_space,
+    ),
+    "similarity": Domain(
+        ("raw",), _similarity_draw, _similarity_perfect, pred_bounds=_similarity_bounds
+    ),
+}
+
+
+def domain(loss: Loss, space: str) -> Domain:
+    """The generator for this loss in this space, or UnknownDomain."""
+    found = DOMAINS.get(loss.target)
+    if found is None:
+        raise UnknownDomain(
+            f"{loss.name}: no strategy for target domain {loss.target!r}; "
+            f"add one to tests/strategies.py (known: {', '.join(sorted(DOMAINS))})"
+        )
+    if space not in found.spaces:
+        raise UnknownDomain(
+            f"{loss.name}: target domain {loss.target!r} has no strategy for space {space!r}"
+        )
+    return found
+
+
+def unclassified() -> list[str]:
+    """Every (loss, space) of the registry that the strategies cannot draw inputs for."""
+    problems = []
+    for loss in all_losses():
+        for space in loss.spaces:
+            try:
+                domain(loss, space)
+            except UnknownDomain as e:
+                problems.append(str(e))
+    return problems
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:
+    """Parameter values drawn from each Param's declared choices or range.
+
+    A parameter named `eps` (clipping of probabilities) stays at its default: it changes the
+    loss on purpose (a perfect prediction no longer scores 0) and is tested on its own.
+    """
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for p in loss.params:
+        if p.name == "eps":
+            continue
+        if p.choices:
+            fields[p.name] = st.sampled_from(p.choices)
+            continue
+        lo = p.lower if p.lower is not None else -10.0
+        if p.lower_open:
+            lo += 0.05  # keep away from a degenerate 0 (delta, margin)
+        hi = p.upper if p.upper is not None else lo + 10.0
+        number = _floats(lo, hi)
+        # None stands for "unset" (focal's alpha): the record then omits it.
+        fields[p.name] = st.one_of(st.just(p.default), number)
+    return st.fixed_dictionaries(fields).map(
+        lambda d: {k: v for k, v in d.items() if v is not None}
+    )
+
+
+# --- the strategies the tests use ------------------------------------------------------------
+
+
+@st.composite
+def cases(draw: Any, loss: Loss, space: str, mode: str = "finite", min_rows: int = 1) -> Case:
+    """A loss in a space with drawn parameters and valid inputs (see the module docstring)."""
+    assert mode in MODES
+    dom = domain(loss, space)
+    params = draw(params_for(loss))
+    n = draw(st.integers(min_rows, MAX_ROWS))
+    y_true, y_pred = dom.draw(draw, loss, space, params, n, mode)
+    return Case(loss, space, params, y_true, y_pred)
+
+
+@st.composite
+def perfect_cases(draw: Any, loss: Loss, space: str) -> tuple[Case, bool]:
+    """Inputs where the prediction is perfect (hard targets); the flag says whether the loss is
+    exactly 0 there (True) or only in the limit (False: logits)."""
+    dom = domain(loss, space)
+    params = draw(params_for(loss))
+    n = draw(st.integers(1, MAX_ROWS))
+    y_true, y_pred, exact = dom.perfect(draw, loss, space, params, n)
+    return Case(loss, space, params, y_true, y_pred), exact
+
+
+def to_space(loss: Loss, space: str, p: np.ndarray) -> np.ndarray:
+    """Probability predictions for `loss` rewritten in `space` (same model, other encoding)."""
+    dom = domain(loss, space)
+    if dom.to_space is None:
+        raise UnknownDomain(f"{loss.name}: no conversion between spaces")
+    return dom.to_space(loss, space, p)
+
+
+def pred_bounds(loss: Loss, space: str, y_pred: np.ndarray) -> tuple[float, float]:
+    """The interval each prediction cell must stay in (finite-difference steps respect it)."""
+    return domain(loss, space).pred_bounds(space, y_pred)
+
+
+def loss_names() -> list[str]:
+    """Every loss of the registry by name, for pytest.mark.parametrize (names keep Hypothesis's
+    falsifying examples short; tests look the record up with `get`)."""
+    return [loss.name for loss in all_losses()]
+
+
+def loss_space_pairs() -> list[tuple[str, str]]:
+    """Every (loss name, space) pair of the registry."""
+    return [(loss.name, space) for loss in all_losses() for space in loss.spaces]
