@@ -1,6 +1,6 @@
 """Tables in: CSV, TSV, Parquet and NDJSON from a file or stdin, read in bounded memory.
 
-Text formats are cut into blocks of whole lines (LOSSCLI_CHUNK_BYTES, 16 MiB by default)
+Text formats are cut into blocks of whole lines (LOSSCLI_CHUNK_BYTES, 8 MiB by default)
 and each block is parsed by Polars straight into float64 columns; only the selected columns
 are parsed. Memory stays flat however long the input is. When Polars rejects a block, the
 block is read again as text to find the first bad cell, so the error can name its row (data
@@ -26,7 +26,9 @@ import polars as pl
 
 from losscli.inputs.source import Batch, InputError
 
-DEFAULT_CHUNK_BYTES = 16 << 20
+# 8 MiB: parsing a block costs Polars about 13x its size in memory at peak; 16 MiB blocks
+# took a 10-class table past 350 MB for no gain in speed (bench/run.py, 2 cores).
+DEFAULT_CHUNK_BYTES = 8 << 20
 FORMATS = ("csv", "tsv", "parquet", "ndjson")
 EXTENSIONS = {
     ".csv": "csv",
