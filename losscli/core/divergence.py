@@ -102,8 +102,9 @@ def kl_grad(
             if direction == "forward":
                 g = -safe_divide(p, q)
             else:
-                # d/dq [q ln(q/p)] = ln(q/p) + 1
-                g = np.log(q) - log_p + 1.0
+                # d/dq [q ln(q/p)] = ln(q/p) + 1. A class outside both supports (P = Q = 0)
+                # contributes nothing: gradient 0, as in the other spaces, not -inf + inf = NaN.
+                g = np.where((q == 0) & (p == 0), 0.0, np.log(q) - log_p + 1.0)
             if eps > 0:
                 g = np.where(q == y_pred, g, 0.0)
         elif space == "logprob":
@@ -120,6 +121,9 @@ def kl_grad(
             else:
                 kl = np.sum(x_times(q, log_q - log_p), axis=1, keepdims=True)
                 g = x_times(q, log_q - log_p - kl)
+                # Where Q > 0 = P the divergence is infinite; the cell's gradient is +inf (as in
+                # log-probability space), not inf - inf = NaN.
+                g = np.where((p == 0) & (q > 0), np.inf, g)
     return g / LOG_BASES[log_base]
 
 
