@@ -9,6 +9,7 @@ import numpy as np
 
 from losscli.core import checks
 from losscli.core.errors import DataError
+from losscli.core.numerics import x_times
 from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
 
 
@@ -42,7 +43,12 @@ def _distance(y_pred: Array) -> tuple[Array, Array | None]:
         return y_pred[:, 0], None
     half = y_pred.shape[1] // 2
     diff = y_pred[:, :half] - y_pred[:, half:]
-    return np.sqrt(np.sum(diff * diff, axis=1)), diff
+    # Scaled by the largest |difference| first (as hypot does), so that coordinates beyond
+    # 1e154 do not overflow the squares: the distance is infinite only when it exceeds float64.
+    scale = np.max(np.abs(diff), axis=1)
+    safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    scaled = diff / safe[:, None]
+    return safe * np.sqrt(np.sum(scaled * scaled, axis=1)), diff
 
 
 def contrastive_value(
@@ -50,19 +56,23 @@ def contrastive_value(
 ) -> Array:
     d, _ = _distance(y_pred)
     gap = np.maximum(0.0, margin - d)
-    return y_true * d * d + (1.0 - y_true) * gap * gap
+    # x_times: a dissimilar pair at an overflowing distance costs 0, not 0 * inf = NaN.
+    return x_times(y_true, d * d) + x_times(1.0 - y_true, gap * gap)
 
 
 def contrastive_grad(
     y_true: Array, y_pred: Array, *, space: Space = "raw", margin: float = 1.0
 ) -> Array:
     d, diff = _distance(y_pred)
-    dl_dd = 2.0 * y_true * d - 2.0 * (1.0 - y_true) * np.maximum(0.0, margin - d)
+    gap = np.maximum(0.0, margin - d)
     if diff is None:
-        return dl_dd[:, None]
-    # d ||a - b|| / da = (a - b) / d; at d = 0 the direction is undefined and 0 is used.
+        return (x_times(y_true, 2.0 * d) - 2.0 * (1.0 - y_true) * gap)[:, None]
+    # d ||a - b|| / da = (a - b) / d; at d = 0 the direction is undefined and 0 is used. The
+    # similar term 2 y d (a - b) / d is written as 2 y (a - b): no 0 * inf at huge distances.
     unit = np.where(d[:, None] > 0, diff / np.where(d > 0, d, 1.0)[:, None], 0.0)
-    g_a = dl_dd[:, None] * unit
+    g_a = x_times(2.0 * y_true[:, None], diff) - x_times(
+        (2.0 * (1.0 - y_true) * gap)[:, None], unit
+    )
     return np.concatenate([g_a, -g_a], axis=1)
 
 
