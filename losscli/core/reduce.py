@@ -60,8 +60,10 @@ class Accumulator:
             chunk = float(np.sum(values))
             chunk_weight = float(values.shape[0])
         else:
-            # 0 * inf would be NaN; a zero-weight example contributes nothing.
-            chunk = float(np.sum(np.where(weights == 0, 0.0, weights * values)))
+            # 0 * inf would be NaN; a zero-weight example contributes nothing. errstate: the
+            # discarded 0 * inf must not print a RuntimeWarning on the user's stderr.
+            with np.errstate(invalid="ignore"):
+                chunk = float(np.sum(np.where(weights == 0, 0.0, weights * values)))
             chunk_weight = float(np.sum(weights))
         self.total, self.compensation = self._add(self.total, self.compensation, chunk)
         self.weight_total, self.weight_compensation = self._add(
