@@ -13,7 +13,9 @@ Inputs come in two modes:
   arbitrarily close to 0 and 1 (but not equal where that makes the loss infinite), zeros in
   target distributions;
 - "smooth": valid inputs away from domain edges and singularities, with moderate magnitudes,
-  for comparing gradients with finite differences.
+  for comparing gradients with finite differences;
+- "edge": any valid input at all: probabilities of exactly 0 and 1, subnormals, logits and
+  reals over the whole float64 range. The exact loss may be infinite here; it is never NaN.
 
 Predictions have their natural shape: a vector (n,) for `pred_columns == "one"`, a matrix (n, k)
 otherwise, so a gradient must come back with exactly the shape of `y_pred`.
@@ -41,7 +43,8 @@ PROPERTY_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
-MODES = ("finite", "smooth")
+MODES = ("finite", "smooth", "edge")
+ANY_FLOAT = st.floats(allow_nan=False, allow_infinity=False)
 MAX_ROWS = 6
 
 
@@ -81,22 +84,30 @@ def _vector(draw: Any, n: int, elements: st.SearchStrategy[float]) -> np.ndarray
     return np.array(draw(st.lists(elements, min_size=n, max_size=n)), dtype=np.float64)
 
 
+EDGE_PROBABILITIES = (0.0, 1.0, 5e-324, 1e-300, 1e-16, 0.5, 1 - 2**-53)
+EDGE_LOGITS = (0.0, 40.0, -40.0, 1e4, -1e4, 1e300, -1e300)
+
+
 def _probability(mode: str) -> st.SearchStrategy[float]:
     if mode == "smooth":
         return _floats(0.01, 0.99)
+    if mode == "edge":
+        return st.one_of(st.sampled_from(EDGE_PROBABILITIES), _floats(0.0, 1.0))
     # Open interval: subnormals and 1 - 2**-53 included, exact 0 and 1 not.
     return st.floats(0.0, 1.0, exclude_min=True, exclude_max=True)
 
 
 def _logit(mode: str) -> st.SearchStrategy[float]:
+    if mode == "edge":
+        return st.one_of(st.sampled_from(EDGE_LOGITS), ANY_FLOAT)
     return _floats(-10.0, 10.0) if mode == "smooth" else _floats(-1e4, 1e4)
 
 
 def _simplex_rows(draw: Any, n: int, k: int, *, mode: str, zeros: bool = False) -> np.ndarray:
     """Rows of k probabilities summing to 1 (to rounding). `zeros` allows exact zero cells."""
-    lo = 0.05 if mode == "smooth" else 1e-12
+    lo = {"smooth": 0.05, "finite": 1e-12, "edge": 0.0}[mode]
     cell = _floats(lo, 1.0)
-    if zeros:
+    if zeros or mode == "edge":
         cell = st.one_of(st.just(0.0), cell)
     rows = np.array(
         [
@@ -132,8 +143,8 @@ def _raw_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
 
 
 def _real_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
-    value = _floats(-100.0, 100.0) if mode == "smooth" else _floats(-1e6, 1e6)
-    return _vector(draw, n, value), _vector(draw, n, value)
+    value = {"smooth": _floats(-100.0, 100.0), "finite": _floats(-1e6, 1e6), "edge": ANY_FLOAT}
+    return _vector(draw, n, value[mode]), _vector(draw, n, value[mode])
 
 
 def _real_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
@@ -166,8 +177,8 @@ def _binary_to_space(loss: Loss, space: str, p: np.ndarray) -> np.ndarray:
 
 
 def _sign_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
-    score = _floats(-10.0, 10.0) if mode == "smooth" else _floats(-1e6, 1e6)
-    return _hard_labels(draw, n, (-1.0, 1.0)), _vector(draw, n, score)
+    score = {"smooth": _floats(-10.0, 10.0), "finite": _floats(-1e6, 1e6), "edge": ANY_FLOAT}
+    return _hard_labels(draw, n, (-1.0, 1.0)), _vector(draw, n, score[mode])
 
 
 def _sign_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
@@ -191,8 +202,9 @@ def _rows_pred(draw: Any, n: int, k: int, space: str, mode: str) -> np.ndarray:
     if space == "logit":
         return logits
     if space == "logprob":
-        # Log-softmax of moderate logits: rows whose exp sums to 1 within the core's tolerance.
-        return log_softmax(np.clip(logits, -50.0, 50.0))
+        # Log-softmax of bounded logits: rows whose exp sums to 1 within the core's tolerance.
+        bound = 1e4 if mode == "edge" else 50.0
+        return log_softmax(np.clip(logits, -bound, bound))
     raise UnknownDomain(f"row predictions in space {space!r}")
 
 
@@ -248,7 +260,7 @@ def _distribution_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, 
     k = draw(st.integers(2, 5))
     # P may have zeros (0 ln 0 = 0) in forward KL; in the reverse direction a zero in P
     # where Q > 0 makes the exact divergence infinite, so P is then strictly positive.
-    zeros = mode == "finite" and params.get("direction", "forward") == "forward"
+    zeros = mode == "edge" or (mode == "finite" and params.get("direction") != "reverse")
     p = _simplex_rows(draw, n, k, mode=mode, zeros=zeros)
     return p, _rows_pred(draw, n, k, space, mode)
 
@@ -283,9 +295,15 @@ def _similarity_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mo
     y = _hard_labels(draw, n, (0.0, 1.0))
     width = _pair_form(draw, loss)
     if width == 0:
-        d = _vector(draw, n, _floats(0.05, 3.0) if mode == "smooth" else _floats(0.0, 1e3))
+        distance = {
+            "smooth": _floats(0.05, 3.0),
+            "finite": _floats(0.0, 1e3),
+            "edge": st.floats(0.0, allow_infinity=False),
+        }
+        d = _vector(draw, n, distance[mode])
         return y, (d if loss.pred_columns == "one" else d[:, None])
-    coord = _floats(-3.0, 3.0) if mode == "smooth" else _floats(-100.0, 100.0)
+    coords = {"smooth": _floats(-3.0, 3.0), "finite": _floats(-100.0, 100.0), "edge": ANY_FLOAT}
+    coord = coords[mode]
     a = np.array([draw(st.lists(coord, min_size=width, max_size=width)) for _ in range(n)])
     if mode == "smooth":
         # Keep the pair apart: ||a - b|| is not differentiable at a = b.
