@@ -527,9 +527,10 @@ class TableSource:
                     vectors = [v[keep] for v in vectors]
                     if row_index.size == 0:
                         continue
+            rows = vectors[0].shape[0]
             yield Batch(
-                _matrix(vectors[:n_target]),
-                _matrix(vectors[n_target : n_target + n_pred]),
+                _matrix(vectors[:n_target], rows),
+                _matrix(vectors[n_target : n_target + n_pred], rows),
                 vectors[-1] if sel.weight is not None else None,
                 frame.first_row,
                 row_index,
@@ -549,8 +550,11 @@ class TableSource:
         return "columns " + ", ".join(repr(n) for n in names)
 
 
-def _matrix(vectors: list[np.ndarray]) -> np.ndarray:
-    """Column vectors as one (rows, columns) matrix; a single column without a copy."""
+def _matrix(vectors: list[np.ndarray], rows: int) -> np.ndarray:
+    """Column vectors as one (rows, columns) matrix; a single column without a copy; no
+    columns (`recommend` on a target alone) as an empty (rows, 0) matrix."""
+    if not vectors:
+        return np.empty((rows, 0))
     if len(vectors) == 1:
         return vectors[0].reshape(-1, 1)
     return np.column_stack(vectors)
