@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from losscli.cli import options as o
+from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from losscli.core.profile import Profile
     from losscli.core.recommend import Recommendation, Situation
+    from losscli.inputs.table import Selection
 
 HELP = """Recommend a loss: from what you know (flags) or from a profile of the data.
+
+From flags: --task and the facts you know. From data: a table (FILE, or piped to stdin)
+with the target column (-t, default y_true, else the first column) and optionally one
+prediction column (-p, default y_pred if there is one) to profile the residuals. A target
+with at most 20 distinct integer values is read as class labels; --task regression reads
+it as numbers.
 
 Each entry has suggested parameters, the reasons that fired and the caveats. -f plain prints
 the loss names best first, so $(losscli recommend ... -f plain | head -1) is the top one.
@@ -24,6 +34,8 @@ Examples:
   losscli recommend --task regression --outliers heavy --residual-scale 2.5
   losscli recommend --task regression --target-stat quantile --quantile 0.9
   losscli recommend --task multiclass --distillation
+  losscli recommend data.csv --target price --pred predicted
+  cat labels.csv | losscli recommend -t label
 """
 
 FACTS = "Facts you know"
@@ -60,6 +72,32 @@ def register(app: typer.Typer) -> None:
 
 
 def recommend(
+    file: o.File = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "-t",
+            "--target",
+            metavar="COL",
+            help="Target column: name or 1-based index. Default: y_true, else the first.",
+            rich_help_panel=o.INPUT,
+        ),
+    ] = None,
+    pred: Annotated[
+        str | None,
+        typer.Option(
+            "-p",
+            "--pred",
+            metavar="COLS",
+            help="Prediction column(s); one profiles the residuals. Default: y_pred if present.",
+            rich_help_panel=o.INPUT,
+        ),
+    ] = None,
+    input_format: o.InputFormatOpt = None,
+    delimiter: o.Delimiter = None,
+    no_header: o.NoHeader = False,
+    nan: o.Nan = o.NanPolicy.error,
+    no_progress: o.NoProgress = False,
     task: Annotated[
         Task | None, typer.Option("--task", help="What is predicted.", rich_help_panel=FACTS)
     ] = None,
@@ -139,23 +177,244 @@ def recommend(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    facts = {
+        "--positive-rate": positive_rate,
+        "--class-counts": class_counts,
+        "--outliers": outliers,
+        "--residual-scale": residual_scale,
+        "--distillation": distillation or None,
+        "--variational": variational or None,
+    }
+    table = TableChoice(
+        file, target, pred, o.input_format(input_format), delimiter, no_header, nan.value
+    )
+    output = o.output_format(fmt, json_flag)
+    if _reads_data(table, task, facts):
+        stated = [flag for flag, value in facts.items() if value is not None]
+        if stated:
+            raise UsageError(
+                f"{stated[0]} is a fact to state without data: with a table, recommend "
+                "measures what it needs"
+            )
+        report = _from_data(
+            table,
+            task=_value(task),
+            target_stat=_value(target_stat),
+            quantile=quantile,
+            want=_value(want),
+            progress=not no_progress,
+        )
+    else:
+        report = _from_flags(
+            task=_value(task),
+            positive_rate=positive_rate,
+            class_counts=_counts(class_counts),
+            outliers=_value(outliers),
+            residual_scale=residual_scale,
+            target_stat=_value(target_stat),
+            quantile=quantile,
+            want=_value(want),
+            distillation=distillation,
+            variational=variational,
+        )
+    _emit(report, output, color.value)
+
+
+@dataclass(frozen=True)
+class TableChoice:
+    """The table options as given."""
+
+    file: str | None
+    target: str | None
+    pred: str | None
+    input_format: str | None
+    delimiter: str | None
+    no_header: bool
+    nan: str
+
+    def given(self) -> bool:
+        options = (self.file, self.target, self.pred, self.input_format, self.delimiter)
+        return any(v is not None for v in options) or self.no_header
+
+
+def _reads_data(table: TableChoice, task: Task | None, facts: dict[str, Any]) -> bool:
+    """A table when one is named; else stdin when it is piped and no flags state the task."""
+    from losscli.cli.common import stdin_is_terminal
+
+    if table.given():
+        return True
+    stating = task is not None or any(v is not None for v in facts.values())
+    return not stating and not stdin_is_terminal()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    profile: dict[str, Any]
+    found: list[Recommendation]
+    warnings: list[str]
+
+
+def _from_flags(**facts: Any) -> Outcome:
     from losscli.core.recommend import from_facts
     from losscli.core.recommend import recommend as apply_guide
 
-    situation = from_facts(
-        task=_value(task),
-        positive_rate=positive_rate,
-        class_counts=_counts(class_counts),
-        outliers=_value(outliers),
-        residual_scale=residual_scale,
-        target_stat=_value(target_stat),
-        quantile=quantile,
-        want=_value(want),
-        distillation=distillation,
-        variational=variational,
+    situation = from_facts(**facts)
+    return Outcome({"source": "flags", **_stated(situation)}, apply_guide(situation), [])
+
+
+def _from_data(
+    table: TableChoice,
+    *,
+    task: str | None,
+    target_stat: str | None,
+    quantile: float | None,
+    want: str | None,
+    progress: bool,
+) -> Outcome:
+    from losscli.core.profile import LabelProfile
+    from losscli.core.recommend import from_profile
+    from losscli.core.recommend import recommend as apply_guide
+
+    if task in ("distribution", "embedding"):
+        raise UsageError(
+            f"a table is profiled as labels or as numbers; for --task {task} state the facts "
+            "with flags and no FILE"
+        )
+    profile, described, warnings = _profile_table(table, task, progress)
+    situation = from_profile(profile, target_stat=target_stat, quantile=quantile, want=want)
+    if isinstance(profile, LabelProfile) and described["pred"] is not None:
+        warnings.append("the target holds class labels: the prediction column is not used")
+    if described["rows"] < SMALL_SAMPLE:
+        warnings.append(f"only {described['rows']} rows: the measured shares and moments are rough")
+    return Outcome(described, apply_guide(situation), warnings)
+
+
+def _profile_table(
+    table: TableChoice, task: str | None, progress: bool
+) -> tuple[Profile, dict[str, Any], list[str]]:
+    """Stream the table through a profiler: the profile, its description, and warnings."""
+    from losscli.cli.common import Warnings, located, note, stdin_is_terminal
+    from losscli.cli.common import _WithProgress as WithProgress
+    from losscli.core.errors import DataError
+    from losscli.core.profile import LabelProfile, Profiler
+    from losscli.inputs.table import TableSource, open_table
+
+    path = table.file
+    if path is None:
+        if stdin_is_terminal():
+            raise UsageError("no input: give FILE, or pipe a table in")
+        path = "-"
+    reader = open_table(
+        path,
+        input_format=table.input_format,
+        delimiter=table.delimiter,
+        has_header=not table.no_header,
     )
-    profile = {"source": "flags", **_stated(situation)}
-    _emit(profile, apply_guide(situation), o.output_format(fmt, json_flag), color.value)
+    selection = _columns(reader.names, table.target, table.pred)
+    if selection.note:
+        note(selection.note)
+    source = TableSource(reader, selection, skip_missing=table.nan == "skip")
+    residuals = len(selection.pred) == 1
+    profiler = Profiler(with_pred=residuals)
+    warnings = Warnings(live=False)
+    rows, batch = 0, None
+    for batch in (WithProgress(source) if progress else source).batches():
+        with located(source, batch):
+            profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
+        rows += batch.y_true.shape[0]
+    warnings.finish(source, rows)  # raises when no rows were read
+    assert batch is not None
+    # --task says how to read the target; without it, its values do.
+    as_labels = None if task is None else task != "regression"
+    with located(source, batch):
+        profile = profiler.finish(as_labels=as_labels)
+        if isinstance(profile, LabelProfile) and task not in (None, profile.task):
+            raise DataError(
+                f"--task {task}, but the target has {len(profile.counts)} classes",
+                side="target",
+                column=0,
+            )
+    if len(selection.pred) > 1 and not isinstance(profile, LabelProfile):
+        raise UsageError(
+            f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
+        )
+    described = {
+        "source": reader.label,
+        "rows": rows,
+        "target": source.target_names[0],
+        "pred": source.pred_names[0] if residuals else None,
+        **_measured(profile),
+    }
+    return profile, described, warnings.items
+
+
+# Below this many rows a tail share or a kurtosis says little; the output says so.
+SMALL_SAMPLE = 100
+
+
+def _columns(names: list[str], target: str | None, pred: str | None) -> Selection:
+    """-t and -p, else y_true (or the first column) and y_pred (if there is one)."""
+    from losscli.inputs.table import Selection, select_columns
+
+    note = None
+    if target is not None:
+        t = select_columns(target, names, "--target")
+        if len(t) != 1:
+            raise UsageError(f"--target names {len(t)} columns; recommend profiles one")
+    elif "y_true" in names:
+        t = [names.index("y_true")]
+    else:
+        t = [0]
+        note = f"using column {names[0]!r} as the target (choose with -t)"
+    if pred is not None:
+        p = select_columns(pred, names, "--pred")
+    elif "y_pred" in names and names.index("y_pred") != t[0]:
+        p = [names.index("y_pred")]
+    else:
+        p = []
+    if t[0] in p:
+        raise UsageError(f"column {names[t[0]]!r} is both the target and a prediction")
+    return Selection(t, p, None, note)
+
+
+def _measured(profile: Profile) -> dict[str, Any]:
+    from losscli.core.profile import LabelProfile
+    from losscli.core.recommend import outlier_level
+
+    if isinstance(profile, LabelProfile):
+        return {
+            "task": profile.task,
+            "classes": {_label(k): v for k, v in profile.counts.items()},
+            "minority_share": profile.minority_share,
+            "positive_label": _number(profile.positive_label),
+            "positive_rate": profile.positive_rate,
+        }
+    exact = profile.robust_from == profile.n
+    return {
+        "task": "regression",
+        "basis": profile.basis,
+        "mean": profile.mean,
+        "std": profile.std,
+        "median": profile.median,
+        "scale": profile.scale,
+        "scale_method": profile.scale_method,
+        "tail_share": profile.tail_share,
+        "excess_kurtosis": profile.excess_kurtosis,
+        "skew": profile.skew,
+        "quartile_skew": profile.quartile_skew,
+        "outliers": outlier_level(profile),
+        "robust_stats": "exact" if exact else f"from a uniform sample of {profile.robust_from}",
+    }
+
+
+def _label(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is not None and value == int(value):
+        return int(value)
+    return value
 
 
 def _value(choice: enum.Enum | None) -> Any:
@@ -163,8 +422,6 @@ def _value(choice: enum.Enum | None) -> Any:
 
 
 def _counts(text: str | None) -> list[int] | None:
-    from losscli.core.errors import UsageError
-
     if text is None:
         return None
     counts = []
@@ -213,15 +470,16 @@ def _params_text(params: dict[str, Any]) -> str:
     )
 
 
-def _emit(profile: dict[str, Any], found: list[Recommendation], fmt: str, color: str) -> None:
+def _emit(outcome: Outcome, fmt: str, color: str) -> None:
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
-    payload = {"profile": profile, "recommendations": [_entry(r) for r in found]}
+    found = outcome.found
+    payload = {"profile": outcome.profile, "recommendations": [_entry(r) for r in found]}
     if fmt == "plain":
         # One loss name per line, best first: `... -f plain | head -1` is the top loss.
-        report = Report(payload, ("rank", "loss"), [(i, r.loss) for i, r in enumerate(found, 1)])
-        report.indexed = True
+        rows: list[tuple[Any, ...]] = [(i, r.loss) for i, r in enumerate(found, 1)]
+        report = Report(payload, ("rank", "loss"), rows, indexed=True)
     else:
         rows = [
             (
@@ -239,8 +497,9 @@ def _emit(profile: dict[str, Any], found: list[Recommendation], fmt: str, color:
             ("rank", "loss", "score", "params", "reasons", "caveats"),
             rows,
             title="recommended losses",
-            human=lambda console: _human(console, profile, found),
+            human=lambda console: _human(console, outcome.profile, found),
         )
+    report.warnings = list(outcome.warnings)
     emit(report, fmt, color)
 
 

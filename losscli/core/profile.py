@@ -327,6 +327,7 @@ class Profiler:
                     "the target is not a column of class labels: it has non-integer values "
                     f"or more than {MAX_CLASSES} distinct values",
                     side="target",
+                    column=0,
                 )
             return _label_profile(self.rows, counts)
         if not self.with_pred and counts is not None:
@@ -343,7 +344,11 @@ def _residuals(target: Array, pred: Array) -> Array:
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(
-            "minus the target overflows float64", row=row, side="pred", value=float(pred[row])
+            "minus the target overflows float64",
+            row=row,
+            side="pred",
+            column=0,
+            value=float(pred[row]),
         )
     return values
 
@@ -363,6 +368,7 @@ def _label_profile(n: int, counts: dict[float, int]) -> LabelProfile:
         raise DataError(
             f"all {n} targets are the label {_label(only)}: a classifier needs two classes",
             side="target",
+            column=0,
         )
     minority = min(ordered.values()) / n
     if len(ordered) == 2:
@@ -410,6 +416,7 @@ def _spread_profile(
         raise DataError(
             f"all {profiler.rows} {what} are equal ({median!r}): there is no spread to profile",
             side="pred" if profiler.with_pred else "target",
+            column=0,
         )
     beyond = deviations > TAIL_SDS * scale
     tail = int(beyond.sum() if weights is None else weights[beyond].sum()) / count

@@ -740,9 +740,11 @@ def _num(x: float | None, digits: int = 4) -> str:
 
 
 def _percent(share: float) -> str:
-    """0.005 -> '0.5%', 0.024 -> '2.4%', 0.5 -> '50%'."""
+    """0.0027 -> '0.27%', 0.005 -> '0.5%', 0.02 -> '2.0%', 0.5 -> '50%'."""
     value = 100.0 * share
-    return f"{value:.2g}%" if value < 10 else f"{value:.0f}%"
+    if value < 1:
+        return f"{value:.2g}%"
+    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
 
 
 def _label(value: float) -> str:

@@ -341,7 +341,7 @@ def test_label_profile_reasons():
     assert binary[0].reasons[0].startswith("0.5% of the 20000 labels are positive (100 of class 1)")
     multi = recommend(from_profile(labels({0.0: 500, 1.0: 480, 2.0: 20})))
     assert [r.loss for r in multi] == ["cross-entropy", "focal"]
-    assert "the smallest class (2) holds 2% of the 1000 labels" in multi[1].reasons[0]
+    assert "the smallest class (2) holds 2.0% of the 1000 labels" in multi[1].reasons[0]
 
 
 def test_profile_accepts_only_what_it_does_not_measure():
