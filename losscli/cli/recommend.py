@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -13,16 +13,16 @@ from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
     from losscli.core.profile import Profile
-    from losscli.core.recommend import Recommendation, Situation
+    from losscli.core.recommend import Recommendation
     from losscli.inputs.table import Selection
 
 HELP = """Recommend a loss: from what you know (flags) or from a profile of the data.
 
-From flags: --task and the facts you know. From data: a table (FILE, or piped to stdin)
-with the target column (-t, default y_true, else the first column) and optionally one
-prediction column (-p, default y_pred if there is one) to profile the residuals. A target
-with at most 20 distinct integer values is read as class labels; --task regression reads
-it as numbers.
+From flags: --task and the facts you know. From data: a table (FILE, or piped to stdin),
+its target column (-t) and optionally one prediction column (-p) to profile the residuals;
+without -t and -p, y_true and y_pred if both are there, else y_true or the first column
+alone. A target with at most 20 distinct integer values is read as class labels (unless
+real-valued predictions say otherwise); --task regression reads it as numbers.
 
 Each entry has suggested parameters, the reasons that fired and the caveats. -f plain prints
 the loss names best first, so $(losscli recommend ... -f plain | head -1) is the top one.
@@ -89,7 +89,7 @@ def recommend(
             "-p",
             "--pred",
             metavar="COLS",
-            help="Prediction column(s); one profiles the residuals. Default: y_pred if present.",
+            help="Prediction column: its residuals are profiled. Default: y_pred, without -t.",
             rich_help_panel=o.INPUT,
         ),
     ] = None,
@@ -196,7 +196,7 @@ def recommend(
                 f"{stated[0]} is a fact to state without data: with a table, recommend "
                 "measures what it needs"
             )
-        report = _from_data(
+        outcome = _from_data(
             table,
             task=_value(task),
             target_stat=_value(target_stat),
@@ -205,7 +205,7 @@ def recommend(
             progress=not no_progress,
         )
     else:
-        report = _from_flags(
+        outcome = _from_flags(
             task=_value(task),
             positive_rate=positive_rate,
             class_counts=_counts(class_counts),
@@ -217,7 +217,10 @@ def recommend(
             distillation=distillation,
             variational=variational,
         )
-    _emit(report, output, color.value)
+    from losscli.render.emit import emit
+    from losscli.render.recommendation import recommendation_report
+
+    emit(recommendation_report(*outcome, output), output, color.value)
 
 
 @dataclass(frozen=True)
@@ -247,8 +250,9 @@ def _reads_data(table: TableChoice, task: Task | None, facts: dict[str, Any]) ->
     return not stating and not stdin_is_terminal()
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """What the command shows: the profile, the ranked losses and the warnings."""
+
     profile: dict[str, Any]
     found: list[Recommendation]
     warnings: list[str]
@@ -257,9 +261,10 @@ class Outcome:
 def _from_flags(**facts: Any) -> Outcome:
     from losscli.core.recommend import from_facts
     from losscli.core.recommend import recommend as apply_guide
+    from losscli.render.recommendation import stated_profile
 
     situation = from_facts(**facts)
-    return Outcome({"source": "flags", **_stated(situation)}, apply_guide(situation), [])
+    return Outcome({"source": "flags", **stated_profile(situation)}, apply_guide(situation), [])
 
 
 def _from_data(
@@ -298,6 +303,7 @@ def _profile_table(
     from losscli.core.errors import DataError
     from losscli.core.profile import LabelProfile, Profiler
     from losscli.inputs.table import TableSource, open_table
+    from losscli.render.recommendation import measured_profile
 
     path = table.file
     if path is None:
@@ -343,7 +349,7 @@ def _profile_table(
         "rows": rows,
         "target": source.target_names[0],
         "pred": source.pred_names[0] if residuals else None,
-        **_measured(profile),
+        **measured_profile(profile),
     }
     return profile, described, warnings.items
 
@@ -353,9 +359,14 @@ SMALL_SAMPLE = 100
 
 
 def _columns(names: list[str], target: str | None, pred: str | None) -> Selection:
-    """-t and -p, else y_true (or the first column) and y_pred (if there is one)."""
+    """-t and -p as given. Neither: y_true and y_pred when both are there, else y_true or the
+    first column alone. -t alone profiles that column; -p alone takes y_true or the first
+    other column as the target."""
     from losscli.inputs.table import Selection, select_columns
 
+    p = [] if pred is None else select_columns(pred, names, "--pred")
+    if target is None and pred is None and {"y_true", "y_pred"} <= set(names):
+        p = [names.index("y_pred")]
     note = None
     if target is not None:
         t = select_columns(target, names, "--target")
@@ -364,57 +375,14 @@ def _columns(names: list[str], target: str | None, pred: str | None) -> Selectio
     elif "y_true" in names:
         t = [names.index("y_true")]
     else:
-        t = [0]
-        note = f"using column {names[0]!r} as the target (choose with -t)"
-    if pred is not None:
-        p = select_columns(pred, names, "--pred")
-    elif "y_pred" in names and names.index("y_pred") != t[0]:
-        p = [names.index("y_pred")]
-    else:
-        p = []
+        free = [k for k in range(len(names)) if k not in p]
+        if not free:
+            raise UsageError("no column is left for the target: choose it with -t")
+        t = free[:1]
+        note = f"using column {names[t[0]]!r} as the target (choose with -t)"
     if t[0] in p:
         raise UsageError(f"column {names[t[0]]!r} is both the target and a prediction")
     return Selection(t, p, None, note)
-
-
-def _measured(profile: Profile) -> dict[str, Any]:
-    from losscli.core.profile import LabelProfile
-    from losscli.core.recommend import outlier_level
-
-    if isinstance(profile, LabelProfile):
-        return {
-            "task": profile.task,
-            "classes": {_label(k): v for k, v in profile.counts.items()},
-            "minority_share": profile.minority_share,
-            "positive_label": _number(profile.positive_label),
-            "positive_rate": profile.positive_rate,
-        }
-    exact = profile.robust_from == profile.n
-    return {
-        "task": "regression",
-        "basis": profile.basis,
-        "mean": profile.mean,
-        "std": profile.std,
-        "median": profile.median,
-        "scale": profile.scale,
-        "scale_method": profile.scale_method,
-        "tail_share": profile.tail_share,
-        "excess_kurtosis": profile.excess_kurtosis,
-        "skew": profile.skew,
-        "quartile_skew": profile.quartile_skew,
-        "outliers": outlier_level(profile),
-        "robust_stats": "exact" if exact else f"from a uniform sample of {profile.robust_from}",
-    }
-
-
-def _label(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)
-
-
-def _number(value: float | None) -> float | int | None:
-    if value is not None and value == int(value):
-        return int(value)
-    return value
 
 
 def _value(choice: enum.Enum | None) -> Any:
@@ -433,113 +401,3 @@ def _counts(text: str | None) -> list[int] | None:
                 f"--class-counts takes whole numbers separated by commas, not {cell.strip()!r}"
             ) from None
     return counts
-
-
-def _stated(s: Situation) -> dict[str, Any]:
-    """The facts the flags gave (and what they imply), for the profile part of the output."""
-    facts: dict[str, Any] = {
-        "task": s.task,
-        "positive_rate": s.positive_rate,
-        "minority_share": s.minority_share,
-        "classes": s.n_classes,
-        "outliers": s.outliers,
-        "residual_scale": s.residual_scale,
-        "target_stat": s.target_stat,
-        "quantile": s.quantile,
-        "want": s.want,
-        "distillation": s.distillation or None,
-        "variational": s.variational or None,
-    }
-    return {k: v for k, v in facts.items() if v is not None}
-
-
-def _entry(r: Recommendation) -> dict[str, Any]:
-    return {
-        "loss": r.loss,
-        "params": dict(r.params),
-        "score": r.score,
-        "reasons": list(r.reasons),
-        "caveats": list(r.caveats),
-        "references": list(r.references),
-    }
-
-
-def _params_text(params: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-    )
-
-
-def _emit(outcome: Outcome, fmt: str, color: str) -> None:
-    from losscli.render.emit import emit
-    from losscli.render.report import Report
-
-    found = outcome.found
-    payload = {"profile": outcome.profile, "recommendations": [_entry(r) for r in found]}
-    if fmt == "plain":
-        # One loss name per line, best first: `... -f plain | head -1` is the top loss.
-        rows: list[tuple[Any, ...]] = [(i, r.loss) for i, r in enumerate(found, 1)]
-        report = Report(payload, ("rank", "loss"), rows, indexed=True)
-    else:
-        rows = [
-            (
-                i,
-                r.loss,
-                r.score,
-                _params_text(dict(r.params)),
-                "; ".join(r.reasons),
-                "; ".join(r.caveats),
-            )
-            for i, r in enumerate(found, 1)
-        ]
-        report = Report(
-            payload,
-            ("rank", "loss", "score", "params", "reasons", "caveats"),
-            rows,
-            title="recommended losses",
-            human=lambda console: _human(console, outcome.profile, found),
-        )
-    report.warnings = list(outcome.warnings)
-    emit(report, fmt, color)
-
-
-def _human(console: Any, profile: dict[str, Any], found: list[Recommendation]) -> None:
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
-
-    source = profile.get("source", "flags")
-    title = "what you stated" if source == "flags" else f"profile of {source}"
-    lines = Text()
-    for key, value in profile.items():
-        if key == "source":
-            continue
-        if lines:
-            lines.append("\n")
-        lines.append(f"{key.replace('_', ' ')}: ", style="bold")
-        lines.append(_shown(value))
-    console.print(Panel(lines, title=Text(title), title_align="left", expand=False))
-    for rank, r in enumerate(found, 1):
-        head = Text(f"{rank}. ", style="bold")
-        head.append(r.loss, style="bold cyan")
-        if r.params:
-            head.append(f"  {_params_text(dict(r.params))}")
-        head.append(f"  score {r.score:.2f}", style="dim")
-        console.print(head)
-        # Label and text side by side, so wrapped lines stay indented under the text.
-        details = Table.grid(padding=(0, 1))
-        details.add_column(width=9, justify="right")
-        details.add_column()
-        for reason in r.reasons:
-            details.add_row(Text("why", style="green"), Text(reason))
-        for caveat in r.caveats:
-            details.add_row(Text("caveat", style="yellow"), Text(caveat))
-        console.print(details)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
-    return str(value)

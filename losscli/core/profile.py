@@ -140,20 +140,28 @@ class RobustSample:
 
     def add(self, x: Array) -> None:
         self.seen += x.size
-        if self.exact and self.seen <= self.limit:
-            self.parts.append(x)
+        if not self.exact:
+            self._offer(x)
             return
-        values, keys = self._keyed()
-        self._keep(np.concatenate([values, x]), np.concatenate([keys, self.rng.random(x.size)]))
+        self.parts.append(x)
+        if self.seen > self.limit:
+            self._start_sampling()
 
     def merge(self, other: RobustSample) -> None:
         if self.exact and other.exact and self.seen + other.seen <= self.limit:
             self.parts.extend(other.parts)
             self.seen += other.seen
             return
-        (a, ka), (b, kb) = self._keyed(), other._keyed()
         self.seen += other.seen
-        self._keep(np.concatenate([a, b]), np.concatenate([ka, kb]))
+        if self.exact:
+            self._start_sampling()
+        if other.exact:
+            for part in other.parts:
+                self._offer(part)
+        else:
+            assert self.keys is not None and other.keys is not None
+            values = np.concatenate([self.values(), other.values()])
+            self._keep(values, np.concatenate([self.keys, other.keys]))
 
     def values(self) -> Array:
         if not self.parts:
@@ -162,10 +170,16 @@ class RobustSample:
             self.parts = [np.concatenate(self.parts)]
         return self.parts[0]
 
-    def _keyed(self) -> tuple[Array, Array]:
-        values = self.values()
-        keys = self.rng.random(values.size) if self.keys is None else self.keys
-        return values, keys
+    def _start_sampling(self) -> None:
+        # One held chunk at a time, so the temporaries stay the size of sample + chunk.
+        held, self.parts, self.keys = self.parts, [], np.empty(0)
+        while held:
+            self._offer(held.pop(0))
+
+    def _offer(self, x: Array) -> None:
+        assert self.keys is not None
+        values = np.concatenate([self.values(), x])
+        self._keep(values, np.concatenate([self.keys, self.rng.random(x.size)]))
 
     def _keep(self, values: Array, keys: Array) -> None:
         if values.size > self.size:
@@ -366,7 +380,7 @@ def _label_profile(n: int, counts: dict[float, int]) -> LabelProfile:
     if len(ordered) < 2:
         (only,) = ordered
         raise DataError(
-            f"all {n} targets are the label {_label(only)}: a classifier needs two classes",
+            f"all {n} targets are the label {label_text(only)}: a classifier needs two classes",
             side="target",
             column=0,
         )
@@ -377,7 +391,8 @@ def _label_profile(n: int, counts: dict[float, int]) -> LabelProfile:
     return LabelProfile(n, "multiclass", ordered, minority, None, None)
 
 
-def _label(value: float) -> str:
+def label_text(value: float) -> str:
+    """A class label as written: 1, not 1.0."""
     return str(int(value)) if value == int(value) else repr(value)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from losscli.core.errors import UsageError
-from losscli.core.profile import LabelProfile, Profile, SpreadProfile
+from losscli.core.profile import LabelProfile, Profile, SpreadProfile, label_text
 
 TASKS = ("binary", "multiclass", "regression", "distribution", "embedding")
 OUTLIER_LEVELS = ("none", "some", "heavy")
@@ -655,11 +655,11 @@ def _label_evidence(p: LabelProfile) -> str:
         count = p.counts[p.positive_label]
         return (
             f"{_percent(p.positive_rate)} of the {p.n} labels are positive ({count} of class "
-            f"{_label(p.positive_label)})"
+            f"{label_text(p.positive_label)})"
         )
     smallest = min(p.counts, key=lambda k: p.counts[k])
     return (
-        f"the smallest class ({_label(smallest)}) holds {_percent(p.minority_share)} of the "
+        f"the smallest class ({label_text(smallest)}) holds {_percent(p.minority_share)} of the "
         f"{p.n} labels"
     )
 
@@ -745,7 +745,3 @@ def _percent(share: float) -> str:
     if value < 1:
         return f"{value:.2g}%"
     return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
-
-
-def _label(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)

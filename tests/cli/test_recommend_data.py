@@ -235,3 +235,12 @@ def test_several_prediction_columns_need_labels(cli, tmp_path):
 
 def test_missing_file(cli, tmp_path):
     assert "no such file" in error_of(cli("recommend", str(tmp_path / "nope.csv")), 3)
+
+
+def test_target_alone_when_only_t_is_given(cli, tmp_path):
+    rng = np.random.default_rng(29)
+    y = rng.normal(5, 2, 4000)
+    path = table(tmp_path, "both.csv", y_true=y, y_pred=y + rng.normal(0, 0.1, 4000))
+    profile = cli("recommend", path, "-t", "y_true", "--json").json()["profile"]
+    assert profile["pred"] is None and profile["basis"] == "target"
+    assert profile["scale"] == pytest.approx(2, rel=0.05)

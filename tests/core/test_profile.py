@@ -203,6 +203,22 @@ def test_beyond_the_exact_limit_a_uniform_sample_is_kept():
     assert p.std == pytest.approx(np.std(x), rel=1e-12)
 
 
+def test_sampled_profiles_merge():
+    rng = np.random.default_rng(14)
+    x = rng.normal(0, 3, 40_000)
+    sides = [Profiler(with_pred=False, sample=RobustSample(limit=5_000, size=4_000)) for _ in "ab"]
+    sides[0].add(x[:25_000])
+    sides[1].add(x[25_000:30_000])  # still exact: merged chunk by chunk
+    third = Profiler(with_pred=False, sample=RobustSample(limit=5_000, size=4_000))
+    third.add(x[30_000:])
+    sides[0].merge(sides[1])
+    sides[0].merge(third)
+    p = sides[0].finish()
+    assert p.n == 40_000 and p.robust_from == 4_000
+    assert p.scale == pytest.approx(3, rel=0.06)
+    assert p.std == pytest.approx(np.std(x), rel=1e-12)
+
+
 def test_sample_is_uniform_over_the_whole_stream():
     # The stream is sorted: a sample biased to early or late chunks would move the median.
     x = np.arange(200_000, dtype=float)
