@@ -69,10 +69,14 @@ class Moments:
     def of(cls, x: Array) -> Moments:
         if x.size == 0:
             return cls()
-        mean = float(np.mean(x))
-        d = x - mean
-        d2 = d * d
-        return cls(x.size, mean, float(d2.sum()), float((d2 * d).sum()), float((d2 * d2).sum()))
+        # Beyond about 1e77 the fourth powers overflow: the sums become inf (or nan), and
+        # `skew` and `excess_kurtosis` say None rather than a wrong number.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(np.mean(x))
+            d = x - mean
+            d2 = d * d
+            m3, m4 = float((d2 * d).sum()), float((d2 * d2).sum())
+        return cls(x.size, mean, float(d2.sum()), m3, m4)
 
     def merge(self, other: Moments) -> Moments:
         """The moments of both parts together (Pébay 2008, eqs. 2.1-2.4)."""

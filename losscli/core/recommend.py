@@ -89,7 +89,7 @@ class Situation:
             "imbalance": "",
             "outliers": "",
             "quantile": _num(self.quantile),
-            "skew": _num(self.skew, 3),
+            "skew": "not finite" if self.measured and self.skew is None else _num(self.skew, 3),
             "quartile_skew": _num(self.quartile_skew, 2),
             "scale": "1 (assumed)" if self.residual_scale is None else _num(self.residual_scale),
             "delta": _num(huber_delta(self)),

@@ -238,6 +238,20 @@ def test_zero_mad_falls_back_to_mean_absolute_deviation():
     assert p.scale_method.startswith("mean absolute deviation")
 
 
+def test_huge_residuals_give_no_moments_and_no_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = profile_of(np.zeros(5), [1e160, -2e160, 3e159, 1.5, 2.5])
+        situation = from_profile(p)
+    assert p.excess_kurtosis is None and p.skew is None
+    assert p.scale == pytest.approx(1.4826 * 3e159)
+    huber = recommend(situation)[0]
+    assert huber.loss == "huber" and "excess kurtosis not finite" in huber.reasons[0]
+    assert any("moment skew not finite" in c for c in huber.caveats)
+
+
 # --- bad and empty data ---------------------------------------------------------------------
 
 
