@@ -37,11 +37,14 @@ from losscli.core import Loss, all_losses
 # Shared Hypothesis settings for the core property tests: few enough examples that the whole
 # tests/core suite stays well under 20 s, no per-example deadline (first calls import things).
 # LOSSCLI_EXAMPLES=500 runs a deeper search locally.
+EXAMPLES = int(os.environ.get("LOSSCLI_EXAMPLES", "25"))
 PROPERTY_SETTINGS = settings(
-    max_examples=int(os.environ.get("LOSSCLI_EXAMPLES", "25")),
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+# For tests of plumbing rather than numerics (validation messages): fewer examples do.
+LIGHT_SETTINGS = settings(PROPERTY_SETTINGS, max_examples=max(EXAMPLES // 3, 5))
 
 MODES = ("finite", "smooth", "edge")
 ANY_FLOAT = st.floats(allow_nan=False, allow_infinity=False)

@@ -361,7 +361,7 @@ def test_reductions_are_consistent(name: str, space: str, data: Any) -> None:
 
 
 @pytest.mark.parametrize(("name", "space"), PAIRS)
-@S.PROPERTY_SETTINGS
+@S.LIGHT_SETTINGS
 @given(data=st.data())
 def test_weighted_mean(name: str, space: str, data: Any) -> None:
     loss = get(name)

@@ -53,7 +53,7 @@ def test_error_hierarchy() -> None:
 
 
 @pytest.mark.parametrize(("name", "space"), PAIRS)
-@S.PROPERTY_SETTINGS
+@S.LIGHT_SETTINGS
 @given(data=st.data(), bad=st.sampled_from([math.nan, math.inf, -math.inf]))
 def test_non_finite_cells_are_named(name: str, space: str, data: Any, bad: float) -> None:
     case = data.draw(S.cases(get(name), space, "finite"))
@@ -70,7 +70,7 @@ def test_non_finite_cells_are_named(name: str, space: str, data: Any, bad: float
 
 
 @pytest.mark.parametrize(("name", "space"), PAIRS)
-@S.PROPERTY_SETTINGS
+@S.LIGHT_SETTINGS
 @given(data=st.data())
 def test_mismatched_lengths_and_empty_input(name: str, space: str, data: Any) -> None:
     case = data.draw(S.cases(get(name), space, "finite", min_rows=2))
