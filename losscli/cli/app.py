@@ -47,7 +47,6 @@ app = typer.Typer(
     name="losscli",
     help="A loss calculator, loss catalog and exercise checker for machine learning.",
     add_completion=False,
-    no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

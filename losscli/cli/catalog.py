@@ -63,6 +63,7 @@ def list_losses(
         columns=("name", "aliases", "family", *PROPERTY_COLUMNS, "typical use"),
         rows=rows,
         title="losscli catalog",
+        human=lambda console: _list_human(console, rows),
     )
     emit(report, o.output_format(fmt, json_flag), color.value)
 
@@ -142,7 +143,52 @@ def _record(loss: Loss) -> dict[str, Any]:
     }
 
 
+def _list_human(console: Any, rows: list[tuple[str, ...]]) -> None:
+    """The catalog on a terminal: one line per loss, the long texts cut to the width."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text("losscli catalog"), title_justify="left", header_style="bold")
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("family", no_wrap=True)
+    for name in ("convex", "smooth", "robust", "prob."):
+        table.add_column(name, no_wrap=True, justify="center", min_width=len(name))
+    # What the fixed columns leave (names, family, four flags and the borders) goes to the
+    # free text, cut with an ellipsis rather than squeezing the flags out of sight.
+    fixed = max(len(r[0]) for r in rows) + max(len(r[2]) for r in rows) + 6 + 6 + 6 + 5 + 22
+    use_width = max(20, console.width - fixed)
+    table.add_column("typical use", no_wrap=True, overflow="ellipsis", max_width=use_width)
+    for name, _aliases, family, *flags, use in rows:
+        table.add_row(
+            Text(name),
+            Text(family),
+            *(Text("yes" if f == "yes" else "-") for f in flags),
+            Text(use),
+        )
+    console.print(table)
+    console.print(
+        Text("losscli show NAME explains one loss; aliases are listed there.", style="dim")
+    )
+
+
+def _bullets(console: Any, title: str, items: tuple[str, ...]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not items:
+        return
+    console.print()
+    console.print(Text(title, style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for item in items:
+        grid.add_row(Text("  -"), Text(item))
+    console.print(grid)
+
+
 def _show_human(console: Any, loss: Loss) -> None:
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -169,10 +215,8 @@ def _show_human(console: Any, loss: Loss) -> None:
     props = "  ".join(f"{p}: {_yes(getattr(loss.properties, p))}" for p in PROPERTY_COLUMNS)
     console.print()
     console.print(Text("properties  ", style="bold") + Text(props))
-    console.print(Text("when to use ", style="bold") + Text(loss.typical_use))
-    for title, items in (("common confusions", loss.confusions), ("references", loss.references)):
-        if items:
-            console.print()
-            console.print(Text(title, style="bold"))
-            for item in items:
-                console.print(Text("  - " + item))
+    console.print()
+    console.print(Text("when to use", style="bold"))
+    console.print(Padding(Text(loss.typical_use), (0, 0, 0, 2)))
+    _bullets(console, "common confusions", loss.confusions)
+    _bullets(console, "references", loss.references)

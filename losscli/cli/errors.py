@@ -68,6 +68,10 @@ def handle(exc: BaseException) -> int:
     if isinstance(exc, (KeyboardInterrupt, typer.Abort, getattr(click, "Abort", typer.Abort))):
         sys.stderr.write("\n")
         return ExitCode.INTERRUPTED
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        # `losscli compute` alone: the command's help, as a usage error (no LOSS given).
+        sys.stderr.write(exc.format_message() + "\n")
+        return ExitCode.USAGE
     if isinstance(exc, click.UsageError):
         command = exc.ctx.command_path if exc.ctx is not None else "losscli"
         error_line(exc.format_message(), f"see '{command} --help'")

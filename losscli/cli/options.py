@@ -99,7 +99,7 @@ Weights = Annotated[
 File = Annotated[
     str | None,
     typer.Argument(
-        metavar="[FILE]",
+        metavar="FILE",
         help="Table to read (.csv .tsv .parquet .jsonl .ndjson), '-' for stdin. "
         "Without FILE or inline values, a table piped to stdin is read.",
         show_default=False,
