@@ -1,0 +1,178 @@
+"""Loss curves for drawing: each loss over the one axis that fits it, evaluated by the core.
+
+`plot` and `explore` draw what this module returns and compute nothing themselves. The axis
+follows from the loss's target domain in the registry:
+
+- real targets (regression): the residual r = ŷ - y, evaluated at y = 0, ŷ = r;
+- binary targets and class labels: the probability p of the true class (y = 1, ŷ = p), or
+  with logits the logit of the true class, which is the margin y·f;
+- sign targets (hinge): the margin m = y·f (y = +1, f = m);
+- distributions (kl): Q's first component q for two classes, Q = (q, 1 - q), against
+  P = (P₁, 1 - P₁) given by `kl_p`; with logits, Q = softmax(z, 0);
+- similarity (contrastive): the distance d, once for a similar and once for a dissimilar pair.
+
+A loss whose target domain is none of these has no known axis: `view` raises UsageError.
+The gradient is the core's, taken along the axis: for kl in probabilities, where the curve
+moves Q by (+1, -1), that is dL/dQ₁ - dL/dQ₂ (the chain rule, nothing re-derived).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from losscli.core.errors import UsageError
+from losscli.core.evaluation import Request
+from losscli.core.registry import Array, Loss
+
+DEFAULT_KL_P = 0.3  # P = (0.3, 0.7): not symmetric, so forward and reverse KL differ visibly
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The horizontal axis a loss is drawn over; losses on the same `kind` can be overlaid."""
+
+    kind: str
+    label: str
+    default: tuple[float, float]
+    low: float = -np.inf
+    high: float = np.inf
+
+    def check_range(self, start: float, stop: float) -> None:
+        """UsageError unless start < stop are finite and inside the axis's domain."""
+        if not (np.isfinite(start) and np.isfinite(stop)):
+            raise UsageError(f"--range must be two finite numbers, not {start:g} {stop:g}")
+        if start >= stop:
+            raise UsageError(f"--range A B needs A < B, not {start:g} {stop:g}")
+        if start < self.low or stop > self.high:
+            raise UsageError(
+                f"--range {start:g} {stop:g} leaves the {self.label} axis, "
+                f"which runs from {self.low:g} to {self.high:g}"
+            )
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One drawn line: the loss and its gradient along the axis, at the points `x`."""
+
+    loss: str
+    label: str
+    x: Array
+    value: Array
+    grad: Array
+
+
+# How the points of the axis become core inputs: (label suffix, y_true, y_pred, and how to
+# read the gradient along the axis from the core's gradient array).
+Branch = tuple[str, Array, Array, Callable[[Array], Array]]
+Builder = Callable[[Request, Array, float], list[Branch]]
+
+
+def _column(g: Array) -> Array:
+    return g.reshape(g.shape[0], -1)[:, 0]
+
+
+def _residual(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    return [("", np.zeros_like(x), x, _column)]
+
+
+def _true_class(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    # One prediction column is the binary case for every loss with these targets (for
+    # cross-entropy, p of class 1): the true class is class 1. For hinge, y = +1 and f = m.
+    return [("", np.ones_like(x), x[:, None], _column)]
+
+
+def _distributions(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    p = np.tile([kl_p, 1.0 - kl_p], (x.size, 1))
+    if request.space == "logit":
+        return [("", p, np.column_stack([x, np.zeros_like(x)]), _column)]
+    q = np.column_stack([x, 1.0 - x])
+    return [("", p, q, lambda g: g[:, 0] - g[:, 1])]
+
+
+def _pairs(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    return [
+        (", similar pair", np.ones_like(x), x[:, None], _column),
+        (", dissimilar pair", np.zeros_like(x), x[:, None], _column),
+    ]
+
+
+RESIDUAL = Axis("residual", "residual r = ŷ - y", (-3.0, 3.0))
+PROBABILITY = Axis("probability", "p of the true class", (0.01, 1.0), 0.0, 1.0)
+MARGIN = Axis("margin", "margin y·f (logit of the true class)", (-4.0, 4.0))
+Q_PROB = Axis("q", "Q₁ (Q = (Q₁, 1 - Q₁))", (0.01, 0.99), 0.0, 1.0)
+Q_LOGIT = Axis("q-logit", "logit z of Q₁ (Q = softmax(z, 0))", (-6.0, 6.0))
+DISTANCE = Axis("distance", "distance d", (0.0, 2.0), 0.0)
+
+# Target domain (Loss.target) -> (axis for probabilities/raw, axis for logits, builder).
+_VIEWS: dict[str, tuple[Axis, Axis, Builder]] = {
+    "real": (RESIDUAL, RESIDUAL, _residual),
+    "binary": (PROBABILITY, MARGIN, _true_class),
+    "labels": (PROBABILITY, MARGIN, _true_class),
+    "sign": (MARGIN, MARGIN, _true_class),
+    "distribution": (Q_PROB, Q_LOGIT, _distributions),
+    "similarity": (DISTANCE, DISTANCE, _pairs),
+}
+
+
+def has_axis(loss: Loss) -> bool:
+    return loss.target in _VIEWS
+
+
+def axis_for(request: Request) -> Axis:
+    """The axis a loss is drawn over, in the prediction space of the request."""
+    loss = request.loss
+    if loss.target not in _VIEWS:
+        raise UsageError(
+            f"losscli does not know which axis to draw {loss.name} over "
+            f"(its targets are {loss.target!r}); it cannot be plotted yet"
+        )
+    prob_axis, logit_axis, _ = _VIEWS[loss.target]
+    return logit_axis if request.space == "logit" else prob_axis
+
+
+def label_for(request: Request, kl_p: float = DEFAULT_KL_P) -> str:
+    """The legend entry: the name and the parameters that shape the curve."""
+    shown = []
+    for param in request.loss.params:
+        value = request.params.get(param.name)
+        # Hidden: unset parameters, and switches or clips left at their defaults.
+        if value is None or (value == param.default and (param.choices or param.default == 0)):
+            continue
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        shown.append(f"{param.name}={text}")
+    if request.loss.target == "distribution":
+        shown.insert(0, f"P=({kl_p:g}, {1 - kl_p:g})")
+    return f"{request.loss.name} ({', '.join(shown)})" if shown else request.loss.name
+
+
+def grid(axis: Axis, start: float | None, stop: float | None, points: int) -> Array:
+    """`points` evenly spaced values over [start, stop] (the axis's default range if unset)."""
+    lo = axis.default[0] if start is None else start
+    hi = axis.default[1] if stop is None else stop
+    axis.check_range(lo, hi)
+    if points < 2:
+        raise UsageError(f"a curve needs at least 2 points, not {points}")
+    return np.linspace(lo, hi, points)
+
+
+def curves(request: Request, x: Array, *, kl_p: float = DEFAULT_KL_P) -> list[Curve]:
+    """The loss and its gradient along the request's axis at the points x (one curve per
+    branch: contrastive has a similar and a dissimilar pair)."""
+    axis = axis_for(request)
+    x = np.asarray(x, dtype=np.float64)
+    if x.size and (x.min() < axis.low or x.max() > axis.high):
+        raise UsageError(f"points outside the {axis.label} axis ({axis.low:g} to {axis.high:g})")
+    if request.loss.target == "distribution" and not 0.0 <= kl_p <= 1.0:
+        raise UsageError(f"P₁ must be a probability in [0, 1], not {kl_p:g}")
+    _, _, build = _VIEWS[request.loss.target]
+    label = label_for(request, kl_p)
+    out = []
+    for suffix, y_true, y_pred, along in build(request, x, kl_p):
+        prepared = request.prepare(y_true, y_pred)
+        values = request.values(prepared)
+        grads = along(request.grads(prepared))
+        out.append(Curve(request.loss.name, label + suffix, x, values, grads))
+    return out
