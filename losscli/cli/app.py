@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import catalog, compute, grad, recommend
+from losscli.cli import catalog, compute, grad, plot, recommend
 from losscli.cli.errors import PipeClosed, handle
 
 
@@ -91,6 +91,7 @@ catalog.register(app)
 compute.register(app)
 grad.register(app)
 recommend.register(app)
+plot.register(app)
 
 
 def main() -> None:

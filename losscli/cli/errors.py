@@ -58,6 +58,7 @@ def handle(exc: BaseException) -> int:
 
     from losscli.core.errors import DataError, UsageError
     from losscli.inputs.source import InputError
+    from losscli.render.plotting import MissingExtra
 
     click = _click_exceptions()
     if isinstance(exc, (typer.Exit, getattr(click, "Exit", typer.Exit))):
@@ -79,7 +80,7 @@ def handle(exc: BaseException) -> int:
     if isinstance(exc, click.ClickException):
         error_line(exc.format_message())
         return int(exc.exit_code)
-    if isinstance(exc, UsageError):
+    if isinstance(exc, (UsageError, MissingExtra)):
         error_line(str(exc))
         return ExitCode.USAGE
     if isinstance(exc, CheckFailed):

@@ -166,7 +166,7 @@ def curves(request: Request, x: Array, *, kl_p: float = DEFAULT_KL_P) -> list[Cu
     if x.size and (x.min() < axis.low or x.max() > axis.high):
         raise UsageError(f"points outside the {axis.label} axis ({axis.low:g} to {axis.high:g})")
     if request.loss.target == "distribution" and not 0.0 <= kl_p <= 1.0:
-        raise UsageError(f"P₁ must be a probability in [0, 1], not {kl_p:g}")
+        raise UsageError(f"--kl-p (P₁) must be a probability in [0, 1], not {kl_p:g}")
     _, _, build = _VIEWS[request.loss.target]
     label = label_for(request, kl_p)
     out = []

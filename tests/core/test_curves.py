@@ -88,7 +88,7 @@ def test_kl_is_against_p_given_by_a_parameter():
     p, q = np.array([0.3, 0.7]), np.array([0.6, 0.4])
     assert curve.value[1] == pytest.approx(np.sum(p * np.log(p / q)), rel=1e-14)
     assert curve.label == "kl (P=(0.3, 0.7))"
-    with pytest.raises(UsageError, match="P₁ must be a probability"):
+    with pytest.raises(UsageError, match="must be a probability"):
         curves(request, np.array([0.5]), kl_p=1.5)
 
 

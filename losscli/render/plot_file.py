@@ -1,0 +1,56 @@
+"""Curves drawn as a figure file (PNG, SVG or PDF) with matplotlib, for papers and slides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from losscli.core.errors import UsageError
+from losscli.render.plotting import CurvePlot, optional
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def figure_format(path: str) -> str:
+    """The file format from the extension; UsageError for one matplotlib is not asked for."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UsageError(f"--output must end in .png, .svg or .pdf, not {Path(path).name!r}")
+    return suffix
+
+
+def save_figure(plot: CurvePlot, path: str, *, width: int, height: int, dpi: float) -> None:
+    """Write the plot to `path`: width x height pixels at `dpi` (PNG), the same size in
+    inches (width/dpi by height/dpi) for SVG and PDF."""
+    fmt = figure_format(path)
+    optional("matplotlib", "plot --output")
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
+    axes = figure.subplots(1, len(plot.panels), squeeze=False)[0]
+    for ax, panel in zip(axes, plot.panels, strict=True):
+        if plot.data is not None and panel == "loss" and plot.data.size:
+            counts = ax.twinx()
+            counts.hist(plot.data, bins=40, range=plot.x_range, color="0.85", zorder=0)
+            counts.set_ylabel(f"{plot.data_label} (count)")
+            # The histogram sits behind the curves, which stay on the main axis.
+            ax.set_zorder(counts.get_zorder() + 1)
+            ax.patch.set_visible(False)
+        for curve in plot.curves:
+            y = curve.value if panel == "loss" else curve.grad
+            ax.plot(curve.x, np.where(np.isfinite(y), y, np.nan), label=curve.label, lw=1.6)
+        if plot.cursor is not None:
+            ax.axvline(plot.cursor, color="0.4", lw=0.8, ls="--")
+        ax.axhline(0.0, color="0.6", lw=0.6)
+        ax.set_xlim(*plot.x_range)
+        ax.set_xlabel(plot.axis_label)
+        ax.set_ylabel("loss" if panel == "loss" else "gradient along the axis")
+        ax.set_title(plot.title if panel == "loss" and plot.title else panel)
+        ax.grid(True, alpha=0.3)
+    axes[0].legend()
+    # No creation date in SVG and PDF, so the same command writes the same file.
+    metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
+    try:
+        figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,33 @@
+"""`losscli --help` and the help of every command stay light: no NumPy, Polars or plotting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+HEAVY = ("numpy", "polars", "matplotlib", "plotext", "textual")
+
+SNIPPET = """
+import sys
+from losscli.cli.app import app
+try:
+    app({args!r})
+except SystemExit:
+    pass
+print(",".join(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["plot", "--help"]])
+def test_help_imports_nothing_heavy(args):
+    code = SNIPPET.format(args=args, heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert "Usage:" in done.stdout
+    assert done.stdout.splitlines()[-1] == ""

@@ -1,0 +1,206 @@
+"""`losscli plot`: terminal plots rendered to text at a fixed size, and figure files."""
+
+from __future__ import annotations
+
+import re
+import struct
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+pytest.importorskip("plotext")
+
+LEGEND_ROW = re.compile(r"[┤│]│ (\S) (.+?) +│")
+Y_TICK = re.compile(r"(-?\d+(?:\.\d+)?)┤")
+
+
+def legend(lines: list[str]) -> list[str]:
+    return [m[2] for line in lines if (m := LEGEND_ROW.search(line))]
+
+
+def x_ticks(lines: list[str]) -> list[float]:
+    """The numbers under the bottom frame of every panel, left to right."""
+    bottom = next(i for i, line in enumerate(lines) if "└┬" in line)
+    return [float(t) for t in lines[bottom + 1].split()]
+
+
+def y_ticks(lines: list[str]) -> dict[int, list[float]]:
+    """Tick labels on each panel's y axis, keyed by the column of the axis, top to bottom."""
+    ticks: dict[int, list[float]] = {}
+    for line in lines:
+        for m in Y_TICK.finditer(line):
+            ticks.setdefault(m.end(), []).append(float(m[1]))
+    return dict(sorted(ticks.items()))
+
+
+def test_overlay_at_a_fixed_size_has_the_requested_shape(cli):
+    run = cli("plot", "mse", "mae", "huber", "--width", "100", "--height", "20")
+    assert run.exit_code == 0 and run.stderr == ""
+    lines = run.lines()
+    assert len(lines) == 20
+    assert all(len(line) <= 100 for line in lines) and max(map(len, lines)) == 100
+    assert legend(lines) == ["mse", "mae", "huber (delta=1)"]
+    ticks = x_ticks(lines)
+    assert ticks[0] == -3 and ticks[-1] == 3
+    (left,) = y_ticks(lines).values()
+    # mse reaches 9 at r = +-3; every loss here is 0 at r = 0.
+    assert left[0] == 9.0 and left[-1] == 0.0
+    assert "\x1b[" not in run.stdout  # piped: no colour codes
+
+
+def test_grad_puts_the_gradient_panel_beside_the_loss(cli):
+    run = cli("plot", "mse", "huber", "--grad", "--width", "120", "--height", "24")
+    lines = run.lines()
+    assert run.exit_code == 0 and len(lines) == 24
+    assert lines[0].split() == ["loss", "gradient"]
+    loss_axis, grad_axis = y_ticks(lines).values()
+    assert loss_axis[0] == 9.0
+    # d(r^2)/dr = 2r from -6 to 6; huber's gradient is clip(r, -1, 1), inside that range.
+    assert grad_axis[0] == 6.0 and grad_axis[-1] == -6.0
+    ticks = x_ticks(lines)
+    assert ticks.count(-3.0) == 2 and ticks.count(3.0) == 2
+    assert legend(lines) == ["mse", "huber (delta=1)"]
+
+
+def test_range_and_parameters(cli):
+    run = cli(
+        "plot", "huber", "--delta", "0.5", "--range", "-1", "2", "--width", "80", "--height", "16"
+    )
+    lines = run.lines()
+    assert x_ticks(lines)[0] == -1.0 and x_ticks(lines)[-1] == 2.0
+    assert legend(lines) == ["huber (delta=0.5)"]
+    # huber(2; delta 0.5) = 0.5 * (2 - 0.25) = 0.875 is the top of the curve.
+    (left,) = y_ticks(lines).values()
+    assert left[0] == pytest.approx(0.875, abs=0.01)
+
+
+def test_margin_losses_overlay_over_the_margin(cli):
+    run = cli("plot", "hinge", "bce", "focal", "--logits", "--width", "90", "--height", "18")
+    lines = run.lines()
+    assert legend(lines) == ["hinge", "binary-cross-entropy", "focal (gamma=2)"]
+    assert any("margin y·f" in line for line in lines)
+    ticks = x_ticks(lines)
+    assert ticks[0] == -4 and ticks[-1] == 4
+
+
+def test_contrastive_draws_a_similar_and_a_dissimilar_pair(cli):
+    run = cli("plot", "contrastive", "--width", "90", "--height", "18")
+    assert legend(run.lines()) == [
+        "contrastive (margin=1), similar pair",
+        "contrastive (margin=1), dissimilar pair",
+    ]
+
+
+def test_size_follows_columns_and_lines(cli):
+    run = cli("plot", "mse", env={"COLUMNS": "70", "LINES": "15"})
+    lines = run.lines()
+    assert len(lines) == 14  # one line is left for the prompt
+    assert max(map(len, lines)) == 70
+
+
+def test_color_always_writes_ansi_codes(cli):
+    run = cli("plot", "mse", "--width", "60", "--height", "12", "--color", "always")
+    assert "\x1b[" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["mse", "bce"], "mse is drawn over residual r = ŷ - y but binary-cross-entropy over p"),
+        (["mse", "mae", "--delta", "2"], "--delta is not a parameter of mse or mae"),
+        (["mse", "--logits"], "--logits does not apply to mse"),
+        (["mse", "--kl-p", "0.5"], "--kl-p sets P for kl"),
+        (["kl", "--kl-p", "1.5"], "--kl-p (P₁) must be a probability"),
+        (["bce", "--range", "-1", "1"], "leaves the p of the true class axis"),
+        (["mse", "--range", "2", "1"], "needs A < B"),
+        (["huber", "--delta", "0"], "--delta must be greater than 0"),
+        (["mse", "--output", "curve.gif"], "--output must end in .png, .svg or .pdf"),
+        (["mse", "--output", "x.png", "--size", "big"], "--size must be WIDTHxHEIGHT"),
+        (["mse", "--size", "800x500"], "--size is for --output"),
+        (["mse", "--width", "10"], "at least 30x8 cells"),
+        (["nosuchloss"], "unknown loss"),
+    ],
+)
+def test_usage_errors_exit_2(cli, args, fragment):
+    run = cli("plot", *args)
+    assert run.exit_code == 2
+    assert run.stdout == ""
+    assert run.stderr.startswith("losscli: error: ")
+    assert fragment in run.stderr
+    assert len(run.stderr.splitlines()) == 1
+
+
+def test_missing_plotext_names_the_extra(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "plotext", None)  # makes `import plotext` fail
+    run = cli("plot", "mse", "--width", "60", "--height", "12")
+    assert run.exit_code == 2 and run.stdout == ""
+    assert run.stderr == (
+        "losscli: error: plot needs plotext, which is not installed: pip install 'losscli[plot]'\n"
+    )
+
+
+def test_missing_matplotlib_names_the_extra(cli, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    run = cli("plot", "mse", "--output", str(tmp_path / "mse.png"))
+    assert run.exit_code == 2
+    assert "needs matplotlib" in run.stderr and "pip install 'losscli[plot]'" in run.stderr
+    assert not (tmp_path / "mse.png").exists()
+
+
+# --- figure files ---------------------------------------------------------------------------
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's signature and IHDR chunk (PNG spec, section 11.2.2)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture
+def matplotlib_installed():
+    pytest.importorskip("matplotlib")
+
+
+@pytest.mark.usefixtures("matplotlib_installed")
+@pytest.mark.parametrize(("size", "expected"), [(None, (1200, 500)), ("640x480", (640, 480))])
+def test_png_has_the_requested_pixel_size(cli, tmp_path, size, expected):
+    path = tmp_path / "huber.png"
+    args = ["plot", "mse", "mae", "huber", "--grad", "--output", str(path)]
+    run = cli(*args, *(["--size", size] if size else []))
+    assert run.exit_code == 0 and run.stdout == ""
+    assert png_size(path.read_bytes()) == expected
+
+
+@pytest.mark.usefixtures("matplotlib_installed")
+def test_svg_is_xml_of_the_requested_size(cli, tmp_path):
+    path = tmp_path / "loss.svg"
+    run = cli("plot", "bce", "focal", "--output", str(path), "--size", "800x500", "--dpi", "100")
+    assert run.exit_code == 0
+    root = ET.parse(path).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    # 800x500 pixels at 100 dpi is 8 x 5 inches: 576 x 360 points.
+    assert (root.get("width"), root.get("height")) == ("576pt", "360pt")
+    assert root.get("viewBox") == "0 0 576 360"
+    text = path.read_text()
+    assert "binary-cross-entropy" in text and "focal (gamma=2)" in text
+
+
+@pytest.mark.usefixtures("matplotlib_installed")
+def test_pdf_has_the_requested_page_size_and_is_reproducible(cli, tmp_path):
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    for path in (first, second):
+        assert cli("plot", "kl", "--output", str(path), "--size", "720x360").exit_code == 0
+    data = first.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert re.search(rb"/MediaBox \[\s*0 0 518\.4 259\.2\s*\]", data)
+    assert data == second.read_bytes()
+
+
+@pytest.mark.usefixtures("matplotlib_installed")
+def test_unwritable_output_is_a_usage_error(cli, tmp_path):
+    run = cli("plot", "mse", "--output", str(tmp_path / "no" / "such" / "dir.png"))
+    assert run.exit_code == 2
+    assert run.stderr.startswith("losscli: error: cannot write ")
