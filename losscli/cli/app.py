@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import catalog, compute, grad, plot, recommend
+from losscli.cli import catalog, compute, explore, grad, plot, recommend
 from losscli.cli.errors import PipeClosed, handle
 
 
@@ -92,6 +92,7 @@ compute.register(app)
 grad.register(app)
 recommend.register(app)
 plot.register(app)
+explore.register(app)
 
 
 def main() -> None:

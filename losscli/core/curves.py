@@ -36,6 +36,7 @@ class Axis:
 
     kind: str
     label: str
+    symbol: str
     default: tuple[float, float]
     low: float = -np.inf
     high: float = np.inf
@@ -99,12 +100,12 @@ def _pairs(request: Request, x: Array, kl_p: float) -> list[Branch]:
     ]
 
 
-RESIDUAL = Axis("residual", "residual r = ŷ - y", (-3.0, 3.0))
-PROBABILITY = Axis("probability", "p of the true class", (0.01, 1.0), 0.0, 1.0)
-MARGIN = Axis("margin", "margin y·f (logit of the true class)", (-4.0, 4.0))
-Q_PROB = Axis("q", "Q₁ (Q = (Q₁, 1 - Q₁))", (0.01, 0.99), 0.0, 1.0)
-Q_LOGIT = Axis("q-logit", "logit z of Q₁ (Q = softmax(z, 0))", (-6.0, 6.0))
-DISTANCE = Axis("distance", "distance d", (0.0, 2.0), 0.0)
+RESIDUAL = Axis("residual", "residual r = ŷ - y", "r", (-3.0, 3.0))
+PROBABILITY = Axis("probability", "p of the true class", "p", (0.01, 1.0), 0.0, 1.0)
+MARGIN = Axis("margin", "margin y·f (logit of the true class)", "y·f", (-4.0, 4.0))
+Q_PROB = Axis("q", "Q₁ (Q = (Q₁, 1 - Q₁))", "Q₁", (0.01, 0.99), 0.0, 1.0)
+Q_LOGIT = Axis("q-logit", "logit z of Q₁ (Q = softmax(z, 0))", "z", (-6.0, 6.0))
+DISTANCE = Axis("distance", "distance d", "d", (0.0, 2.0), 0.0)
 
 # Target domain (Loss.target) -> (axis for probabilities/raw, axis for logits, builder).
 _VIEWS: dict[str, tuple[Axis, Axis, Builder]] = {

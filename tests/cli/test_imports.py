@@ -23,7 +23,7 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["plot", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["plot", "--help"], ["explore", "--help"]])
 def test_help_imports_nothing_heavy(args):
     code = SNIPPET.format(args=args, heavy=HEAVY)
     done = subprocess.run(

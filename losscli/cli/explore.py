@@ -1,0 +1,134 @@
+"""`losscli explore`: a full-screen view of loss and gradient curves (Textual)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from losscli.cli import options as o
+
+if TYPE_CHECKING:
+    from losscli.render.explore_model import Setup
+
+HELP = """Explore loss and gradient curves interactively, full screen in the terminal.
+
+The loss and its gradient side by side; a checkbox for every loss drawn over the same axis
+(overlays); a slider for each parameter (Huber's delta, focal's gamma and alpha, the
+contrastive margin, KL's target P₁); the numbers under the cursor, live.
+
+\b
+Keys: Tab / Shift+Tab  move between the plot, the checkboxes and the sliders
+      Left / Right     on the plot: move the cursor; on a slider: change the value
+      Shift+arrows     ten steps at a time
+      Space, 1-9       toggle a loss;  r  reset;  q  quit
+
+Works over SSH; no mouse needed. Needs the 'explore' extra (Textual).
+
+Examples:
+
+\b
+  losscli explore                      # huber, with mse and mae to overlay
+  losscli explore focal bce            # over the probability of the true class
+  losscli explore hinge                # margin losses: hinge, logistic, focal
+"""
+
+POINTS = 201
+
+
+def register(app: typer.Typer) -> None:
+    app.command("explore", help=HELP)(explore)
+
+
+def explore(
+    losses: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[LOSS...]", help="Losses drawn at the start (default huber)."),
+    ] = None,
+    x_range: Annotated[
+        tuple[float, float] | None,
+        typer.Option("--range", metavar="A B", help="The axis from A to B."),
+    ] = None,
+    logits: o.Logits = False,
+    delta: o.Delta = None,
+    gamma: o.Gamma = None,
+    alpha: o.Alpha = None,
+    margin: o.Margin = None,
+    direction: o.Direction = None,
+    log_base: o.LogBase = None,
+    kl_p: Annotated[
+        float | None,
+        typer.Option(
+            "--kl-p",
+            metavar="P₁",
+            help="KL: the target P = (P₁, 1 - P₁) (default 0.3).",
+            rich_help_panel=o.PARAMS,
+        ),
+    ] = None,
+) -> None:
+    import sys
+
+    from losscli.core.errors import UsageError
+    from losscli.render.plotting import optional
+
+    given = o.collect_params(
+        delta=delta, gamma=gamma, alpha=alpha, margin=margin, direction=direction, log_base=log_base
+    )
+    setup = make_setup(losses or ["huber"], given, logits, x_range, kl_p)
+    optional("textual", "explore")
+    optional("plotext", "explore")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "explore is a full-screen view: run it in a terminal (plot draws to a pipe)"
+        )
+    from losscli.render.explore import ExploreApp
+
+    ExploreApp(setup).run()
+
+
+def make_setup(
+    losses: list[str],
+    given: dict[str, object],
+    logits: bool,
+    x_range: tuple[float, float] | None,
+    kl_p: float | None,
+) -> Setup:
+    """Check the command line with plot's rules, then gather every loss on the same axis."""
+    from losscli.cli.plot import build_requests, shared_axis
+    from losscli.core.curves import DEFAULT_KL_P, axis_for, grid, has_axis
+    from losscli.core.evaluation import make_request
+    from losscli.core.registry import all_losses
+    from losscli.render.explore_model import KL_P, NO_SLIDER, Setup
+
+    requests = build_requests(losses, given, logits, kl_p)
+    axis = shared_axis(requests)
+    # Every loss that can be drawn over the same axis, in whichever space puts it there:
+    # hinge's margin is also the logit of the true class for bce and focal.
+    group, spaces = [], {}
+    for loss in all_losses():
+        if not has_axis(loss):
+            continue
+        for space in (None, "logit") if "logit" in loss.spaces else (None,):
+            if axis_for(make_request(loss, space=space)).kind == axis.kind:  # type: ignore[arg-type]
+                group.append(loss)
+                spaces[loss.name] = space
+                break
+    params: dict[str, object] = {}
+    for loss in group:
+        for p in loss.params:
+            if p.name not in NO_SLIDER and p.name not in params:
+                params[p.name] = next(
+                    (r.params[p.name] for r in requests if p.name in r.params), p.default
+                )
+    if any(loss.target == "distribution" for loss in group):
+        params[KL_P] = DEFAULT_KL_P if kl_p is None else kl_p
+    start, stop = x_range if x_range is not None else (None, None)
+    return Setup(
+        axis=axis,
+        losses=tuple(group),
+        drawn=frozenset(r.loss.name for r in requests),
+        params=params,  # type: ignore[arg-type]
+        spaces=spaces,
+        x=grid(axis, start, stop, POINTS),
+        kl_p=DEFAULT_KL_P if kl_p is None else kl_p,
+    )

@@ -1,0 +1,263 @@
+"""`losscli explore`: a full-screen terminal view (Textual) of loss and gradient curves.
+
+The loss panel and the gradient panel sit side by side (drawn by plot_text). Below them: a
+checkbox for every loss that shares the axis (overlays), a slider for every parameter of
+those losses, and the numbers under the cursor. Everything drawn or shown comes from
+`losscli.core.curves`, which evaluates the core; nothing is computed here.
+
+Keys: Tab and Shift+Tab move between the plot, the checkboxes and the sliders; on the plot,
+Left/Right move the cursor; on a slider, Left/Right change the value; Space toggles a
+checkbox; 1-9 toggle the n-th loss from anywhere; r resets; q quits. No mouse needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Checkbox, Footer, Static
+
+from losscli.core.curves import Curve, curves
+from losscli.core.evaluation import Request, make_request
+from losscli.core.registry import Loss, ParamValue
+from losscli.render.explore_model import KL_P, STOPS, Setup, shown, slider_stops
+from losscli.render.plot_text import render_text
+from losscli.render.plotting import CurvePlot
+
+
+class ParamSlider(Widget, can_focus=True):
+    """A parameter as a row of stops; Left/Right (Shift for 10) move between them."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1)", "lower", show=True),
+        Binding("right", "move(1)", "higher", show=True),
+        Binding("shift+left", "move(-10)", "lower x10", show=False),
+        Binding("shift+right", "move(10)", "higher x10", show=False),
+    ]
+    DEFAULT_CSS = """
+    ParamSlider { height: 1; width: 1fr; }
+    ParamSlider:focus { background: $accent 30%; }
+    """
+
+    index: reactive[int] = reactive(0)
+
+    class Changed(Message):
+        def __init__(self, slider: ParamSlider) -> None:
+            super().__init__()
+            self.slider = slider
+
+    def __init__(
+        self, name: str, stops: Sequence[ParamValue | None], value: ParamValue | None, **kw: Any
+    ) -> None:
+        super().__init__(id=f"param-{name}", **kw)
+        self.param = name
+        self.stops = tuple(stops)
+        self.set_reactive(ParamSlider.index, self._nearest(value))
+
+    def _nearest(self, value: ParamValue | None) -> int:
+        if value in self.stops:
+            return self.stops.index(value)
+        numbers = [(i, s) for i, s in enumerate(self.stops) if isinstance(s, float)]
+        if isinstance(value, (int, float)) and numbers:
+            return min(numbers, key=lambda pair: abs(pair[1] - float(value)))[0]
+        return 0
+
+    @property
+    def value(self) -> ParamValue | None:
+        return self.stops[self.index]
+
+    def set_value(self, value: ParamValue | None) -> None:
+        self.index = self._nearest(value)
+
+    def action_move(self, steps: int) -> None:
+        self.index = min(max(self.index + steps, 0), len(self.stops) - 1)
+
+    def watch_index(self) -> None:
+        self.post_message(self.Changed(self))
+
+    def render(self) -> Text:
+        label = "P₁" if self.param == KL_P else self.param
+        track = max(self.size.width - 26, 5)
+        at = round(self.index / max(len(self.stops) - 1, 1) * (track - 1))
+        bar = "─" * at + "●" + "─" * (track - 1 - at)
+        return Text(f"{label:>10} {bar} {shown(self.value):>8}")
+
+
+class ExploreApp(App[None]):
+    """Loss and gradient curves with overlays, parameter sliders and a live readout."""
+
+    TITLE = "losscli explore"
+    CSS = """
+    Screen { layout: vertical; }
+    #plot { height: 1fr; min-height: 10; }
+    #controls { height: auto; max-height: 14; border-top: solid $primary; }
+    #losses { width: 38; height: auto; }
+    #losses Checkbox { border: none; padding: 0; height: 1; }
+    #right { width: 1fr; height: auto; }
+    #readout { height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "quit"),
+        Binding("r", "reset", "reset"),
+        *(Binding(str(k), f"toggle({k - 1})", show=False) for k in range(1, 10)),
+    ]
+
+    def __init__(self, setup: Setup) -> None:
+        super().__init__()
+        self.setup = setup
+        self.cursor = len(setup.x) // 2 + len(setup.x) // 4
+        self.readout_rows: list[tuple[str, float, float]] = []
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield CurveView(id="plot")
+        with Horizontal(id="controls"):
+            with Vertical(id="losses"):
+                for k, loss in enumerate(self.setup.losses, start=1):
+                    yield Checkbox(
+                        f"{k} {loss.name}", loss.name in self.setup.drawn, id=f"loss-{loss.name}"
+                    )
+            with Vertical(id="right"):
+                for name, value in self.setup.params.items():
+                    yield ParamSlider(name, self._stops(name), value)
+                yield Static(id="readout")
+        yield Footer()
+
+    def _stops(self, name: str) -> tuple[ParamValue | None, ...]:
+        if name == KL_P:
+            return STOPS[KL_P]
+        param = next(p for loss in self.setup.losses for p in loss.params if p.name == name)
+        return slider_stops(param)
+
+    def on_mount(self) -> None:
+        self.query_one(CurveView).focus()
+        self.redraw()
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def x(self) -> float:
+        return float(self.setup.x[self.cursor])
+
+    def drawn(self) -> list[Loss]:
+        return [
+            loss
+            for loss in self.setup.losses
+            if self.query_one(f"#loss-{loss.name}", Checkbox).value
+        ]
+
+    def param_values(self) -> dict[str, ParamValue | None]:
+        return {s.param: s.value for s in self.query(ParamSlider)}
+
+    def requests(self) -> list[Request]:
+        values = self.param_values()
+        out = []
+        for loss in self.drawn():
+            own = {
+                p.name: values[p.name]
+                for p in loss.params
+                if p.name in values and values[p.name] is not None
+            }
+            space = self.setup.spaces[loss.name]
+            out.append(make_request(loss, own, space=space))  # type: ignore[arg-type]
+        return out
+
+    def kl_p(self) -> float:
+        value = self.param_values().get(KL_P, self.setup.kl_p)
+        return float(value) if value is not None else self.setup.kl_p
+
+    def curves_at(self, x: np.ndarray) -> list[Curve]:
+        return [c for r in self.requests() for c in curves(r, x, kl_p=self.kl_p())]
+
+    # --- events -------------------------------------------------------------------------------
+
+    def move_cursor(self, steps: int) -> None:
+        self.cursor = min(max(self.cursor + steps, 0), len(self.setup.x) - 1)
+        self.redraw()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.redraw()
+
+    def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
+        self.redraw()
+
+    def action_toggle(self, k: int) -> None:
+        if k < len(self.setup.losses):
+            box = self.query_one(f"#loss-{self.setup.losses[k].name}", Checkbox)
+            box.value = not box.value
+
+    def action_reset(self) -> None:
+        for slider in self.query(ParamSlider):
+            slider.set_value(self.setup.params[slider.param])
+        self.cursor = len(self.setup.x) // 2 + len(self.setup.x) // 4
+        self.redraw()
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        shown = self.curves_at(self.setup.x)
+        view = self.query_one(CurveView)
+        width, height = view.size.width, view.size.height
+        if not shown:
+            view.update(Text("Nothing to draw: tick a loss below (Tab, then Space, or 1-9)."))
+        elif width >= 30 and height >= 8:
+            plot = CurvePlot(
+                axis_label=self.setup.axis.label,
+                curves=shown,
+                x_range=(float(self.setup.x[0]), float(self.setup.x[-1])),
+                grad=True,
+                cursor=self.x,
+            )
+            view.update(Text.from_ansi(render_text(plot, width, height, color=True)))
+        self.readout_rows = [
+            (c.label, float(c.value[0]), float(c.grad[0]))
+            for c in self.curves_at(np.array([self.x]))
+        ]
+        self.query_one("#readout", Static).update(self._readout_table())
+
+    def _readout_table(self) -> Table:
+        table = Table(
+            title=f"at {self.setup.axis.symbol} = {self.x:.6g}",
+            title_justify="left",
+            expand=False,
+            box=None,
+            padding=(0, 2),
+        )
+        table.add_column("loss")
+        table.add_column("value", justify="right")
+        table.add_column("gradient", justify="right")
+        for label, value, grad in self.readout_rows:
+            table.add_row(Text(label), f"{value:.6g}", f"{grad:.6g}")
+        return table
+
+
+class CurveView(Static, can_focus=True):
+    """The two panels; Left/Right move the cursor along the axis (Shift: ten times as far)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "cursor(-1)", "cursor left"),
+        Binding("right", "cursor(1)", "cursor right"),
+        Binding("shift+left", "cursor(-10)", show=False),
+        Binding("shift+right", "cursor(10)", show=False),
+    ]
+
+    def action_cursor(self, steps: int) -> None:
+        self._explorer().move_cursor(steps)
+
+    def on_resize(self) -> None:
+        self._explorer().redraw()
+
+    def _explorer(self) -> ExploreApp:
+        app = self.app
+        assert isinstance(app, ExploreApp)
+        return app

@@ -1,0 +1,172 @@
+"""`losscli explore`, driven with Textual's test pilot: cursor, sliders, overlays, readout."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("textual")
+pytest.importorskip("plotext")
+
+from losscli.cli.explore import make_setup
+from losscli.core import evaluate, make_request
+from losscli.render.explore import CurveView, ExploreApp, ParamSlider
+
+SIZE = (120, 40)
+
+
+def drive(losses, keys, *, focus=None, logits=False, **given):
+    """Start explore on `losses`, optionally focus a slider, press `keys`; return the app."""
+    app = ExploreApp(make_setup(losses, given, logits, None, None))
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            if focus is not None:
+                app.query_one(f"#param-{focus}", ParamSlider).focus()
+            await pilot.press(*keys)
+            await pilot.pause()
+            # Read the screen before the app closes and its widgets are gone.
+            app.final_plot = app.query_one(CurveView).content.plain
+            app.final_params = app.param_values()
+
+    asyncio.run(run())
+    return app
+
+
+def core_value(name, params, x, space=None):
+    """The per-example value and gradient of the core at y = 0 (regression) or y = 1."""
+    request = make_request(name, params, space=space)
+    target = [0.0] if request.loss.target == "real" else [1.0]
+    value = evaluate(request, target, [x], reduction="none").values[0]
+    return value
+
+
+def test_starts_on_huber_with_mse_and_mae_to_overlay():
+    app = drive(["huber"], [])
+    assert [loss.name for loss in app.setup.losses] == ["mse", "mae", "huber"]
+    assert app.x == 1.5
+    assert app.readout_rows == [("huber (delta=1)", 1.0, 1.0)]
+    plot = app.final_plot
+    assert "loss" in plot and "gradient" in plot and "huber (delta=1)" in plot
+    assert "mse" not in plot
+
+
+def test_cursor_moves_and_the_readout_follows_the_core():
+    app = drive(["huber"], ["right", "right", "shift+left"])
+    step = 6 / 200
+    assert app.x == pytest.approx(1.5 - 8 * step, abs=1e-12)
+    ((_label, value, grad),) = app.readout_rows
+    assert value == core_value("huber", {}, app.x)
+    assert grad == pytest.approx(np.clip(app.x, -1, 1), rel=1e-15)
+
+
+def test_delta_slider_moves_huber_between_mse_and_mae():
+    app = drive(["huber"], ["right"] * 3, focus="delta")
+    assert app.final_params == {"delta": 1.15}
+    ((label, value, grad),) = app.readout_rows
+    assert label == "huber (delta=1.15)"
+    assert value == core_value("huber", {"delta": 1.15}, 1.5)
+    assert grad == 1.15
+    small = drive(["huber"], ["shift+left"] * 3, focus="delta")
+    assert small.final_params == {"delta": 0.05}
+    assert small.readout_rows[0][1] == core_value("huber", {"delta": 0.05}, 1.5)
+
+
+def test_number_keys_toggle_overlays():
+    app = drive(["huber"], ["1", "2", "3"])  # mse and mae on, huber off
+    labels = [row[0] for row in app.readout_rows]
+    assert labels == ["mse", "mae"]
+    assert app.readout_rows[0][1:] == (2.25, 3.0)
+    assert app.readout_rows[1][1:] == (1.5, 1.0)
+    assert "mse" in app.final_plot and "huber" not in app.final_plot
+
+
+def test_space_toggles_the_focused_checkbox():
+    app = drive(["huber"], ["tab", "space"])  # Tab: from the plot to the first checkbox (mse)
+    assert [row[0] for row in app.readout_rows] == ["mse", "huber (delta=1)"]
+
+
+def test_focal_gamma_and_alpha_sliders():
+    app = drive(["focal"], ["right", "right"], focus="alpha")  # off -> 0 -> 0.05
+    assert app.final_params["alpha"] == 0.05
+    assert [loss.name for loss in app.setup.losses] == [
+        "binary-cross-entropy",
+        "cross-entropy",
+        "focal",
+    ]
+    ((label, value, _),) = app.readout_rows
+    assert label == "focal (gamma=2, alpha=0.05)"
+    assert value == core_value("focal", {"alpha": 0.05}, app.x)
+    app = drive(["focal"], ["left"] * 20, focus="gamma")  # gamma 0: cross-entropy
+    ((label, value, _),) = app.readout_rows
+    assert label == "focal (gamma=0)"
+    assert value == pytest.approx(-np.log(app.x), rel=1e-15)
+
+
+def test_contrastive_margin_slider():
+    app = drive(["contrastive"], ["right"] * 5, focus="margin")
+    assert app.final_params == {"margin": 1.5}
+    (similar, dissimilar) = app.readout_rows
+    d = app.x
+    assert similar[1] == pytest.approx(d * d, rel=1e-15)
+    assert dissimilar[1] == pytest.approx(max(0.0, 1.5 - d) ** 2, rel=1e-15)
+
+
+def test_margin_group_with_logits():
+    app = drive(["hinge"], ["1"])  # 1: binary-cross-entropy, on the logit of the true class
+    names = [loss.name for loss in app.setup.losses]
+    assert "hinge" in names and "focal" in names
+    assert [row[0] for row in app.readout_rows] == ["binary-cross-entropy", "hinge"]
+    assert app.readout_rows[0][1] == core_value("bce", {}, app.x, space="logit")
+
+
+def test_reset_restores_parameters_and_cursor():
+    app = drive(["huber"], ["right", "right", "shift+tab", "r"], focus="delta")
+    assert app.final_params == {"delta": 1.0} and app.x == 1.5
+
+
+def test_nothing_to_draw_says_what_to_do():
+    app = drive(["huber"], ["3"])
+    assert app.readout_rows == []
+    assert "Nothing to draw" in app.final_plot
+
+
+def test_q_quits():
+    app = ExploreApp(make_setup(["mse"], {}, False, None, None))
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+
+    asyncio.run(run())
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_explore_needs_a_terminal(cli):
+    run = cli("explore")
+    assert run.exit_code == 2 and run.stdout == ""
+    assert run.stderr.startswith("losscli: error: explore is a full-screen view")
+
+
+def test_explore_checks_its_arguments_first(cli):
+    run = cli("explore", "mse", "bce")
+    assert run.exit_code == 2
+    assert "plot them separately" in run.stderr
+
+
+def test_missing_textual_names_the_extra(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "textual", None)
+    run = cli("explore")
+    assert run.exit_code == 2
+    assert run.stderr == (
+        "losscli: error: explore needs textual, which is not installed: "
+        "pip install 'losscli[explore]'\n"
+    )
