@@ -9,7 +9,8 @@ import typer
 from losscli.cli import options as o
 
 if TYPE_CHECKING:
-    from losscli.core.curves import Axis
+    from losscli.cli.common import InputOptions
+    from losscli.core.curves import Axis, Histogram
     from losscli.core.evaluation import Request
 
 HELP = """Draw loss curves, and with --grad their gradients beside them.
@@ -29,11 +30,14 @@ Examples:
   losscli plot mse mae huber --grad
   losscli plot hinge bce focal --logits --range -3 3
   losscli plot huber --delta 0.5 --output huber.svg --size 800x500
+  losscli plot mse huber --data preds.csv -t y -p yhat    # where the residuals sit
 """
 
 POINTS = 801
+HISTOGRAM_BINS = 40
 DEFAULT_SIZE = {False: (800, 500), True: (1200, 500)}
 PLOT = "Plot"
+DATA = "Data (--data FILE)"
 
 
 def register(app: typer.Typer) -> None:
@@ -101,10 +105,28 @@ def plot(
         int | None,
         typer.Option("--height", help="Terminal plot height in lines.", rich_help_panel=PLOT),
     ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            metavar="FILE",
+            help="Draw where the examples of this table sit on the axis (a histogram), "
+            "read as the first loss reads them; '-' for stdin.",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    target: o.Target = None,
+    pred: o.Pred = None,
+    input_format: o.InputFormatOpt = None,
+    delimiter: o.Delimiter = None,
+    no_header: o.NoHeader = False,
+    nan: o.Nan = o.NanPolicy.error,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     import sys
+    from pathlib import Path
 
+    from losscli.cli.common import InputOptions
     from losscli.core.curves import DEFAULT_KL_P, curves, grid
     from losscli.render.plotting import CurvePlot
 
@@ -121,15 +143,26 @@ def plot(
     axis = shared_axis(requests)
     start, stop = x_range if x_range is not None else (None, None)
     x = grid(axis, start, stop, POINTS)
+    table = InputOptions(
+        file=data,
+        target=target,
+        pred=pred,
+        input_format=input_format.value if input_format is not None else None,
+        delimiter=delimiter,
+        no_header=no_header,
+        nan=nan.value,
+        progress=False,
+    )
+    if data is None and table.table_options_given():
+        raise _usage(f"{table.table_options_given()[0]} selects columns of --data FILE")
+    p1 = DEFAULT_KL_P if kl_p is None else kl_p
     figure = CurvePlot(
         axis_label=axis.label,
-        curves=[
-            c
-            for request in requests
-            for c in curves(request, x, kl_p=DEFAULT_KL_P if kl_p is None else kl_p)
-        ],
+        curves=[c for request in requests for c in curves(request, x, kl_p=p1)],
         x_range=(float(x[0]), float(x[-1])),
         grad=grad,
+        data=data_histogram(requests[0], table, x) if data is not None else None,
+        data_label=Path(data).name if data not in (None, "-") else "data",
     )
     if output is not None:
         from losscli.render.plot_file import figure_format, save_figure
@@ -149,6 +182,33 @@ def plot(
     text = render_text(figure, w, h, color=wants_color(color.value, sys.stdout))
     sys.stdout.write(text.rstrip("\n") + "\n")
     sys.stdout.flush()
+
+
+def data_histogram(request: Request, table: InputOptions, x: Any) -> Histogram:
+    """Counts of the table's examples along the axis, batch by batch in bounded memory."""
+    from losscli.cli.common import located, note, open_source
+    from losscli.core.curves import Histogram, positions
+    from losscli.inputs.source import InputError
+
+    source = open_source(request.loss, table)
+    histogram = Histogram.empty(float(x[0]), float(x[-1]), HISTOGRAM_BINS)
+    total = outside = 0
+    for batch in source.batches():
+        with located(source, batch):
+            at = positions(request, batch.y_true, batch.y_pred)
+        outside += histogram.add(at)
+        total += at.shape[0]
+    if total == 0:
+        raise InputError("no examples: the input has no data rows")
+    skipped = getattr(source, "skipped", 0)
+    if skipped:
+        note(f"skipped {skipped} rows with missing or non-finite values (--nan skip)")
+    if outside:
+        note(
+            f"{outside} of {total} examples lie outside {x[0]:g}..{x[-1]:g} and are not in "
+            "the histogram (--range widens the axis)"
+        )
+    return histogram
 
 
 def build_requests(

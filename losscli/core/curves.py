@@ -11,7 +11,8 @@ follows from the loss's target domain in the registry:
   P = (P₁, 1 - P₁) given by `kl_p`; with logits, Q = softmax(z, 0);
 - similarity (contrastive): the distance d, once for a similar and once for a dissimilar pair.
 
-A loss whose target domain is none of these has no known axis: `view` raises UsageError.
+A loss whose target domain is none of these has no known axis: `axis_for` raises UsageError.
+`positions` places a user's examples on the same axis (plot --data draws their histogram).
 The gradient is the core's, taken along the axis: for kl in probabilities, where the curve
 moves Q by (+1, -1), that is dL/dQ₁ - dL/dQ₂ (the chain rule, nothing re-derived).
 """
@@ -25,6 +26,7 @@ import numpy as np
 
 from losscli.core.errors import UsageError
 from losscli.core.evaluation import Request
+from losscli.core.numerics import log_softmax
 from losscli.core.registry import Array, Loss
 
 DEFAULT_KL_P = 0.3  # P = (0.3, 0.7): not symmetric, so forward and reverse KL differ visibly
@@ -177,3 +179,67 @@ def curves(request: Request, x: Array, *, kl_p: float = DEFAULT_KL_P) -> list[Cu
         grads = along(request.grads(prepared))
         out.append(Curve(request.loss.name, label + suffix, x, values, grads))
     return out
+
+
+def positions(request: Request, y_true: object, y_pred: object) -> Array:
+    """Where examples sit on the request's axis, one number per example.
+
+    The inputs are checked by the loss's own `prepare` (DataError names the bad cell):
+    the residual ŷ - y; the probability of the true class Σ_k y_k p_k (for a hard label, p of
+    that class), or with logits its logit ln(p_t / (1 - p_t)), which is (2y - 1) z for one
+    logit column; the margin y·f; the distance (||a - b|| for two embeddings); Q₁ (or
+    z₁ - z₂ with logits) for two-class distributions.
+    """
+    axis_for(request)
+    prepared = request.prepare(y_true, y_pred)
+    y, pred, target = prepared.y_true, prepared.y_pred, request.loss.target
+    if target == "real":
+        return pred - y
+    if target == "sign":
+        return y * pred
+    if target == "similarity":
+        if pred.shape[1] == 1:
+            return pred[:, 0]
+        half = pred.shape[1] // 2
+        diff = pred[:, :half] - pred[:, half:]
+        return np.sqrt(np.sum(diff * diff, axis=1))
+    if target == "distribution":
+        if pred.shape[1] != 2:
+            raise UsageError(
+                f"kl is drawn for two classes; the data has {pred.shape[1]} columns per row"
+            )
+        return pred[:, 0] - pred[:, 1] if request.space == "logit" else pred[:, 0]
+    # binary and labels: the true class
+    y2, p2 = y.reshape(y.shape[0], -1), pred.reshape(pred.shape[0], -1)
+    if p2.shape[1] == 1:
+        y1, p1 = y2[:, 0], p2[:, 0]
+        if request.space == "logit":
+            return (2.0 * y1 - 1.0) * p1
+        return y1 * p1 + (1.0 - y1) * (1.0 - p1)
+    if request.space == "prob":
+        return np.sum(y2 * p2, axis=1)
+    log_p = log_softmax(p2) if request.space == "logit" else p2
+    log_pt = np.sum(y2 * log_p, axis=1)
+    if request.space == "logit":
+        with np.errstate(divide="ignore"):
+            return log_pt - np.log(-np.expm1(log_pt))
+    return np.exp(log_pt)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts of examples in equal bins over a range, merged batch by batch."""
+
+    edges: Array
+    counts: Array
+
+    @classmethod
+    def empty(cls, start: float, stop: float, bins: int) -> Histogram:
+        return cls(np.linspace(start, stop, bins + 1), np.zeros(bins, dtype=np.int64))
+
+    def add(self, values: Array) -> int:
+        """Count the values inside the range; return how many fell outside it."""
+        inside = (values >= self.edges[0]) & (values <= self.edges[-1])
+        counts, _ = np.histogram(values[inside], bins=self.edges)
+        np.add(self.counts, counts, out=self.counts)
+        return int((~inside).sum())

@@ -29,10 +29,11 @@ def save_figure(plot: CurvePlot, path: str, *, width: int, height: int, dpi: flo
     figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
     axes = figure.subplots(1, len(plot.panels), squeeze=False)[0]
     for ax, panel in zip(axes, plot.panels, strict=True):
-        if plot.data is not None and panel == "loss" and plot.data.size:
+        if plot.data is not None and panel == "loss":
             counts = ax.twinx()
-            counts.hist(plot.data, bins=40, range=plot.x_range, color="0.85", zorder=0)
+            counts.stairs(plot.data.counts, plot.data.edges, fill=True, color="0.85")
             counts.set_ylabel(f"{plot.data_label} (count)")
+            counts.set_ylim(bottom=0)
             # The histogram sits behind the curves, which stay on the main axis.
             ax.set_zorder(counts.get_zorder() + 1)
             ax.patch.set_visible(False)

@@ -31,8 +31,12 @@ def render_text(plot: CurvePlot, width: int, height: int, *, color: bool) -> str
 def _draw_panel(area: Any, plot: CurvePlot, panel: str, color: bool) -> None:
     area.title(plot.title if panel == "loss" and plot.title else panel)
     area.label(plot.axis_label, axis="x")
-    if plot.data is not None and panel == "loss" and plot.data.size:
-        bars = area.hist(plot.data.tolist(), bins=30, marker="░", yside="right")
+    if plot.data is not None and panel == "loss":
+        # The histogram as a filled step outline on the right axis, behind the curves.
+        edges, counts = plot.data.edges, plot.data.counts
+        xs = [float(e) for e in edges for _ in (0, 1)]
+        ys = [0.0, *(float(c) for c in counts for _ in (0, 1)), 0.0]
+        bars = area.signal(xs, ys, marker="░", yside="right").lines(True).fillx(True)
         bars.label(f"{plot.data_label} (count, right)")
         area.draw(bars)
     for i, curve in enumerate(plot.curves):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.core.curves import Curve
+    from losscli.core.curves import Curve, Histogram
 
 # The extra that brings each optional library, for the error message when it is missing.
 EXTRAS = {"plotext": "plot", "matplotlib": "plot", "textual": "explore"}
@@ -37,14 +37,15 @@ def optional(module: str, purpose: str) -> ModuleType:
 class CurvePlot:
     """Curves sharing one axis; with `grad`, a gradient panel beside the loss panel.
 
-    `data` holds where the user's examples sit on the axis (drawn as a histogram), if given.
+    `data` counts where the user's examples sit on the axis (drawn as a histogram behind the
+    loss curves, on its own scale), if given.
     """
 
     axis_label: str
     curves: list[Curve]
     x_range: tuple[float, float]
     grad: bool = False
-    data: np.ndarray | None = None
+    data: Histogram | None = None
     data_label: str = "data"
     title: str = ""
     cursor: float | None = None

@@ -204,3 +204,77 @@ def test_unwritable_output_is_a_usage_error(cli, tmp_path):
     run = cli("plot", "mse", "--output", str(tmp_path / "no" / "such" / "dir.png"))
     assert run.exit_code == 2
     assert run.stderr.startswith("losscli: error: cannot write ")
+
+
+# --- --data FILE ----------------------------------------------------------------------------
+
+
+def test_data_histogram_of_residuals(cli, tmp_path):
+    path = tmp_path / "preds.csv"
+    path.write_text("y,yhat\n0,0.5\n1,0.5\n2,2.4\n3,3.1\n0,10\n")
+    run = cli(
+        "plot",
+        "mse",
+        "--data",
+        str(path),
+        "-t",
+        "y",
+        "-p",
+        "yhat",
+        "--width",
+        "90",
+        "--height",
+        "20",
+    )
+    assert run.exit_code == 0
+    lines = run.lines()
+    assert legend(lines) == ["preds.csv (count, right)", "mse"]
+    # The residuals 0.5, -0.5, 0.4, 0.1 are in the 40 bins over -3..3; 10 is outside.
+    right_axis = [float(m[1]) for line in lines if (m := re.search(r"├(\d+\.\d+)\s*$", line))]
+    assert max(right_axis) == 1.0
+    assert run.stderr == (
+        "losscli: note: 1 of 5 examples lie outside -3..3 and are not in the histogram "
+        "(--range widens the axis)\n"
+    )
+
+
+def test_data_from_stdin_places_examples_as_the_first_loss_reads_them(cli):
+    run = cli(
+        "plot",
+        "hinge",
+        "bce",
+        "--logits",
+        "--data",
+        "-",
+        "--width",
+        "80",
+        "--height",
+        "16",
+        input="y_true,y_pred\n1,0.5\n0,-2\n1,3\n",
+    )
+    assert run.exit_code == 0 and run.stderr == ""
+    assert legend(run.lines())[0] == "data (count, right)"
+
+
+def test_bad_data_exits_3_naming_row_and_column(cli, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("y_true,y_pred\n1,0.5\n2,0.5\n")
+    run = cli("plot", "bce", "--data", str(path))
+    assert run.exit_code == 3 and run.stdout == ""
+    assert run.stderr == "losscli: error: row 2, column 'y_true': 2.0 must be a label in [0, 1]\n"
+
+
+def test_column_options_need_data(cli):
+    run = cli("plot", "mse", "-t", "y")
+    assert run.exit_code == 2
+    assert "--target selects columns of --data FILE" in run.stderr
+
+
+@pytest.mark.usefixtures("matplotlib_installed")
+def test_figure_with_data(cli, tmp_path):
+    data = tmp_path / "d.tsv"
+    data.write_text("y_true\ty_pred\n" + "".join(f"0\t{r / 10}\n" for r in range(-20, 21)))
+    path = tmp_path / "with-data.png"
+    run = cli("plot", "mse", "huber", "--grad", "--data", str(data), "--output", str(path))
+    assert run.exit_code == 0
+    assert png_size(path.read_bytes()) == (1200, 500)

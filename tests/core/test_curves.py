@@ -119,3 +119,33 @@ def test_labels_show_the_parameters_that_shape_the_curve():
     assert label_for(make_request("kl", {"direction": "reverse"})) == (
         "kl (P=(0.3, 0.7), direction=reverse)"
     )
+
+
+def test_positions_place_examples_on_each_axis():
+    from losscli.core.curves import positions
+
+    residual = positions(make_request("mse"), [1.0, 2.0], [1.5, 0.0])
+    assert residual.tolist() == [0.5, -2.0]
+    p_true = positions(make_request("bce"), [1, 0], [0.8, 0.8])
+    np.testing.assert_allclose(p_true, [0.8, 0.2], rtol=1e-15)
+    margin = positions(make_request("bce", space="logit"), [1, 0], [2.0, 2.0])
+    assert margin.tolist() == [2.0, -2.0]
+    assert positions(make_request("hinge"), [-1, 1], [0.5, 0.5]).tolist() == [-0.5, 0.5]
+    three = positions(make_request("ce"), [2], [[0.1, 0.2, 0.7]])
+    assert three.tolist() == pytest.approx([0.7], rel=1e-15)
+    logit_three = positions(make_request("ce", space="logit"), [0], [[1.0, 0.0, 0.0]])
+    p0 = np.e / (np.e + 2)
+    assert logit_three[0] == pytest.approx(np.log(p0 / (1 - p0)), rel=1e-14)
+    assert positions(make_request("contrastive"), [1], [[0.0, 0.0, 3.0, 4.0]]).tolist() == [5.0]
+    assert positions(make_request("kl"), [[0.5, 0.5]], [[0.2, 0.8]]).tolist() == [0.2]
+    with pytest.raises(UsageError, match="two classes"):
+        positions(make_request("kl"), [[0.2, 0.3, 0.5]], [[0.2, 0.3, 0.5]])
+
+
+def test_histogram_merges_batches_and_counts_what_is_outside():
+    from losscli.core.curves import Histogram
+
+    h = Histogram.empty(-1.0, 1.0, 4)
+    assert h.add(np.array([-0.9, 0.1, 0.2, 5.0])) == 1
+    assert h.add(np.array([1.0, -1.0])) == 0
+    assert h.counts.tolist() == [2, 0, 2, 1]
