@@ -6,6 +6,7 @@ import re
 import struct
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -278,3 +279,13 @@ def test_figure_with_data(cli, tmp_path):
     run = cli("plot", "mse", "huber", "--grad", "--data", str(data), "--output", str(path))
     assert run.exit_code == 0
     assert png_size(path.read_bytes()) == (1200, 500)
+
+
+def test_readme_terminal_plot_is_what_plot_draws(cli):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split(
+        "$ losscli plot hinge bce focal --logits --range -3 3 --width 78 --height 18\n"
+    )[1]
+    shown = block.split("```")[0].rstrip("\n").splitlines()
+    run = cli(*"plot hinge bce focal --logits --range -3 3 --width 78 --height 18".split())
+    assert [line.rstrip() for line in run.lines()] == shown
