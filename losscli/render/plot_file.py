@@ -23,6 +23,7 @@ def save_figure(plot: CurvePlot, path: str, *, width: int, height: int, dpi: flo
     inches (width/dpi by height/dpi) for SVG and PDF."""
     fmt = figure_format(path)
     optional("matplotlib", "plot --output")
+    import matplotlib
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -49,9 +50,11 @@ def save_figure(plot: CurvePlot, path: str, *, width: int, height: int, dpi: flo
         ax.set_title(plot.title if panel == "loss" and plot.title else panel)
         ax.grid(True, alpha=0.3)
     axes[0].legend()
-    # No creation date in SVG and PDF, so the same command writes the same file.
-    metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
+    # No creation date in SVG and PDF, and SVG ids from a fixed salt rather than at random,
+    # so the same command writes the same file.
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
     try:
-        figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
+        with matplotlib.rc_context({"svg.hashsalt": "losscli"}):
+            figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

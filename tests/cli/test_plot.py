@@ -197,7 +197,17 @@ def test_pdf_has_the_requested_page_size_and_is_reproducible(cli, tmp_path):
     data = first.read_bytes()
     assert data.startswith(b"%PDF-")
     assert re.search(rb"/MediaBox \[\s*0 0 518\.4 259\.2\s*\]", data)
+    assert b"/CreationDate" not in data
     assert data == second.read_bytes()
+
+
+@pytest.mark.usefixtures("matplotlib_installed")
+def test_svg_is_reproducible(cli, tmp_path):
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    for path in (first, second):
+        assert cli("plot", "mse", "--output", str(path)).exit_code == 0
+    assert "<dc:date>" not in first.read_text()
+    assert first.read_bytes() == second.read_bytes()
 
 
 @pytest.mark.usefixtures("matplotlib_installed")
