@@ -37,6 +37,13 @@ class Run:
         return [dict(zip(header, row, strict=True)) for row in rows]
 
 
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test reads or writes the real progress file, or loads a teacher's exercise set."""
+    monkeypatch.setenv("LOSSCLI_HOME", str(tmp_path_factory.mktemp("losscli-home")))
+    monkeypatch.delenv("LOSSCLI_EXERCISES", raising=False)
+
+
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch):
     """cli("compute", "mse", ..., input="...") runs losscli in-process with CliRunner."""
