@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import catalog, compute, explore, grad, plot, recommend
+from losscli.cli import catalog, compute, exercise, explore, grad, plot, recommend
 from losscli.cli.errors import PipeClosed, handle
 
 
@@ -93,6 +93,7 @@ grad.register(app)
 recommend.register(app)
 plot.register(app)
 explore.register(app)
+exercise.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,383 @@
+"""`losscli exercise ...`: problems whose answers the core computes (DESIGN section 6).
+
+Each command loads the exercise files (inputs.exercises), draws the variant, lets the core
+work out the answers, reads or updates the progress file (inputs.progress) and hands a
+Report to emit. Building the reports lives in exercise_views.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from losscli.cli import options as o
+
+if TYPE_CHECKING:
+    from losscli.core.exercises import Exercise, Worked
+
+HELP = """Exercises: the catalog's problems and more, checked by the same core as compute.
+
+\b
+  losscli exercise list
+  losscli exercise show ce-3class
+  losscli exercise check ce-3class -a "-ln(0.7)"
+  losscli exercise hint ce-3class
+  losscli exercise show ce-3class@7        # a variant with new numbers (same as --seed 7)
+"""
+
+exercise_app = typer.Typer(name="exercise", help=HELP, no_args_is_help=True, rich_markup_mode=None)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(exercise_app, name="exercise")
+
+
+class Status(enum.StrEnum):
+    todo = "todo"
+    done = "done"
+
+
+ExercisesDir = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exercises-dir",
+        metavar="DIR",
+        help="Also load the exercise files (*.toml) in DIR; repeatable. LOSSCLI_EXERCISES "
+        "adds directories too.",
+    ),
+]
+ExerciseId = Annotated[
+    str, typer.Argument(metavar="ID", help="Exercise id; ID@N is the variant of --seed N.")
+]
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", min=0, help="A variant with new numbers, the same for the same N."),
+]
+
+
+def _load(extra: list[str] | None) -> dict[str, Exercise]:
+    from losscli.inputs.exercises import exercise_dirs, load_all
+
+    return load_all(exercise_dirs(extra or ()))
+
+
+def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
+    """The exercise named by ID or ID@N, its variant, and the core's answers for it."""
+    from losscli.core.errors import UsageError
+    from losscli.core.exercises import draw_variant, work
+    from losscli.inputs.exercises import exercise_dirs, find
+
+    name, at, suffix = wanted.partition("@")
+    if at:
+        if not suffix.isdigit():
+            raise UsageError(f"{wanted!r}: after @ comes a seed, a whole number (ID@7)")
+        if seed is not None and seed != int(suffix):
+            raise UsageError(f"{wanted!r} and --seed {seed} name different variants")
+        seed = int(suffix)
+    exercise = find(exercise_dirs(extra or ()), name)
+    return work(exercise, draw_variant(exercise, seed))
+
+
+def _emit(report: object, fmt: o.OutputFormat, json_flag: bool, color: o.Color) -> None:
+    from losscli.render.emit import emit
+
+    emit(report, o.output_format(fmt, json_flag), color.value)  # type: ignore[arg-type]
+
+
+@exercise_app.command("list", help="Every exercise: id, title, topics, parts and your status.")
+def list_exercises(
+    topic: Annotated[
+        str | None, typer.Option("--topic", help="Only exercises on this topic or loss.")
+    ] = None,
+    status: Annotated[
+        Status | None, typer.Option("--status", help="todo (not solved yet) or done.")
+    ] = None,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.inputs.progress import ProgressStore
+
+    exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+    if topic is not None:
+        exercises = views.on_topic(exercises, topic)
+    store = ProgressStore()
+    data = store.read()
+    if status is not None:
+        exercises = [
+            e for e in exercises if (views.status(data, e.id) == "done") == (status == "done")
+        ]
+    _emit(views.listing(exercises, data, store.warnings), fmt, json_flag, color)
+
+
+@exercise_app.command(
+    "show", help="The problem: prompt, parts, what each accepts. Never the answer."
+)
+def show(
+    exercise_id: ExerciseId,
+    seed: Seed = None,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.inputs.progress import ProgressStore
+
+    worked = _pick(exercises_dir, exercise_id, seed)
+    store = ProgressStore()
+    report = views.problem(worked, store.read())
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+ANSWER_HELP = (
+    "An answer: a number or an expression like -ln(0.7), 1/3, 2^-3. Repeat for several parts "
+    "(in order), or name the part: -a huber1=0.125."
+)
+
+
+@exercise_app.command("check", help="Check answers; exit 0 when every part is right, 1 if not.")
+def check(
+    exercise_id: ExerciseId,
+    answers: Annotated[
+        list[str] | None, typer.Option("-a", "--answer", metavar="VALUE", help=ANSWER_HELP)
+    ] = None,
+    seed: Seed = None,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.cli.errors import CheckFailed
+    from losscli.core.exercises import check as grade
+    from losscli.inputs import progress as p
+
+    worked = _pick(exercises_dir, exercise_id, seed)
+    exercise = worked.exercise
+    given = _read_answers(exercise, answers or [])  # exit 2 before anything counts
+    verdicts = grade(worked, {name: value for name, (_, value) in given.items()})
+    store = p.ProgressStore()
+    with store.update() as data:
+        entry = p.exercise_entry(data, exercise.id)
+        entry["attempts"] += 1
+        variant = p.variant_entry(entry, worked.variant.key)
+        stamp = p.now()
+        for verdict in verdicts:
+            part = p.part_entry(variant, verdict.part)
+            part["attempts"] += 1
+            if verdict.right and not part["solved_at"]:
+                part["solved_at"] = stamp
+        solved = {name for name, rec in variant["parts"].items() if rec.get("solved_at")}
+        remaining = [q.name for q in exercise.parts if q.name not in solved]
+        if not remaining and not variant["solved_at"]:
+            variant["solved_at"] = stamp
+        if not remaining and not entry["solved_at"]:
+            entry["solved_at"] = stamp
+        record = {k: entry[k] for k in ("attempts", "hints_seen", "solved_at")}
+    report = views.verdicts(worked, given, verdicts, remaining, record)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+    wrong = [v.part for v in verdicts if not v.right]
+    if wrong:
+        total = len(verdicts)
+        raise CheckFailed(
+            f"{exercise.id}: {len(wrong)} of {total} answer{'s' if total > 1 else ''} wrong "
+            f"({', '.join(wrong)})"
+        )
+    if remaining:
+        raise CheckFailed(f"{exercise.id}: not solved yet; still to answer: {', '.join(remaining)}")
+
+
+_NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*=(.*)", re.DOTALL)
+
+
+def _read_answers(exercise: Exercise, raw: list[str]) -> dict[str, tuple[str, float]]:
+    """Part name -> (answer as typed, its value): `-a VALUE` in order, or `-a part=VALUE`."""
+    import difflib
+
+    from losscli.core.errors import UsageError
+    from losscli.core.expressions import answer_value
+
+    names = [p.name for p in exercise.parts]
+    if not raw:
+        raise UsageError(
+            f"no answer: give -a VALUE for {exercise.id} (parts, in order: {', '.join(names)})"
+        )
+    texts: dict[str, str] = {}
+    positional = []
+    for item in raw:
+        match = _NAMED.fullmatch(item)
+        if match is None:
+            positional.append(item)
+            continue
+        name, text = match[1], match[2]
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"parts: {', '.join(names)}"
+            raise UsageError(f"{exercise.id} has no part {name!r}; {hint}")
+        if name in texts:
+            raise UsageError(f"part {name} is answered twice")
+        texts[name] = text
+    free = [n for n in names if n not in texts]
+    if len(positional) > len(free):
+        raise UsageError(
+            f"{exercise.id} has {len(names)} part{'s' if len(names) > 1 else ''} "
+            f"({', '.join(names)}) but {len(raw)} answers were given"
+        )
+    texts.update(zip(free, positional, strict=False))
+    given = {}
+    for part in exercise.parts:
+        if part.name in texts:
+            text = texts[part.name]
+            try:
+                value = answer_value(text, plain_number=part.accepts == "number")
+            except UsageError as error:
+                raise UsageError(f"part {part.name}: {error}") from None
+            given[part.name] = (text.strip(), value)
+    return given
+
+
+@exercise_app.command("hint", help="The hints your attempts have unlocked so far.")
+def hint(
+    exercise_id: ExerciseId,
+    seed: Seed = None,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.inputs import progress as p
+
+    worked = _pick(exercises_dir, exercise_id, seed)
+    store = p.ProgressStore()
+    with store.update() as data:
+        entry = p.exercise_entry(data, worked.exercise.id)
+        attempts = entry["attempts"]
+        unlocked = sum(1 for h in worked.exercise.hints if h.after <= attempts)
+        entry["hints_seen"] = max(entry["hints_seen"], unlocked)
+    report = views.hints(worked, attempts)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+@exercise_app.command(
+    "solution", help="The worked solution, once the exercise is solved (or with --force)."
+)
+def solution(
+    exercise_id: ExerciseId,
+    force: Annotated[bool, typer.Option("--force", help="Show it before solving.")] = False,
+    seed: Seed = None,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.core.errors import UsageError
+    from losscli.inputs import progress as p
+
+    worked = _pick(exercises_dir, exercise_id, seed)
+    exercise, variant = worked.exercise, worked.variant
+    store = p.ProgressStore()
+    with store.update(save=False) as data:
+        entry = data["exercises"].get(exercise.id, {})
+        solved = bool(entry.get("variants", {}).get(variant.key, {}).get("solved_at"))
+    if not solved and not force:
+        which = exercise.id if variant.seed is None else f"{exercise.id}@{variant.seed}"
+        raise UsageError(f"the solution of {which} shows once it is solved; --force shows it now")
+    if not solved:
+        with store.update() as data:
+            p.exercise_entry(data, exercise.id)["solution_seen"] = True
+    report = views.solution(worked)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+@exercise_app.command("progress", help="Attempts, hints seen and solved times; --reset forgets.")
+def progress(
+    reset: Annotated[bool, typer.Option("--reset", help="Forget all progress.")] = False,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.inputs.progress import ProgressStore
+
+    store = ProgressStore()
+    if reset:
+        report = views.reset(store.path, store.reset())
+    else:
+        exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+        report = views.progress(exercises, store.read(), store.path)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+@exercise_app.command(
+    "next", help="The exercise to do next: one you started, else the next new one."
+)
+def next_exercise(
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.core.exercises import draw_variant, work
+    from losscli.inputs.progress import ProgressStore
+
+    exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+    store = ProgressStore()
+    data = store.read()
+    chosen, reason = views.choose_next(exercises, data)
+    if chosen is None:
+        report = views.all_done(len(exercises))
+    else:
+        report = views.problem(work(chosen, draw_variant(chosen)), data, reason=reason)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+@exercise_app.command("validate", help="Check exercise files (for authors); exit 3 if any is bad.")
+def validate(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[DIR]", help="A directory of *.toml files (default: every loaded set)."
+        ),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=0, help="Also compute the variants of seeds 0..N-1.")
+    ] = 21,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.core.errors import DataError, UsageError
+    from losscli.inputs.exercises import exercise_dirs, exercise_files
+
+    if directory is not None:
+        if not directory.is_dir():
+            raise UsageError(f"{str(directory)!r} is not a directory")
+        dirs = [directory]
+    else:
+        dirs = exercise_dirs(exercises_dir or ())
+    files = [f for d in dirs for f in exercise_files(d)]
+    if not files:
+        raise UsageError(f"no exercise files (*.toml) in {', '.join(map(str, dirs))}")
+    report, bad = views.validation(files, range(seeds))
+    _emit(report, fmt, json_flag, color)
+    if bad:
+        raise DataError(f"{bad} of {len(files)} exercise files have problems (listed above)")

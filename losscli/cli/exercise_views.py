@@ -1,0 +1,452 @@
+"""Reports of the exercise commands: JSON payloads, table rows, and the terminal view.
+
+Nothing here shows an answer before it is earned: `problem` and `hints` fill their texts
+from the parameters only; values appear in `verdicts` for parts answered right, and in
+`solution`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from losscli.render.report import Report
+
+if TYPE_CHECKING:
+    from losscli.core.exercises import Exercise, Worked
+    from losscli.core.grading import Verdict
+
+
+def _grid(columns: int) -> Any:
+    """Columns side by side; the last one wraps within its width, aligned."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    for _ in range(columns - 1):
+        grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def status(data: dict[str, Any], exercise_id: str) -> str:
+    entry = data["exercises"].get(exercise_id, {})
+    if entry.get("solved_at"):
+        return "done"
+    return "started" if entry.get("attempts") else "todo"
+
+
+def topics(exercise: Exercise) -> list[str]:
+    return list(dict.fromkeys([*exercise.losses, *exercise.topics]))
+
+
+def on_topic(exercises: Sequence[Exercise], topic: str) -> list[Exercise]:
+    """Exercises with this topic, or on this loss (any alias); a usage error if none has it."""
+    from losscli.core.errors import UsageError
+    from losscli.core.registry import names_and_aliases
+
+    wanted = topic.strip().lower()
+    wanted = names_and_aliases().get(wanted.replace("_", "-"), wanted)
+    chosen = [e for e in exercises if wanted in topics(e)]
+    if not chosen:
+        known = sorted({t for e in exercises for t in topics(e)})
+        close = difflib.get_close_matches(wanted, known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"topics: {', '.join(known)}"
+        raise UsageError(f"no exercise on {topic!r}; {hint}")
+    return chosen
+
+
+def _variant_name(worked: Worked) -> str:
+    seed = worked.variant.seed
+    return worked.exercise.id if seed is None else f"{worked.exercise.id}@{seed}"
+
+
+def listing(exercises: Sequence[Exercise], data: dict[str, Any], warnings: list[str]) -> Report:
+    records = []
+    for e in exercises:
+        entry = data["exercises"].get(e.id, {})
+        records.append(
+            {
+                "id": e.id,
+                "title": e.title,
+                "level": e.level,
+                "topics": topics(e),
+                "parts": [p.name for p in e.parts],
+                "status": status(data, e.id),
+                "attempts": entry.get("attempts", 0),
+                "solved_at": entry.get("solved_at"),
+            }
+        )
+    rows = [
+        (r["id"], r["title"], r["level"], ", ".join(r["topics"]), len(r["parts"]), r["status"])
+        for r in records
+    ]
+
+    def human(console: Any) -> None:
+        # Topics make the table too wide for a terminal; they are in the TSV and JSON.
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=Text("losscli exercises"), title_justify="left")
+        for column in ("id", "title", "level", "parts", "status"):
+            table.add_column(column, no_wrap=column != "title")
+        for r in records:
+            done = {"done": "green", "started": "yellow"}.get(r["status"], "")
+            table.add_row(
+                Text(r["id"]),
+                Text(r["title"]),
+                Text(str(r["level"])),
+                Text(str(len(r["parts"]))),
+                Text(r["status"], style=done),
+            )
+        console.print(table)
+
+    return Report(
+        payload={"exercises": records},
+        columns=("id", "title", "level", "topics", "parts", "status"),
+        rows=rows,
+        title="losscli exercises",
+        warnings=list(warnings),
+        human=human,
+    )
+
+
+def _check_command(worked: Worked) -> str:
+    parts = worked.exercise.parts
+    name = _variant_name(worked)
+    if len(parts) == 1:
+        return f"losscli exercise check {name} -a VALUE"
+    return (
+        f"losscli exercise check {name} -a VALUE ... "
+        f"({len(parts)} answers in order, or -a PART=VALUE)"
+    )
+
+
+def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> Report:
+    """The problem as the student sees it before answering."""
+    from losscli.core.exercises import fill, format_value
+
+    e, variant = worked.exercise, worked.variant
+    entry = data["exercises"].get(e.id, {})
+    attempts = entry.get("attempts", 0)
+    unlocked = sum(1 for h in e.hints if h.after <= attempts)
+    prompt = fill(e.prompt, e, variant)
+    parts = [
+        {
+            "name": p.name,
+            "prompt": fill(p.prompt, e, variant),
+            "accepts": p.accepts,
+            "accepts_text": p.accepts_text(),
+            "tolerance": {"rel": p.tolerance.rel, "abs": p.tolerance.abs},
+        }
+        for p in e.parts
+    ]
+    payload: dict[str, Any] = {
+        "id": e.id,
+        "title": e.title,
+        "level": e.level,
+        "topics": topics(e),
+        "variant": variant.key,
+        "seed": variant.seed,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in variant.values.items()},
+        "prompt": prompt,
+        "parts": parts,
+        "hints": {"total": len(e.hints), "unlocked": unlocked},
+        "status": status(data, e.id),
+        "attempts": attempts,
+        "check": _check_command(worked),
+    }
+    if reason is not None:
+        payload["reason"] = reason
+    rows = [
+        ("id", _variant_name(worked)),
+        ("title", e.title),
+        ("prompt", prompt),
+        *((f"part {p['name']}", f"{p['prompt']} ({p['accepts_text']})") for p in parts),
+        *((f"param {k}", format_value(v)) for k, v in variant.values.items()),
+        ("hints", f"{len(e.hints)} ({unlocked} unlocked)"),
+        ("status", payload["status"]),
+        ("check", payload["check"]),
+    ]
+
+    def human(console: Any) -> None:
+        from rich.text import Text
+
+        if reason:
+            console.print(Text(reason, style="dim"))
+        console.print(
+            Text(_variant_name(worked), style="bold")
+            + Text(f"  {e.title}")
+            + Text(f"  (level {e.level}; {', '.join(topics(e))})", style="dim")
+        )
+        if variant.seed is not None:
+            console.print(Text(f"variant with seed {variant.seed}", style="dim"))
+        console.print()
+        console.print(Text(prompt))
+        console.print()
+        grid = _grid(2)
+        for p in parts:
+            grid.add_row(
+                Text(p["name"], style="bold"),
+                Text(p["prompt"]) + Text("\n" + p["accepts_text"], style="dim"),
+            )
+        console.print(grid)
+        console.print()
+        console.print(Text(payload["check"]))
+        if e.hints:
+            more = f"; {unlocked} unlocked: losscli exercise hint {e.id}" if unlocked else ""
+            console.print(
+                Text(f"{len(e.hints)} hint{'s' if len(e.hints) > 1 else ''}{more}", style="dim")
+            )
+
+    return Report(payload=payload, columns=("field", "value"), rows=rows, title=e.id, human=human)
+
+
+def verdicts(
+    worked: Worked,
+    given: dict[str, tuple[str, float]],
+    results: Sequence[Verdict],
+    remaining: list[str],
+    record: dict[str, Any],
+) -> Report:
+    e = worked.exercise
+    attempts = record["attempts"]
+    unlocked = sum(1 for h in e.hints if h.after <= attempts)
+    new_hints = unlocked > record["hints_seen"]
+    solved = not remaining and all(v.right for v in results)
+    parts = [
+        {
+            "name": v.part,
+            "answer": given[v.part][0],
+            "value": v.given,
+            "right": v.right,
+            "feedback": v.message,
+            "mistake": v.mistake,
+            "exact": v.value,
+        }
+        for v in results
+    ]
+    payload = {
+        "id": e.id,
+        "variant": worked.variant.key,
+        "seed": worked.variant.seed,
+        "parts": parts,
+        "unanswered": [r for r in remaining if r not in given],
+        "solved": solved,
+        "attempts": attempts,
+        "hints": {"total": len(e.hints), "unlocked": unlocked},
+    }
+    rows = [
+        (p["name"], p["answer"], "right" if p["right"] else "wrong", p["feedback"]) for p in parts
+    ]
+
+    def human(console: Any) -> None:
+        from rich.text import Text
+
+        from losscli.core.exercises import format_value
+
+        grid = _grid(3)
+        for p in parts:
+            shown = p["answer"]
+            if p["right"] and shown != format_value(p["exact"], 6):
+                shown = f"{shown} = {format_value(p['exact'], 6)}"
+            mark = Text("right", "bold green") if p["right"] else Text("wrong", "bold red")
+            grid.add_row(Text(p["name"], style="bold"), mark, Text(f"{shown}\n{p['feedback']}"))
+        console.print(grid)
+        name = _variant_name(worked)
+        if solved:
+            console.print(
+                Text(f"Solved {name}. ", style="bold")
+                + Text(f"losscli exercise solution {name} shows the worked solution.")
+            )
+        elif payload["unanswered"]:
+            console.print(Text(f"still to answer: {', '.join(payload['unanswered'])}", style="dim"))
+        if not solved and new_hints:
+            console.print(Text(f"a hint is waiting: losscli exercise hint {name}", style="dim"))
+
+    return Report(
+        payload=payload,
+        columns=("part", "answer", "verdict", "feedback"),
+        rows=rows,
+        title=e.id,
+        human=human,
+    )
+
+
+def hints(worked: Worked, attempts: int) -> Report:
+    from losscli.core.exercises import fill
+
+    e = worked.exercise
+    shown = [fill(h.text, e, worked.variant) for h in e.hints if h.after <= attempts]
+    locked = [h.after for h in e.hints if h.after > attempts]
+    if not e.hints:
+        note = f"{e.id} has no hints"
+    elif locked:
+        more = locked[0] - attempts
+        note = f"the next hint unlocks after {more} more attempt{'s' if more > 1 else ''}"
+    else:
+        note = "all hints are unlocked"
+    payload = {
+        "id": e.id,
+        "hints": shown,
+        "total": len(e.hints),
+        "attempts": attempts,
+        "next_after": locked[0] if locked else None,
+    }
+
+    def human(console: Any) -> None:
+        from rich.text import Text
+
+        for i, text in enumerate(shown, 1):
+            console.print(Text(f"hint {i}: ", style="bold") + Text(text))
+        console.print(Text(note, style="dim"))
+
+    rows = [(i, text) for i, text in enumerate(shown, 1)]
+    return Report(payload=payload, columns=("hint", "text"), rows=rows, title=e.id, human=human)
+
+
+def solution(worked: Worked) -> Report:
+    from losscli.core.exercises import fill
+
+    e = worked.exercise
+    text = fill(e.solution, e, worked.variant, worked)
+    payload = {
+        "id": e.id,
+        "variant": worked.variant.key,
+        "seed": worked.variant.seed,
+        "solution": text,
+        "answers": dict(worked.answers),
+    }
+    rows = [(name, value) for name, value in worked.answers.items()]
+
+    def human(console: Any) -> None:
+        from rich.text import Text
+
+        from losscli.core.exercises import format_value
+
+        console.print(Text(_variant_name(worked), style="bold") + Text(f"  {e.title}"))
+        console.print()
+        console.print(Text(text))
+        console.print()
+        for name, value in worked.answers.items():
+            console.print(Text(f"  {name} = ", style="bold") + Text(format_value(value, 12)))
+
+    return Report(payload=payload, columns=("part", "answer"), rows=rows, title=e.id, human=human)
+
+
+def progress(exercises: Sequence[Exercise], data: dict[str, Any], path: Path) -> Report:
+    records = []
+    for e in exercises:
+        entry = data["exercises"].get(e.id, {})
+        records.append(
+            {
+                "id": e.id,
+                "status": status(data, e.id),
+                "attempts": entry.get("attempts", 0),
+                "hints_seen": entry.get("hints_seen", 0),
+                "solved_at": entry.get("solved_at"),
+                "variants": entry.get("variants", {}),
+            }
+        )
+    solved = sum(1 for r in records if r["status"] == "done")
+    payload = {"path": str(path), "solved": solved, "total": len(records), "exercises": records}
+    rows = [
+        (r["id"], r["status"], r["attempts"], r["hints_seen"], r["solved_at"] or "")
+        for r in records
+    ]
+
+    def human(console: Any) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        # The exercises not started yet are in `losscli exercise list`; here only activity.
+        active = [row for row, r in zip(rows, records, strict=True) if r["status"] != "todo"]
+        console.print(Text(f"{solved} of {len(records)} exercises solved", style="bold"))
+        if active:
+            table = Table()
+            for column in ("id", "status", "attempts", "hints seen", "solved at"):
+                table.add_column(column)
+            for row in active:
+                table.add_row(*(Text(str(v)) for v in row))
+            console.print(table)
+        if solved < len(records):
+            console.print(Text("what next? losscli exercise next", style="dim"))
+        console.print(Text(f"progress file: {path}", style="dim"))
+
+    return Report(
+        payload=payload,
+        columns=("id", "status", "attempts", "hints_seen", "solved_at"),
+        rows=rows,
+        title="progress",
+        human=human,
+    )
+
+
+def reset(path: Path, existed: bool) -> Report:
+    message = f"progress reset ({path} removed)" if existed else "there was no progress to reset"
+    return Report(
+        payload={"reset": True, "path": str(path), "had_progress": existed},
+        columns=("reset", "path"),
+        rows=[(existed, str(path))],
+        human=lambda console: console.print(message, markup=False, highlight=False),
+    )
+
+
+def choose_next(exercises: Sequence[Exercise], data: dict[str, Any]) -> tuple[Exercise | None, str]:
+    """An exercise started but not solved (the one with most attempts), else the first new one."""
+    started = [e for e in exercises if status(data, e.id) == "started"]
+    if started:
+        best = max(started, key=lambda e: data["exercises"][e.id].get("attempts", 0))
+        return best, f"next: {best.id}, which you have started"
+    todo = [e for e in exercises if status(data, e.id) == "todo"]
+    if todo:
+        return todo[0], f"next: {todo[0].id}, the first one you have not tried"
+    return None, ""
+
+
+def all_done(total: int) -> Report:
+    message = (
+        f"all {total} exercises are solved; variants have new numbers: "
+        "losscli exercise show ce-3class --seed 1"
+    )
+    return Report(
+        payload={"id": None, "reason": message},
+        columns=("id", "reason"),
+        rows=[("", message)],
+        human=lambda console: console.print(message, markup=False, highlight=False),
+    )
+
+
+def validation(files: Sequence[Path], seeds: range) -> tuple[Report, int]:
+    """Validate each file alone; the same id in two files is a problem of the second."""
+    from losscli.core.errors import LossError
+    from losscli.core.exercises import problems
+    from losscli.inputs.exercises import load_file
+
+    results = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        try:
+            exercise = load_file(path)
+            found = problems(exercise, seeds)
+            exercise_id = exercise.id
+        except LossError as error:
+            found, exercise_id = [str(error)], path.stem
+        if exercise_id in seen:
+            found.append(f"{path}: the id {exercise_id!r} is also used by {seen[exercise_id]}")
+        seen.setdefault(exercise_id, path)
+        prefix = f"{path}: "
+        found = [f.removeprefix(prefix) for f in found]
+        results.append({"file": str(path), "id": exercise_id, "ok": not found, "problems": found})
+    bad = sum(1 for r in results if not r["ok"])
+    rows = [
+        (r["file"], r["id"], "ok" if r["ok"] else "bad", "; ".join(r["problems"])) for r in results
+    ]
+    report = Report(
+        payload={"valid": bad == 0, "files": results},
+        columns=("file", "id", "status", "problems"),
+        rows=rows,
+        title=f"{len(results) - bad} of {len(results)} exercise files valid",
+    )
+    return report, bad

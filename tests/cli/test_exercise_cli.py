@@ -1,0 +1,410 @@
+"""`losscli exercise ...`: exit codes, feedback, variants, hints, solutions and progress."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_subprocess
+
+HUBER_ANSWERS = ["0.125", "1.5", "9.5", "0.25", "4", "100"]
+
+
+def answers(*values: str) -> list[str]:
+    return [arg for v in values for arg in ("-a", v)]
+
+
+def progress_file() -> Path:
+    return Path(os.environ["LOSSCLI_HOME"]) / "progress.json"
+
+
+def saved() -> dict:
+    return json.loads(progress_file().read_text())
+
+
+def assert_error(run, code: int, fragment: str) -> None:
+    assert run.exit_code == code, (run.stdout, run.stderr)
+    assert run.stdout == ""
+    assert run.stderr.startswith("losscli: error: ")
+    assert fragment in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+# --- the issue's examples ------------------------------------------------------------------
+
+
+def test_ce_3class_right_answer_as_an_expression_exits_0(cli):
+    run = cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == ""
+
+
+def test_ce_3class_log10_answer_exits_1_with_its_feedback(cli):
+    run = cli("exercise", "check", "ce-3class", "-a", "0.155", "--json")
+    assert run.exit_code == 1
+    [part] = run.json()["parts"]
+    assert part["right"] is False and part["mistake"] == "log10"
+    assert "base-10 logarithm" in part["feedback"]
+    assert part["exact"] is None  # the answer is not revealed
+    assert "0.3566" not in run.stdout
+    assert run.stderr == "losscli: error: ce-3class: 1 of 1 answer wrong (loss)\n"
+
+
+def test_huber_vs_mse_accepts_its_six_parts(cli):
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*HUBER_ANSWERS), "--json")
+    assert run.exit_code == 0
+    doc = run.json()
+    assert [p["name"] for p in doc["parts"]] == [
+        "huber1",
+        "huber2",
+        "huber3",
+        "mse1",
+        "mse2",
+        "mse3",
+    ]
+    assert all(p["right"] for p in doc["parts"]) and doc["solved"] is True
+
+
+def test_named_parts_in_any_order_and_mixed_with_positional(cli):
+    named = [f"{n}={v}" for n, v in zip(("mse3", "huber1"), ("100", "1/8"), strict=True)]
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*named, "1.5", "9.5", "0.25", "4"))
+    assert run.exit_code == 0, run.stdout
+
+
+def test_parts_answered_across_runs_solve_it(cli):
+    first = cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125", "--json")
+    assert first.exit_code == 1 and "still to answer" in first.stderr
+    assert first.json()["unanswered"] == ["huber2", "huber3", "mse1", "mse2", "mse3"]
+    rest = [
+        f"{n}={v}"
+        for n, v in zip(
+            ("huber2", "huber3", "mse1", "mse2", "mse3"), HUBER_ANSWERS[1:], strict=True
+        )
+    ]
+    second = cli("exercise", "check", "huber-vs-mse", *answers(*rest), "--json")
+    assert second.exit_code == 0 and second.json()["solved"] is True
+
+
+def test_wrong_part_among_right_ones(cli):
+    values = [*HUBER_ANSWERS]
+    values[1] = "2"  # r^2/2 past delta
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*values), "--json")
+    assert run.exit_code == 1
+    wrong = [p for p in run.json()["parts"] if not p["right"]]
+    assert [(p["name"], p["mistake"]) for p in wrong] == [("huber2", "quadratic-past-delta-2")]
+    assert "1 of 6 answers wrong (huber2)" in run.stderr
+
+
+def test_far_off_answer_gets_direction_not_the_answer(cli):
+    doc = cli("exercise", "check", "ce-3class", "-a", "3", "--json").json()
+    assert doc["parts"][0]["feedback"] == "too high: about 8 times too large"
+
+
+def test_right_answer_has_a_why_and_the_exact_value(cli):
+    doc = cli("exercise", "check", "ce-3class", "-a", "0.357", "--json").json()
+    [part] = doc["parts"]
+    assert part["right"] and part["exact"] == -math.log(0.7)
+    assert "-ln p[2]" in part["feedback"]
+
+
+# --- unparseable answers: exit 2, not an attempt ------------------------------------------
+
+
+HOSTILE = [
+    "__import__('os')",
+    "(1).real",
+    "10**10**10",
+    "(" * 10_000 + "1" + ")" * 10_000,
+    "1" * 1_000_000,
+    "ln(",
+    "",
+]
+
+
+@pytest.mark.parametrize("answer", HOSTILE, ids=range(len(HOSTILE)))
+def test_unparseable_answer_exits_2_quickly_and_is_not_an_attempt(cli, answer):
+    start = time.perf_counter()
+    run = cli("exercise", "check", "ce-3class", "-a", answer)
+    assert time.perf_counter() - start < 2
+    assert_error(run, 2, "part loss: ")
+    assert not progress_file().exists()
+
+
+def test_a_bad_answer_among_good_ones_records_nothing(cli):
+    run = cli("exercise", "check", "huber-vs-mse", *answers("0.125", "x", "9.5"))
+    assert_error(run, 2, "part huber2: cannot read 'x': unknown name 'x'")
+    assert not progress_file().exists()
+
+
+def test_plain_number_part_refuses_an_expression(cli):
+    run = cli("exercise", "check", "huber-delta-limits", "-a", "small-delta=0.01*(3-0.005)/3")
+    assert_error(run, 2, "not a plain decimal number")
+    run = cli("exercise", "check", "huber-delta-limits", "-a", "small-delta=0.009983", "--json")
+    assert run.exit_code == 1 and run.json()["parts"][0]["right"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["check", "ce-3clas", "-a", "1"], "unknown exercise 'ce-3clas'; did you mean ce-3class?"),
+        (["show", "nothing-like-it"], "unknown exercise 'nothing-like-it'"),
+        (["check", "ce-3class"], "no answer: give -a VALUE for ce-3class (parts, in order: loss)"),
+        (["check", "ce-3class", "-a", "1", "-a", "2"], "has 1 part (loss) but 2 answers"),
+        (["check", "huber-vs-mse", "-a", "huber4=1"], "no part 'huber4'; did you mean huber"),
+        (["check", "huber-vs-mse", "-a", "mse1=1", "-a", "mse1=2"], "part mse1 is answered twice"),
+        (["show", "ce-3class@x"], "after @ comes a seed"),
+        (["show", "ce-3class@3", "--seed", "4"], "name different variants"),
+        (["show", "ce-3class", "--seed", "-1"], "--seed"),
+        (["list", "--topic", "regresion"], "did you mean regression?"),
+        (["list", "--status", "maybe"], "--status"),
+        (["solution", "ce-3class"], "shows once it is solved; --force shows it now"),
+        (["validate", "/no/such/dir"], "is not a directory"),
+        (["list", "--exercises-dir", "/no/such/dir"], "--exercises-dir: '/no/such/dir' is not"),
+    ],
+)
+def test_usage_errors_exit_2(cli, args, fragment):
+    assert_error(cli("exercise", *args), 2, fragment)
+
+
+# --- show, variants -----------------------------------------------------------------------
+
+
+def test_show_uses_textbook_numbers_and_never_the_answer(cli):
+    doc = cli("exercise", "show", "ce-3class", "--json").json()
+    assert doc["params"] == {"label": 2.0, "p": [0.1, 0.2, 0.7]}
+    assert "p = (0.1, 0.2, 0.7)" in doc["prompt"] and doc["variant"] == "default"
+    assert doc["parts"][0]["name"] == "loss" and doc["parts"][0]["tolerance"]["rel"] == 0.005
+    text = json.dumps(doc)
+    assert "0.3566" not in text and "0.357" not in text
+
+
+def test_seed_and_at_shorthand_give_the_same_variant(cli):
+    a = cli("exercise", "show", "ce-3class", "--seed", "7", "--json").json()
+    b = cli("exercise", "show", "ce-3class@7", "--json").json()
+    assert a == b and a["seed"] == 7 and a["variant"] == "7"
+    default = cli("exercise", "show", "ce-3class", "--json").json()
+    assert a["params"] != default["params"]
+
+
+def test_variant_is_checked_against_its_own_numbers(cli):
+    from losscli.core.exercises import draw_variant, work
+    from losscli.inputs.exercises import builtin_dir, load_file
+
+    exercise = load_file(builtin_dir() / "ce-3class.toml")
+    answer = work(exercise, draw_variant(exercise, 7)).answers["loss"]
+    assert cli("exercise", "check", "ce-3class@7", "-a", repr(answer)).exit_code == 0
+    assert cli("exercise", "check", "ce-3class", "-a", repr(answer)).exit_code == 1
+    doc = saved()["exercises"]["ce-3class"]
+    assert doc["variants"]["7"]["solved_at"] and not doc["variants"]["default"]["solved_at"]
+
+
+def test_show_table_and_tsv(cli):
+    run = cli("exercise", "show", "huber-vs-mse", "-f", "table")
+    assert run.exit_code == 0 and "huber3" in run.stdout and "-a VALUE ... (6 answers" in run.stdout
+    rows = cli("exercise", "show", "huber-vs-mse", "-f", "tsv").tsv()
+    assert {"field": "param delta", "value": "1"} in rows
+
+
+# --- hints, solutions, progress, next ----------------------------------------------------
+
+
+def test_hints_unlock_with_attempts(cli):
+    first = cli("exercise", "hint", "ce-3class", "--json").json()
+    assert len(first["hints"]) == 1 and first["next_after"] == 1
+    cli("exercise", "check", "ce-3class", "-a", "1")
+    second = cli("exercise", "hint", "ce-3class", "--json").json()
+    assert len(second["hints"]) == 2 and second["attempts"] == 1
+    assert "label 2 is entry 2" in second["hints"][1]
+    assert saved()["exercises"]["ce-3class"]["hints_seen"] == 2
+    table = cli("exercise", "hint", "ce-3class", "-f", "table").stdout
+    assert "hint 2:" in table and "next hint unlocks after 1 more attempt" in table
+
+
+def test_solution_after_solving_or_with_force(cli):
+    forced = cli("exercise", "solution", "focal-gamma", "--force", "--json")
+    assert forced.exit_code == 0
+    assert forced.json()["answers"]["ratio"] == pytest.approx(0.000564907, abs=5e-10)
+    assert saved()["exercises"]["focal-gamma"]["solution_seen"] is True
+    cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    doc = cli("exercise", "solution", "ce-3class", "--json").json()
+    assert "-ln p[2]" in doc["solution"] and doc["answers"] == {"loss": -math.log(0.7)}
+
+
+def test_progress_records_attempts_per_part_hints_and_solved_time(cli):
+    cli("exercise", "check", "ce-3class", "-a", "0.155")
+    cli("exercise", "hint", "ce-3class")
+    cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    doc = cli("exercise", "progress", "--json").json()
+    entry = next(e for e in doc["exercises"] if e["id"] == "ce-3class")
+    assert entry["attempts"] == 2 and entry["hints_seen"] == 2 and entry["status"] == "done"
+    assert entry["variants"]["default"]["parts"]["loss"]["attempts"] == 2
+    assert entry["solved_at"].endswith("Z")
+    assert doc["solved"] == 1 and doc["total"] >= 15
+    assert doc["path"] == str(progress_file())
+
+
+def test_progress_reset(cli):
+    cli("exercise", "check", "ce-3class", "-a", "1")
+    doc = cli("exercise", "progress", "--reset", "--json").json()
+    assert doc["had_progress"] is True and not progress_file().exists()
+    assert cli("exercise", "progress", "--reset", "--json").json()["had_progress"] is False
+
+
+def test_list_and_status_filters(cli):
+    all_ = cli("exercise", "list", "--json").json()["exercises"]
+    assert len(all_) >= 15 and all(e["status"] == "todo" for e in all_)
+    assert [e["level"] for e in all_] == sorted(e["level"] for e in all_)
+    cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    done = cli("exercise", "list", "--status", "done", "--json").json()["exercises"]
+    assert [e["id"] for e in done] == ["ce-3class"]
+    todo = cli("exercise", "list", "--status", "todo", "--json").json()["exercises"]
+    assert len(todo) == len(all_) - 1
+    by_alias = cli("exercise", "list", "--topic", "ce", "--json").json()["exercises"]
+    assert {e["id"] for e in by_alias} >= {"ce-3class", "ce-nll-dataset", "softmax-ce-logits"}
+    assert all("cross-entropy" in e["topics"] for e in by_alias)
+    rows = cli("exercise", "list").tsv()  # piped: TSV with a header
+    assert rows[0].keys() == {"id", "title", "level", "topics", "parts", "status"}
+
+
+def test_next_prefers_a_started_exercise_then_the_first_new_one(cli):
+    first = cli("exercise", "next", "--json").json()
+    assert first["id"] == "bce-gradient" and "not tried" in first["reason"]
+    cli("exercise", "check", "kl-asymmetry", "-a", "forward=1")
+    assert cli("exercise", "next", "--json").json()["id"] == "kl-asymmetry"
+
+
+def test_next_when_everything_is_solved(cli):
+    from losscli.core.exercises import draw_variant, work
+    from losscli.inputs.exercises import builtin_dir, load_all
+
+    for exercise in load_all([builtin_dir()]).values():
+        worked = work(exercise, draw_variant(exercise))
+        given = answers(*(f"{k}={v!r}" for k, v in worked.answers.items()))
+        assert cli("exercise", "check", exercise.id, *given).exit_code == 0, exercise.id
+    doc = cli("exercise", "next", "--json").json()
+    assert doc["id"] is None and "are solved" in doc["reason"]
+    progress = cli("exercise", "progress", "--json").json()
+    assert progress["solved"] == progress["total"]
+
+
+# --- corrupt progress, teacher's sets, validate --------------------------------------------
+
+
+def test_corrupt_progress_is_set_aside_with_a_warning(cli):
+    progress_file().parent.mkdir(parents=True, exist_ok=True)
+    progress_file().write_text("{garbage")
+    run = cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    assert run.exit_code == 0
+    assert "losscli: warning: progress file" in run.stderr and "moved to" in run.stderr
+    assert saved()["exercises"]["ce-3class"]["attempts"] == 1
+    assert list(progress_file().parent.glob("progress.json.corrupt-*"))
+
+
+def teacher_set(tmp_path: Path, text: str | None = None) -> Path:
+    directory = tmp_path / "teacher"
+    directory.mkdir(exist_ok=True)
+    source = (REPO / "exercises" / "mse-mean-gradient.toml").read_text()
+    (directory / "my-mse.toml").write_text(text if text is not None else source)
+    return directory
+
+
+def test_teacher_set_by_option_and_environment(cli, tmp_path, monkeypatch):
+    directory = teacher_set(tmp_path)
+    run = cli("exercise", "show", "my-mse", "--exercises-dir", str(directory), "--json")
+    assert run.exit_code == 0 and run.json()["id"] == "my-mse"
+    assert cli("exercise", "show", "my-mse").exit_code == 2
+    monkeypatch.setenv("LOSSCLI_EXERCISES", str(directory))
+    assert cli("exercise", "check", "my-mse", "-a", "1.75", "-a", "-1/3").exit_code == 0
+
+
+def test_bad_exercise_file_exits_3_naming_file_and_key(cli, tmp_path):
+    source = (REPO / "exercises" / "mse-mean-gradient.toml").read_text()
+    directory = teacher_set(tmp_path, source.replace('loss = "mse"', 'loss = "mse2"', 1))
+    run = cli("exercise", "list", "--exercises-dir", str(directory))
+    assert_error(run, 3, f"{directory / 'my-mse.toml'}: quantities.mse.loss: unknown loss")
+
+
+def test_validate_built_in_set(cli):
+    run = cli("exercise", "validate", "--json", "--seeds", "3")
+    assert run.exit_code == 0
+    doc = run.json()
+    assert doc["valid"] is True and len(doc["files"]) >= 15
+
+
+def test_validate_reports_every_bad_file_and_exits_3(cli, tmp_path):
+    source = (REPO / "exercises" / "mse-mean-gradient.toml").read_text()
+    directory = teacher_set(tmp_path, source.replace("expected = 1.75", "expected = 1.8"))
+    (directory / "broken.toml").write_text("title = ")
+    (directory / "fine.toml").write_text(source)
+    run = cli("exercise", "validate", str(directory), "--json")
+    assert run.exit_code == 3
+    files = {Path(f["file"]).name: f for f in run.json()["files"]}
+    assert files["fine.toml"]["ok"] is True
+    assert "is not valid TOML" in files["broken.toml"]["problems"][0]
+    assert files["my-mse.toml"]["problems"] == [
+        "parts.mse.expected: the core computes 1.75, not 1.8"
+    ]
+    assert "2 of 3 exercise files have problems" in run.stderr
+
+
+def test_validate_empty_directory_is_a_usage_error(cli, tmp_path):
+    assert_error(cli("exercise", "validate", str(tmp_path)), 2, "no exercise files")
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def test_help_does_not_import_numpy():
+    code = (
+        "import sys\n"
+        "from losscli.cli.app import app\n"
+        "try:\n"
+        "    app(['exercise', 'check', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('numpy' in sys.modules, 'polars' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_two_processes_checking_at_once_lose_no_attempt():
+    script = (
+        "import sys\n"
+        "from losscli.cli.app import app\n"
+        "for _ in range(5):\n"
+        "    try:\n"
+        "        app(['exercise', 'check', 'ce-3class', '-a', '0.3', '-f', 'json'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(3)
+    ]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    entry = saved()["exercises"]["ce-3class"]
+    assert entry["attempts"] == 15
+    assert entry["variants"]["default"]["parts"]["loss"]["attempts"] == 15
+
+
+def test_real_process_exit_codes():
+    right = run_subprocess("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    assert right.returncode == 0
+    wrong = run_subprocess("exercise", "check", "ce-3class", "-a", "0.155")
+    assert wrong.returncode == 1 and b"base-10" in wrong.stdout
+    bad = run_subprocess("exercise", "check", "ce-3class", "-a", "__import__('os')")
+    assert bad.returncode == 2 and bad.stdout == b""
