@@ -397,15 +397,19 @@ def unclassified() -> list[str]:
 # --- parameters ------------------------------------------------------------------------------
 
 
+KEPT_AT_DEFAULT = ("eps", "label_smoothing")
+
+
 def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:
     """Parameter values drawn from each Param's declared choices or range.
 
-    A parameter named `eps` (clipping of probabilities) stays at its default: it changes the
-    loss on purpose (a perfect prediction no longer scores 0) and is tested on its own.
+    `eps` (clipping of probabilities) and `label_smoothing` stay at their defaults: they change
+    the loss on purpose (a perfect prediction no longer scores 0; with smoothing it costs inf
+    where a smoothed class has p = 0) and are tested on their own (test_conventions.py).
     """
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for p in loss.params:
-        if p.name == "eps":
+        if p.name in KEPT_AT_DEFAULT:
             continue
         if p.choices:
             fields[p.name] = st.sampled_from(p.choices)

@@ -36,6 +36,14 @@ EPS_PARAM = Param(
     upper=0.5,
 )
 
+LABEL_SMOOTHING_PARAM = Param(
+    "label_smoothing",
+    0.0,
+    "mix the targets with the uniform distribution: (1-eps) y + eps/C (binary: towards 1/2)",
+    lower=0.0,
+    upper=1.0,
+)
+
 
 def _check_eps(space: Space, params: Mapping[str, Any]) -> None:
     if params.get("eps", 0.0) > 0 and space != "prob":
@@ -74,6 +82,13 @@ def _prepare_binary(
 
 
 # --- binary cross-entropy ---------------------------------------------------------------
+#
+# Besides the user's parameters, the value and gradient functions take settings that only a
+# convention (core/conventions.py) passes; their defaults are the catalog's exact definition:
+#   clip        clip probabilities to [clip, 1-clip] before the log (Keras 1e-7, scikit-learn
+#               float64 epsilon); unlike --eps it applies to probabilities only, silently.
+#   log_floor   clamp each log at this value (PyTorch BCELoss: -100).
+#   grad_floor  PyTorch's BCELoss gradient (p - y) / max(p (1 - p), grad_floor).
 
 
 def prepare_bce(
@@ -82,26 +97,57 @@ def prepare_bce(
     return Prepared(*_prepare_binary(y_true, y_pred, space, params, soft=True))
 
 
-def bce_value(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
-    y = y_true
+def smooth_binary(y: Array, label_smoothing: float) -> Array:
+    """Binary targets squeezed towards 1/2: y (1 - eps) + eps/2 (Keras's binary form)."""
+    return y * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y
+
+
+def bce_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+    log_floor: float | None = None,
+    grad_floor: float | None = None,
+) -> Array:
+    y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
         # y softplus(-z) + (1-y) softplus(z): each term is exact in its own tail, so a
         # confident correct logit gives about e^-|z|, not a cancelled 0.
         return -(x_times(y, log_sigmoid(y_pred)) + x_times(1.0 - y, log_sigmoid(-y_pred)))
-    p, _ = _clip(y_pred, eps)
+    p, _ = _clip(y_pred, max(eps, clip))
     with np.errstate(divide="ignore"):
-        return -(x_times(y, np.log(p)) + x_times(1.0 - y, np.log1p(-p)))
+        log_p, log_q = np.log(p), np.log1p(-p)
+    if log_floor is not None:
+        log_p, log_q = np.maximum(log_p, log_floor), np.maximum(log_q, log_floor)
+    return -(x_times(y, log_p) + x_times(1.0 - y, log_q))
 
 
-def bce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
-    y = y_true
+def bce_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+    log_floor: float | None = None,
+    grad_floor: float | None = None,
+) -> Array:
+    y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
         # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term
         # is 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0,
         # not -e^-40), as the value does with log_sigmoid.
         return x_times(1.0 - y, sigmoid(y_pred)) - x_times(y, sigmoid(-y_pred))
-    p, free = _clip(y_pred, eps)
-    g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
+    p, free = _clip(y_pred, max(eps, clip))
+    if grad_floor is not None:
+        g = (p - y) / np.maximum(p * (1.0 - p), grad_floor)
+    else:
+        g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
     return np.where(free, g, 0.0)
 
 
@@ -152,23 +198,62 @@ def prepare_ce(
     return Prepared(rows, y_pred)
 
 
-def ce_value(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
+def smooth_rows(y: Array, label_smoothing: float) -> Array:
+    """Target rows mixed with the uniform distribution: (1 - eps) y + eps/C (PyTorch, Keras)."""
+    if not label_smoothing:
+        return y
+    return y * (1.0 - label_smoothing) + label_smoothing / y.shape[1]
+
+
+def ce_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+) -> Array:
     if y_pred.shape[1] == 1:
-        return bce_value(y_true[:, 0], y_pred[:, 0], space=space, eps=eps)
+        return bce_value(
+            y_true[:, 0],
+            y_pred[:, 0],
+            space=space,
+            eps=eps,
+            label_smoothing=label_smoothing,
+            clip=clip,
+        )
+    y = smooth_rows(y_true, label_smoothing)
     if space == "logit":
         logp = log_softmax(y_pred)
     elif space == "logprob":
         logp = y_pred
     else:
-        p, _ = _clip(y_pred, eps)
+        p, _ = _clip(y_pred, max(eps, clip))
         with np.errstate(divide="ignore"):
             logp = np.log(p)
-    return -np.sum(x_times(y_true, logp), axis=1)
+    return -np.sum(x_times(y, logp), axis=1)
 
 
-def ce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float = 0.0) -> Array:
+def ce_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+) -> Array:
     if y_pred.shape[1] == 1:
-        return bce_grad(y_true[:, 0], y_pred[:, 0], space=space, eps=eps)[:, None]
+        return bce_grad(
+            y_true[:, 0],
+            y_pred[:, 0],
+            space=space,
+            eps=eps,
+            label_smoothing=label_smoothing,
+            clip=clip,
+        )[:, None]
+    y = smooth_rows(y_true, label_smoothing)
     if space == "logit":
         # softmax(z) sum(y) - y = (sum(y) - y) p - y (1 - p). For the largest logit, 1 - p is the
         # sum of the other probabilities rather than a subtraction from 1, so a confident
@@ -179,29 +264,42 @@ def ce_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", eps: float =
         others[rows, top] = 0.0
         rest = 1.0 - p
         rest[rows, top] = others.sum(axis=1)
-        total = y_true.sum(axis=1, keepdims=True)
-        return (total - y_true) * p - y_true * rest
+        total = y.sum(axis=1, keepdims=True)
+        return (total - y) * p - y * rest
     if space == "logprob":
-        return -y_true
-    p, free = _clip(y_pred, eps)
-    return np.where(free, -safe_divide(y_true, p), 0.0)
+        return -y
+    p, free = _clip(y_pred, max(eps, clip))
+    return np.where(free, -safe_divide(y, p), 0.0)
 
 
 # --- focal -------------------------------------------------------------------------------
 
 
-def _focal_logs(y: Array, pred: Array, space: Space, eps: float) -> tuple[Array, Array, Array]:
-    """(s, ln p_t, ln(1 - p_t)) where s = +1 for a positive and -1 for a negative."""
+def _focal_logs(
+    y: Array, pred: Array, space: Space, eps: float, clip: float
+) -> tuple[Array, Array, Array, Array]:
+    """(s, ln p_t, ln(1 - p_t), mask) where s = +1 for a positive and -1 for a negative.
+
+    --eps clips p everywhere. A convention's `clip` (Keras) clips p only inside the log of the
+    cross-entropy term, so ln p_t comes from the clipped p_t and ln(1 - p_t), the focal
+    weight, from the unclipped one; `mask` is False where that clip is active.
+    """
     s = 2.0 * y - 1.0
     if space == "logit":
-        return s, log_sigmoid(s * pred), log_sigmoid(-s * pred)
+        return s, log_sigmoid(s * pred), log_sigmoid(-s * pred), np.ones(pred.shape, dtype=bool)
     p, _ = _clip(pred, eps)
     # The logs of p and 1 - p directly (log1p for 1 - p), then swapped for a negative: forming
     # p_t = 1 - p first rounds it (p = 1e-20 gave p_t = 1 and a loss of 0 instead of 1e-20), and
     # gamma = 0 would no longer be cross-entropy exactly.
     with np.errstate(divide="ignore"):
         log_p, log_1m_p = np.log(p), np.log1p(-p)
-    return s, np.where(y == 1, log_p, log_1m_p), np.where(y == 1, log_1m_p, log_p)
+    log_1m = np.where(y == 1, log_1m_p, log_p)
+    free = np.ones(p.shape, dtype=bool)
+    if clip > 0:
+        p, free = _clip(p, clip)
+        with np.errstate(divide="ignore"):
+            log_p, log_1m_p = np.log(p), np.log1p(-p)
+    return s, np.where(y == 1, log_p, log_1m_p), log_1m, free
 
 
 def _alpha_t(y: Array, alpha: float | None) -> Array | float:
@@ -224,8 +322,9 @@ def focal_value(
     gamma: float = 2.0,
     alpha: float | None = None,
     eps: float = 0.0,
+    clip: float = 0.0,
 ) -> Array:
-    _, log_pt, log_1m = _focal_logs(y_true, y_pred, space, eps)
+    _, log_pt, log_1m, _ = _focal_logs(y_true, y_pred, space, eps, clip)
     # The modulating factor (1 - p_t)^gamma in log space: finite for every gamma >= 0,
     # and exactly 1 for gamma = 0 (0 * -inf is taken as 0), so focal(gamma=0) is cross-entropy.
     weight = np.exp(x_times(gamma, log_1m))
@@ -241,8 +340,9 @@ def focal_grad(
     gamma: float = 2.0,
     alpha: float | None = None,
     eps: float = 0.0,
+    clip: float = 0.0,
 ) -> Array:
-    s, log_pt, log_1m = _focal_logs(y_true, y_pred, space, eps)
+    s, log_pt, log_1m, log_free = _focal_logs(y_true, y_pred, space, eps, clip)
     a = _alpha_t(y_true, alpha)
     if space == "logit":
         # dL/dz = s [gamma p_t (1-p_t)^gamma ln p_t - (1-p_t)^(gamma+1)], weights in log space.
@@ -256,6 +356,8 @@ def focal_grad(
     first = np.where(gamma == 0, 0.0, first)
     with np.errstate(divide="ignore"):
         second = np.exp(x_times(gamma, log_1m)) / np.exp(log_pt)
+    # Where a convention's clip holds ln p_t constant, only the weight's derivative is left.
+    second = np.where(log_free, second, 0.0)
     # As in the value: alpha_t = 0 gives 0, not 0 * inf = NaN, where p_t is 0 or subnormal.
     g = s * x_times(a, first - second)
     _, free = _clip(y_pred, eps)
@@ -268,7 +370,10 @@ def focal_grad(
 def prepare_hinge(
     y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
 ) -> Prepared:
-    """Labels +-1 (0/1 accepted and mapped to -1/+1, with a notice) against raw scores."""
+    """Labels +-1 (0/1 accepted and mapped to -1/+1, with a notice) against raw scores.
+
+    The setting `map_01=False` (Optax) takes labels as given: a label 0 stays 0.
+    """
     y_true = checks.as_2d(y_true, "target")
     y_pred = checks.as_2d(y_pred, "pred")
     checks.check_rows(y_true, y_pred)
@@ -278,10 +383,21 @@ def prepare_hinge(
     checks.check_finite(y_pred, "pred")
     y = y_true[:, 0]
     notices: tuple[Notice, ...] = ()
-    if np.all((y == 0) | (y == 1)) and np.any(y == 0):
+    if not params.get("map_01", True):
+        bad = (y != 1) & (y != -1) & (y != 0)
+        zeros = np.flatnonzero(y == 0)
+        if zeros.size and not bad.any():
+            notices = (
+                Notice(
+                    "labels 0 are used as given (not mapped to -1): each costs 1 whatever the "
+                    "score; map 0/1 labels to -1/+1 first",
+                    tuple(int(r) for r in zeros[:10]),
+                ),
+            )
+    elif np.all((y == 0) | (y == 1)) and np.any(y == 0):
         y = 2.0 * y - 1.0
         notices = (Notice("hinge labels 0/1 were mapped to -1/+1"),)
-    bad = (y != 1) & (y != -1)
+    bad = (y != 1) & (y != -1) & ((y != 0) | bool(params.get("map_01", True)))
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(
@@ -300,7 +416,8 @@ def hinge_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
 
 def hinge_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
     # Exactly at the margin (y f = 1) the loss is taken as inactive: gradient 0 (PyTorch's choice).
-    return np.where(y_true * y_pred < 1.0, -y_true, 0.0)
+    # + 0.0 turns the -0.0 of a label 0 (taken as given by Optax) into 0.0.
+    return np.where(y_true * y_pred < 1.0, -y_true, 0.0) + 0.0
 
 
 # --- records -----------------------------------------------------------------------------
@@ -314,7 +431,7 @@ BCE = register(
         target="binary",
         pred_columns="one",
         spaces=("prob", "logit"),
-        params=(EPS_PARAM,),
+        params=(EPS_PARAM, LABEL_SMOOTHING_PARAM),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=bce_value,
         grad=bce_grad,
@@ -333,10 +450,13 @@ BCE = register(
             "epsilon. losscli reports inf unless --eps is given.",
             "BCE(sigmoid(z)) in float32 saturates; pass --logits to use the exact softplus form.",
             "Soft targets in [0, 1] are allowed; the minimum is then the entropy of y, not 0.",
+            "--label-smoothing eps uses y (1 - eps) + eps/2 (towards 1/2, as Keras's "
+            "BinaryCrossentropy); PyTorch's BCELoss has no label smoothing.",
         ),
         references=(
             "Bishop. Pattern Recognition and Machine Learning, 2006, §4.3.2.",
             "PyTorch torch.nn.BCELoss / BCEWithLogitsLoss; scikit-learn sklearn.metrics.log_loss.",
+            "Keras keras.losses.BinaryCrossentropy (label_smoothing towards 0.5).",
         ),
     )
 )
@@ -350,7 +470,7 @@ CE = register(
         target="labels",
         pred_columns="any",
         spaces=("prob", "logit", "logprob"),
-        params=(EPS_PARAM,),
+        params=(EPS_PARAM, LABEL_SMOOTHING_PARAM),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=ce_value,
         grad=ce_grad,
@@ -367,9 +487,13 @@ CE = register(
             "Labels are zero-indexed: label 2 is the third column.",
             "The value is in nats (natural log); divide by ln 2 for bits.",
             "With one prediction column it is binary cross-entropy of p(class 1).",
+            "--label-smoothing eps uses (1 - eps) y + eps/C, as PyTorch, Keras and Optax; some "
+            "code spreads eps/(C - 1) over the other classes instead.",
         ),
         references=(
             "Goodfellow, Bengio, Courville. Deep Learning, 2016, §6.2.2.3.",
+            "Szegedy et al. Rethinking the Inception Architecture for Computer Vision. CVPR 2016, "
+            "§7 (label smoothing).",
             "PyTorch torch.nn.CrossEntropyLoss; scikit-learn sklearn.metrics.log_loss.",
         ),
     )

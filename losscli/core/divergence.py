@@ -58,6 +58,38 @@ def _log_q(q: Array, space: Space) -> Array:
         return np.log(q)
 
 
+def _as_probabilities(q: Array, space: Space) -> Array:
+    if space == "prob":
+        return q
+    return np.exp(_log_q(q, space))
+
+
+def _to_space(g_q: Array, q: Array, space: Space) -> Array:
+    """A gradient with respect to the probabilities Q, carried to the prediction space."""
+    if space == "prob":
+        return g_q
+    if space == "logprob":
+        return g_q * q  # dQ/d(log Q) = Q, cell by cell
+    return q * (g_q - np.sum(q * g_q, axis=1, keepdims=True))  # through the softmax
+
+
+def _clipped_kl(p: Array, q: Array, direction: str, clip: float) -> tuple[Array, Array]:
+    """Keras's KLDivergence: P and Q both clipped to [clip, 1], then sum P ln(P/Q) per row.
+
+    Returns the per-row values and the gradient with respect to Q (0 where Q is clipped).
+    """
+    pc, qc = np.clip(p, clip, 1.0), np.clip(q, clip, 1.0)
+    free = qc == q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if direction == "forward":
+            cells = pc * np.log(pc / qc)
+            g = -pc / qc
+        else:
+            cells = qc * np.log(qc / pc)
+            g = np.log(qc / pc) + 1.0
+    return np.sum(cells, axis=1), np.where(free, g, 0.0)
+
+
 def kl_value(
     y_true: Array,
     y_pred: Array,
@@ -66,8 +98,15 @@ def kl_value(
     direction: str = "forward",
     log_base: str = "e",
     eps: float = 0.0,
+    clip_both: float = 0.0,
 ) -> Array:
+    """KL per row. `clip_both` is a convention's setting (Keras: 1e-7), see `_clipped_kl`."""
     p = y_true
+    if clip_both > 0:
+        q = _as_probabilities(y_pred, space)
+        if space == "prob" and eps > 0:
+            q = np.clip(q, eps, 1.0)
+        return _clipped_kl(p, q, direction, clip_both)[0] / LOG_BASES[log_base]
     if space == "prob":
         q = np.clip(y_pred, eps, 1.0) if eps > 0 else y_pred
         cells = _rel_entr(p, q) if direction == "forward" else _rel_entr(q, p)
@@ -93,8 +132,17 @@ def kl_grad(
     direction: str = "forward",
     log_base: str = "e",
     eps: float = 0.0,
+    clip_both: float = 0.0,
 ) -> Array:
     p = y_true
+    if clip_both > 0:
+        q = _as_probabilities(y_pred, space)
+        if space == "prob" and eps > 0:
+            q = np.clip(q, eps, 1.0)
+        g_q = _clipped_kl(p, q, direction, clip_both)[1]
+        if space == "prob" and eps > 0:
+            g_q = np.where(q == y_pred, g_q, 0.0)
+        return _to_space(g_q, q, space) / LOG_BASES[log_base]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_p = np.log(p)
         if space == "prob":

@@ -8,34 +8,59 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks, registry
-from losscli.core.reduce import Accumulator, check_reduction, check_weights, grad_scale
+from losscli.core import checks, conventions, registry
+from losscli.core.conventions import CATALOG_RULE, Rule
+from losscli.core.reduce import Reducer, check_reduction, check_weights
 from losscli.core.registry import Array, Loss, Notice, Params, ParamValue, Prepared, Space
 
 
 @dataclass(frozen=True)
 class Request:
-    """A loss with its parameters resolved and checked, and the space its predictions are in."""
+    """A loss with its parameters resolved and checked, the space its predictions are in, and
+    the convention it is computed under (its Rule: see core/conventions.py)."""
 
     loss: Loss
     params: dict[str, ParamValue]
     space: Space
     normalize: bool = False
+    convention: str = "catalog"
+    rule: Rule = CATALOG_RULE
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         t = checks.as_2d(y_true, "target")
         p = checks.as_2d(y_pred, "pred")
-        return self.loss.prepare(t, p, self.space, self.params, self.normalize)
+        settings = {**self.params, **self.rule.input_settings}
+        return self.loss.prepare(t, p, self.space, settings, self.normalize)
 
     def values(self, prepared: Prepared) -> Array:
         with np.errstate(all="ignore"):
-            out = self.loss.value(prepared.y_true, prepared.y_pred, space=self.space, **self.params)
-        return np.asarray(out, dtype=np.float64)
+            out = self.loss.value(
+                prepared.y_true,
+                prepared.y_pred,
+                space=self.space,
+                **self.params,
+                **self.rule.settings,
+            )
+        return self._scaled(out)
 
     def grads(self, prepared: Prepared) -> Array:
         with np.errstate(all="ignore"):
-            out = self.loss.grad(prepared.y_true, prepared.y_pred, space=self.space, **self.params)
-        return np.asarray(out, dtype=np.float64)
+            out = self.loss.grad(
+                prepared.y_true,
+                prepared.y_pred,
+                space=self.space,
+                **self.params,
+                **self.rule.settings,
+            )
+        return self._scaled(out)
+
+    def _scaled(self, out: object) -> Array:
+        arr = np.asarray(out, dtype=np.float64)
+        return arr * self.rule.scale if self.rule.scale != 1.0 else arr
+
+    def reducer(self) -> Reducer:
+        """Empty totals that reduce the way this request's convention takes its mean."""
+        return Reducer(self.rule.mean)
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""
@@ -60,11 +85,19 @@ def make_request(
     *,
     space: Space | None = None,
     normalize: bool = False,
+    convention: str = "catalog",
 ) -> Request:
-    """Resolve a loss name or alias, its parameters and prediction space; UsageError if wrong."""
+    """Resolve a loss name or alias, its parameters, prediction space and convention;
+    UsageError if any is wrong (or the convention has no such loss)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
+    rule = conventions.rule_for(convention, record)
     return Request(
-        record, record.resolve_params(params or {}), record.resolve_space(space), normalize
+        record,
+        conventions.resolve_params(rule, record, params or {}),
+        record.resolve_space(space),
+        normalize,
+        conventions.get_convention(convention).name,
+        rule,
     )
 
 
@@ -98,11 +131,16 @@ def _notices(request: Request, prepared: Prepared, values: Array) -> tuple[Notic
 
 @dataclass(frozen=True)
 class BatchValues:
-    """Per-example values of one batch, its checked weights, and what to tell the user."""
+    """Per-example values of one batch, its checked weights, and what to tell the user;
+    `width` (columns of a prediction) and `labels` (one per example, for label-grouped means)
+    are what a Reducer may need; `grads` are per example, when asked for."""
 
     values: Array
     weights: Array | None
     notices: tuple[Notice, ...]
+    width: int = 1
+    labels: Array | None = None
+    grads: Array | None = None
 
     def weighted(self) -> Array:
         """w * value per example (0 where w = 0, even if the value is infinite)."""
@@ -112,13 +150,22 @@ class BatchValues:
 
 
 def batch_values(
-    request: Request, y_true: object, y_pred: object, weights: object | None = None
+    request: Request,
+    y_true: object,
+    y_pred: object,
+    weights: object | None = None,
+    *,
+    with_grads: bool = False,
 ) -> BatchValues:
-    """The building block of evaluate, for callers that stream batches into an Accumulator."""
+    """The building block of evaluate, for callers that stream batches into a Reducer
+    (`request.reducer()`, then `add` each batch)."""
     prepared = request.prepare(y_true, y_pred)
     values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
-    return BatchValues(values, w, _notices(request, prepared, values))
+    width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
+    labels = prepared.y_true if prepared.y_true.ndim == 1 else None
+    grads = request.grads(prepared) if with_grads else None
+    return BatchValues(values, w, _notices(request, prepared, values), width, labels, grads)
 
 
 def evaluate(
@@ -133,9 +180,9 @@ def evaluate(
     batch = batch_values(request, y_true, y_pred, weights)
     value: float | None = None
     if reduction != "none":
-        acc = Accumulator()
-        acc.add(batch.values, batch.weights)
-        value = acc.result(reduction)
+        reducer = request.reducer()
+        reducer.add(batch)
+        value = reducer.result(reduction)
     values = batch.weighted() if reduction == "none" else batch.values
     return Evaluation(request, reduction, values.shape[0], values, value, batch.notices)
 
@@ -149,19 +196,21 @@ def gradient(
     weights: object | None = None,
 ) -> Gradient:
     check_reduction(reduction)
-    prepared = request.prepare(y_true, y_pred)
-    grads = request.grads(prepared)
+    batch = batch_values(request, y_true, y_pred, weights, with_grads=True)
+    assert batch.grads is not None
+    grads = batch.grads
     n = grads.shape[0]
-    w = check_weights(weights, n) if weights is not None else None
-    scale: Any = grad_scale(n, reduction, w) if (reduction != "none" or w is not None) else 1.0
+    reducer = request.reducer()
+    if reduction == "mean":  # only the mean needs the totals
+        reducer.add(batch)
+    scale: Any = reducer.grad_scale(batch, reduction)
     if isinstance(scale, np.ndarray):
         scale = scale.reshape((n,) + (1,) * (grads.ndim - 1))
     # A zero-weight example contributes nothing, even where its own gradient is infinite
     # (0 * inf would be NaN), as in Accumulator.add for the values.
     with np.errstate(invalid="ignore"):
         grads = np.where(scale == 0, 0.0, grads * scale)
-    values = request.values(prepared)
-    return Gradient(request, reduction, n, grads, _notices(request, prepared, values))
+    return Gradient(request, reduction, n, grads, batch.notices)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -57,12 +58,14 @@ class Accumulator:
 
     def add(self, values: Array, weights: Array | None = None) -> None:
         if weights is None:
-            chunk = float(np.sum(values))
+            # A total beyond float64 is inf, the right answer: no RuntimeWarning on stderr.
+            with np.errstate(over="ignore"):
+                chunk = float(np.sum(values))
             chunk_weight = float(values.shape[0])
         else:
             # 0 * inf would be NaN; a zero-weight example contributes nothing. errstate: the
             # discarded 0 * inf must not print a RuntimeWarning on the user's stderr.
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", over="ignore"):
                 chunk = float(np.sum(np.where(weights == 0, 0.0, weights * values)))
             chunk_weight = float(np.sum(weights))
         self.total, self.compensation = self._add(self.total, self.compensation, chunk)
@@ -110,3 +113,102 @@ def grad_scale(n: int, reduction: str, weights: Array | None) -> Array | float:
             raise DataError("the weights sum to 0: the weighted mean is undefined")
         return weights / total
     return weights
+
+
+# How a convention turns per-example values into a mean (the sum is always the plain sum).
+#   examples          the mean over examples, weighted when weights are given: the catalog's.
+#   elements          that mean divided by the width of a prediction row: PyTorch kl_div's
+#                     reduction='mean', over all n x C elements instead of the n rows.
+#   nonzero-by-label  pytorch-metric-learning's AvgNonZeroReducer for pair losses: in each
+#                     label group (similar pairs, dissimilar pairs), the mean over the examples
+#                     whose loss is > 0 (0 for a group with none); the group means are added.
+MEAN_RULES = ("examples", "elements", "nonzero-by-label")
+
+
+class ReducibleBatch(Protocol):
+    """What a Reducer reads from one batch (evaluation.BatchValues has these)."""
+
+    @property
+    def values(self) -> Array: ...
+
+    @property
+    def weights(self) -> Array | None: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def labels(self) -> Array | None: ...
+
+
+@dataclass
+class Reducer:
+    """Mergeable totals of one or many batches, reduced by one of MEAN_RULES.
+
+    Everything is a compensated running sum, so streamed batches give the in-memory answer.
+    """
+
+    rule: str = "examples"
+    totals: Accumulator = field(default_factory=Accumulator)
+    width: int = 0
+    groups: dict[float, Accumulator] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.rule not in MEAN_RULES:
+            raise ValueError(f"unknown mean rule {self.rule!r}")
+
+    @property
+    def count(self) -> int:
+        return self.totals.count
+
+    def add(self, batch: ReducibleBatch) -> None:
+        self.totals.add(batch.values, batch.weights)
+        self.width = self.width or batch.width
+        if self.rule == "nonzero-by-label":
+            labels = _labels(batch)
+            active = batch.values > 0
+            for label in np.unique(labels):
+                mask = active & (labels == label)
+                w = None if batch.weights is None else batch.weights[mask]
+                self.groups.setdefault(float(label), Accumulator()).add(batch.values[mask], w)
+
+    def result(self, reduction: str) -> float:
+        if reduction == "sum":
+            return self.totals.sum()
+        if self.rule == "nonzero-by-label":
+            # A group whose every loss is 0 contributes 0, as AvgNonZeroReducer does.
+            return math.fsum(
+                g.mean() for g in self.groups.values() if g.weight_total + g.weight_compensation
+            )
+        mean = self.totals.mean()
+        return mean / self.width if self.rule == "elements" else mean
+
+    def grad_scale(self, batch: ReducibleBatch, reduction: str) -> Array | float:
+        """The factor turning a batch's per-example gradients into gradients of the reduced
+        loss, once every batch has been added (`none` with weights: the weights)."""
+        w = batch.weights
+        if reduction != "mean":
+            return w if w is not None else 1.0
+        if self.rule == "nonzero-by-label":
+            labels = _labels(batch)
+            scale = np.zeros(batch.values.shape[0])
+            for label, group in self.groups.items():
+                total = group.weight_total + group.weight_compensation
+                mask = (labels == label) & (batch.values > 0)
+                if total > 0:
+                    scale[mask] = (1.0 if w is None else w[mask]) / total
+            return scale
+        mean_scale = grad_scale(self.totals.count, "mean", w)
+        return mean_scale / self.width if self.rule == "elements" else mean_scale
+
+    def merge(self, other: Reducer) -> None:
+        self.totals.merge(other.totals)
+        self.width = self.width or other.width
+        for label, group in other.groups.items():
+            self.groups.setdefault(label, Accumulator()).merge(group)
+
+
+def _labels(batch: ReducibleBatch) -> Array:
+    if batch.labels is None:
+        raise ValueError("the nonzero-by-label mean needs one label per example")
+    return batch.labels

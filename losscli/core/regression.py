@@ -54,6 +54,29 @@ def huber_grad(y_true: Array, y_pred: Array, *, space: Space = "raw", delta: flo
     return np.clip(y_pred - y_true, -delta, delta)
 
 
+def smooth_l1_value(
+    y_true: Array, y_pred: Array, *, space: Space = "raw", beta: float = 1.0
+) -> Array:
+    """PyTorch's SmoothL1: Huber(delta=beta) / beta, and |r| at beta = 0.
+
+    Quadratic r^2/(2 beta) below beta, |r| - beta/2 above: the linear part has slope 1 for
+    every beta, where Huber's has slope delta.
+    """
+    a = np.abs(y_pred - y_true)
+    if beta == 0:
+        return a
+    return np.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta)
+
+
+def smooth_l1_grad(
+    y_true: Array, y_pred: Array, *, space: Space = "raw", beta: float = 1.0
+) -> Array:
+    r = y_pred - y_true
+    if beta == 0:
+        return sign(r)
+    return np.clip(r / beta, -1.0, 1.0)
+
+
 _REGRESSION = dict(
     family="regression",
     target="real",
@@ -161,6 +184,45 @@ HUBER = register(
             "Huber. Robust Estimation of a Location Parameter. Ann. Math. Statist. 35(1), 1964.",
             "PyTorch torch.nn.HuberLoss; SciPy scipy.special.huber.",
         ),
+        **_REGRESSION,  # type: ignore[arg-type]
+    )
+)
+
+SMOOTH_L1 = register(
+    Loss(
+        name="smooth-l1",
+        aliases=("smoothl1", "smooth-l1-loss"),
+        summary="Smooth L1 (PyTorch SmoothL1Loss): Huber divided by beta, slope 1 beyond beta.",
+        params=(
+            Param(
+                "beta",
+                1.0,
+                "where the loss turns from quadratic to linear (0: plain L1)",
+                lower=0.0,
+            ),
+        ),
+        properties=Properties(
+            convex=True, smooth=True, robust=True, probabilistic=False, symmetric=True
+        ),
+        value=smooth_l1_value,
+        grad=smooth_l1_grad,
+        formula="L = r^2/(2β) if |r| < β, else |r| - β/2, with r = ŷ - y;  L = |r| at β = 0",
+        grad_formula="dL/dŷ = clip(r/β, -1, 1): bounded by 1 for every β (sign(r) at β = 0)",
+        typical_use=(
+            "Box regression in object detection (Fast R-CNN) and wherever a PyTorch model "
+            "uses SmoothL1Loss: MAE-like pull on large errors, smooth near zero."
+        ),
+        confusions=(
+            "smooth-l1(β) = huber(δ=β) / β: at r = 0.5, 2, 3 with β = 2 it is 0.0625, 1, 2 where "
+            "Huber(δ=2) is 0.125, 2, 4.",
+            "Its largest gradient is 1 whatever β; Huber's is δ.",
+            "β = 0 is plain L1 (PyTorch special-cases it); the catalog's huber needs δ > 0.",
+        ),
+        references=(
+            "Girshick. Fast R-CNN. ICCV 2015 (smooth L1 with β = 1).",
+            "PyTorch torch.nn.SmoothL1Loss.",
+        ),
+        kink_note="smooth for β > 0; at β = 0 it is |r|, and losscli uses sign(0) = 0",
         **_REGRESSION,  # type: ignore[arg-type]
     )
 )
