@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import catalog, compute, exercise, explore, grad, plot, recommend
+from losscli.cli import catalog, compare, compute, exercise, explore, grad, plot, recommend
 from losscli.cli.errors import PipeClosed, handle
 
 
@@ -90,6 +90,7 @@ def main_options(
 catalog.register(app)
 compute.register(app)
 grad.register(app)
+compare.register(app)
 recommend.register(app)
 plot.register(app)
 explore.register(app)

@@ -74,12 +74,14 @@ def show(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    from losscli.core.conventions import describe
     from losscli.core.registry import get
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
     record = get(loss)
-    data = _record(record)
+    conventions = [c for c in describe(record) if c["name"] != "catalog"]
+    data = _record(record) | {"conventions": conventions}
     rows = [
         ("name", record.name),
         ("aliases", ", ".join(record.aliases)),
@@ -96,6 +98,7 @@ def show(
         ("typical use", record.typical_use),
         *(("confusion", c) for c in record.confusions),
         *(("reference", r) for r in record.references),
+        *((f"convention {c['name']}", _convention_line(c)) for c in conventions),
     ]
     if record.kink_note:
         rows.insert(6, ("at kinks", record.kink_note))
@@ -104,7 +107,7 @@ def show(
         columns=("field", "value"),
         rows=rows,
         title=record.name,
-        human=lambda console: _show_human(console, record),
+        human=lambda console: _show_human(console, record, conventions),
     )
     emit(report, o.output_format(fmt, json_flag), color.value)
 
@@ -187,7 +190,15 @@ def _bullets(console: Any, title: str, items: tuple[str, ...]) -> None:
     console.print(grid)
 
 
-def _show_human(console: Any, loss: Loss) -> None:
+def _convention_line(c: dict[str, Any]) -> str:
+    """One line for a convention in the table and TSV views of `show`."""
+    if not c["available"]:
+        return f"no such loss: {c['why']}"
+    what = " ".join(c["differences"]) if c["differences"] else "same as the catalog."
+    return f"{c['function']}: {what}"
+
+
+def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> None:
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
@@ -220,3 +231,21 @@ def _show_human(console: Any, loss: Loss) -> None:
     console.print(Padding(Text(loss.typical_use), (0, 0, 0, 2)))
     _bullets(console, "common confusions", loss.confusions)
     _bullets(console, "references", loss.references)
+    console.print()
+    console.print(Text("conventions", style="bold") + Text("  (--convention NAME)", style="dim"))
+    table = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for c in conventions:
+        if not c["available"]:
+            table.add_row(Text(c["name"]), Text("no such loss: " + c["why"], style="dim"))
+            continue
+        cell = Text(c["function"])
+        if not c["differences"]:
+            cell.append("\nsame as the catalog", style="dim")
+        for line in c["differences"]:
+            cell.append("\ndiffers: " + line)
+        for line in c["notes"]:
+            cell.append("\nnote: " + line, style="dim")
+        table.add_row(Text(c["name"]), cell)
+    console.print(table)

@@ -19,13 +19,24 @@ if TYPE_CHECKING:
 
 
 def build_request(
-    loss: str, params: dict[str, Any], logits: bool, log_probs: bool, normalize: bool
+    loss: str,
+    params: dict[str, Any],
+    logits: bool,
+    log_probs: bool,
+    normalize: bool,
+    convention: str = "catalog",
 ) -> Request:
     from losscli.cli.options import space_from_flags
     from losscli.core.evaluation import make_request
 
     space = space_from_flags(logits, log_probs)
-    return make_request(loss, params, space=space, normalize=normalize)  # type: ignore[arg-type]
+    return make_request(
+        loss,
+        params,
+        space=space,  # type: ignore[arg-type]
+        normalize=normalize,
+        convention=convention,
+    )
 
 
 @dataclass(frozen=True)

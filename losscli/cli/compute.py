@@ -58,6 +58,9 @@ def compute(
     eps: o.Eps = None,
     direction: o.Direction = None,
     log_base: o.LogBase = None,
+    beta: o.Beta = None,
+    label_smoothing: o.LabelSmoothing = None,
+    convention: o.Convention = o.ConventionName.catalog,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")
     ] = o.Reduction.mean,
@@ -87,8 +90,10 @@ def compute(
         eps=eps,
         direction=direction,
         log_base=log_base,
+        beta=beta,
+        label_smoothing=label_smoothing,
     )
-    request = build_request(loss, params, logits, log_probs, normalize)
+    request = build_request(loss, params, logits, log_probs, normalize, convention.value)
     inputs = InputOptions(
         file=file,
         y_true=y_true,
@@ -109,7 +114,7 @@ def compute(
     header = {
         "loss": request.loss.name,
         "params": dict(request.params),
-        "convention": "catalog",
+        "convention": request.convention,
         "reduction": reduction.value,
     }
 
@@ -154,14 +159,13 @@ def _reduced(
     """Stream every batch into one compensated sum; memory does not grow with the input."""
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values
-    from losscli.core.reduce import Accumulator
 
-    acc = Accumulator()
+    acc = request.reducer()  # the mean as the convention takes it
     batch = None
     for batch in source.batches():
         with located(source, batch):
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
-        acc.add(result.values, result.weights)
+        acc.add(result)
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
     warnings.finish(source, acc.count)

@@ -60,6 +60,9 @@ def grad(
     eps: o.Eps = None,
     direction: o.Direction = None,
     log_base: o.LogBase = None,
+    beta: o.Beta = None,
+    label_smoothing: o.LabelSmoothing = None,
+    convention: o.Convention = o.ConventionName.catalog,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),
@@ -85,8 +88,10 @@ def grad(
         eps=eps,
         direction=direction,
         log_base=log_base,
+        beta=beta,
+        label_smoothing=label_smoothing,
     )
-    request = build_request(loss, params, logits, log_probs, normalize)
+    request = build_request(loss, params, logits, log_probs, normalize, convention.value)
     inputs = InputOptions(
         file=file,
         y_true=y_true,
@@ -109,7 +114,7 @@ def grad(
     header: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
-        "convention": "catalog",
+        "convention": request.convention,
         "reduction": reduction.value,
         "wrt": _wrt(request.space),
     }
@@ -149,45 +154,50 @@ def _gradients(
     import numpy as np
 
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import check_gradient, gradient
-    from losscli.core.reduce import check_weights, grad_scale
+    from losscli.core.evaluation import BatchValues, batch_values, check_gradient
 
-    held: list[tuple[list[int], Any, Any]] = []
+    reducer = request.reducer()  # the mean as the convention takes it
+    held: list[tuple[list[int], Any, BatchValues]] = []
     count = 0
     batch = None
     for batch in source.batches():
         with located(source, batch):
-            result = gradient(request, batch.y_true, batch.y_pred, reduction="none")
+            result = batch_values(
+                request, batch.y_true, batch.y_pred, batch.weights, with_grads=True
+            )
             if checks is not None:
                 checks.add(check_gradient(request, batch.y_true, batch.y_pred), batch)
-            weights = None
-            if batch.weights is not None:
-                weights = check_weights(batch.weights, result.n)
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
-        grads = result.grads.reshape(result.n, -1)
-        count += result.n
+        assert result.grads is not None
+        n = result.values.shape[0]
+        grads = result.grads.reshape(n, -1)
+        count += n
         if reduction == "mean":
-            held.append((batch.row_numbers(), grads, weights))
+            reducer.add(result)
+            held.append((batch.row_numbers(), grads, result))
             continue
-        if weights is not None:
-            grads = grads * weights[:, None]
+        if result.weights is not None:
+            grads = _scaled(grads, result.weights[:, None])
         for number, row in zip(batch.row_numbers(), grads.tolist(), strict=True):
             yield (number, *row)
     warnings.finish(source, count)
     if reduction != "mean" or batch is None:
         return
-    all_weights = None
-    if any(w is not None for _, _, w in held):
-        all_weights = np.concatenate([w for _, _, w in held])
-    with located(source, batch):  # the weights may sum to 0
-        scale = grad_scale(count, "mean", all_weights)
-    offset = 0
-    for numbers, grads, _ in held:
-        factor = scale if np.isscalar(scale) else scale[offset : offset + len(numbers), None]
-        offset += len(numbers)
-        for number, row in zip(numbers, (grads * factor).tolist(), strict=True):
+    for numbers, grads, result in held:
+        with located(source, batch):  # the weights may sum to 0
+            scale = reducer.grad_scale(result, "mean")
+        factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
+        for number, row in zip(numbers, _scaled(grads, factor).tolist(), strict=True):
             yield (number, *row)
+
+
+def _scaled(grads: Any, factor: Any) -> Any:
+    """grads * factor, 0 where the factor is 0 (a zero-weight example), even at inf."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        return np.where(np.asarray(factor) == 0, 0.0, grads * factor)
 
 
 class _Checks:

@@ -46,6 +46,18 @@ class Reduction(enum.StrEnum):
     none = "none"
 
 
+class ConventionName(enum.StrEnum):
+    """The conventions of core/conventions.py (a test keeps the two lists equal)."""
+
+    catalog = "catalog"
+    torch = "torch"
+    keras = "keras"
+    sklearn = "sklearn"
+    optax = "optax"
+    hadsell = "hadsell"
+    pml = "pml"
+
+
 OUTPUT = "Output"
 INPUT = "Input"
 PARAMS = "Loss parameters"
@@ -245,12 +257,40 @@ Direction = Annotated[
         rich_help_panel=PARAMS,
     ),
 ]
+Beta = Annotated[
+    float | None,
+    typer.Option(
+        "--beta",
+        help="Smooth L1: where quadratic turns linear (default 1; 0 is plain L1).",
+        rich_help_panel=PARAMS,
+    ),
+]
+LabelSmoothing = Annotated[
+    float | None,
+    typer.Option(
+        "--label-smoothing",
+        metavar="EPS",
+        help="Cross-entropy: targets (1-eps) y + eps/C; binary: y (1-eps) + eps/2 (default 0).",
+        rich_help_panel=PARAMS,
+    ),
+]
 LogBase = Annotated[
     str | None,
     typer.Option(
         "--log-base",
         metavar="e|2|10",
         help="KL: logarithm base (default e, nats).",
+        rich_help_panel=PARAMS,
+    ),
+]
+
+
+Convention = Annotated[
+    ConventionName,
+    typer.Option(
+        "--convention",
+        help="Compute as this framework does: catalog (exact), torch, keras, sklearn, optax; "
+        "for contrastive also hadsell, pml. 'losscli show LOSS' lists the differences.",
         rich_help_panel=PARAMS,
     ),
 ]

@@ -1,0 +1,581 @@
+"""`losscli compare LOSS...`: several losses on the same data side by side, or one loss under
+every convention (`--conventions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from losscli.cli import options as o
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from losscli.cli.common import Warnings
+    from losscli.core.evaluation import BatchValues, Request
+    from losscli.core.influence import Influence
+    from losscli.core.reduce import Reducer
+    from losscli.inputs.source import Batch, Source
+
+HELP = """Compare losses on the same data: one row per loss.
+
+Values come inline (--y-true, --y-pred) or from a table: FILE (after the losses), or stdin
+when it is piped. The table is read once, in blocks, for all the losses.
+
+Each row shows the value (mean or sum), top_1pct_share: the share of the total that the worst
+1% of examples contribute (ceil(n/100) examples, at least one), max_abs_grad: the largest
+|gradient| of one example's loss, and the catalog's properties robust and convex. On
+residuals with a few outliers, MSE's total belongs to the outliers; Huber's and MAE's do not,
+and Huber's largest gradient is delta.
+
+--all compares every loss whose input domain fits the data. --conventions shows one loss the
+way each framework computes it, one row per convention. --per-example prints one column per
+loss (or convention) and one row per example instead.
+
+Parameters (--delta, --beta, ...) apply to the losses that take them.
+
+Examples:
+
+\b
+  losscli compare mse mae huber examples/residuals_outliers.csv
+  losscli compare mse mae huber --y-true 0,0,0,0 --y-pred 0.1,-0.2,0.3,10
+  losscli compare bce --conventions --y-true 1,0 --y-pred 0,0.2
+  losscli compare --all --y-true 1,0,1 --y-pred 0.9,0.2,0.6
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare", help=HELP, no_args_is_help=True)(compare)
+
+
+@dataclass
+class Entry:
+    """One row of the comparison: a loss (or a convention of one loss) and its totals."""
+
+    label: str
+    request: Request | None
+    why: str = ""  # why there is no request (a convention without this loss)
+    optional: bool = False  # chosen by --all: left out, not an error, when the data do not fit
+    reducer: Reducer | None = None
+    influence: Influence | None = None
+
+
+def compare(
+    losses: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="LOSS... [FILE]",
+            help="Loss names or aliases (losscli list), then optionally the table to read "
+            "('-' for stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    all_losses: Annotated[
+        bool, typer.Option("--all", help="Every loss whose input domain fits the data.")
+    ] = False,
+    conventions: Annotated[
+        bool,
+        typer.Option("--conventions", help="One loss under every convention, one row each."),
+    ] = False,
+    per_example: Annotated[
+        bool,
+        typer.Option("--per-example", help="Each loss per example: one row per example."),
+    ] = False,
+    y_true: o.YTrue = None,
+    y_pred: o.YPred = None,
+    weights: o.Weights = None,
+    target: o.Target = None,
+    pred: o.Pred = None,
+    weight: o.WeightColumn = None,
+    input_format: o.InputFormatOpt = None,
+    delimiter: o.Delimiter = None,
+    no_header: o.NoHeader = False,
+    nan: o.Nan = o.NanPolicy.error,
+    no_progress: o.NoProgress = False,
+    logits: o.Logits = False,
+    log_probs: o.LogProbs = False,
+    normalize: o.Normalize = False,
+    delta: o.Delta = None,
+    gamma: o.Gamma = None,
+    alpha: o.Alpha = None,
+    margin: o.Margin = None,
+    eps: o.Eps = None,
+    direction: o.Direction = None,
+    log_base: o.LogBase = None,
+    beta: o.Beta = None,
+    label_smoothing: o.LabelSmoothing = None,
+    convention: o.Convention = o.ConventionName.catalog,
+    reduction: Annotated[
+        o.Reduction,
+        typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
+    ] = o.Reduction.mean,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli.common import InputOptions, Warnings, open_source
+    from losscli.core.errors import UsageError
+
+    params = o.collect_params(
+        delta=delta,
+        gamma=gamma,
+        alpha=alpha,
+        margin=margin,
+        eps=eps,
+        direction=direction,
+        log_base=log_base,
+        beta=beta,
+        label_smoothing=label_smoothing,
+    )
+    space = o.space_from_flags(logits, log_probs)
+    names, file = _split_file(losses or [])
+    if reduction is o.Reduction.none:
+        raise UsageError(
+            "compare reduces to one number per loss; for per-example values use --per-example"
+        )
+    if conventions:
+        if all_losses or len(names) != 1:
+            raise UsageError("--conventions compares one loss: give exactly one LOSS")
+        if convention is not o.ConventionName.catalog:
+            raise UsageError("--conventions shows every convention; leave out --convention")
+        entries = _convention_entries(names[0], params, space, normalize)
+    elif all_losses:
+        if names:
+            raise UsageError("give LOSS... or --all, not both")
+        entries = _all_entries(params, space, normalize, convention.value)
+    elif names:
+        entries = _loss_entries(names, params, space, normalize, convention.value)
+    else:
+        raise UsageError("name the losses to compare, or pass --all")
+
+    inputs = InputOptions(
+        file=file,
+        y_true=y_true,
+        y_pred=y_pred,
+        weights=weights,
+        target=target,
+        pred=pred,
+        weight=weight,
+        input_format=o.input_format(input_format),
+        delimiter=delimiter,
+        no_header=no_header,
+        nan=nan.value,
+        progress=not no_progress,
+    )
+    # Inline lists are laid out the way the first loss reads them; a table is the same for all.
+    layout = next(e.request for e in entries if e.request is not None)
+    source = open_source(layout.loss, inputs)
+    output = o.output_format(fmt, json_flag)
+    warnings = Warnings(live=output != "json")
+    if per_example:
+        _per_example(entries, source, warnings, output, color.value)
+    else:
+        _summary(entries, source, warnings, reduction.value, conventions, output, color.value)
+
+
+def _split_file(args: list[str]) -> tuple[list[str], str | None]:
+    """LOSS... [FILE]: the last argument is the table when it is '-', or not a loss name and
+    an existing path or a table's file name. A file named like a loss: write ./mse."""
+    from pathlib import Path
+
+    from losscli.core.errors import UsageError
+    from losscli.core.registry import get
+    from losscli.inputs.table import EXTENSIONS
+
+    if not args:
+        return [], None
+    last = args[-1]
+    names = list(dict.fromkeys(args[:-1]))
+    if last == "-":
+        return names, last
+    try:
+        get(last)
+    except UsageError:
+        path = Path(last)
+        if path.exists() or path.suffix.lower() in EXTENSIONS:
+            return names, last
+    return list(dict.fromkeys(args)), None
+
+
+# --- choosing what to compare -----------------------------------------------------------------
+
+
+def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
+    names = {p.name for p in loss.params}
+    return {k: v for k, v in params.items() if k in names}
+
+
+def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
+    from losscli.core.errors import UsageError
+
+    taken = {p.name for loss in records for p in loss.params}
+    for name in params:
+        if name not in taken:
+            option = "--" + name.replace("_", "-")
+            losses = ", ".join(loss.name for loss in records)
+            raise UsageError(f"{option} is a parameter of none of the losses compared ({losses})")
+
+
+def _loss_entries(
+    names: list[str], params: dict[str, Any], space: str | None, normalize: bool, convention: str
+) -> list[Entry]:
+    from losscli.core.evaluation import make_request
+    from losscli.core.registry import get
+
+    records = list({get(name).name: get(name) for name in names}.values())
+    _check_params_used(params, records)
+    return [
+        Entry(
+            loss.name,
+            make_request(
+                loss,
+                _taken(params, loss),
+                space=space,  # type: ignore[arg-type]
+                normalize=normalize,
+                convention=convention,
+            ),
+        )
+        for loss in records
+    ]
+
+
+def _all_entries(
+    params: dict[str, Any], space: str | None, normalize: bool, convention: str
+) -> list[Entry]:
+    from losscli.core.conventions import covers
+    from losscli.core.errors import UsageError
+    from losscli.core.evaluation import make_request
+    from losscli.core.registry import all_losses
+
+    records = [loss for loss in all_losses() if covers(convention, loss)]
+    _check_params_used(params, records)
+    entries = []
+    for loss in records:
+        if space is not None and space not in loss.spaces:
+            continue
+        try:
+            request = make_request(
+                loss,
+                _taken(params, loss),
+                space=space,  # type: ignore[arg-type]
+                normalize=normalize,
+                convention=convention,
+            )
+        except UsageError:
+            continue
+        entries.append(Entry(loss.name, request, optional=True))
+    if not entries:
+        raise UsageError("no loss takes these options; drop --logits/--log-probs or --convention")
+    return entries
+
+
+def _convention_entries(
+    name: str, params: dict[str, Any], space: str | None, normalize: bool
+) -> list[Entry]:
+    from losscli.core.conventions import NAMES
+    from losscli.core.errors import UsageError
+    from losscli.core.evaluation import make_request
+    from losscli.core.registry import get
+
+    loss = get(name)
+    loss.resolve_params(params)  # a parameter the loss does not take is an error, as in compute
+    entries = []
+    for convention in NAMES:
+        try:
+            request = make_request(
+                loss,
+                params,
+                space=space,  # type: ignore[arg-type]
+                normalize=normalize,
+                convention=convention,
+            )
+        except UsageError as error:
+            entries.append(Entry(convention, None, why=str(error)))
+            continue
+        entries.append(Entry(convention, request))
+    return entries
+
+
+# --- running the losses over the batches ------------------------------------------------------
+
+
+def _run(
+    entry: Entry, source: Source, batch: Batch, first: bool, *, may_drop: bool = True
+) -> BatchValues | None:
+    """One loss on one batch, or None when an --all loss turns out not to fit the data: on
+    the first batch it is left out silently; on a later one (`may_drop`) with a warning."""
+    from losscli.cli.common import located
+    from losscli.core.errors import UsageError
+    from losscli.core.evaluation import batch_values
+    from losscli.inputs.source import InputError
+
+    assert entry.request is not None
+    try:
+        with located(source, batch):
+            return batch_values(
+                entry.request, batch.y_true, batch.y_pred, batch.weights, with_grads=True
+            )
+    except (InputError, UsageError) as error:
+        if entry.optional and first:
+            return None  # --all: this loss's domain does not fit the data
+        if entry.optional and may_drop and isinstance(error, InputError):
+            # Its totals so far cover only part of the input: drop them with it.
+            entry.request, entry.reducer, entry.influence = None, None, None
+            entry.why = f"{entry.label} left out: {error}"
+            return None
+        raise type(error)(f"{entry.label}: {error}") from None
+
+
+def _notices(entry: Entry, result: BatchValues, source: Source, batch: Batch) -> list[str]:
+    from losscli.cli.common import notice_text
+
+    return [f"{entry.label}: {notice_text(n, source, batch)}" for n in result.notices]
+
+
+def _weighted_grads(result: BatchValues) -> np.ndarray:
+    import numpy as np
+
+    assert result.grads is not None
+    if result.weights is None:
+        return result.grads
+    w = result.weights.reshape((-1,) + (1,) * (result.grads.ndim - 1))
+    with np.errstate(invalid="ignore"):
+        return np.where(w == 0, 0.0, result.grads * w)
+
+
+def _summary(
+    entries: list[Entry],
+    source: Source,
+    warnings: Warnings,
+    reduction: str,
+    by_convention: bool,
+    output: str,
+    color: str,
+) -> None:
+    from losscli.cli.common import located
+    from losscli.core.errors import DataError
+    from losscli.core.influence import Influence, top_count
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    first = True
+    last_batch = None
+    rows_read = 0
+    for batch in source.batches():
+        rows_read += batch.y_pred.shape[0]
+        last_batch = batch
+        for entry in entries:
+            if entry.request is None:
+                continue
+            result = _run(entry, source, batch, first)
+            if result is None:
+                if first:
+                    entry.request = None  # never fitted: --all leaves it out silently
+                else:
+                    warnings.add(entry.why)
+                continue
+            if entry.reducer is None:
+                entry.reducer, entry.influence = entry.request.reducer(), Influence()
+            assert entry.influence is not None
+            entry.reducer.add(result)
+            entry.influence.add(result.weighted(), _weighted_grads(result))
+            for text in _notices(entry, result, source, batch):
+                warnings.add(text)
+        first = False
+    warnings.finish(source, rows_read)
+
+    shown = [e for e in entries if e.reducer is not None or (by_convention and e.why)]
+    if not any(e.reducer is not None for e in shown):
+        raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
+    n = next(e.influence.count for e in shown if e.influence is not None)
+    records = []
+    for entry in shown:
+        record = _record(entry, reduction, by_convention)
+        if entry.reducer is not None:
+            assert last_batch is not None and entry.influence is not None
+            with located(source, last_batch):  # the weights may sum to 0
+                record["value"] = entry.reducer.result(reduction)
+            record["top_1pct_share"] = entry.influence.top_share()
+            record["max_abs_grad"] = entry.influence.max_abs_grad
+            if not entry.influence.exact:
+                warnings.add(
+                    f"{entry.label}: top_1pct_share is a lower bound: the worst 1% of {n} "
+                    f"examples is more than the {entry.influence.keep} largest values kept"
+                )
+        records.append(record)
+    for record in records:
+        if record.get("available", True) and record["top_1pct_share"] is None:
+            warnings.add(
+                f"{record.get('loss') or record.get('convention')}: top_1pct_share is undefined "
+                "(the total is 0 or infinite)"
+            )
+
+    if by_convention:
+        columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
+        rows = [
+            (
+                r["convention"],
+                r.get("value"),
+                r.get("top_1pct_share"),
+                r.get("max_abs_grad"),
+                r["difference"],
+            )
+            for r in records
+        ]
+        loss = next(e.request.loss for e in entries if e.request is not None)
+        payload: dict[str, Any] = {"loss": loss.name, "conventions": records}
+        title = f"{loss.name} under each convention"
+    else:
+        columns = ("loss", "value", "top_1pct_share", "max_abs_grad", "robust", "convex")
+        rows = [
+            (
+                r["loss"],
+                r["value"],
+                r["top_1pct_share"],
+                r["max_abs_grad"],
+                _yes(r["robust"]),
+                _yes(r["convex"]),
+            )
+            for r in records
+        ]
+        payload = {"losses": records}
+        title = "compare"
+    payload |= {"reduction": reduction, "n": n, "top_count": top_count(n)}
+    caption = (
+        f"{reduction} over {n} examples; top 1% share: the part of the total from the "
+        f"{top_count(n)} largest; max |grad|: the largest per-example gradient"
+    )
+    report = Report(
+        payload=payload,
+        columns=columns,
+        rows=rows,
+        title=title,
+        warnings=warnings.items,
+        human=lambda console: _human(console, columns, rows, title, caption),
+    )
+    emit(report, output, color)
+
+
+def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]:
+    if by_convention:
+        if entry.request is None:
+            return {
+                "convention": entry.label,
+                "available": False,
+                "why": entry.why,
+                "difference": "no such loss" if "has no" in entry.why else entry.why,
+            }
+        rule = entry.request.rule
+        return {
+            "convention": entry.label,
+            "available": True,
+            "function": rule.function,
+            "params": dict(entry.request.params),
+            "difference": rule.short,
+            "differences": list(rule.differences),
+        }
+    assert entry.request is not None
+    props = entry.request.loss.properties
+    return {
+        "loss": entry.label,
+        "params": dict(entry.request.params),
+        "convention": entry.request.convention,
+        "robust": props.robust,
+        "convex": props.convex,
+    }
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _human(
+    console: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]], title: str, caption: str
+) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    headers = {"top_1pct_share": "top 1% share", "max_abs_grad": "max |grad|"}
+    table = Table(title=Text(title), title_justify="left", caption=Text(caption))
+    for name in columns:
+        numeric = name in ("value", "top_1pct_share", "max_abs_grad")
+        table.add_column(Text(headers.get(name, name)), justify="right" if numeric else "left")
+    for row in rows:
+        cells = []
+        for name, value in zip(columns, row, strict=True):
+            cells.append(Text(_human_cell(name, value)))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _human_cell(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "top_1pct_share":
+        return f"{100 * value:.1f}%"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+# --- one row per example ------------------------------------------------------------------------
+
+
+def _per_example(
+    entries: list[Entry], source: Source, warnings: Warnings, output: str, color: str
+) -> None:
+    from losscli.core.errors import DataError
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    batches = iter(source.batches())
+    first_batch = next(batches, None)
+    if first_batch is None:
+        warnings.finish(source, 0)  # raises: no examples
+    assert first_batch is not None
+    first_results = []
+    for entry in entries:
+        if entry.request is None:
+            continue
+        result = _run(entry, source, first_batch, first=True)
+        if result is None:
+            entry.request = None
+            continue
+        first_results.append(result)
+    active = [e for e in entries if e.request is not None]
+    if not active:
+        raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
+    labels = [e.label for e in active]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        """(input row number, each loss's value) per example, batch by batch, as computed."""
+        results: list[BatchValues | None] = list(first_results)
+        batch: Batch | None = first_batch
+        count = 0
+        while batch is not None:
+            columns = []
+            for entry, result in zip(active, results, strict=True):
+                assert result is not None
+                for text in _notices(entry, result, source, batch):
+                    warnings.add(text)
+                columns.append(result.weighted().tolist())
+            count += len(columns[0])
+            yield from zip(batch.row_numbers(), *columns, strict=True)
+            batch = next(batches, None)
+            if batch is not None:
+                results = [_run(e, source, batch, first=False, may_drop=False) for e in active]
+        warnings.finish(source, count)
+
+    if output == "json":
+        table = list(rows())
+        values = {label: [row[k + 1] for row in table] for k, label in enumerate(labels)}
+        payload = {"columns": labels, "n": len(table), "reduction": "none", "values": values}
+        report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
+    else:
+        report = Report(
+            payload={}, columns=("row", *labels), rows=rows(), title="per example", indexed=True
+        )
+    emit(report, output, color)

@@ -1,0 +1,111 @@
+"""--convention on compute and grad, and `show` listing how each convention differs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("convention", "expected"),
+    [("torch", 100.0), ("keras", -math.log(1e-7)), ("sklearn", 36.04365338911715)],
+)
+def test_compute_bce_p0_under_each_convention(cli, convention, expected):
+    run = cli("compute", "bce", "--y-true", "1", "--y-pred", "0", "--convention", convention)
+    assert run.exit_code == 0
+    assert float(run.stdout) == pytest.approx(expected, rel=1e-15)
+    doc = cli(
+        "compute", "bce", "--y-true", "1", "--y-pred", "0", "--convention", convention, "--json"
+    ).json()
+    assert doc["convention"] == convention and doc["warnings"] == []
+
+
+def test_json_names_the_catalog_convention_by_default(cli):
+    doc = cli("compute", "mse", "--y-true", "1", "--y-pred", "2", "--json").json()
+    assert doc["convention"] == "catalog"
+    doc = cli("grad", "mse", "--y-true", "1", "--y-pred", "2", "--json").json()
+    assert doc["convention"] == "catalog"
+
+
+def test_compute_smooth_l1_and_huber(cli):
+    common = ["--y-true", "0,0,0", "--y-pred", "0.5,2,3", "--reduction", "none", "-f", "plain"]
+    assert cli("compute", "huber", "--delta", "2", *common).lines() == ["0.125", "2.0", "4.0"]
+    run = cli("compute", "smooth-l1", "--beta", "2", "--convention", "torch", *common)
+    assert run.lines() == ["0.0625", "1.0", "2.0"]
+
+
+def test_grad_under_torch_and_optax(cli):
+    doc = cli(
+        "grad", "bce", "--y-true", "1,0", "--y-pred", "0,0.5", "--convention", "torch", "--json"
+    ).json()
+    assert doc["convention"] == "torch"
+    assert doc["grad"] == pytest.approx([-1 / float(__import__("numpy").float32(1e-12)), 2.0])
+    doc = cli("grad", "mse", "--y-true", "0", "--y-pred", "3", "--convention", "optax", "--json")
+    assert doc.json()["grad"] == [3.0]  # l2_loss: gradient r, not 2r
+
+
+def test_grad_check_passes_under_conventions(cli):
+    run = cli(
+        "grad", "kl", "--y-true", "0.2,0.5,0.3", "--y-pred", "0.3,-1,2", "--logits",
+        "--convention", "keras", "--check",
+    )
+    assert run.exit_code == 0, run.stderr
+    run = cli(
+        "grad", "contrastive", "--y-true", "1,0", "--y-pred", "1,0.5,-0.2,0.7;0.3,-1,0.9,0.4",
+        "--convention", "pml", "--check",
+    )
+    assert run.exit_code == 0, run.stderr
+
+
+def test_torch_kl_mean_over_elements(cli):
+    args = ["--y-true", "0.5,0.5;0.2,0.8", "--y-pred", "0.9,0.1;0.4,0.6"]
+    catalog = float(cli("compute", "kl", *args).stdout)
+    torch = float(cli("compute", "kl", *args, "--convention", "torch").stdout)
+    assert torch == pytest.approx(catalog / 2, rel=1e-15)
+
+
+def test_label_smoothing_option(cli):
+    run = cli("compute", "ce", "--y-true", "2", "--y-pred", "0.2,0.3,0.5", "--label-smoothing", "0.3")
+    expected = -(0.1 * math.log(0.2) + 0.1 * math.log(0.3) + 0.8 * math.log(0.5))
+    assert float(run.stdout) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["hinge", "--convention", "torch"], "--convention torch has no hinge loss"),
+        (["mse", "--convention", "hadsell"], "defines only the contrastive loss"),
+        (["bce", "--convention", "torch", "--label-smoothing", "0.1"], "BCELoss has no label"),
+        (["bce", "--convention", "keras", "--label-smoothing", "1.5"], "--label-smoothing must be at most 1"),
+        (["smooth-l1", "--beta", "-1"], "--beta must be at least 0"),
+        (["mse", "--convention", "nope"], "'nope' is not one of"),
+    ],
+)
+def test_convention_errors_exit_2(cli, args, fragment):
+    run = cli("compute", *args, "--y-true", "1", "--y-pred", "0.5")
+    assert run.exit_code == 2, run.stderr
+    assert run.stdout == "" and run.stderr.startswith("losscli: error: ")
+    assert fragment in run.stderr
+
+
+def test_show_lists_each_convention(cli):
+    doc = cli("show", "bce", "--json").json()
+    conventions = {c["name"]: c for c in doc["conventions"]}
+    assert list(conventions) == ["torch", "keras", "sklearn", "optax", "hadsell", "pml"]
+    assert "clamped at -100" in conventions["torch"]["differences"][0]
+    assert conventions["torch"]["reference"].startswith("https://docs.pytorch.org/")
+    assert conventions["optax"]["same_as_catalog"] is True
+    assert conventions["pml"]["available"] is False
+
+
+def test_show_kl_states_torch_reduction(cli):
+    rows = {r["field"]: r["value"] for r in cli("show", "kl", "-f", "tsv").tsv()}
+    assert "'batchmean'" in rows["convention torch"]
+    assert rows["convention sklearn"].startswith("no such loss")
+
+
+def test_show_table_has_a_conventions_section(cli):
+    run = cli("show", "smooth-l1", "-f", "table")
+    assert run.exit_code == 0
+    assert "conventions" in run.stdout and "torch.nn.SmoothL1Loss" in run.stdout

@@ -1,0 +1,39 @@
+"""Every loss parameter in the registry has an option on every command that computes losses,
+and the CLI's list of conventions is the core's."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+
+from losscli.cli import options as o
+from losscli.cli.app import app
+from losscli.core import all_losses
+from losscli.core.conventions import NAMES
+
+COMMANDS = ("compute", "grad", "compare")
+
+
+def option_names(command: str) -> set[str]:
+    group = typer.main.get_command(app)
+    params = group.commands[command].params  # type: ignore[attr-defined]
+    return {opt for p in params for opt in getattr(p, "opts", [])}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_registered_parameter_has_an_option(command):
+    names = option_names(command)
+    missing = {
+        f"{loss.name}: {p.option}" for loss in all_losses() for p in loss.params
+        if p.option not in names
+    }
+    assert not missing, f"{command} lacks options for: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_convention_option(command):
+    assert "--convention" in option_names(command)
+
+
+def test_cli_conventions_are_the_cores():
+    assert tuple(c.value for c in o.ConventionName) == NAMES
