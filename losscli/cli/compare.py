@@ -407,10 +407,11 @@ def _summary(
                 )
         records.append(record)
     for record in records:
-        if record.get("available", True) and record["top_1pct_share"] is None:
+        # An infinite total has its own notice already; a total of 0 needs saying.
+        if record.get("available", True) and record["value"] == 0:
             warnings.add(
-                f"{record.get('loss') or record.get('convention')}: top_1pct_share is undefined "
-                "(the total is 0 or infinite)"
+                f"{record.get('loss') or record.get('convention')}: top_1pct_share is undefined: "
+                "every example's loss is 0"
             )
 
     if by_convention:
@@ -474,7 +475,7 @@ def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]
             "available": True,
             "function": rule.function,
             "params": dict(entry.request.params),
-            "difference": rule.short,
+            "difference": "reference" if entry.label == "catalog" else rule.short,
             "differences": list(rule.differences),
         }
     assert entry.request is not None

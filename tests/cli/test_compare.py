@@ -166,6 +166,7 @@ def test_conventions_bce_at_p0(cli):
     assert rows["catalog"]["value"] is None  # inf, written as null
     assert rows["torch"]["difference"] == "log clamped at -100"
     assert rows["optax"]["difference"] == "same as catalog"
+    assert rows["catalog"]["difference"] == "reference"
     assert rows["pml"]["available"] is False and "contrastive" in rows["pml"]["why"]
 
 
@@ -364,3 +365,10 @@ def test_a_loss_name_is_never_taken_for_a_file(cli, tmp_path, monkeypatch):
     run = cli("compare", "mse", "./mae", "--json")
     assert [r["loss"] for r in run.json()["losses"]] == ["mse"]
     assert run.json()["losses"][0]["value"] == 1.0
+
+
+def test_a_perfect_prediction_has_no_share(cli):
+    doc = cli("compare", "mse", "--y-true", "1,2", "--y-pred", "1,2", "--json").json()
+    row = by_loss(doc)["mse"]
+    assert row["value"] == 0.0 and row["top_1pct_share"] is None
+    assert any("every example's loss is 0" in w for w in doc["warnings"])
