@@ -57,7 +57,8 @@ class Entry:
 
     label: str
     request: Request | None
-    why: str = ""  # why there is no request (a convention without this loss)
+    why: str = ""  # why there is no request (a convention without this loss, a refusal)
+    missing: bool = False  # the convention has no such loss at all
     optional: bool = False  # chosen by --all: left out, not an error, when the data do not fit
     reducer: Reducer | None = None
     influence: Influence | None = None
@@ -275,15 +276,22 @@ def _all_entries(
 def _convention_entries(
     name: str, params: dict[str, Any], space: str | None, normalize: bool
 ) -> list[Entry]:
-    from losscli.core.conventions import NAMES
+    from losscli.core.conventions import NAMES, covers, get_convention
     from losscli.core.errors import UsageError
     from losscli.core.evaluation import make_request
     from losscli.core.registry import get
 
     loss = get(name)
-    loss.resolve_params(params)  # a parameter the loss does not take is an error, as in compute
+    # The catalog's request first: a parameter or space the loss does not take is an error,
+    # as in compute, not a row per convention.
+    make_request(loss, params, space=space, normalize=normalize)  # type: ignore[arg-type]
     entries = []
     for convention in NAMES:
+        if not covers(convention, loss):
+            conv = get_convention(convention)
+            why = conv.missing.get(loss.name) or conv.missing_default
+            entries.append(Entry(convention, None, why=why, missing=True))
+            continue
         try:
             request = make_request(
                 loss,
@@ -467,7 +475,7 @@ def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]
                 "convention": entry.label,
                 "available": False,
                 "why": entry.why,
-                "difference": "no such loss" if "has no" in entry.why else entry.why,
+                "difference": "no such loss" if entry.missing else entry.why,
             }
         rule = entry.request.rule
         return {

@@ -195,6 +195,8 @@ def test_conventions_row_says_when_a_framework_refuses_a_parameter(cli):
     rows = {r["convention"]: r for r in doc["conventions"]}
     assert rows["torch"]["available"] is False
     assert "BCELoss has no label smoothing" in rows["torch"]["why"]
+    assert rows["torch"]["difference"] == rows["torch"]["why"]
+    assert rows["pml"]["difference"] == "no such loss"
     assert rows["keras"]["value"] == pytest.approx(-(0.95 * math.log(0.8) + 0.05 * math.log(0.2)))
 
 
@@ -252,6 +254,8 @@ def test_no_arguments_shows_help_and_exits_2(cli):
         (["hinge", "--convention", "torch", "--y-true", "1", "--y-pred", "1"], "torch has no hinge"),
         (["mse", "--convention", "tf", "--y-true", "1", "--y-pred", "1"], "'tf' is not one of"),
         (["mse", "--reduction", "none", "--y-true", "1", "--y-pred", "1"], "--per-example"),
+        (["mse", "--conventions", "--logits", "--y-true", "1", "--y-pred", "1"], "mse takes raw predictions"),
+        (["mse", "--conventions", "--delta", "1", "--y-true", "1", "--y-pred", "1"], "mse has no parameter --delta"),
         (["mse"], "no input: give FILE, pipe a table in"),
         (["mse", "--y-true", "1", "--y-pred", "1", "-t", "a"], "selects table columns"),
     ],

@@ -109,3 +109,21 @@ def test_show_table_has_a_conventions_section(cli):
     run = cli("show", "smooth-l1", "-f", "table")
     assert run.exit_code == 0
     assert "conventions" in run.stdout and "torch.nn.SmoothL1Loss" in run.stdout
+
+
+def test_grad_mean_follows_the_conventions_mean(cli):
+    # PyTorch kl_div 'mean' wrt log Q: -P / (n C), here n = 2 rows of C = 2.
+    p = "0.5,0.5;0.2,0.8"
+    logq = "-0.1053605156578263,-2.3025850929940455;-0.916290731874155,-0.5108256237659907"
+    doc = cli(
+        "grad", "kl", "--log-probs", "--convention", "torch", "--reduction", "mean",
+        "--y-true", p, "--y-pred", logq, "--json",
+    ).json()
+    flat = [g for row in doc["grad"] for g in row]
+    assert flat == pytest.approx([-0.125, -0.125, -0.05, -0.2], rel=1e-15)
+    # pml: each pair divided by the number of non-zero pairs of its kind (2 similar, 1 not).
+    doc = cli(
+        "grad", "contrastive", "--convention", "pml", "--reduction", "mean",
+        "--y-true", "1,1,0", "--y-pred", "0.5,0.7,0.2", "--json",
+    ).json()
+    assert doc["grad"] == pytest.approx([0.5, 0.5, -1.0], rel=1e-15)
