@@ -56,6 +56,8 @@ def explore(
     margin: o.Margin = None,
     direction: o.Direction = None,
     log_base: o.LogBase = None,
+    beta: o.Beta = None,
+    label_smoothing: o.LabelSmoothing = None,
     kl_p: Annotated[
         float | None,
         typer.Option(
@@ -72,7 +74,14 @@ def explore(
     from losscli.render.plotting import optional
 
     given = o.collect_params(
-        delta=delta, gamma=gamma, alpha=alpha, margin=margin, direction=direction, log_base=log_base
+        delta=delta,
+        gamma=gamma,
+        alpha=alpha,
+        margin=margin,
+        direction=direction,
+        log_base=log_base,
+        beta=beta,
+        label_smoothing=label_smoothing,
     )
     setup = make_setup(losses or ["huber"], given, logits, x_range, kl_p)
     optional("textual", "explore")

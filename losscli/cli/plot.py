@@ -63,6 +63,8 @@ def plot(
     eps: o.Eps = None,
     direction: o.Direction = None,
     log_base: o.LogBase = None,
+    beta: o.Beta = None,
+    label_smoothing: o.LabelSmoothing = None,
     kl_p: Annotated[
         float | None,
         typer.Option(
@@ -138,6 +140,8 @@ def plot(
         eps=eps,
         direction=direction,
         log_base=log_base,
+        beta=beta,
+        label_smoothing=label_smoothing,
     )
     requests = build_requests(losses, given, logits, kl_p)
     axis = shared_axis(requests)
