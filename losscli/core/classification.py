@@ -176,9 +176,9 @@ def prepare_ce(
         y, p = _prepare_binary(y_true, y_pred, space, params, soft=True)
         return Prepared(y[:, None], p[:, None])
     if y_true.shape[1] == 1:
+        # Integer labels stay a label column: the value needs only p[y], not a one-hot row.
         checks.check_labels(y_true, k)
-        rows = np.zeros((y_true.shape[0], k))
-        rows[np.arange(y_true.shape[0]), y_true[:, 0].astype(np.intp)] = 1.0
+        rows = y_true
     elif y_true.shape[1] == k:
         checks.check_range(y_true, "target", 0.0, 1.0, "a probability in [0, 1]")
         rows = checks.rows_summing_to_one(y_true, "target", normalize)
@@ -196,6 +196,15 @@ def prepare_ce(
     elif space == "logprob":
         y_pred = checks.log_rows_summing_to_one(y_pred, "pred", normalize)
     return Prepared(rows, y_pred)
+
+
+def target_rows(y_true: Array, k: int) -> Array:
+    """Target rows of width k: a label column (from prepare_ce) becomes one-hot rows."""
+    if y_true.shape[1] == k:
+        return y_true
+    rows = np.zeros((y_true.shape[0], k))
+    rows[np.arange(y_true.shape[0]), y_true[:, 0].astype(np.intp)] = 1.0
+    return rows
 
 
 def smooth_rows(y: Array, label_smoothing: float) -> Array:
@@ -223,7 +232,20 @@ def ce_value(
             label_smoothing=label_smoothing,
             clip=clip,
         )
-    y = smooth_rows(y_true, label_smoothing)
+    k = y_pred.shape[1]
+    if y_true.shape[1] == 1 and not label_smoothing:
+        # A label column: -ln p[y] from the true class alone (no one-hot rows, one log per
+        # row in probability space), the same numbers as the row form below.
+        rows = np.arange(y_pred.shape[0])
+        labels = y_true[:, 0].astype(np.intp)
+        if space == "logit":
+            return -log_softmax(y_pred)[rows, labels]
+        if space == "logprob":
+            return -y_pred[rows, labels]
+        p_true, _ = _clip(y_pred[rows, labels], max(eps, clip))
+        with np.errstate(divide="ignore"):
+            return -np.log(p_true)
+    y = smooth_rows(target_rows(y_true, k), label_smoothing)
     if space == "logit":
         logp = log_softmax(y_pred)
     elif space == "logprob":
@@ -253,7 +275,7 @@ def ce_grad(
             label_smoothing=label_smoothing,
             clip=clip,
         )[:, None]
-    y = smooth_rows(y_true, label_smoothing)
+    y = smooth_rows(target_rows(y_true, y_pred.shape[1]), label_smoothing)
     if space == "logit":
         # softmax(z) sum(y) - y = (sum(y) - y) p - y (1 - p). For the largest logit, 1 - p is the
         # sum of the other probabilities rather than a subtraction from 1, so a confident

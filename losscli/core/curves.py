@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from losscli.core.classification import target_rows
 from losscli.core.errors import UsageError
 from losscli.core.evaluation import Request
 from losscli.core.numerics import log_softmax
@@ -216,6 +217,7 @@ def positions(request: Request, y_true: object, y_pred: object) -> Array:
         if request.space == "logit":
             return (2.0 * y1 - 1.0) * p1
         return y1 * p1 + (1.0 - y1) * (1.0 - p1)
+    y2 = target_rows(y2, p2.shape[1])  # cross-entropy keeps integer labels as one column
     if request.space == "prob":
         return np.sum(y2 * p2, axis=1)
     log_p = log_softmax(p2) if request.space == "logit" else p2
