@@ -56,7 +56,11 @@ class Request:
 
     def _scaled(self, out: object) -> Array:
         arr = np.asarray(out, dtype=np.float64)
-        return arr * self.rule.scale if self.rule.scale != 1.0 else arr
+        if self.rule.scale != 1.0:
+            arr = arr * self.rule.scale
+        # A loss written as -(terms) gives -0.0 where every term is 0; adding 0.0 turns it
+        # into 0.0 (IEEE 754) and leaves every other value as it is.
+        return arr + 0.0
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""

@@ -73,9 +73,16 @@ class TableReader(abc.ABC):
         """The selected columns (0-based indices), as float64 frames, in order. A missing
         value is an error naming its place, or NaN when `allow_missing` (--nan skip)."""
 
+    # The file this reader opened itself (never stdin), closed when the reading is done.
+    opened: IO[bytes] | None = None
+
     @property
     def bytes_read(self) -> int:
         return 0
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
 
 
 # --- opening -------------------------------------------------------------------------------
@@ -110,14 +117,21 @@ def open_table(
     if input_format is None:
         input_format = _sniff(head)
     if input_format == "parquet":
-        data = head + stream.read()
-        return ParquetReader(io.BytesIO(data) if path == "-" else Path(path), label)
+        if path == "-":
+            return ParquetReader(io.BytesIO(head + stream.read()), label)
+        stream.close()  # Polars opens the file itself
+        return ParquetReader(Path(path), label)
+    reader: TableReader
     if input_format == "ndjson":
-        return NdjsonReader(stream, head, label, size)
-    separator = delimiter or ("\t" if input_format == "tsv" else ",")
-    if len(separator) != 1:
-        raise InputError(f"--delimiter must be one character, not {separator!r}")
-    return CsvReader(stream, head, label, size, separator=separator, has_header=has_header)
+        reader = NdjsonReader(stream, head, label, size)
+    else:
+        separator = delimiter or ("\t" if input_format == "tsv" else ",")
+        if len(separator) != 1:
+            raise InputError(f"--delimiter must be one character, not {separator!r}")
+        reader = CsvReader(stream, head, label, size, separator=separator, has_header=has_header)
+    if path != "-":
+        reader.opened = stream
+    return reader
 
 
 SNIFF_BYTES = 64 << 10
@@ -516,6 +530,13 @@ class TableSource:
         sel = self.selection
         columns = [*sel.target, *sel.pred, *([sel.weight] if sel.weight is not None else [])]
         n_target, n_pred = len(sel.target), len(sel.pred)
+        try:
+            yield from self._batches(columns, n_target, n_pred)
+        finally:
+            self.reader.close()
+
+    def _batches(self, columns: list[int], n_target: int, n_pred: int) -> Iterator[Batch]:
+        sel = self.selection
         frames = self.reader.frames(columns, allow_missing=self.skip_missing)
         for frame in prefetch(frames):
             vectors, row_index = frame.columns, None
