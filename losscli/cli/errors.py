@@ -92,9 +92,10 @@ def handle(exc: BaseException) -> int:
     if os.environ.get("LOSSCLI_DEBUG") == "1":
         traceback.print_exception(exc)
     else:
+        # One line, whatever the exception's text holds.
+        what = " ".join(f"{type(exc).__name__}: {exc}".split())
         error_line(
-            f"internal error ({type(exc).__name__}: {exc}); this is a bug in losscli",
-            "please report it with the output of 'losscli --version --json' "
-            "(LOSSCLI_DEBUG=1 shows the traceback)",
+            f"internal error ({what}); this is a bug in losscli: please report it with the "
+            "output of 'losscli --version --json' (LOSSCLI_DEBUG=1 shows the traceback)"
         )
     return ExitCode.INTERNAL

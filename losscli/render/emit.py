@@ -24,11 +24,14 @@ def resolve_format(fmt: str, report: Report, stream: TextIO) -> str:
 
 
 def make_console(color: str = "auto", stderr: bool = False) -> Any:
-    """A Rich console honouring --color; NO_COLOR, FORCE_COLOR and COLUMNS Rich reads itself."""
+    """A Rich console honouring --color; NO_COLOR, FORCE_COLOR and COLUMNS Rich reads itself.
+
+    The flag beats the environment (as no-color.org asks): `always` colours under NO_COLOR.
+    """
     from rich.console import Console
 
     if color == "always":
-        return Console(stderr=stderr, force_terminal=True)
+        return Console(stderr=stderr, force_terminal=True, no_color=False)
     if color == "never":
         return Console(stderr=stderr, color_system=None)
     return Console(stderr=stderr)

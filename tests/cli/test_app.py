@@ -51,6 +51,17 @@ def test_version(cli):
     assert set(doc) == {"losscli", "python", "numpy", "polars", "typer", "rich"}
 
 
+def test_version_json_reports_what_is_running(cli):
+    import platform
+    from importlib.metadata import version
+
+    doc = cli("--version", "--json").json()
+    assert doc["python"] == platform.python_version()
+    assert {name: doc[name] for name in ("numpy", "polars", "typer", "rich")} == {
+        name: version(name) for name in ("numpy", "polars", "typer", "rich")
+    }
+
+
 def test_python_dash_m_works_like_the_script():
     done = run_subprocess("compute", "ce", "--y-true", "2", "--y-pred", "0.1,0.2,0.7")
     assert done.returncode == 0 and done.stdout == b"0.35667494393873245\n"
@@ -97,10 +108,38 @@ def test_exit_70_internal_error_one_line_unless_debug(cli, monkeypatch):
     monkeypatch.setattr("losscli.core.evaluation.batch_values", broken)
     run = cli("compute", "mse", "--y-true", "1", "--y-pred", "1")
     assert run.exit_code == 70 and run.stdout == ""
-    assert run.stderr.splitlines()[0].startswith("losscli: error: internal error")
-    assert "losscli --version --json" in run.stderr and "Traceback" not in run.stderr
+    [line] = run.stderr.splitlines()
+    assert line.startswith("losscli: error: internal error (ZeroDivisionError: boom)")
+    assert "report it with the output of 'losscli --version --json'" in line
     debug = cli("compute", "mse", "--y-true", "1", "--y-pred", "1", env={"LOSSCLI_DEBUG": "1"})
     assert debug.exit_code == 70 and "Traceback" in debug.stderr
+
+
+def test_internal_error_in_a_real_process():
+    # A bug with a multi-line message still gives one line, and the process exits 70.
+    code = (
+        "import sys\n"
+        "import losscli.core.evaluation as evaluation\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('first\\nsecond')\n"
+        "evaluation.batch_values = broken\n"
+        "from losscli.cli.app import main\n"
+        "sys.argv = ['losscli', 'compute', 'mse', '--y-true', '1', '--y-pred', '1']\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LOSSCLI_DEBUG"}
+    env["PYTHONPATH"] = str(REPO)
+    for debug in (False, True):
+        run_env = {**env, "LOSSCLI_DEBUG": "1"} if debug else env
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=run_env, check=False
+        )
+        assert done.returncode == 70 and done.stdout == ""
+        if debug:
+            assert "Traceback" in done.stderr and "RuntimeError: first" in done.stderr
+        else:
+            [line] = done.stderr.splitlines()
+            assert line.startswith("losscli: error: internal error (RuntimeError: first second)")
 
 
 def test_exit_130_interrupted(cli, monkeypatch):
