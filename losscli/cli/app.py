@@ -14,7 +14,17 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import catalog, compare, compute, exercise, explore, grad, plot, recommend
+from losscli.cli import (
+    catalog,
+    compare,
+    completion,
+    compute,
+    exercise,
+    explore,
+    grad,
+    plot,
+    recommend,
+)
 from losscli.cli.errors import PipeClosed, handle
 
 
@@ -26,6 +36,7 @@ class LossCliGroup(TyperGroup):
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
         extra["standalone_mode"] = False
+        completion.enable_protocol()
         try:
             result = super().main(args=args, prog_name=prog_name or "losscli", **extra)
         except BaseException as exc:
@@ -95,6 +106,7 @@ recommend.register(app)
 plot.register(app)
 explore.register(app)
 exercise.register(app)
+completion.register(app)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
+from losscli.cli.candidates import families
 
 if TYPE_CHECKING:
     from losscli.core.registry import Loss
@@ -30,7 +31,11 @@ def _yes(flag: bool) -> str:
 def list_losses(
     family: Annotated[
         str | None,
-        typer.Option("--family", help="Only this family: regression, classification, ..."),
+        typer.Option(
+            "--family",
+            help="Only this family: regression, classification, ...",
+            autocompletion=families,
+        ),
     ] = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
@@ -69,7 +74,7 @@ def list_losses(
 
 
 def show(
-    loss: Annotated[str, typer.Argument(metavar="LOSS", help="Loss name or alias.")],
+    loss: o.LossName,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,

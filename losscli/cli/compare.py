@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
+from losscli.cli.candidates import loss_names
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,6 +73,7 @@ def compare(
             help="Loss names or aliases (losscli list), then optionally the table to read "
             "('-' for stdin).",
             show_default=False,
+            autocompletion=loss_names,
         ),
     ] = None,
     all_losses: Annotated[

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from losscli.cli import options as o
+from losscli.cli.candidates import loss_names
 
 if TYPE_CHECKING:
     from losscli.render.explore_model import Setup
@@ -43,7 +44,11 @@ def register(app: typer.Typer) -> None:
 def explore(
     losses: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[LOSS...]", help="Losses drawn at the start (default huber)."),
+        typer.Argument(
+            metavar="[LOSS...]",
+            help="Losses drawn at the start (default huber).",
+            autocompletion=loss_names,
+        ),
     ] = None,
     x_range: Annotated[
         tuple[float, float] | None,

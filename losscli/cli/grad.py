@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
 
 
 def grad(
-    loss: Annotated[str, typer.Argument(metavar="LOSS", help="Loss name or alias (losscli list).")],
+    loss: o.LossName,
     file: o.File = None,
     y_true: o.YTrue = None,
     y_pred: o.YPred = None,

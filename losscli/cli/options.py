@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from losscli.cli.candidates import loss_names
+
 
 class OutputFormat(enum.StrEnum):
     auto = "auto"
@@ -57,6 +59,13 @@ class ConventionName(enum.StrEnum):
     hadsell = "hadsell"
     pml = "pml"
 
+
+LossName = Annotated[
+    str,
+    typer.Argument(
+        metavar="LOSS", help="Loss name or alias (losscli list).", autocompletion=loss_names
+    ),
+]
 
 OUTPUT = "Output"
 INPUT = "Input"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
+from losscli.cli.candidates import loss_names
 
 if TYPE_CHECKING:
     from losscli.cli.common import InputOptions
@@ -46,7 +47,12 @@ def register(app: typer.Typer) -> None:
 
 def plot(
     losses: Annotated[
-        list[str], typer.Argument(metavar="LOSS...", help="Losses to draw together (losscli list).")
+        list[str],
+        typer.Argument(
+            metavar="LOSS...",
+            help="Losses to draw together (losscli list).",
+            autocompletion=loss_names,
+        ),
     ],
     x_range: Annotated[
         tuple[float, float] | None,

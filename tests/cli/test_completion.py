@@ -1,0 +1,224 @@
+"""Shell completion: the protocol's candidates, the shipped scripts in real shells, and what
+completion must not do (import NumPy or Polars, touch a shell's startup files)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+from conftest import REPO, run_subprocess
+
+from losscli.cli import names
+from losscli.cli.app import app
+from losscli.cli.completion import FILE_NAMES, Shell, script
+
+COMPLETIONS = REPO / "completions"
+
+
+def candidates(cli, line: str) -> list[str]:
+    """What bash's TAB offers after `line` (a trailing space starts a new word)."""
+    words = line.split()
+    current = len(words) if line.endswith(" ") else len(words) - 1
+    env = {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(current)}
+    run = cli(env=env)
+    assert run.exit_code == 0, run.stderr
+    return run.stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("losscli compute hu", ["huber", "huber-loss"]),
+        ("losscli grad b", ["binary-cross-entropy", "bce", "binary-crossentropy"]),
+        ("losscli show kl-", ["kl-divergence", "kl-div"]),
+        ("losscli plot mse m", ["mae", "mse", "mean-absolute-error", "mean-squared-error"]),
+        ("losscli list --family ", list(names.FAMILIES)),
+        ("losscli compute huber -f j", ["json", "jsonl"]),
+        ("losscli compute huber --reduction ", ["mean", "sum", "none"]),
+        ("losscli compute huber --de", ["--delimiter", "--delta"]),
+        ("losscli completion ", ["bash", "zsh", "fish"]),
+        ("losscli comp", ["compute", "compare", "completion"]),
+        ("losscli --v", ["--version"]),
+    ],
+)
+def test_candidates(cli, line, expected):
+    assert candidates(cli, line) == expected
+
+
+def test_an_empty_loss_word_offers_each_loss_once(cli):
+    assert candidates(cli, "losscli compute ") == sorted(names.LOSSES)
+
+
+def test_every_command_is_offered(cli):
+    root = typer.main.get_command(app)
+    ctx = root.make_context("losscli", [], resilient_parsing=True)
+    visible = [n for n in root.list_commands(ctx) if not root.get_command(ctx, n).hidden]
+    assert candidates(cli, "losscli ") == visible
+
+
+def test_where_a_file_goes_nothing_is_offered_so_the_shell_offers_files(cli):
+    assert candidates(cli, "losscli compute huber ") == []
+
+
+def _arguments(command, ctx):
+    """(path, parameter, context) for every argument of every command under `command`."""
+    for param in command.params:
+        yield ctx.command_path, param, ctx
+    if hasattr(command, "list_commands"):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            sub_ctx = sub.make_context(name, [], parent=ctx, resilient_parsing=True)
+            yield from _arguments(sub, sub_ctx)
+
+
+def test_every_loss_argument_completes_loss_names():
+    # A new command taking LOSS must offer loss names too: this walks the live app.
+    root = typer.main.get_command(app)
+    ctx = root.make_context("losscli", [], resilient_parsing=True)
+    loss_arguments = [
+        (path, param, c)
+        for path, param, c in _arguments(root, ctx)
+        if param.param_type_name == "argument" and "LOSS" in (param.metavar or "")
+    ]
+    assert len(loss_arguments) >= 5
+    for path, param, c in loss_arguments:
+        offered = [item.value for item in param.shell_complete(c, "hu")]
+        assert offered == ["huber", "huber-loss"], path
+
+
+@pytest.mark.parametrize(
+    ("shell", "env", "expected"),
+    [
+        (
+            "zsh",
+            {"_TYPER_COMPLETE_ARGS": "losscli compute hu"},
+            "_arguments '*: :((\"huber\":\"Huber loss\\\\: quadratic near zero, linear beyond "
+            'delta."\n"huber-loss":"alias of huber"))\'',
+        ),
+        ("zsh", {"_TYPER_COMPLETE_ARGS": "losscli compute huber "}, "_files"),
+        (
+            "fish",
+            {"_TYPER_COMPLETE_ARGS": "losscli compute hu", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+            "huber\tHuber loss: quadratic near zero, linear beyond delta.\nhuber-loss\talias of huber",
+        ),
+    ],
+)
+def test_zsh_and_fish_get_descriptions(cli, shell, env, expected):
+    run = cli(env={"_LOSSCLI_COMPLETE": f"complete_{shell}", **env})
+    assert run.stdout.rstrip("\n") == expected
+
+
+def test_a_real_process_answers_without_importing_numpy_or_polars():
+    env = {
+        "_LOSSCLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "losscli compute hu",
+        "COMP_CWORD": "2",
+        "PYTHONPROFILEIMPORTTIME": "1",
+    }
+    done = run_subprocess(env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().split() == ["huber", "huber-loss"]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.decode().splitlines()}
+    assert "typer" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("numpy", "polars")}
+
+
+@pytest.mark.parametrize("shell", list(Shell))
+def test_completion_command_prints_the_shipped_file(cli, shell):
+    run = cli("completion", shell.value)
+    assert run.exit_code == 0
+    assert run.stdout == (COMPLETIONS / FILE_NAMES[shell]).read_text()
+    assert run.stdout == script(shell)
+
+
+def test_unknown_shell_is_a_usage_error(cli):
+    run = cli("completion", "tcsh")
+    assert run.exit_code == 2 and run.stdout == ""
+
+
+@pytest.mark.parametrize("option", ["--install-completion", "--show-completion"])
+def test_no_command_installs_completion(cli, option):
+    assert cli(option).exit_code == 2
+
+
+def test_nothing_is_written_to_the_home_directory(tmp_path):
+    for shell in Shell:
+        done = run_subprocess("completion", shell.value, env={"HOME": str(tmp_path)})
+        assert done.returncode == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+# The shipped scripts in the shells themselves, where they are installed.
+
+
+@pytest.fixture
+def on_path(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PATH has a `losscli` that runs this checkout."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "losscli"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m losscli "$@"\n')
+    shim.chmod(0o755)
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(REPO),
+    }
+
+
+def _shell(name: str, script_text: str, env: dict[str, str]) -> list[str]:
+    executable = shutil.which(name)
+    if executable is None:
+        pytest.skip(f"{name} is not installed")
+    flags = {"bash": ["--norc", "--noprofile", "-c"], "zsh": ["-f", "-c"], "fish": ["-N", "-c"]}
+    done = subprocess.run(
+        [executable, *flags[name], script_text], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_bash_script(on_path):
+    lines = _shell(
+        "bash",
+        f'source "{COMPLETIONS / "losscli.bash"}"\n'
+        "COMP_WORDS=(losscli compute hu); COMP_CWORD=2\n"
+        '_losscli_completion losscli; printf "%s\\n" "${COMPREPLY[@]}"\n'
+        "complete -p losscli\n",
+        on_path,
+    )
+    assert lines == ["huber", "huber-loss", "complete -o default -F _losscli_completion losscli"]
+
+
+def test_zsh_script(on_path):
+    # compsys needs a terminal; stand-ins for its functions show what the script hands them.
+    lines = _shell(
+        "zsh",
+        "_arguments() { print -rl -- \"$@\" }\n"
+        "compdef() { print -r -- \"compdef $*\" }\n"
+        f'source "{COMPLETIONS / "_losscli"}"\n'
+        "words=(losscli compute hu); CURRENT=3; _losscli\n",
+        on_path,
+    )
+    assert lines == [
+        "compdef _losscli losscli",
+        '*: :(("huber":"Huber loss\\\\: quadratic near zero, linear beyond delta."',
+        '"huber-loss":"alias of huber"))',
+    ]
+
+
+def test_fish_script(on_path):
+    lines = _shell(
+        "fish",
+        f'source "{COMPLETIONS / "losscli.fish"}"\ncomplete -C "losscli compute hu"\n',
+        on_path,
+    )
+    assert lines == [
+        "huber\tHuber loss: quadratic near zero, linear beyond delta.",
+        "huber-loss\talias of huber",
+    ]
