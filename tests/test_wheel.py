@@ -37,8 +37,7 @@ def build_wheel(tmp: Path) -> Path:
     source = tmp / "source"
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("losscli", "exercises"):
-        if (REPO / name).is_dir():
-            shutil.copytree(REPO / name, source / name, ignore=ignore)
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
@@ -90,7 +89,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory):
     elsewhere = tmp / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOSSCLI_", "PYTHON"))}
-    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PYTHONNOUSERSITE="1")
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONNOUSERSITE="1",
+        LOSSCLI_HOME=str(tmp / "home"),  # exercise progress goes here, not to the real home
+    )
 
     def run(*args: str, input: bytes | None = None, module: bool = False) -> str:
         """`losscli ARGS` (or `python -m losscli ARGS`) from the venv, outside the checkout."""
@@ -119,9 +122,8 @@ def test_the_wheel_declares_its_dependencies_and_holds_the_package(installed):
         p.relative_to(REPO).as_posix() for p in (REPO / "losscli").rglob("*.py")
     }
     assert on_disk <= names
-    if (REPO / "exercises").is_dir():
-        shipped = {n.rsplit("/", 1)[-1] for n in names if n.endswith(".toml")}
-        assert {p.name for p in (REPO / "exercises").glob("*.toml")} <= shipped
+    shipped = {n.rsplit("/", 1)[-1] for n in names if n.endswith(".toml")}
+    assert {p.name for p in (REPO / "exercises").glob("*.toml")} <= shipped
 
 
 def test_losscli_is_imported_from_the_venv_not_the_checkout(installed):
@@ -155,24 +157,34 @@ def test_installed_commands_work_outside_the_checkout(installed, module):
     assert bash == (REPO / "completions" / "losscli.bash").read_text()
 
 
-def test_installed_exercises_are_in_the_wheel(installed):
+@pytest.mark.parametrize("module", [False, True], ids=["losscli", "python -m losscli"])
+def test_installed_exercises_come_from_the_wheel(installed, module):
     _, _, run = installed
-    if not (REPO / "exercises").is_dir():
-        pytest.skip("no exercises in this checkout yet")
-    listed = json.loads(run("exercise", "list", "--json"))
-    assert "ce-3class" in json.dumps(listed)
+    listed = json.loads(run("exercise", "list", "--json", module=module))["exercises"]
+    assert sorted(e["id"] for e in listed) == sorted(
+        p.stem for p in (REPO / "exercises").glob("*.toml")
+    )
+    checked = run("exercise", "check", "ce-3class", "-a", "-ln(0.7)", "--json", module=module)
+    assert json.loads(checked)["solved"] is True
 
 
-def test_installed_completion_answers(installed):
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("losscli compute hu", ["huber", "huber-loss"]),
+        ("losscli exercise check ce-", ["ce-3class", "ce-nll-dataset"]),
+    ],
+)
+def test_installed_completion_answers(installed, line, expected):
     _, venv, _ = installed
     env = {
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONNOUSERSITE": "1",
         "_LOSSCLI_COMPLETE": "complete_bash",
-        "COMP_WORDS": "losscli compute hu",
-        "COMP_CWORD": "2",
+        "COMP_WORDS": line,
+        "COMP_CWORD": str(len(line.split()) - 1),
     }
     done = subprocess.run(
         ["losscli"], capture_output=True, text=True, cwd=venv.parent, env=env, check=True
     )
-    assert done.stdout.split() == ["huber", "huber-loss"]
+    assert done.stdout.split() == expected

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from losscli.cli import options as o
+from losscli.cli.candidates import exercise_ids
 
 if TYPE_CHECKING:
     from losscli.core.exercises import Exercise, Worked
@@ -51,7 +52,12 @@ ExercisesDir = Annotated[
     ),
 ]
 ExerciseId = Annotated[
-    str, typer.Argument(metavar="ID", help="Exercise id; ID@N is the variant of --seed N.")
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="Exercise id; ID@N is the variant of --seed N.",
+        autocompletion=exercise_ids,
+    ),
 ]
 Seed = Annotated[
     int | None,

@@ -20,12 +20,12 @@ from losscli.cli.completion import FILE_NAMES, Shell, script
 COMPLETIONS = REPO / "completions"
 
 
-def candidates(cli, line: str) -> list[str]:
+def candidates(cli, line: str, env: dict[str, str] | None = None) -> list[str]:
     """What bash's TAB offers after `line` (a trailing space starts a new word)."""
     words = line.split()
     current = len(words) if line.endswith(" ") else len(words) - 1
-    env = {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(current)}
-    run = cli(env=env)
+    protocol = {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(current)}
+    run = cli(env={**(env or {}), **protocol})
     assert run.exit_code == 0, run.stderr
     return run.stdout.split()
 
@@ -44,6 +44,11 @@ def candidates(cli, line: str) -> list[str]:
         ("losscli completion ", ["bash", "zsh", "fish"]),
         ("losscli comp", ["compute", "compare", "completion"]),
         ("losscli --v", ["--version"]),
+        ("losscli compute mse --convention t", ["torch"]),
+        ("losscli compare mse h", ["hinge", "huber", "hinge-loss", "huber-loss"]),
+        ("losscli exercise check ce-", ["ce-3class", "ce-nll-dataset"]),
+        ("losscli exercise hint --seed 3 huber-", ["huber-delta-limits", "huber-influence", "huber-vs-mse"]),
+        ("losscli exercise v", ["validate"]),
     ],
 )
 def test_candidates(cli, line, expected):
@@ -61,6 +66,36 @@ def test_every_command_is_offered(cli):
     assert candidates(cli, "losscli ") == visible
 
 
+def test_every_exercise_file_is_offered(cli):
+    ids = sorted(p.stem for p in (REPO / "exercises").glob("*.toml"))
+    assert len(ids) >= 16
+    assert candidates(cli, "losscli exercise show ") == ids
+
+
+def test_exercise_ids_from_other_directories(cli, tmp_path):
+    (tmp_path / "my-own.toml").write_text('title = "Mine"\n')
+    (tmp_path / "my-broken.toml").write_text("title = \n")
+    line = "losscli exercise check my"
+    assert candidates(cli, line) == []
+    env = {"LOSSCLI_EXERCISES": str(tmp_path)}
+    assert candidates(cli, f"{line}", env=env) == ["my-broken", "my-own"]
+    assert candidates(cli, f"losscli exercise check --exercises-dir {tmp_path} my") == [
+        "my-broken",
+        "my-own",
+    ]
+    zsh = cli(
+        env={"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": line, **env}
+    ).stdout
+    assert '"my-own":"Mine"' in zsh and '"my-broken"\n' in zsh
+
+
+def test_completion_finds_the_exercises_where_the_exercise_command_does():
+    from losscli.cli.candidates import builtin_exercise_dir
+    from losscli.inputs.exercises import builtin_dir
+
+    assert builtin_exercise_dir() == builtin_dir()
+
+
 def test_where_a_file_goes_nothing_is_offered_so_the_shell_offers_files(cli):
     assert candidates(cli, "losscli compute huber ") == []
 
@@ -76,19 +111,35 @@ def _arguments(command, ctx):
             yield from _arguments(sub, sub_ctx)
 
 
-def test_every_loss_argument_completes_loss_names():
-    # A new command taking LOSS must offer loss names too: this walks the live app.
+def _arguments_named(metavar: str):
     root = typer.main.get_command(app)
     ctx = root.make_context("losscli", [], resilient_parsing=True)
-    loss_arguments = [
+    return [
         (path, param, c)
         for path, param, c in _arguments(root, ctx)
-        if param.param_type_name == "argument" and "LOSS" in (param.metavar or "")
+        if param.param_type_name == "argument" and metavar in (param.metavar or "").split()
     ]
-    assert len(loss_arguments) >= 5
-    for path, param, c in loss_arguments:
+
+
+def test_every_loss_argument_completes_loss_names():
+    # A new command taking LOSS must offer loss names too: this walks the live app.
+    found = _arguments_named("LOSS") + _arguments_named("LOSS...") + _arguments_named("[LOSS...]")
+    assert {path for path, _, _ in found} >= {
+        f"losscli {c}" for c in ("show", "compute", "grad", "compare", "plot", "explore")
+    }
+    for path, param, c in found:
         offered = [item.value for item in param.shell_complete(c, "hu")]
         assert offered == ["huber", "huber-loss"], path
+
+
+def test_every_exercise_argument_completes_exercise_ids():
+    found = _arguments_named("ID")
+    assert {path for path, _, _ in found} >= {
+        f"losscli exercise {c}" for c in ("show", "check", "hint", "solution")
+    }
+    for path, param, c in found:
+        offered = [item.value for item in param.shell_complete(c, "ce-3")]
+        assert offered == ["ce-3class"], path
 
 
 @pytest.mark.parametrize(
