@@ -21,21 +21,28 @@ COMMANDS = {
     "compute-none": ("compute", "ce", "--y-true", "2,0", "--y-pred", "0.1,0.2,0.7;0.5,0.3,0.2", "--reduction", "none"),
     "grad": ("grad", "bce", "--logits", "--y-true", "1,0", "--y-pred", "0.3,-2"),
     "recommend": ("recommend", "--task", "regression", "--outliers", "heavy"),
+    "compare": ("compare", "mse", "mae", "huber", "--y-true", "0,0,0", "--y-pred", "0.5,3,10"),
+    "compare-conventions": ("compare", "bce", "--conventions", "--y-true", "1,0", "--y-pred", "0.9,0.2"),
+    "exercise-list": ("exercise", "list"),
+    "exercise-show": ("exercise", "show", "ce-3class"),
 }
 
 SETTINGS = [
     ({"NO_COLOR": "1"}, ()),
     ({"FORCE_COLOR": "1"}, ()),
-    ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, ()),
-    ({"COLUMNS": "30"}, ()),
     ({"COLUMNS": "300", "LINES": "5"}, ()),
-    ({}, ("--color", "always")),
-    ({"FORCE_COLOR": "1", "COLUMNS": "30"}, ("--color", "always")),
+    ({"NO_COLOR": "1", "COLUMNS": "30"}, ("--color", "always")),
     ({"FORCE_COLOR": "1"}, ("--color", "never")),
 ]
 
 ANSI = re.compile(r"\x1b\[")
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|9[0-7])m")  # a foreground colour, not just bold
+
+
+@pytest.fixture(autouse=True)
+def progress_home(tmp_path, monkeypatch):
+    # The exercise commands read progress: keep it away from the real home directory.
+    monkeypatch.setenv("LOSSCLI_HOME", str(tmp_path))
 
 
 @pytest.mark.parametrize("fmt", MACHINE_FORMATS)
@@ -82,7 +89,9 @@ def test_colour_in_tables(cli, env, flag, colour):
 
 
 @pytest.mark.parametrize("width", [40, 72, 160])
-@pytest.mark.parametrize("name", ["list", "show", "compute-none", "recommend"])
+@pytest.mark.parametrize(
+    "name", ["list", "show", "compute-none", "recommend", "compare", "exercise-list", "exercise-show"]
+)
 def test_tables_fit_columns(cli, name, width):
     run = cli(*COMMANDS[name], "-f", "table", env={"COLUMNS": str(width)})
     assert run.exit_code == 0
