@@ -7,7 +7,8 @@ What it writes, each from the code it describes, so that a new loss, command or 
 reaches them by running this script (and the drift tests in tests/test_generated.py fail
 until someone does):
 
-- losscli/cli/names.py: loss names, aliases, summaries and families for shell completion.
+- losscli/cli/names.py: loss names, aliases, summaries, families and the values of choice
+  parameters (--direction) for shell completion.
   The registry imports NumPy; completion runs on every TAB and must not.
 - completions/losscli.bash, completions/_losscli, completions/losscli.fish: the scripts that
   `losscli completion SHELL` prints.
@@ -58,6 +59,11 @@ def names_module() -> str:
         lines.append("    ),")
     lines.append("}")
     lines.append(f"FAMILIES: tuple[str, ...] = {_tuple(sorted({loss.family for loss in losses}))}")
+    choices = {p.option: p.choices for loss in losses for p in loss.params if p.choices}
+    lines.append("# loss parameter option -> the values it accepts")
+    lines.append("CHOICES: dict[str, tuple[str, ...]] = {")
+    lines += [f"    {_literal(option)}: {_tuple(choices[option])}," for option in sorted(choices)]
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 

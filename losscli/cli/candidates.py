@@ -1,4 +1,4 @@
-"""What TAB offers for argument values: loss names and aliases, families, exercise IDs.
+"""What TAB offers for values: loss names and aliases, families, parameter choices, exercises.
 
 Completion starts losscli on every TAB, so nothing here may import NumPy or Polars: loss
 names come from the generated `names` module (a test keeps it equal to the registry) and
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -34,6 +35,15 @@ def loss_names(incomplete: str) -> list[tuple[str, str]]:
 
 def families() -> list[str]:
     return list(names.FAMILIES)
+
+
+def parameter_values(option: str) -> Callable[[], list[str]]:
+    """The values a loss parameter with fixed choices accepts (--direction forward|reverse)."""
+
+    def values() -> list[str]:
+        return list(names.CHOICES[option])
+
+    return values
 
 
 def builtin_exercise_dir() -> Path:

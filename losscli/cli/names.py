@@ -48,3 +48,8 @@ LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 FAMILIES: tuple[str, ...] = ("classification", "divergence", "metric", "regression")
+# loss parameter option -> the values it accepts
+CHOICES: dict[str, tuple[str, ...]] = {
+    "--direction": ("forward", "reverse"),
+    "--log-base": ("e", "2", "10"),
+}

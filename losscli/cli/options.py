@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from losscli.cli.candidates import loss_names
+from losscli.cli.candidates import loss_names, parameter_values
 
 
 class OutputFormat(enum.StrEnum):
@@ -263,6 +263,7 @@ Direction = Annotated[
         "--direction",
         metavar="forward|reverse",
         help="KL: forward KL(P||Q) or reverse KL(Q||P).",
+        autocompletion=parameter_values("--direction"),
         rich_help_panel=PARAMS,
     ),
 ]
@@ -289,6 +290,7 @@ LogBase = Annotated[
         "--log-base",
         metavar="e|2|10",
         help="KL: logarithm base (default e, nats).",
+        autocompletion=parameter_values("--log-base"),
         rich_help_panel=PARAMS,
     ),
 ]

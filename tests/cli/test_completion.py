@@ -45,6 +45,7 @@ def candidates(cli, line: str, env: dict[str, str] | None = None) -> list[str]:
         ("losscli comp", ["compute", "compare", "completion"]),
         ("losscli --v", ["--version"]),
         ("losscli compute mse --convention t", ["torch"]),
+        ("losscli compute kl --direction ", ["forward", "reverse"]),
         ("losscli compare mse h", ["hinge", "huber", "hinge-loss", "huber-loss"]),
         ("losscli exercise check ce-", ["ce-3class", "ce-nll-dataset"]),
         ("losscli exercise hint --seed 3 huber-", ["huber-delta-limits", "huber-influence", "huber-vs-mse"]),
@@ -130,6 +131,20 @@ def test_every_loss_argument_completes_loss_names():
     for path, param, c in found:
         offered = [item.value for item in param.shell_complete(c, "hu")]
         assert offered == ["huber", "huber-loss"], path
+
+
+def test_every_choice_parameter_completes_its_values():
+    # names.CHOICES is generated from the registry's parameters; every command that has such
+    # an option offers the values.
+    root = typer.main.get_command(app)
+    ctx = root.make_context("losscli", [], resilient_parsing=True)
+    seen = set()
+    for path, param, c in _arguments(root, ctx):
+        for option in set(getattr(param, "opts", [])) & set(names.CHOICES):
+            offered = [item.value for item in param.shell_complete(c, "")]
+            assert offered == list(names.CHOICES[option]), (path, option)
+            seen.add(option)
+    assert seen == set(names.CHOICES) and "--direction" in seen
 
 
 def test_every_exercise_argument_completes_exercise_ids():
