@@ -75,6 +75,8 @@ def exercise_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for directory in exercise_dirs(ctx):
         if directory.is_dir():
-            for path in sorted(directory.glob(f"{incomplete}*.toml")):
-                found.setdefault(path.stem, _title(path))
+            for path in sorted(directory.glob("*.toml")):
+                # Only the files that match are read, for their titles.
+                if path.stem.startswith(incomplete):
+                    found.setdefault(path.stem, _title(path))
     return sorted(found.items())
