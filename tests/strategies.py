@@ -341,6 +341,280 @@ def _similarity_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
     return (0.0, np.inf) if y_pred.ndim == 1 or y_pred.shape[1] == 1 else (-np.inf, np.inf)
 
 
+# --- the catalog's further losses (issue 8) ---------------------------------------------------
+
+
+def _shaped(loss: Loss, column: np.ndarray) -> np.ndarray:
+    """A prediction column as the loss takes it: (n,) for one column, else (n, 1)."""
+    return column if loss.pred_columns == "one" else column[:, None]
+
+
+def _signed(draw: Any, n: int, magnitude: st.SearchStrategy[float]) -> np.ndarray:
+    values = _vector(draw, n, magnitude)
+    return values * _hard_labels(draw, n, (-1.0, 1.0))
+
+
+def _nonzero_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    # |ŷ - y| / |y| stays finite for |y| >= 1e-300 and |ŷ| <= 1e6.
+    if mode == "edge":
+        return _vector(draw, n, ANY_FLOAT), _vector(draw, n, ANY_FLOAT)
+    if mode == "smooth":
+        return _signed(draw, n, _floats(0.5, 100.0)), _vector(draw, n, _floats(-100.0, 100.0))
+    return _signed(draw, n, _floats(1e-300, 1e6)), _vector(draw, n, _floats(-1e6, 1e6))
+
+
+def _nonzero_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y = _signed(draw, n, _floats(1e-6, 1e6))
+    return y, y.copy(), True
+
+
+def _above_minus_one_draw(
+    draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str
+) -> Any:
+    value = {
+        "smooth": _floats(-0.5, 100.0),
+        "finite": st.floats(-1.0, 1e6, exclude_min=True),
+        "edge": st.floats(-1.0, exclude_min=True, allow_infinity=False),
+    }[mode]
+    return _vector(draw, n, value), _vector(draw, n, value)
+
+
+def _above_minus_one_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y = _vector(draw, n, st.floats(-1.0, 1e6, exclude_min=True))
+    return y, y.copy(), True
+
+
+def _above_minus_one_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
+    return -1.0, np.inf
+
+
+def _positive_target(loss: Loss, params: dict) -> bool:
+    """Whether the loss needs y > 0: the gamma deviance, and Tweedie from power 2."""
+    return loss.target == "positive" or float(params.get("power", 1.0)) >= 2
+
+
+def _mean_pred(draw: Any, n: int, space: str, mode: str) -> np.ndarray:
+    if space == "log":
+        log_value = {
+            "smooth": _floats(-2.0, 3.0),
+            "finite": _floats(-6.9, 13.8),
+            "edge": ANY_FLOAT,
+        }[mode]
+        return _vector(draw, n, log_value)
+    value = {
+        "smooth": _floats(0.1, 20.0),
+        "finite": _floats(1e-3, 1e6),
+        "edge": st.floats(0.0, exclude_min=True, allow_infinity=False),
+    }[mode]
+    return _vector(draw, n, value)
+
+
+def _mean_target(draw: Any, n: int, positive: bool, mode: str) -> np.ndarray:
+    value = {
+        "smooth": _floats(0.1, 20.0),
+        "finite": _floats(1e-3, 1e6),
+        "edge": st.floats(0.0, exclude_min=True, allow_infinity=False),
+    }[mode]
+    if not positive:
+        value = st.one_of(st.just(0.0), value)
+    return _vector(draw, n, value)
+
+
+def _count_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    y = _mean_target(draw, n, _positive_target(loss, params), mode)
+    return y, _mean_pred(draw, n, space, mode)
+
+
+def _count_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y = _mean_target(draw, n, True, "finite")
+    if space == "log":
+        return y, np.log(y), True  # ln μ - ln y is exactly 0
+    return y, y.copy(), True
+
+
+def _positive_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
+    return (0.0, np.inf) if space == "raw" else (-np.inf, np.inf)
+
+
+def _nonnegative_rows_draw(
+    draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str
+) -> Any:
+    k = draw(st.integers(1, 4))
+    cells = _mean_target(draw, n * k, False, mode).reshape(n, k)
+    return cells, _mean_pred(draw, n * k, space, mode).reshape(n, k)
+
+
+def _nonnegative_rows_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    k = draw(st.integers(1, 4))
+    p = _mean_target(draw, n * k, True, "finite").reshape(n, k)
+    return p, (np.log(p) if space == "log" else p.copy()), True
+
+
+def _mean_variance_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    real = {"smooth": _floats(-10.0, 10.0), "finite": _floats(-1e6, 1e6), "edge": ANY_FLOAT}
+    y, mu = _vector(draw, n, real[mode]), _vector(draw, n, real[mode])
+    if params.get("variance") is not None:
+        return y, mu[:, None]
+    # Smooth draws keep the variance >= 0.1, far beyond the finite-difference steps (<= 0.01):
+    # the mean column needs no bounds, so the domain declares none.
+    if space == "log":
+        log_var = {"smooth": _floats(-2.0, 2.0), "finite": _floats(-13.8, 13.8), "edge": ANY_FLOAT}
+        spread = _vector(draw, n, log_var[mode])
+    else:
+        var = {
+            "smooth": _floats(0.1, 10.0),
+            "finite": _floats(1e-6, 1e6),
+            "edge": st.floats(0.0, exclude_min=True, allow_infinity=False),
+        }
+        spread = _vector(draw, n, var[mode])
+    return y, np.column_stack([mu, spread])
+
+
+def _mean_variance_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    y, pred = _mean_variance_draw(draw, loss, space, params, n, "finite")
+    pred[:, 0] = y
+    return y, pred, False  # a negative log-density: not 0 at a perfect mean
+
+
+def _multilabel_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    k = draw(st.integers(1, 4))
+    if draw(st.booleans()) or mode == "smooth":
+        y = _hard_labels(draw, n * k, (0.0, 1.0)).reshape(n, k)
+    else:
+        y = _vector(draw, n * k, _floats(0.0, 1.0)).reshape(n, k)
+    return y, _binary_pred(draw, n * k, space, mode).reshape(n, k)
+
+
+def _multilabel_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    k = draw(st.integers(1, 4))
+    y = _hard_labels(draw, n * k, (0.0, 1.0)).reshape(n, k)
+    if space == "prob":
+        return y, y.copy(), True
+    return y, np.where(y == 1, 1000.0, -1000.0), False
+
+
+def _multilabel_to_space(loss: Loss, space: str, p: np.ndarray) -> np.ndarray:
+    return _binary_to_space(loss, space, p)
+
+
+def _class_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    k = draw(st.integers(2, 5))
+    labels = _vector(draw, n, st.integers(0, k - 1).map(float))
+    score = {"smooth": _floats(-3.0, 3.0), "finite": _floats(-1e4, 1e4), "edge": ANY_FLOAT}
+    scores = _vector(draw, n * k, score[mode]).reshape(n, k)
+    return labels, scores
+
+
+def _class_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    k = draw(st.integers(2, 5))
+    labels = _vector(draw, n, st.integers(0, k - 1).map(float))
+    # The true class 1e5 ahead of the others: past any drawn margin, and e^(-1e5 / τ) = 0.
+    return labels, 1e5 * np.eye(k)[labels.astype(int)], True
+
+
+def _ranked_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    score = {"smooth": _floats(-10.0, 10.0), "finite": _floats(-1e6, 1e6), "edge": ANY_FLOAT}
+    pred = _vector(draw, 2 * n, score[mode]).reshape(n, 2)
+    return _hard_labels(draw, n, (-1.0, 1.0)), pred
+
+
+def _ranked_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    margin = float(params.get("margin", 0.0))
+    y = _hard_labels(draw, n, (-1.0, 1.0))
+    x2 = _vector(draw, n, _floats(-10.0, 10.0))
+    gap = margin + _vector(draw, n, _floats(0.01, 10.0))
+    return y, np.column_stack([x2 + y * gap, x2]), True
+
+
+def _rows_of(draw: Any, n: int, width: int, coord: st.SearchStrategy[float]) -> np.ndarray:
+    """n rows of `width` coordinates, none of them the zero vector."""
+    row = st.lists(coord, min_size=width, max_size=width).filter(lambda r: any(r))
+    return np.array([draw(row) for _ in range(n)], dtype=np.float64)
+
+
+_COORDS = {"smooth": _floats(-3.0, 3.0), "finite": _floats(-100.0, 100.0), "edge": ANY_FLOAT}
+
+
+def _smooth_rows(draw: Any, n: int, width: int) -> np.ndarray:
+    """Rows kept away from the zero vector (norm >= 0.1): smooth for cosines."""
+    row = st.lists(_floats(-3.0, 3.0), min_size=width, max_size=width).filter(
+        lambda r: float(np.linalg.norm(r)) >= 0.1
+    )
+    return np.array([draw(row) for _ in range(n)], dtype=np.float64)
+
+
+def _cosine_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    width = draw(st.integers(1, 3))
+    if mode == "smooth":
+        a, b = _smooth_rows(draw, n, width), _smooth_rows(draw, n, width)
+    else:
+        a, b = _rows_of(draw, n, width, _COORDS[mode]), _rows_of(draw, n, width, _COORDS[mode])
+    return _hard_labels(draw, n, (-1.0, 1.0)), np.concatenate([a, b], axis=1)
+
+
+def _cosine_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    width = draw(st.integers(1, 3))
+    a = _rows_of(draw, n, width, _floats(-10.0, 10.0))
+    y = _hard_labels(draw, n, (-1.0, 1.0))
+    # Similar: the same vector (cos = 1 exactly); dissimilar: the opposite one (cos = -1,
+    # which rounding may leave a hair above a margin of -1).
+    b = np.where(y[:, None] == 1, a, -a)
+    return y, np.concatenate([a, b], axis=1), False
+
+
+def _triplet_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    none = np.zeros((n, 0))
+    width = draw(st.integers(0, 3))
+    if width == 0:
+        distance = {
+            "smooth": _floats(0.05, 3.0),
+            "finite": _floats(0.0, 1e3),
+            "edge": st.floats(0.0, allow_infinity=False),
+        }[mode]
+        return none, _vector(draw, 2 * n, distance).reshape(n, 2)
+    if mode == "smooth":
+        a = _vector(draw, n * width, _floats(-3.0, 3.0)).reshape(n, width)
+        # Every coordinate of a - p and a - n at least 0.1 from 0: no kink of |.| (p = 1).
+        step = _floats(0.1, 2.0).flatmap(lambda v: st.sampled_from((v, -v)))
+        pos = a + _vector(draw, n * width, step).reshape(n, width)
+        neg = a + _vector(draw, n * width, step).reshape(n, width)
+        return none, np.concatenate([a, pos, neg], axis=1)
+    coords = _vector(draw, 3 * n * width, _COORDS[mode]).reshape(n, 3 * width)
+    return none, coords
+
+
+def _triplet_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    margin = float(params.get("margin", 1.0))
+    none = np.zeros((n, 0))
+    width = draw(st.integers(0, 3))
+    far = margin + 1.0 + _vector(draw, n, _floats(0.0, 10.0))
+    if width == 0:
+        return none, np.column_stack([np.zeros(n), far]), True
+    a = _vector(draw, n * width, _floats(-10.0, 10.0)).reshape(n, width)
+    direction = np.zeros(width)
+    direction[0] = 1.0
+    return none, np.concatenate([a, a, a + far[:, None] * direction], axis=1), True
+
+
+def _triplet_bounds(space: str, y_pred: np.ndarray) -> tuple[float, float]:
+    return (0.0, np.inf) if y_pred.shape[1] == 2 else (-np.inf, np.inf)
+
+
+def _pair_ids_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
+    pairs = max(1, (n + 1) // 2)
+    ids = np.repeat(np.arange(pairs, dtype=np.float64), 2)
+    ids = ids[np.array(draw(st.permutations(range(2 * pairs))))]
+    width = draw(st.integers(1, 3))
+    if mode == "smooth":
+        return ids, _smooth_rows(draw, 2 * pairs, width)
+    return ids, _rows_of(draw, 2 * pairs, width, _COORDS[mode])
+
+
+def _pair_ids_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
+    ids, rows = _pair_ids_draw(draw, loss, space, params, n, "finite")
+    return ids, rows, False  # never 0: a batch loss with a floor above 0
+
+
 @dataclass(frozen=True)
 class Domain:
     spaces: tuple[str, ...]
@@ -364,6 +638,34 @@ DOMAINS: dict[str, Domain] = {
     "similarity": Domain(
         ("raw",), _similarity_draw, _similarity_perfect, pred_bounds=_similarity_bounds
     ),
+    "nonzero-real": Domain(("raw",), _nonzero_draw, _nonzero_perfect),
+    "above-minus-one": Domain(
+        ("raw",),
+        _above_minus_one_draw,
+        _above_minus_one_perfect,
+        pred_bounds=_above_minus_one_bounds,
+    ),
+    "count": Domain(("raw", "log"), _count_draw, _count_perfect, pred_bounds=_positive_bounds),
+    "positive": Domain(("raw", "log"), _count_draw, _count_perfect, pred_bounds=_positive_bounds),
+    "nonnegative-rows": Domain(
+        ("raw", "log"),
+        _nonnegative_rows_draw,
+        _nonnegative_rows_perfect,
+        pred_bounds=_positive_bounds,
+    ),
+    "mean-variance": Domain(
+        ("raw", "log"),
+        _mean_variance_draw,
+        _mean_variance_perfect,
+    ),
+    "multilabel": Domain(
+        ("prob", "logit"), _multilabel_draw, _multilabel_perfect, _multilabel_to_space
+    ),
+    "class": Domain(("raw",), _class_draw, _class_perfect),
+    "ranked-pairs": Domain(("raw",), _ranked_draw, _ranked_perfect),
+    "cosine-pairs": Domain(("raw",), _cosine_draw, _cosine_perfect),
+    "triplet": Domain(("raw",), _triplet_draw, _triplet_perfect, pred_bounds=_triplet_bounds),
+    "pair-ids": Domain(("raw",), _pair_ids_draw, _pair_ids_perfect),
 }
 
 
@@ -397,7 +699,9 @@ def unclassified() -> list[str]:
 # --- parameters ------------------------------------------------------------------------------
 
 
-KEPT_AT_DEFAULT = ("eps", "label_smoothing")
+# class_weights needs one value per class column and batch_size whole pairs per batch: both
+# are drawn by their own tests (tests/core/test_catalog_losses.py).
+KEPT_AT_DEFAULT = ("eps", "label_smoothing", "class_weights", "batch_size")
 
 
 def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:

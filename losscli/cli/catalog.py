@@ -122,6 +122,7 @@ _SPACES = {
     "prob": "probabilities (default)",
     "logit": "logits (--logits)",
     "logprob": "log-probabilities (--log-probs)",
+    "log": "natural logs of the positive prediction (--log-input)",
 }
 
 

@@ -25,11 +25,12 @@ def build_request(
     log_probs: bool,
     normalize: bool,
     convention: str = "catalog",
+    log_input: bool = False,
 ) -> Request:
     from losscli.cli.options import space_from_flags
     from losscli.core.evaluation import make_request
 
-    space = space_from_flags(logits, log_probs)
+    space = space_from_flags(logits, log_probs, log_input)
     return make_request(
         loss,
         params,
@@ -72,7 +73,7 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def open_source(loss: Loss, options: InputOptions) -> Source:
+def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> Source:
     """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin."""
     inline = options.y_true is not None or options.y_pred is not None
     if inline:
@@ -83,12 +84,18 @@ def open_source(loss: Loss, options: InputOptions) -> Source:
             raise UsageError(
                 f"{table_only[0]} selects table columns; it does not apply to --y-true/--y-pred"
             )
-        if options.y_true is None or options.y_pred is None:
+        if not loss.takes_target:
+            if options.y_true is not None:
+                raise UsageError(f"{loss.name} takes no targets: give --y-pred alone")
+            if options.y_pred is None:
+                raise UsageError(f"--y-pred is missing: {loss.name} reads its rows from it")
+        elif options.y_true is None or options.y_pred is None:
             missing = "--y-true" if options.y_true is None else "--y-pred"
             raise UsageError(f"{missing} is missing: inline input needs both --y-true and --y-pred")
         from losscli.inputs.inline import InlineSource
 
-        return InlineSource(loss, options.y_true, options.y_pred, options.weights)
+        inline = InlineSource(loss, options.y_true, options.y_pred, options.weights)
+        return _whole(loss, inline, whole)
     if options.weights is not None:
         raise UsageError("--weights is for inline values; with a table use --weight COLUMN")
     path = options.file
@@ -106,13 +113,27 @@ def open_source(loss: Loss, options: InputOptions) -> Source:
         delimiter=options.delimiter,
         has_header=not options.no_header,
     )
-    selection = choose_columns(reader.names, options.target, options.pred, options.weight)
+    selection = choose_columns(
+        reader.names, options.target, options.pred, options.weight, takes_target=loss.takes_target
+    )
     if selection.note:
         note(selection.note)
-    source = TableSource(reader, selection, skip_missing=options.nan == "skip")
+    source: Any = TableSource(reader, selection, skip_missing=options.nan == "skip")
     if options.progress:
-        return _WithProgress(source)
-    return source
+        source = _WithProgress(source)
+    return _whole(loss, source, whole)
+
+
+def _whole(loss: Loss, source: Any, whole: bool) -> Source:
+    """For a batch loss (each value depends on the other rows of its batch), the whole input
+    as one batch: the loss cuts it into its own batches (--batch-size) in input order, and no
+    row is paired with the wrong negatives at a boundary of the table reader's blocks.
+    `whole` asks for it for another loss too (compare runs a batch loss among others)."""
+    if not (loss.batch or whole):
+        return source  # type: ignore[no-any-return]
+    from losscli.inputs.source import WholeInput
+
+    return WholeInput(source)
 
 
 # A progress bar is worth drawing only for inputs that take a while to read.

@@ -32,7 +32,8 @@ Each row shows the value (mean or sum), top_1pct_share: the share of the total t
 residuals with a few outliers, MSE's total belongs to the outliers; Huber's and MAE's do not,
 and Huber's largest gradient is delta.
 
---all compares every loss whose input domain fits the data. --conventions shows one loss the
+--all compares every loss whose input domain fits the data (batch losses such as nt-xent,
+which read the whole input at once, only when named). --conventions shows one loss the
 way each framework computes it, one row per convention. --per-example prints one column per
 loss (or convention) and one row per example instead.
 
@@ -100,6 +101,7 @@ def compare(
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
+    log_input: o.LogInput = False,
     normalize: o.Normalize = False,
     delta: o.Delta = None,
     gamma: o.Gamma = None,
@@ -110,6 +112,15 @@ def compare(
     log_base: o.LogBase = None,
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
+    quantile: o.Quantile = None,
+    power: o.Power = None,
+    variance: o.Variance = None,
+    pos_weight: o.PosWeight = None,
+    class_weights: o.ClassWeights = None,
+    poly_epsilon: o.PolyEpsilon = None,
+    temperature: o.Temperature = None,
+    batch_size: o.BatchSize = None,
+    p_norm: o.PNorm = None,
     convention: o.Convention = o.ConventionName.catalog,
     reduction: Annotated[
         o.Reduction,
@@ -132,8 +143,17 @@ def compare(
         log_base=log_base,
         beta=beta,
         label_smoothing=label_smoothing,
+        quantile=quantile,
+        power=power,
+        variance=variance,
+        pos_weight=pos_weight,
+        class_weights=class_weights,
+        poly_epsilon=poly_epsilon,
+        temperature=temperature,
+        batch_size=batch_size,
+        p_norm=p_norm,
     )
-    space = o.space_from_flags(logits, log_probs)
+    space = o.space_from_flags(logits, log_probs, log_input)
     names, file = _split_file(losses or [])
     if reduction is o.Reduction.none:
         raise UsageError(
@@ -170,7 +190,9 @@ def compare(
     )
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
     layout = next(e.request for e in entries if e.request is not None)
-    source = open_source(layout.loss, inputs)
+    # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.
+    whole = any(e.request is not None and e.request.loss.batch for e in entries)
+    source = open_source(layout.loss, inputs, whole=whole)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     if per_example:
@@ -245,6 +267,9 @@ def _loss_entries(
     ]
 
 
+FAMILY_ORDER = ("regression", "classification", "divergence", "metric")
+
+
 def _all_entries(
     params: dict[str, Any], space: str | None, normalize: bool, convention: str
 ) -> list[Entry]:
@@ -253,7 +278,13 @@ def _all_entries(
     from losscli.core.evaluation import make_request
     from losscli.core.registry import all_losses
 
-    records = [loss for loss in all_losses() if covers(convention, loss)]
+    # Family by family (regression first), in the registry's order within each.
+    losses = all_losses()
+    order = {family: k for k, family in enumerate(FAMILY_ORDER)}
+    ranked = sorted(losses, key=lambda loss: order.get(loss.family, len(order)))
+    # A batch loss (nt-xent) needs the whole input at once: --all leaves it out, so that it
+    # never holds a large table in memory; name it to compare it.
+    records = [loss for loss in ranked if covers(convention, loss) and not loss.batch]
     _check_params_used(params, records)
     entries = []
     for loss in records:

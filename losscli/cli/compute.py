@@ -50,6 +50,7 @@ def compute(
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
+    log_input: o.LogInput = False,
     normalize: o.Normalize = False,
     delta: o.Delta = None,
     gamma: o.Gamma = None,
@@ -61,6 +62,15 @@ def compute(
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
     convention: o.Convention = o.ConventionName.catalog,
+    quantile: o.Quantile = None,
+    power: o.Power = None,
+    variance: o.Variance = None,
+    pos_weight: o.PosWeight = None,
+    class_weights: o.ClassWeights = None,
+    poly_epsilon: o.PolyEpsilon = None,
+    temperature: o.Temperature = None,
+    batch_size: o.BatchSize = None,
+    p_norm: o.PNorm = None,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")
     ] = o.Reduction.mean,
@@ -92,8 +102,17 @@ def compute(
         log_base=log_base,
         beta=beta,
         label_smoothing=label_smoothing,
+        quantile=quantile,
+        power=power,
+        variance=variance,
+        pos_weight=pos_weight,
+        class_weights=class_weights,
+        poly_epsilon=poly_epsilon,
+        temperature=temperature,
+        batch_size=batch_size,
+        p_norm=p_norm,
     )
-    request = build_request(loss, params, logits, log_probs, normalize, convention.value)
+    request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
     inputs = InputOptions(
         file=file,
         y_true=y_true,

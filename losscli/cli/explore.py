@@ -63,6 +63,15 @@ def explore(
     log_base: o.LogBase = None,
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
+    quantile: o.Quantile = None,
+    power: o.Power = None,
+    variance: o.Variance = None,
+    pos_weight: o.PosWeight = None,
+    class_weights: o.ClassWeights = None,
+    poly_epsilon: o.PolyEpsilon = None,
+    temperature: o.Temperature = None,
+    batch_size: o.BatchSize = None,
+    p_norm: o.PNorm = None,
     kl_p: Annotated[
         float | None,
         typer.Option(
@@ -87,6 +96,15 @@ def explore(
         log_base=log_base,
         beta=beta,
         label_smoothing=label_smoothing,
+        quantile=quantile,
+        power=power,
+        variance=variance,
+        pos_weight=pos_weight,
+        class_weights=class_weights,
+        poly_epsilon=poly_epsilon,
+        temperature=temperature,
+        batch_size=batch_size,
+        p_norm=p_norm,
     )
     setup = make_setup(losses or ["huber"], given, logits, x_range, kl_p)
     optional("textual", "explore")

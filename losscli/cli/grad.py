@@ -52,6 +52,7 @@ def grad(
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
+    log_input: o.LogInput = False,
     normalize: o.Normalize = False,
     delta: o.Delta = None,
     gamma: o.Gamma = None,
@@ -63,6 +64,15 @@ def grad(
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
     convention: o.Convention = o.ConventionName.catalog,
+    quantile: o.Quantile = None,
+    power: o.Power = None,
+    variance: o.Variance = None,
+    pos_weight: o.PosWeight = None,
+    class_weights: o.ClassWeights = None,
+    poly_epsilon: o.PolyEpsilon = None,
+    temperature: o.Temperature = None,
+    batch_size: o.BatchSize = None,
+    p_norm: o.PNorm = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),
@@ -90,8 +100,17 @@ def grad(
         log_base=log_base,
         beta=beta,
         label_smoothing=label_smoothing,
+        quantile=quantile,
+        power=power,
+        variance=variance,
+        pos_weight=pos_weight,
+        class_weights=class_weights,
+        poly_epsilon=poly_epsilon,
+        temperature=temperature,
+        batch_size=batch_size,
+        p_norm=p_norm,
     )
-    request = build_request(loss, params, logits, log_probs, normalize, convention.value)
+    request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
     inputs = InputOptions(
         file=file,
         y_true=y_true,
@@ -149,7 +168,8 @@ def _gradients(
     """(input row number, gradient components...) per example, batch by batch.
 
     With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
-    only at the end: those rows are held until the input is read. Otherwise rows stream.
+    only at the end: those rows are held until the input is read (so are the rows of a
+    root loss such as RMSE, whose gradient needs the total). Otherwise rows stream.
     """
     import numpy as np
 
@@ -173,7 +193,7 @@ def _gradients(
         n = result.values.shape[0]
         grads = result.grads.reshape(n, -1)
         count += n
-        if reduction == "mean":
+        if reducer.holds(reduction):
             reducer.add(result)
             held.append((batch.row_numbers(), grads, result))
             continue
@@ -182,11 +202,11 @@ def _gradients(
         for number, row in zip(batch.row_numbers(), grads.tolist(), strict=True):
             yield (number, *row)
     warnings.finish(source, count)
-    if reduction != "mean" or batch is None:
+    if not reducer.holds(reduction) or batch is None:
         return
     for numbers, grads, result in held:
         with located(source, batch):  # the weights may sum to 0
-            scale = reducer.grad_scale(result, "mean")
+            scale = reducer.grad_scale(result, reduction)
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
         for number, row in zip(numbers, _scaled(grads, factor).tolist(), strict=True):
             yield (number, *row)
@@ -235,7 +255,9 @@ class _Checks:
 
 
 def _wrt(space: str) -> str:
-    return {"prob": "p", "logit": "logit", "logprob": "log_p", "raw": "y_pred"}[space]
+    return {"prob": "p", "logit": "logit", "logprob": "log_p", "raw": "y_pred", "log": "log_pred"}[
+        space
+    ]
 
 
 def _grad_columns(pred_names: tuple[str, ...], width: int) -> list[str]:

@@ -208,6 +208,15 @@ LogProbs = Annotated[
     bool,
     typer.Option("--log-probs", help="Predictions are log-probabilities.", rich_help_panel=INPUT),
 ]
+LogInput = Annotated[
+    bool,
+    typer.Option(
+        "--log-input",
+        help="Positive predictions are natural logs: a Poisson log-rate, a log-mean, a "
+        "log-variance.",
+        rich_help_panel=INPUT,
+    ),
+]
 Normalize = Annotated[
     bool,
     typer.Option(
@@ -307,11 +316,105 @@ Convention = Annotated[
 ]
 
 
-def space_from_flags(logits: bool, log_probs: bool) -> str | None:
+# Parameters of the catalog's further losses (issue 8); appended to keep the list above intact.
+Quantile = Annotated[
+    float | None,
+    typer.Option(
+        "--quantile",
+        metavar="TAU",
+        help="Pinball: the quantile τ in (0, 1] (default 0.5, the median).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Power = Annotated[
+    float | None,
+    typer.Option(
+        "--power",
+        help="Tweedie: variance power p >= 1 (1 Poisson, 2 gamma; default 1.5).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Variance = Annotated[
+    float | None,
+    typer.Option(
+        "--variance",
+        metavar="SIGMA2",
+        help="Gaussian NLL: a fixed variance σ² when predictions are means only.",
+        rich_help_panel=PARAMS,
+    ),
+]
+PosWeight = Annotated[
+    str | None,
+    typer.Option(
+        "--pos-weight",
+        metavar="W[,W...]",
+        help="Multi-label BCE: weight of the positive term, one value or one per label.",
+        rich_help_panel=PARAMS,
+    ),
+]
+ClassWeights = Annotated[
+    str | None,
+    typer.Option(
+        "--class-weights",
+        metavar="W,W,...",
+        help="Cross-entropy: one weight per class column (mean: plain; torch: / Σ w[y]).",
+        rich_help_panel=PARAMS,
+    ),
+]
+PolyEpsilon = Annotated[
+    float | None,
+    typer.Option(
+        "--poly-epsilon",
+        metavar="EPS",
+        help="Poly-1: weight ε of the (1 - p_t) term, >= -1 (default 2; 0 is cross-entropy).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Temperature = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature",
+        metavar="TAU",
+        help="InfoNCE, NT-Xent: similarities are divided by τ (default 0.07).",
+        rich_help_panel=PARAMS,
+    ),
+]
+BatchSize = Annotated[
+    int | None,
+    typer.Option(
+        "--batch-size",
+        metavar="N",
+        help="NT-Xent: rows per batch in input order (default: the whole input).",
+        rich_help_panel=PARAMS,
+    ),
+]
+PNorm = Annotated[
+    float | None,
+    typer.Option(
+        "--p-norm",
+        metavar="P",
+        help="Triplet: the p of the p-norm distance, >= 1 (default 2).",
+        rich_help_panel=PARAMS,
+    ),
+]
+
+
+def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> str | None:
     from losscli.core.errors import UsageError
 
-    if logits and log_probs:
-        raise UsageError("--logits and --log-probs exclude each other")
+    given = [
+        flag
+        for flag, on in (
+            ("--logits", logits),
+            ("--log-probs", log_probs),
+            ("--log-input", log_input),
+        )
+        if on
+    ]
+    if len(given) > 1:
+        raise UsageError(f"{given[0]} and {given[1]} exclude each other")
+    if log_input:
+        return "log"
     return "logit" if logits else "logprob" if log_probs else None
 
 

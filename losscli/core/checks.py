@@ -59,9 +59,16 @@ def check_columns(a: Array, side: str, allowed: tuple[int, ...] | None, what: st
 
 
 def check_range(
-    a: Array, side: str, low: float, high: float, what: str, *, high_open: bool = False
+    a: Array,
+    side: str,
+    low: float,
+    high: float,
+    what: str,
+    *,
+    high_open: bool = False,
+    low_open: bool = False,
 ) -> None:
-    bad = (a < low) | (a >= high if high_open else a > high)
+    bad = (a <= low if low_open else a < low) | (a >= high if high_open else a > high)
     if bad.any():
         row, col = first_bad(bad)
         raise DataError(f"must be {what}", row=row, side=side, column=col, value=a[row, col])

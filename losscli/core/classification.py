@@ -45,6 +45,15 @@ LABEL_SMOOTHING_PARAM = Param(
 )
 
 
+CLASS_WEIGHTS_PARAM = Param(
+    "class_weights",
+    None,
+    "one weight per class column, multiplying each class's term (unset: all 1)",
+    lower=0.0,
+    vector=True,
+)
+
+
 def _check_eps(space: Space, params: Mapping[str, Any]) -> None:
     if params.get("eps", 0.0) > 0 and space != "prob":
         raise UsageError("--eps clips probabilities; it does not apply to logits or log-probs")
@@ -168,6 +177,13 @@ def prepare_ce(
     checks.check_finite(y_pred, "pred")
     _check_eps(space, params)
     k = y_pred.shape[1]
+    weights = params.get("class_weights")
+    if weights is not None and len(weights) != k:
+        raise UsageError(
+            f"--class-weights has {len(weights)} values but the predictions have {k} class "
+            "columns; give one weight per class"
+            + (" (one probability column: use multilabel-bce --pos-weight)" if k == 1 else "")
+        )
     if k == 1:
         if space == "logprob":
             raise UsageError(
@@ -195,7 +211,12 @@ def prepare_ce(
         y_pred = checks.rows_summing_to_one(y_pred, "pred", normalize)
     elif space == "logprob":
         y_pred = checks.log_rows_summing_to_one(y_pred, "pred", normalize)
-    return Prepared(rows, y_pred)
+    # PyTorch's weighted mean divides by the weights of the targets' classes: each label's
+    # weight, for a convention to use (a target row counts 1, as PyTorch counts it).
+    mean_weights = None
+    if weights is not None and rows.shape[1] == 1:
+        mean_weights = np.asarray(weights)[rows[:, 0].astype(np.intp)]
+    return Prepared(rows, y_pred, mean_weights=mean_weights)
 
 
 def target_rows(y_true: Array, k: int) -> Array:
@@ -214,6 +235,13 @@ def smooth_rows(y: Array, label_smoothing: float) -> Array:
     return y * (1.0 - label_smoothing) + label_smoothing / y.shape[1]
 
 
+def _weighted_rows(y: Array, class_weights: tuple[float, ...] | None) -> Array:
+    """Target rows with each class's column multiplied by its weight."""
+    if class_weights is None:
+        return y
+    return y * np.asarray(class_weights)[None, :]
+
+
 def ce_value(
     y_true: Array,
     y_pred: Array,
@@ -222,6 +250,7 @@ def ce_value(
     eps: float = 0.0,
     label_smoothing: float = 0.0,
     clip: float = 0.0,
+    class_weights: tuple[float, ...] | None = None,
 ) -> Array:
     if y_pred.shape[1] == 1:
         return bce_value(
@@ -238,14 +267,15 @@ def ce_value(
         # row in probability space), the same numbers as the row form below.
         rows = np.arange(y_pred.shape[0])
         labels = y_true[:, 0].astype(np.intp)
+        w = 1.0 if class_weights is None else np.asarray(class_weights)[labels]
         if space == "logit":
-            return -log_softmax(y_pred)[rows, labels]
+            return x_times(w, -log_softmax(y_pred)[rows, labels])
         if space == "logprob":
-            return -y_pred[rows, labels]
+            return x_times(w, -y_pred[rows, labels])
         p_true, _ = _clip(y_pred[rows, labels], max(eps, clip))
         with np.errstate(divide="ignore"):
-            return -np.log(p_true)
-    y = smooth_rows(target_rows(y_true, k), label_smoothing)
+            return x_times(w, -np.log(p_true))
+    y = _weighted_rows(smooth_rows(target_rows(y_true, k), label_smoothing), class_weights)
     if space == "logit":
         logp = log_softmax(y_pred)
     elif space == "logprob":
@@ -265,6 +295,7 @@ def ce_grad(
     eps: float = 0.0,
     label_smoothing: float = 0.0,
     clip: float = 0.0,
+    class_weights: tuple[float, ...] | None = None,
 ) -> Array:
     if y_pred.shape[1] == 1:
         return bce_grad(
@@ -276,6 +307,8 @@ def ce_grad(
             clip=clip,
         )[:, None]
     y = smooth_rows(target_rows(y_true, y_pred.shape[1]), label_smoothing)
+    # Class weights scale each class's target mass: the formulas below hold with w y for y.
+    y = _weighted_rows(y, class_weights)
     if space == "logit":
         # softmax(z) sum(y) - y = (sum(y) - y) p - y (1 - p). For the largest logit, 1 - p is the
         # sum of the other probabilities rather than a subtraction from 1, so a confident
@@ -492,7 +525,7 @@ CE = register(
         target="labels",
         pred_columns="any",
         spaces=("prob", "logit", "logprob"),
-        params=(EPS_PARAM, LABEL_SMOOTHING_PARAM),
+        params=(EPS_PARAM, LABEL_SMOOTHING_PARAM, CLASS_WEIGHTS_PARAM),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=ce_value,
         grad=ce_grad,
@@ -511,6 +544,10 @@ CE = register(
             "With one prediction column it is binary cross-entropy of p(class 1).",
             "--label-smoothing eps uses (1 - eps) y + eps/C, as PyTorch, Keras and Optax; some "
             "code spreads eps/(C - 1) over the other classes instead.",
+            "--class-weights w: each example's loss is w[y] (-ln p[y]) (soft rows: "
+            "-Σ_k w_k y_k ln p_k), and the catalog's mean is the plain mean over examples. "
+            "PyTorch's CrossEntropyLoss(weight=w) divides by Σ_i w[y_i] instead, a weighted "
+            "mean (--convention torch); with soft target rows it divides by n.",
         ),
         references=(
             "Goodfellow, Bengio, Courville. Deep Learning, 2016, §6.2.2.3.",
@@ -600,5 +637,242 @@ HINGE = register(
             "scikit-learn sklearn.metrics.hinge_loss; optax.hinge_loss.",
         ),
         kink_note="not differentiable at y f = 1; losscli uses 0 there",
+    )
+)
+
+
+# --- more binary losses ----------------------------------------------------------------------
+#
+# Appended after the catalog's first four; multi-class losses on score rows live in
+# multiclass.py.
+
+
+def squared_hinge_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    gap = np.maximum(0.0, 1.0 - y_true * y_pred)
+    with np.errstate(over="ignore"):
+        return gap * gap
+
+
+def squared_hinge_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    gap = 1.0 - y_true * y_pred
+    with np.errstate(over="ignore"):
+        return np.where(gap > 0, -2.0 * y_true * gap, 0.0)
+
+
+def perceptron_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    return np.maximum(0.0, -y_true * y_pred)
+
+
+def perceptron_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    # Exactly on the boundary (y f = 0) the loss is taken as inactive, as hinge at its margin.
+    return np.where(y_true * y_pred < 0.0, -y_true, 0.0)
+
+
+def prepare_multilabel(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """Rows of K labels in [0, 1] against K probabilities or logits, one per label."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    k = y_pred.shape[1]
+    checks.check_columns(y_true, "target", (k,), "(one label per prediction column)")
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    checks.check_range(y_true, "target", 0.0, 1.0, "a label in [0, 1]")
+    if space == "prob":
+        checks.check_range(
+            y_pred, "pred", 0.0, 1.0, "a probability in [0, 1] (raw scores? pass --logits)"
+        )
+    _check_eps(space, params)
+    weights = params.get("pos_weight")
+    if weights is not None and len(weights) not in (1, k):
+        raise UsageError(
+            f"--pos-weight has {len(weights)} values; give one for every label or one per "
+            f"label ({k})"
+        )
+    return Prepared(y_true, y_pred)
+
+
+def _pos_weights(pos_weight: tuple[float, ...] | None, k: int) -> Array:
+    if pos_weight is None:
+        return np.ones(k)
+    return np.broadcast_to(np.asarray(pos_weight, dtype=np.float64), (k,))
+
+
+def multilabel_bce_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    pos_weight: tuple[float, ...] | None = None,
+    eps: float = 0.0,
+    clip: float = 0.0,
+    log_floor: float | None = None,
+    grad_floor: float | None = None,
+) -> Array:
+    """Mean over labels of -[w y ln p + (1-y) ln(1-p)]. Convention settings, on probabilities
+    only: `clip` (Keras: p clipped to [1e-7, 1 - 1e-7]) and `log_floor` (PyTorch's BCELoss:
+    each log at least -100), as binary-cross-entropy takes them."""
+    y = y_true
+    w = _pos_weights(pos_weight, y.shape[1])
+    if space == "logit":
+        log_p, log_not_p = log_sigmoid(y_pred), log_sigmoid(-y_pred)
+    else:
+        p, _ = _clip(y_pred, max(eps, clip))
+        with np.errstate(divide="ignore"):
+            log_p, log_not_p = np.log(p), np.log1p(-p)
+        if log_floor is not None:
+            log_p, log_not_p = np.maximum(log_p, log_floor), np.maximum(log_not_p, log_floor)
+    # x_times: a label of weight 0 (or a certain 0 or 1) contributes 0, even against a log of 0.
+    cells = -(x_times(w * y, log_p) + x_times(1.0 - y, log_not_p))
+    return np.mean(cells, axis=1)
+
+
+def multilabel_bce_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    pos_weight: tuple[float, ...] | None = None,
+    eps: float = 0.0,
+    clip: float = 0.0,
+    log_floor: float | None = None,
+    grad_floor: float | None = None,
+) -> Array:
+    y = y_true
+    k = y.shape[1]
+    w = _pos_weights(pos_weight, k)
+    if space == "logit":
+        # d/dz = (1 - y) sigmoid(z) - w y sigmoid(-z): each term exact in its own tail.
+        return (x_times(1.0 - y, sigmoid(y_pred)) - x_times(w * y, sigmoid(-y_pred))) / k
+    p, free = _clip(y_pred, max(eps, clip))
+    if grad_floor is not None:
+        # PyTorch's BCELoss backward: [(1 - y) p - w y (1 - p)] / max(p (1 - p), floor).
+        g = ((1.0 - y) * p - w * y * (1.0 - p)) / np.maximum(p * (1.0 - p), grad_floor)
+    else:
+        g = -safe_divide(w * y, p) + safe_divide(1.0 - y, 1.0 - p)
+    return np.where(free, g, 0.0) / k
+
+
+SQUARED_HINGE = register(
+    Loss(
+        name="squared-hinge",
+        aliases=("squared-hinge-loss", "l2-svm"),
+        family="classification",
+        summary="Squared hinge loss: the hinge squared, smooth at the margin.",
+        target="sign",
+        pred_columns="one",
+        spaces=("raw",),
+        params=(),
+        properties=Properties(convex=True, smooth=True, robust=False, probabilistic=False),
+        value=squared_hinge_value,
+        grad=squared_hinge_grad,
+        prepare=prepare_hinge,
+        formula="L = max(0, 1 - y f)^2,  y in {-1, +1}",
+        grad_formula="dL/df = -2 y max(0, 1 - y f): continuous, 0 at and beyond the margin",
+        typical_use=(
+            "L2-SVMs (scikit-learn LinearSVC's default loss) and wherever a margin loss must "
+            "be differentiable; it punishes badly misclassified examples quadratically."
+        ),
+        confusions=(
+            "Quadratic in the violation: one example far on the wrong side weighs like many "
+            "near the margin (less robust than the hinge).",
+            "Keras SquaredHinge maps 0/1 labels to -1/+1, as losscli does (and says so).",
+        ),
+        references=(
+            "Rennie, Srebro. Loss Functions for Preference Levels. IJCAI workshop 2005.",
+            "Keras keras.losses.SquaredHinge; scikit-learn LinearSVC(loss='squared_hinge').",
+        ),
+    )
+)
+
+PERCEPTRON = register(
+    Loss(
+        name="perceptron",
+        aliases=("perceptron-loss",),
+        family="classification",
+        summary="Perceptron loss: the hinge with margin 0, zero for every correct sign.",
+        target="sign",
+        pred_columns="one",
+        spaces=("raw",),
+        params=(),
+        properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
+        value=perceptron_value,
+        grad=perceptron_grad,
+        prepare=prepare_hinge,
+        formula="L = max(0, -y f),  y in {-1, +1}",
+        grad_formula="dL/df = -y if y f < 0, else 0 (0 on the boundary y f = 0)",
+        typical_use=(
+            "The perceptron algorithm and online learning of linear separators: it stops "
+            "at any separating boundary, with no preference for a margin."
+        ),
+        confusions=(
+            "f = 0 (all-zero weights) scores 0 on every example: a trivial minimiser, why the "
+            "perceptron is run as an algorithm rather than by minimising this loss.",
+            "Optax perceptron_loss needs labels -1/+1; losscli maps 0/1 (and says so).",
+        ),
+        references=(
+            "Rosenblatt. The Perceptron. Psychological Review 65(6), 1958.",
+            "Optax optax.losses.perceptron_loss; scikit-learn Perceptron.",
+        ),
+        kink_note="not differentiable at y f = 0; losscli uses 0 there",
+    )
+)
+
+MULTILABEL_BCE = register(
+    Loss(
+        name="multilabel-bce",
+        aliases=(
+            "multi-label-bce",
+            "multilabel-binary-cross-entropy",
+            "bce-with-logits",
+            "multilabel-soft-margin",
+            "sigmoid-cross-entropy",
+        ),
+        family="classification",
+        summary="Multi-label binary cross-entropy: the mean of K independent BCEs per example.",
+        target="multilabel",
+        pred_columns="any",
+        spaces=("prob", "logit"),
+        params=(
+            Param(
+                "pos_weight",
+                None,
+                "weight of the positive term: one number, or one per label (unset: 1)",
+                lower=0.0,
+                vector=True,
+            ),
+            EPS_PARAM,
+        ),
+        properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
+        value=multilabel_bce_value,
+        grad=multilabel_bce_grad,
+        prepare=prepare_multilabel,
+        formula=(
+            "L = (1/K) Σ_k -[w_k y_k ln p_k + (1 - y_k) ln(1 - p_k)],  w = --pos-weight "
+            "(p_k = sigmoid(z_k) with --logits)"
+        ),
+        grad_formula=(
+            "dL/dz_k = [(1 - y_k) sigmoid(z_k) - w_k y_k sigmoid(-z_k)] / K;  dL/dp_k = "
+            "[(1 - y_k)/(1 - p_k) - w_k y_k / p_k] / K"
+        ),
+        typical_use=(
+            "Multi-label classification (tags, attributes, findings), each label an "
+            "independent yes/no; --pos-weight above 1 counters rare positive labels."
+        ),
+        confusions=(
+            "The mean over labels, as PyTorch BCEWithLogitsLoss (mean over all n x K "
+            "elements) and Keras BinaryCrossentropy (mean over the last axis) take it; a sum "
+            "over labels is K times larger.",
+            "pos_weight multiplies only the positive term (PyTorch's definition): "
+            "pos_weight = negatives/positives balances a label; it is not a class weight.",
+            "With one column it is binary-cross-entropy (times the positive weight).",
+        ),
+        references=(
+            "Zhang, Zhou. A Review on Multi-Label Learning Algorithms. IEEE TKDE 26(8), 2014.",
+            "PyTorch torch.nn.BCEWithLogitsLoss(pos_weight), MultiLabelSoftMarginLoss; Keras "
+            "keras.losses.BinaryCrossentropy; Optax optax.losses.sigmoid_binary_cross_entropy.",
+        ),
     )
 )

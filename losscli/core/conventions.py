@@ -22,46 +22,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from losscli.core import framework_rules as more
 from losscli.core import registry
 from losscli.core.errors import UsageError
 from losscli.core.reduce import MEAN_RULES
 from losscli.core.registry import Loss, ParamValue
 
-
-@dataclass(frozen=True)
-class Rule:
-    """How one convention computes one loss.
-
-    `function` is the framework's own name for it and `reference` its documentation.
-    `differences` says what differs from the catalog (empty: nothing); `notes` are facts worth
-    knowing that do not change the number. `defaults` are the framework's defaults for the
-    loss's parameters; `settings` are fixed keywords for the value and gradient functions and
-    `input_settings` for the input preparation. The framework's loss is `scale` times the
-    computed one; `mean` is one of reduce.MEAN_RULES; `refuses` maps a parameter the framework
-    does not have to the reason. `summary` is the differences in a few words (for tables).
-    """
-
-    function: str
-    reference: str
-    differences: tuple[str, ...] = ()
-    summary: str = ""
-    notes: tuple[str, ...] = ()
-    defaults: Mapping[str, ParamValue] = field(default_factory=dict)
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    input_settings: Mapping[str, Any] = field(default_factory=dict)
-    scale: float = 1.0
-    mean: str = "examples"
-    refuses: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def same_as_catalog(self) -> bool:
-        return not self.differences
-
-    @property
-    def short(self) -> str:
-        return self.summary if self.differences else "same as catalog"
+# The Rule and the shared wording live in rules.py (framework_rules.py uses them too);
+# re-exported here, where callers look for them.
+from losscli.core.rules import (
+    CATALOG_RULE,
+    FLOAT64_EPS,
+    KERAS_EPSILON,
+    KERAS_HINGE,
+    KERAS_PROBABILISTIC,
+    KERAS_REGRESSION,
+    LOGITS_READ_AS,
+    OPTAX_DOCS,
+    SKLEARN_DOCS,
+    TORCH_BCE_GRAD_FLOOR,
+    TORCH_DOCS,
+    TORCH_LOG_FLOOR,
+    Rule,
+)
 
 
 @dataclass(frozen=True)
@@ -73,32 +56,6 @@ class Convention:
     missing: Mapping[str, str] = field(default_factory=dict)  # loss -> why there is none
     missing_default: str = ""  # why, for a loss that `missing` does not name
 
-
-CATALOG_RULE = Rule(
-    function="losscli catalog",
-    reference="DESIGN.md section 4; losscli show LOSS",
-)
-
-# --- shared wording -----------------------------------------------------------------------
-
-TORCH_DOCS = "https://docs.pytorch.org/docs/stable/generated/"
-KERAS_REGRESSION = "https://keras.io/api/losses/regression_losses/"
-KERAS_PROBABILISTIC = "https://keras.io/api/losses/probabilistic_losses/"
-KERAS_HINGE = "https://keras.io/api/losses/hinge_losses/"
-SKLEARN_DOCS = "https://scikit-learn.org/stable/modules/generated/"
-OPTAX_DOCS = "https://optax.readthedocs.io/en/latest/api/losses.html"
-
-KERAS_EPSILON = 1e-7  # keras.config.epsilon()
-FLOAT64_EPS = float(np.finfo(np.float64).eps)  # 2.220446049250313e-16
-TORCH_LOG_FLOOR = -100.0
-# The EPSILON of PyTorch's BCELoss backward kernel is a float constant 1e-12, so the floor of
-# p (1 - p) is float32(1e-12) = 9.999999960041972e-13 also in float64.
-TORCH_BCE_GRAD_FLOOR = float(np.float32(1e-12))
-
-LOGITS_READ_AS = (
-    "takes logits only: probabilities are read as the logits that give them, so the value is "
-    "the exact one"
-)
 
 # --- the conventions ----------------------------------------------------------------------
 
@@ -137,12 +94,18 @@ TORCH = Convention(
         "cross-entropy": Rule(
             "torch.nn.CrossEntropyLoss (logits), torch.nn.NLLLoss (log-probabilities)",
             TORCH_DOCS + "torch.nn.CrossEntropyLoss.html",
+            differences=(
+                "With class weights (--class-weights), 'mean' divides by the sum of the "
+                "weights of the examples' labels, Σ w[y_i], not by n: a weighted mean. "
+                "Without class weights, or with target rows, it is the catalog's mean.",
+            ),
+            summary="class-weighted mean: / Σ w[y]",
             notes=(
                 "CrossEntropyLoss takes logits: passing probabilities to it computes something "
                 "else. On probabilities losscli computes NLLLoss(log p), unclamped.",
                 "label_smoothing is (1 - eps) y + eps/C, as the catalog.",
-                "With class weights, 'mean' divides by the sum of the targets' weights.",
             ),
+            mean="target-weights",
         ),
         "focal": Rule(
             "torchvision.ops.sigmoid_focal_loss(alpha=0.25, gamma=2)",
@@ -179,12 +142,14 @@ TORCH = Convention(
             ),
             mean="elements",
         ),
+        **more.TORCH_RULES,
     },
     missing={
         "hinge": "PyTorch has no binary hinge loss: HingeEmbeddingLoss works on distances and "
         "MultiMarginLoss on one score per class",
         "contrastive": "PyTorch has no pair contrastive loss (CosineEmbeddingLoss and "
         "HingeEmbeddingLoss are other losses); see --convention pml",
+        **more.TORCH_MISSING,
     },
 )
 
@@ -222,6 +187,8 @@ KERAS = Convention(
             notes=(
                 "Keras renormalises probability rows silently; losscli asks for --normalize.",
                 "label_smoothing is (1 - eps) y + eps/C, as the catalog.",
+                "It has no class weights; model.fit(class_weight=...) weighs each example by "
+                "w[y] and divides by n, the catalog's plain mean with --class-weights.",
             ),
             settings={"clip": KERAS_EPSILON},
         ),
@@ -257,12 +224,14 @@ KERAS = Convention(
             notes=("It takes probabilities; logits and log-probabilities are turned into them.",),
             settings={"clip_both": KERAS_EPSILON},
         ),
+        **more.KERAS_RULES,
     },
     missing={
         "smooth-l1": "Keras has no SmoothL1 loss (keras.losses.Huber(delta=beta) is beta times "
         "smooth-l1)",
         "contrastive": "Keras 3 has no pair contrastive loss (TensorFlow Addons had one: the "
         "catalog's formula)",
+        **more.KERAS_MISSING,
     },
 )
 
@@ -306,7 +275,11 @@ SKLEARN = Convention(
             summary="p clipped to [2.2e-16, 1 - 2.2e-16]",
             notes=("log_loss takes class labels or one-hot rows, not soft targets.",),
             settings={"clip": FLOAT64_EPS},
-            refuses={"label_smoothing": "scikit-learn's log_loss has no label smoothing"},
+            refuses={
+                "label_smoothing": "scikit-learn's log_loss has no label smoothing",
+                "class_weights": "scikit-learn's log_loss has no class weights (its "
+                "sample_weight = w[y] gives PyTorch's weighted mean: --convention torch)",
+            },
         ),
         "hinge": Rule(
             "sklearn.metrics.hinge_loss",
@@ -319,6 +292,7 @@ SKLEARN = Convention(
                 "Multi-class input gives Crammer-Singer's hinge, another loss.",
             ),
         ),
+        **more.SKLEARN_RULES,
     },
     missing={
         "huber": "scikit-learn has no Huber metric (HuberRegressor fits a scaled loss of its "
@@ -328,6 +302,7 @@ SKLEARN = Convention(
         "kl": "scikit-learn has no KL divergence (scipy.special.rel_entr is the catalog's "
         "per-cell term)",
         "contrastive": "scikit-learn has no contrastive loss",
+        **more.SKLEARN_MISSING,
     },
 )
 
@@ -364,6 +339,10 @@ OPTAX = Convention(
                 "It " + LOGITS_READ_AS + " (log p).",
                 "optax.smooth_labels is (1 - eps) y + eps/C, as the catalog.",
             ),
+            refuses={
+                "class_weights": "Optax's softmax_cross_entropy has no class weights (weigh "
+                "the elementwise losses yourself: the catalog's plain mean)",
+            },
         ),
         "focal": Rule(
             "optax.losses.sigmoid_focal_loss(alpha=None, gamma=2)",
@@ -391,6 +370,7 @@ OPTAX = Convention(
                 "catalog's forward direction; zero targets contribute 0.",
             ),
         ),
+        **more.OPTAX_RULES,
     },
     missing={
         "mae": "Optax has no absolute-error loss",
@@ -398,6 +378,7 @@ OPTAX = Convention(
         "times smooth-l1)",
         "contrastive": "Optax has no pair contrastive loss (optax.losses.ntxent is a batch-wise "
         "loss of another kind)",
+        **more.OPTAX_MISSING,
     },
 )
 

@@ -9,7 +9,17 @@ follows from the loss's target domain in the registry:
 - sign targets (hinge): the margin m = y·f (y = +1, f = m);
 - distributions (kl): Q's first component q for two classes, Q = (q, 1 - q), against
   P = (P₁, 1 - P₁) given by `kl_p`; with logits, Q = softmax(z, 0);
-- similarity (contrastive): the distance d, once for a similar and once for a dissimilar pair.
+- similarity (contrastive): the distance d, once for a similar and once for a dissimilar pair;
+- nonzero targets (mape): the residual at y = 1, where it is also the relative error;
+- positive means (poisson, tweedie, gamma-deviance, msle, generalized-kl): the prediction ŷ
+  at the target y = 1 (with --log-input its log ln ŷ);
+- means with a variance (gaussian-nll): the residual, at variance 1 (or --variance);
+- class scores (multi-class hinges, perceptron, infonce) and ranked pairs: the margin, the
+  true (or preferred) score minus the other of two;
+- cosine pairs (cosine-embedding): the cosine, once for a similar and once for a dissimilar
+  pair; triplets: the gap d(a, n) - d(a, p) with d(a, p) = 2;
+- pair ids (nt-xent): the cosine of a positive pair in a batch of two pairs, whose other
+  pair is fixed; the value is the batch's mean loss.
 
 A loss whose target domain is none of these has no known axis: `axis_for` raises UsageError.
 `positions` places a user's examples on the same axis (plot --data draws their histogram).
@@ -20,7 +30,8 @@ moves Q by (+1, -1), that is dL/dQ₁ - dL/dQ₂ (the chain rule, nothing re-der
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -69,8 +80,10 @@ class Curve:
 
 
 # How the points of the axis become core inputs: (label suffix, y_true, y_pred, and how to
-# read the gradient along the axis from the core's gradient array).
-Branch = tuple[str, Array, Array, Callable[[Array], Array]]
+# read the gradient along the axis from the core's gradient array). A builder for a batch
+# loss returns a fifth element, the rows per point: each point is then one batch of that
+# many rows and its value is the batch's mean.
+Branch = tuple[Any, ...]
 Builder = Callable[[Request, Array, float], list[Branch]]
 
 
@@ -85,7 +98,73 @@ def _residual(request: Request, x: Array, kl_p: float) -> list[Branch]:
 def _true_class(request: Request, x: Array, kl_p: float) -> list[Branch]:
     # One prediction column is the binary case for every loss with these targets (for
     # cross-entropy, p of class 1): the true class is class 1. For hinge, y = +1 and f = m.
+    if request.loss.pred_columns == "many":
+        # Two classes, the true one first: (p, 1 - p), or logits (z, 0).
+        if request.space == "logit":
+            return [("", np.zeros_like(x), np.column_stack([x, np.zeros_like(x)]), _column)]
+        return [("", np.zeros_like(x), np.column_stack([x, 1.0 - x]), lambda g: g[:, 0] - g[:, 1])]
     return [("", np.ones_like(x), x[:, None], _column)]
+
+
+def _residual_at_one(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    return [("", np.ones_like(x), 1.0 + x, _column)]
+
+
+def _at_target_one(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    if request.loss.pred_columns == "one":
+        return [("", np.ones_like(x), x, _column)]
+    return [("", np.ones((x.size, 1)), x[:, None], _column)]
+
+
+def _mean_and_variance(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    if request.params.get("variance") is not None:
+        return [("", np.zeros_like(x), x[:, None], _column)]
+    spread = np.zeros_like(x) if request.space == "log" else np.ones_like(x)  # σ² = 1
+    return [("", np.zeros_like(x), np.column_stack([x, spread]), _column)]
+
+
+def _score_margin(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    # Label 0 (or +1 for a ranked pair) with scores (m, 0): the margin is m.
+    label = np.ones_like(x) if request.loss.target == "ranked-pairs" else np.zeros_like(x)
+    return [("", label, np.column_stack([x, np.zeros_like(x)]), _column)]
+
+
+def _cosine_pairs(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    # x1 = (1, 0), x2 = (c, sqrt(1 - c^2)): cos(x1, x2) = c; along the axis x2 moves by
+    # (1, -c / sqrt(1 - c^2)) per unit of c.
+    s = np.sqrt(1.0 - x * x)
+    pred = np.column_stack([np.ones_like(x), np.zeros_like(x), x, s])
+
+    def along(g: Array) -> Array:
+        return g[:, 2] - g[:, 3] * x / s
+
+    return [
+        (", similar pair", np.ones_like(x), pred, along),
+        (", dissimilar pair", -np.ones_like(x), pred, along),
+    ]
+
+
+def _triplet_gap(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    pred = np.column_stack([np.full_like(x, 2.0), 2.0 + x])  # d(a, p) = 2, d(a, n) = 2 + gap
+    return [("", np.zeros((x.size, 0)), pred, lambda g: g[:, 1])]
+
+
+def _pair_batch(request: Request, x: Array, kl_p: float) -> list[Branch]:
+    # Per point a batch of 4 unit rows: a = (1, 0) and its positive at cosine c; a fixed pair
+    # b = b' = (0, -1). The value is the batch's mean; only the positive moves along the axis.
+    n = x.size
+    s = np.sqrt(1.0 - x * x)
+    rows = np.zeros((n, 4, 2))
+    rows[:, 0] = (1.0, 0.0)
+    rows[:, 1, 0], rows[:, 1, 1] = x, s
+    rows[:, 2] = rows[:, 3] = (0.0, -1.0)
+    ids = np.tile([0.0, 0.0, 1.0, 1.0], n)
+
+    def along(g: Array) -> Array:
+        moving = g.reshape(n, 4, 2)[:, 1]
+        return (moving[:, 0] - moving[:, 1] * x / s) / 4.0
+
+    return [("", ids, rows.reshape(4 * n, 2), along, 4)]
 
 
 def _distributions(request: Request, x: Array, kl_p: float) -> list[Branch]:
@@ -109,8 +188,14 @@ MARGIN = Axis("margin", "margin y·f (logit of the true class)", "y·f", (-4.0, 
 Q_PROB = Axis("q", "Q₁ (Q = (Q₁, 1 - Q₁))", "Q₁", (0.01, 0.99), 0.0, 1.0)
 Q_LOGIT = Axis("q-logit", "logit z of Q₁ (Q = softmax(z, 0))", "z", (-6.0, 6.0))
 DISTANCE = Axis("distance", "distance d", "d", (0.0, 2.0), 0.0)
+PREDICTION = Axis("prediction", "prediction ŷ at target y = 1", "ŷ", (0.05, 5.0), 0.0)
+LOG_PREDICTION = Axis("log-prediction", "ln ŷ at target y = 1", "ln ŷ", (-3.0, 3.0))
+# The end points ±1 are left out: there the positive's direction has no derivative in c.
+COSINE = Axis("cosine", "cosine c of the pair", "c", (-0.99, 0.99), -0.999, 0.999)
+GAP = Axis("gap", "gap d(a, n) - d(a, p)", "gap", (-2.0, 3.0), -2.0)
 
-# Target domain (Loss.target) -> (axis for probabilities/raw, axis for logits, builder).
+# Target domain (Loss.target) -> (axis for probabilities/raw, axis for logits or logs of a
+# positive prediction, builder).
 _VIEWS: dict[str, tuple[Axis, Axis, Builder]] = {
     "real": (RESIDUAL, RESIDUAL, _residual),
     "binary": (PROBABILITY, MARGIN, _true_class),
@@ -118,6 +203,18 @@ _VIEWS: dict[str, tuple[Axis, Axis, Builder]] = {
     "sign": (MARGIN, MARGIN, _true_class),
     "distribution": (Q_PROB, Q_LOGIT, _distributions),
     "similarity": (DISTANCE, DISTANCE, _pairs),
+    "nonzero-real": (RESIDUAL, RESIDUAL, _residual_at_one),
+    "above-minus-one": (PREDICTION, PREDICTION, _at_target_one),
+    "count": (PREDICTION, LOG_PREDICTION, _at_target_one),
+    "positive": (PREDICTION, LOG_PREDICTION, _at_target_one),
+    "nonnegative-rows": (PREDICTION, LOG_PREDICTION, _at_target_one),
+    "mean-variance": (RESIDUAL, RESIDUAL, _mean_and_variance),
+    "multilabel": (PROBABILITY, MARGIN, _true_class),
+    "class": (MARGIN, MARGIN, _score_margin),
+    "ranked-pairs": (MARGIN, MARGIN, _score_margin),
+    "cosine-pairs": (COSINE, COSINE, _cosine_pairs),
+    "triplet": (GAP, GAP, _triplet_gap),
+    "pair-ids": (COSINE, COSINE, _pair_batch),
 }
 
 
@@ -134,7 +231,7 @@ def axis_for(request: Request) -> Axis:
             f"(its targets are {loss.target!r}); it cannot be plotted yet"
         )
     prob_axis, logit_axis, _ = _VIEWS[loss.target]
-    return logit_axis if request.space == "logit" else prob_axis
+    return logit_axis if request.space in ("logit", "log") else prob_axis
 
 
 def label_for(request: Request, kl_p: float = DEFAULT_KL_P) -> str:
@@ -174,12 +271,27 @@ def curves(request: Request, x: Array, *, kl_p: float = DEFAULT_KL_P) -> list[Cu
     _, _, build = _VIEWS[request.loss.target]
     label = label_for(request, kl_p)
     out = []
-    for suffix, y_true, y_pred, along in build(request, x, kl_p):
-        prepared = request.prepare(y_true, y_pred)
-        values = request.values(prepared)
-        grads = along(request.grads(prepared))
+    for suffix, y_true, y_pred, along, *per_point in build(request, x, kl_p):
+        at = request
+        if per_point:  # a batch loss: one batch of that many rows per point
+            at = replace(request, params={**request.params, "batch_size": per_point[0]})
+        prepared = at.prepare(y_true, y_pred)
+        values = at.values(prepared)
+        if per_point:
+            values = values.reshape(x.size, per_point[0]).mean(axis=1)
+        grads = along(at.grads(prepared))
+        if request.loss.root:
+            # A root loss (RMSE) of one example: the root of its value, |r| for RMSE.
+            values, grads = _rooted(values, grads)
         out.append(Curve(request.loss.name, label + suffix, x, values, grads))
     return out
+
+
+def _rooted(values: Array, grads: Array) -> tuple[Array, Array]:
+    root = np.sqrt(values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = grads / (2.0 * root)
+    return root, np.where(root > 0, scaled, 0.0)
 
 
 def positions(request: Request, y_true: object, y_pred: object) -> Array:
@@ -192,10 +304,47 @@ def positions(request: Request, y_true: object, y_pred: object) -> Array:
     z₁ - z₂ with logits) for two-class distributions.
     """
     axis_for(request)
+    target = request.loss.target
+    if target in _NO_POSITIONS:
+        raise UsageError(
+            f"{request.loss.name} is drawn {_NO_POSITIONS[target]}; its examples have no "
+            "place on that axis (plot --data is not available for it)"
+        )
     prepared = request.prepare(y_true, y_pred)
-    y, pred, target = prepared.y_true, prepared.y_pred, request.loss.target
-    if target == "real":
-        return pred - y
+    y, pred = prepared.y_true, prepared.y_pred
+    if target in ("real", "mean-variance"):
+        return (pred[:, 0] if pred.ndim == 2 else pred) - y
+    if target == "nonzero-real":
+        return (pred - y) / np.abs(y)
+    if target in ("class", "ranked-pairs"):
+        if target == "ranked-pairs":
+            return y * (pred[:, 0] - pred[:, 1])
+        rows = np.arange(pred.shape[0])
+        labels = y.astype(np.intp)
+        others = pred.copy()
+        others[rows, labels] = -np.inf
+        return pred[rows, labels] - others.max(axis=1)
+    if target == "cosine-pairs":
+        half = pred.shape[1] // 2
+        a, b = pred[:, :half], pred[:, half:]
+        a = a / np.linalg.norm(a, axis=1, keepdims=True)
+        b = b / np.linalg.norm(b, axis=1, keepdims=True)
+        return np.sum(a * b, axis=1)
+    if target == "triplet":
+        if pred.shape[1] == 2:
+            return pred[:, 1] - pred[:, 0]
+        d = pred.shape[1] // 3
+        p_norm = float(request.params.get("p_norm", 2.0))  # type: ignore[arg-type]
+        d_pos = np.sum(np.abs(pred[:, :d] - pred[:, d : 2 * d]) ** p_norm, axis=1) ** (1 / p_norm)
+        d_neg = np.sum(np.abs(pred[:, :d] - pred[:, 2 * d :]) ** p_norm, axis=1) ** (1 / p_norm)
+        return d_neg - d_pos
+    if target == "multilabel" and pred.shape[1] != 1:
+        raise UsageError(
+            f"{request.loss.name} is drawn for one label; the data has {pred.shape[1]} labels "
+            "per row"
+        )
+    if target == "multilabel":
+        y, pred = y[:, 0], pred[:, 0]
     if target == "sign":
         return y * pred
     if target == "similarity":
@@ -226,6 +375,17 @@ def positions(request: Request, y_true: object, y_pred: object) -> Array:
         with np.errstate(divide="ignore"):
             return log_pt - np.log(-np.expm1(log_pt))
     return np.exp(log_pt)
+
+
+# Axes drawn at a fixed target (or a fixed batch), on which an example with another target
+# has no position.
+_NO_POSITIONS = {
+    "above-minus-one": "at the target y = 1",
+    "count": "at the target y = 1",
+    "positive": "at the target y = 1",
+    "nonnegative-rows": "for one cell at P = 1",
+    "pair-ids": "for a batch of two fixed pairs",
+}
 
 
 @dataclass(frozen=True)

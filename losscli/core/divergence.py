@@ -10,7 +10,15 @@ import numpy as np
 
 from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import log_softmax, safe_divide, x_times
+from losscli.core.numerics import (
+    expm1_minus,
+    generalized_kl_cells,
+    generalized_kl_from_log,
+    log_ratio,
+    log_softmax,
+    safe_divide,
+    x_times,
+)
 from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
 
 LOG_BASES = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
@@ -230,6 +238,290 @@ KL = register(
             "Kullback, Leibler. On Information and Sufficiency. Ann. Math. Statist. 22(1), 1951.",
             "Cover, Thomas. Elements of Information Theory, 2nd ed., 2006, §2.3.",
             "SciPy scipy.special.rel_entr; PyTorch torch.nn.functional.kl_div.",
+        ),
+    )
+)
+
+
+# --- more divergences --------------------------------------------------------------------------
+
+
+def _q_and_log_q(y_pred: Array, space: Space) -> tuple[Array, Array]:
+    log_q = _log_q(y_pred, space)
+    return (y_pred if space == "prob" else np.exp(log_q)), log_q
+
+
+def _through_space(g_q: Array, q: Array, space: Space) -> Array:
+    """A gradient with respect to the probabilities Q carried to the prediction space."""
+    if space == "prob":
+        return g_q
+    if space == "logprob":
+        return x_times(q, g_q)  # dQ_k/d(ln Q_k) = Q_k, cell by cell
+    weighted = x_times(q, g_q)
+    return weighted - q * np.sum(weighted, axis=1, keepdims=True)  # through the softmax
+
+
+def _js_log_parts(p: Array, log_q: Array) -> tuple[Array, Array, Array]:
+    """For Q given by its logs: (q, v = ln(m/p), w = ln(m/q)), m = (p + q)/2, from
+    u = ln(q/p) as softplus(±u) - ln 2, so that Q = P gives exactly 0 (not e^(ln p) - p)."""
+    safe_p = np.where(p > 0, p, 1.0)
+    u = log_q - np.log(safe_p)
+    v = np.logaddexp(0.0, u) - LOG_BASES["2"]
+    w = np.logaddexp(0.0, -u) - LOG_BASES["2"]
+    return np.exp(log_q), v, w
+
+
+def _kl_from_mid(x: Array, m: Array, v: Array) -> Array:
+    """x ln(x/m) - x + m from v = ln(m/x): x (e^v - 1 - v), or m - x - x v for v > 1."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        # x_times: a cell with x = 0 contributes m - 0, whatever v (ln(m/0) is inf).
+        return np.where(v > 1.0, m - x - x_times(x, v), x_times(x, expm1_minus(np.minimum(v, 1.0))))
+
+
+def js_value(y_true: Array, y_pred: Array, *, space: Space = "prob", log_base: str = "e") -> Array:
+    p = y_true
+    # p ln(p/m) + q ln(q/m) = [p ln(p/m) - p + m] + [q ln(q/m) - q + m] (as 2m = p + q): two
+    # generalised KL cells, each >= 0 and free of the cancellation near p = q.
+    if space == "prob":
+        q = y_pred
+        m = 0.5 * (p + q)
+        cells = generalized_kl_cells(p, m) + generalized_kl_cells(q, m)
+    else:
+        q, v, w = _js_log_parts(p, _log_q(y_pred, space))
+        m = 0.5 * (p + q)
+        cells = _kl_from_mid(p, m, v) + _kl_from_mid(q, m, w)
+        cells = np.where(p == 0, q * LOG_BASES["2"], cells)  # p = 0: q ln(q/m) = q ln 2
+    return 0.5 * np.sum(cells, axis=1) / LOG_BASES[log_base]
+
+
+def js_grad(y_true: Array, y_pred: Array, *, space: Space = "prob", log_base: str = "e") -> Array:
+    p = y_true
+    # dJS/dq_k = ½ ln(q_k / m_k); a class outside both supports contributes nothing.
+    if space == "prob":
+        q = y_pred
+        m = 0.5 * (p + q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_q = 0.5 * log_ratio(q, np.where(m > 0, m, 1.0))
+        g_q = np.where(m == 0, 0.0, np.where((q == 0) & (p > 0), -np.inf, g_q))
+    else:
+        q, _, w = _js_log_parts(p, _log_q(y_pred, space))
+        g_q = np.where(p == 0, 0.5 * LOG_BASES["2"], -0.5 * w)
+        g_q = np.where((q == 0) & (p == 0), 0.0, g_q)
+    return _through_space(g_q, q, space) / LOG_BASES[log_base]
+
+
+def prepare_nonnegative_rows(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """Rows of non-negative measures P and Q of the same width, not necessarily summing to 1
+    (Q as natural logs with --log-input)."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    checks.check_columns(y_true, "target", (y_pred.shape[1],), "(the width of the predictions)")
+    checks.check_range(y_true, "target", 0.0, np.inf, "a non-negative mass")
+    if space == "raw":
+        checks.check_range(
+            y_pred, "pred", 0.0, np.inf, "a non-negative mass (logs? pass --log-input)"
+        )
+    return Prepared(y_true, y_pred)
+
+
+def generalized_kl_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    if space == "log":
+        cells = generalized_kl_from_log(y_true, y_pred)
+    else:
+        cells = generalized_kl_cells(y_true, y_pred)
+    return np.sum(cells, axis=1)
+
+
+def generalized_kl_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
+    p = y_true
+    if space == "log":
+        with np.errstate(over="ignore"):
+            return np.exp(y_pred) - p  # d/d(ln q) = q - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (y_pred - p) / y_pred  # 1 - p/q, the close difference taken exactly
+    return np.where(y_pred == 0, np.where(p == 0, 1.0, -np.inf), g)
+
+
+def _clip_q(q: Array, eps: float, clip: float) -> Array:
+    if clip > 0:
+        q = np.clip(q, clip, 1.0 - clip)
+    return np.clip(q, eps, 1.0) if eps > 0 else q
+
+
+def distribution_ce_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    log_base: str = "e",
+    eps: float = 0.0,
+    clip: float = 0.0,
+) -> Array:
+    """-Σ P ln Q. A convention's `clip` (Keras: 1e-7) clips probabilities Q to
+    [clip, 1 - clip] (logits are exact)."""
+    p = y_true
+    if space == "prob":
+        q = _clip_q(y_pred, eps, clip)
+        log_q = _log_q(q, "prob")
+    else:
+        log_q = _log_q(y_pred, space)
+    return -np.sum(x_times(p, log_q), axis=1) / LOG_BASES[log_base]
+
+
+def distribution_ce_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    log_base: str = "e",
+    eps: float = 0.0,
+    clip: float = 0.0,
+) -> Array:
+    p = y_true
+    if space == "prob":
+        q = _clip_q(y_pred, eps, clip)
+        g = np.where(q == y_pred, 0.0 - safe_divide(p, q), 0.0)
+    elif space == "logprob":
+        g = -p
+    else:
+        # softmax(z) Σp - p, with 1 - q_top as the sum of the others (see cross-entropy).
+        q = np.exp(log_softmax(y_pred))
+        rows, top = np.arange(q.shape[0]), np.argmax(y_pred, axis=1)
+        rest = 1.0 - q
+        others = q.copy()
+        others[rows, top] = 0.0
+        rest[rows, top] = others.sum(axis=1)
+        total = p.sum(axis=1, keepdims=True)
+        g = (total - p) * q - p * rest
+    return g / LOG_BASES[log_base]
+
+
+LOG_BASE_PARAM = Param(
+    "log_base",
+    "e",
+    "logarithm base: e (nats), 2 (bits) or 10",
+    choices=("e", "2", "10"),
+)
+
+JS = register(
+    Loss(
+        name="js",
+        aliases=("jensen-shannon", "js-divergence", "jsd"),
+        family="divergence",
+        summary="Jensen-Shannon divergence: the mean KL of P and Q from their midpoint.",
+        target="distribution",
+        pred_columns="many",
+        spaces=("prob", "logit", "logprob"),
+        params=(LOG_BASE_PARAM,),
+        properties=Properties(convex=True, smooth=True, robust=True, probabilistic=True),
+        value=js_value,
+        grad=js_grad,
+        prepare=prepare_distributions,
+        formula="JS(P, Q) = ½ KL(P || M) + ½ KL(Q || M),  M = (P + Q)/2",
+        grad_formula="dJS/dQ_k = ½ ln(Q_k / M_k)  (wrt logits: through the softmax)",
+        typical_use=(
+            "A symmetric, bounded comparison of two distributions: finite even where one has "
+            "zeros the other lacks (at most ln 2 nats, 1 bit)."
+        ),
+        confusions=(
+            "SciPy spatial.distance.jensenshannon returns the square root of this (the "
+            "Jensen-Shannon distance, a metric), in nats unless base is given.",
+            "Symmetric: JS(P, Q) = JS(Q, P); bounded by ln 2 (--log-base 2: by 1).",
+            "Its gradient vanishes where the supports are disjoint (the GAN saturation problem).",
+        ),
+        references=(
+            "Lin. Divergence Measures Based on the Shannon Entropy. IEEE Trans. Inf. Theory "
+            "37(1), 1991.",
+            "SciPy scipy.spatial.distance.jensenshannon.",
+        ),
+    )
+)
+
+GENERALIZED_KL = register(
+    Loss(
+        name="generalized-kl",
+        aliases=("generalised-kl", "i-divergence", "unnormalized-kl", "kl-div-scipy"),
+        family="divergence",
+        summary="Generalized KL (I-divergence) between non-negative measures, not only "
+        "distributions.",
+        target="nonnegative-rows",
+        pred_columns="any",
+        spaces=("raw", "log"),
+        params=(),
+        properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
+        value=generalized_kl_value,
+        grad=generalized_kl_grad,
+        prepare=prepare_nonnegative_rows,
+        formula="D(P || Q) = Σ_k [P_k ln(P_k/Q_k) - P_k + Q_k],  0 ln 0 = 0",
+        grad_formula="dD/dQ_k = 1 - P_k/Q_k;  dD/d(ln Q_k) = Q_k - P_k with --log-input",
+        typical_use=(
+            "Non-negative matrix factorisation, intensities and count-like rows that need not "
+            "sum to 1; KL(P || Q) when both do."
+        ),
+        confusions=(
+            "SciPy special.kl_div is this per cell; special.rel_entr is the KL term without "
+            "-P + Q.",
+            "Equals kl when P and Q both sum to 1.",
+            "Per cell it is the Poisson loss of count P_k against rate Q_k.",
+        ),
+        references=(
+            "Lee, Seung. Algorithms for Non-negative Matrix Factorization. NIPS 2000.",
+            "SciPy scipy.special.kl_div; Optax optax.losses.generalized_kl_divergence.",
+        ),
+        infinity_note="Q is 0 where P has mass (or e^log Q overflows); predict logs with "
+        "--log-input",
+    )
+)
+
+DISTRIBUTION_CE = register(
+    Loss(
+        name="distribution-cross-entropy",
+        aliases=("soft-cross-entropy", "soft-ce", "cross-entropy-pq"),
+        family="divergence",
+        summary="Cross-entropy H(P, Q) of a predicted distribution Q under a target "
+        "distribution P.",
+        target="distribution",
+        pred_columns="many",
+        spaces=("prob", "logit", "logprob"),
+        params=(
+            LOG_BASE_PARAM,
+            Param(
+                "eps",
+                0.0,
+                "clip predicted probabilities below at eps (0: no clipping, exact)",
+                lower=0.0,
+                upper=0.5,
+            ),
+        ),
+        properties=Properties(
+            convex=True, smooth=True, robust=False, probabilistic=True, zero_at_perfect=False
+        ),
+        value=distribution_ce_value,
+        grad=distribution_ce_grad,
+        prepare=prepare_distributions,
+        formula="H(P, Q) = -Σ_k P_k log Q_k = H(P) + KL(P || Q)",
+        grad_formula="dH/dQ_k = -P_k / Q_k;  wrt logits: softmax(z) - P",
+        typical_use=(
+            "Training against soft targets (distillation, label distributions) and measuring "
+            "code lengths in bits with --log-base 2."
+        ),
+        confusions=(
+            "Its minimum over Q is the entropy H(P), not 0: use kl for a divergence that "
+            "vanishes at Q = P (same gradient).",
+            "cross-entropy takes soft target rows too, in nats; this one has --log-base and "
+            "requires both sides to be distributions.",
+            "PyTorch CrossEntropyLoss with probability targets, Keras CategoricalCrossentropy "
+            "and Optax softmax_cross_entropy compute it in nats.",
+        ),
+        references=(
+            "Cover, Thomas. Elements of Information Theory, 2nd ed., 2006, §2.3 and §5.4.",
+            "PyTorch torch.nn.CrossEntropyLoss (probability targets); Keras "
+            "keras.losses.CategoricalCrossentropy.",
         ),
     )
 )

@@ -3,6 +3,7 @@ reductions, gradients and a finite-difference check of the gradients."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from losscli.core import checks, conventions, registry
 from losscli.core.conventions import CATALOG_RULE, Rule
+from losscli.core.errors import UsageError
 from losscli.core.reduce import Reducer, check_reduction, check_weights
 from losscli.core.registry import Array, Loss, Notice, Params, ParamValue, Prepared, Space
 
@@ -27,8 +29,9 @@ class Request:
     rule: Rule = CATALOG_RULE
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
-        t = checks.as_2d(y_true, "target")
         p = checks.as_2d(y_pred, "pred")
+        # A loss without targets (triplets) may be given None: no target columns.
+        t = np.zeros((p.shape[0], 0)) if y_true is None else checks.as_2d(y_true, "target")
         settings = {**self.params, **self.rule.input_settings}
         return self.loss.prepare(t, p, self.space, settings, self.normalize)
 
@@ -64,14 +67,16 @@ class Request:
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
-        return Reducer(self.rule.mean)
+        return Reducer(self.rule.mean, root=self.loss.root)
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""
         rows = np.flatnonzero(~np.isfinite(values))
         if rows.size == 0:
             return None
-        if self.space == "prob":
+        if self.loss.infinity_note:
+            why = self.loss.infinity_note
+        elif self.space == "prob":
             why = (
                 "a predicted probability is exactly 0 where the target has mass; clip with "
                 "--eps (for example --eps 1e-7) or pass --logits"
@@ -145,12 +150,23 @@ class BatchValues:
     width: int = 1
     labels: Array | None = None
     grads: Array | None = None
+    mean_weights: Array | None = None
 
     def weighted(self) -> Array:
         """w * value per example (0 where w = 0, even if the value is infinite)."""
         if self.weights is None:
             return self.values
         return np.where(self.weights == 0, 0.0, self.weights * self.values)
+
+
+def refuse_batch_weights(request: Request, weights: object | None) -> None:
+    """A batch loss (each value depends on the other rows) takes no sample weights: the
+    gradient of a weighted mean would not be each row's gradient times its weight."""
+    if weights is not None and request.loss.batch:
+        raise UsageError(
+            f"{request.loss.name} takes no sample weights: each example's loss depends on the "
+            "other examples of its batch"
+        )
 
 
 def batch_values(
@@ -163,13 +179,22 @@ def batch_values(
 ) -> BatchValues:
     """The building block of evaluate, for callers that stream batches into a Reducer
     (`request.reducer()`, then `add` each batch)."""
+    refuse_batch_weights(request, weights)
     prepared = request.prepare(y_true, y_pred)
     values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
     grads = request.grads(prepared) if with_grads else None
-    return BatchValues(values, w, _notices(request, prepared, values), width, labels, grads)
+    return BatchValues(
+        values,
+        w,
+        _notices(request, prepared, values),
+        width,
+        labels,
+        grads,
+        prepared.mean_weights,
+    )
 
 
 def evaluate(
@@ -205,7 +230,7 @@ def gradient(
     grads = batch.grads
     n = grads.shape[0]
     reducer = request.reducer()
-    if reduction == "mean":  # only the mean needs the totals
+    if reducer.holds(reduction):  # the mean (and a root) needs the totals
         reducer.add(batch)
     scale: Any = reducer.grad_scale(batch, reduction)
     if isinstance(scale, np.ndarray):
@@ -215,6 +240,10 @@ def gradient(
     with np.errstate(invalid="ignore"):
         grads = np.where(scale == 0, 0.0, grads * scale)
     return Gradient(request, reduction, n, grads, batch.notices)
+
+
+# How many ulps of a loss value check_gradient attributes to rounding (see there).
+ROUNDING_ULPS = 32
 
 
 @dataclass(frozen=True)
@@ -231,19 +260,28 @@ def check_gradient(request: Request, y_true: object, y_pred: object) -> Gradient
     """Compare the analytic per-example gradient with central finite differences.
 
     Cells where the one-sided differences disagree (a kink within the step), or where a step
-    leaves the loss's domain, are skipped and counted rather than reported as errors.
+    leaves the loss's domain, are skipped and counted rather than reported as errors. For a
+    batch loss the analytic gradient is that of the sum over the batch, and so is the
+    difference quotient: every row's value moves when one row's prediction does.
     """
     prepared = request.prepare(y_true, y_pred)
     analytic = request.grads(prepared)
     x = prepared.y_pred
+    coupled = request.loss.batch
     base = request.values(prepared)
+    if coupled:
+        base = np.full(base.shape, math.fsum(base))
     flat_x = x.reshape(x.shape[0], -1)
     flat_g = analytic.reshape(x.shape[0], -1)
+    with np.errstate(invalid="ignore"):
+        row_scale = np.max(np.where(np.isfinite(flat_g), np.abs(flat_g), 0.0), axis=1)
     worst, worst_row, compared, skipped = 0.0, None, 0, 0
     for col in range(flat_x.shape[1]):
         h = 1e-6 * np.maximum(1.0, np.abs(flat_x[:, col]))
 
         def at(step: Array, col: int = col) -> Array:
+            if coupled:
+                return _coupled_values(request, prepared, flat_x, col, step)
             moved = flat_x.copy()
             moved[:, col] += step
             return request.values(Prepared(prepared.y_true, moved.reshape(x.shape)))
@@ -263,13 +301,39 @@ def check_gradient(request: Request, y_true: object, y_pred: object) -> Gradient
         # gradient cell of 1e-6), and half the one-sided disagreement, its O(h) error at a C1
         # point such as max(0, m - d)^2 at d = m. Without this an exact gradient could score
         # 0.5 (at d = m) or 1e-2 (a far-off logit).
-        rounding = np.finfo(np.float64).eps * np.maximum(np.abs(up), np.abs(down)) / h
+        # A loss formed from several logs and powers (Tweedie at p = 6.5: about 15 ulps) is
+        # rounded by more than one ulp: up to ROUNDING_ULPS count as rounding.
+        rounding = (
+            ROUNDING_ULPS * np.finfo(np.float64).eps * np.maximum(np.abs(up), np.abs(down)) / h
+        )
+        if coupled:
+            # A batch's total carries the rounding of every row's value.
+            rounding = rounding * flat_x.shape[0]
         resolution = (0.5 * np.abs(forward - backward) + rounding)[usable]
         excess = np.maximum(np.abs(a - c) - resolution, 0.0)
-        rel = excess / np.maximum(np.maximum(np.abs(a), np.abs(c)), 1e-6)
+        # Relative to the cell, or to 1e-4 of the row's largest gradient: a cell whose exact
+        # gradient is 0 next to cells of size 1 (a triplet's anchor between its positive and
+        # negative) sees the rounding of those larger terms, not an error of its own.
+        floor = np.maximum(1e-6, 1e-4 * row_scale[usable])
+        rel = excess / np.maximum(np.maximum(np.abs(a), np.abs(c)), floor)
         compared += int(usable.sum())
         skipped += int((~usable).sum())
         if rel.size and rel.max() > worst:
             worst = float(rel.max())
             worst_row = int(np.flatnonzero(usable)[int(np.argmax(rel))])
     return GradientCheck(worst, worst_row, compared, skipped)
+
+
+def _coupled_values(
+    request: Request, prepared: Prepared, flat_x: Array, col: int, step: Array
+) -> Array:
+    """For a batch loss: the batch's total after moving one row's cell by its step, row by
+    row (each row is moved alone, the others left where they were)."""
+    shape = prepared.y_pred.shape
+    out = np.empty(flat_x.shape[0])
+    for row in range(flat_x.shape[0]):
+        moved = flat_x.copy()
+        moved[row, col] += step[row]
+        values = request.values(Prepared(prepared.y_true, moved.reshape(shape)))
+        out[row] = math.fsum(values)
+    return out

@@ -316,7 +316,9 @@ def evaluate_quantity(q: Quantity, values: Values) -> Result:
         for name, spec in q.params.items()
     }
     request = make_request(q.loss, params, space=q.space)  # type: ignore[arg-type]
-    y_true, y_pred = build(q.y_true, values), build(q.y_pred, values)
+    # No targets (a triplet loss): y_true is left out of the file and passed as None.
+    y_true = build(q.y_true, values) if q.y_true else None
+    y_pred = build(q.y_pred, values)
     if q.kind == "grad":
         return gradient(request, y_true, y_pred, reduction=q.reduction).grads
     result = evaluate(request, y_true, y_pred, reduction=q.reduction)

@@ -8,9 +8,18 @@ from typing import Any
 import numpy as np
 
 from losscli.core import checks
-from losscli.core.errors import DataError
+from losscli.core.errors import DataError, UsageError
 from losscli.core.numerics import x_times
-from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.registry import (
+    Array,
+    Loss,
+    Notice,
+    Param,
+    Prepared,
+    Properties,
+    Space,
+    register,
+)
 
 
 def prepare_pairs(
@@ -176,5 +185,413 @@ CONTRASTIVE = register(
             "CVPR 2006.",
             "pytorch-metric-learning ContrastiveLoss.",
         ),
+    )
+)
+
+
+# --- triplets, cosine pairs, ranked pairs --------------------------------------------------------
+#
+# Appended after contrastive. Batch losses over embeddings (InfoNCE, NT-Xent) are in nce.py.
+
+
+def _p_norm(x: Array, p: float) -> Array:
+    """Row-wise (Σ |x_k|^p)^(1/p), scaled by the largest |x_k| first so that no power
+    overflows or underflows: the norm is infinite only when it exceeds float64."""
+    a = np.abs(x)
+    scale = np.max(a, axis=1)
+    safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return safe * np.sum((a / safe[:, None]) ** p, axis=1) ** (1.0 / p)
+
+
+def _p_norm_grad(x: Array, norm: Array, p: float) -> Array:
+    """d||x||_p / dx = sign(x) (|x| / ||x||)^(p-1); 0 at x = 0 (the subgradient used)."""
+    safe = np.where(norm > 0, norm, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = np.sign(x) * (np.abs(x) / safe[:, None]) ** (p - 1.0)
+    return np.where(norm[:, None] > 0, g, 0.0)
+
+
+def prepare_triplets(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """No targets; per example an anchor, a positive and a negative embedding side by side
+    (3D columns), or the two distances d(a, p) and d(a, n)."""
+    y_pred = checks.as_2d(y_pred, "pred")
+    y_true = checks.as_2d(y_true, "target")
+    checks.check_rows(y_true, y_pred)
+    if y_true.shape[1]:
+        raise DataError(
+            "a triplet loss takes no target column: give the anchor, positive and negative "
+            "embeddings (or the two distances) as predictions",
+            side="target",
+        )
+    checks.check_finite(y_pred, "pred")
+    width = y_pred.shape[1]
+    p = float(params.get("p_norm", 2.0))
+    if params.get("even_p_only") and (p != round(p) or round(p) % 2):
+        raise UsageError(
+            f"--p-norm {p:g} under this convention: Optax's triplet_margin_loss computes "
+            "(Σ (a - p)^p + eps)^(1/p) without abs(), which is a distance only for even p"
+        )
+    if width == 2:
+        checks.check_range(y_pred, "pred", 0.0, np.inf, "a distance (>= 0)")
+    elif width % 3:
+        raise DataError(
+            "pred must be two distance columns d(a, p), d(a, n) or three embeddings of equal "
+            f"width side by side (a multiple of 3 columns), not {width}",
+            side="pred",
+        )
+    return Prepared(y_true, y_pred)
+
+
+def _triplet_parts(
+    y_pred: Array, p: float, eps: float = 0.0, placement: str = "none"
+) -> tuple[Array, Array, Array | None, Array | None]:
+    """(d(a, p), d(a, n), the difference vectors a - p and a - n, and their norms as the
+    gradient uses them; None for given distances). A difference vector may be scaled by 1/2
+    (when it exceeds float64), which leaves its direction unchanged.
+
+    Convention settings: `placement` "difference" adds eps to every coordinate of the
+    difference (PyTorch's pairwise_distance); "root" adds eps to Σ|x_k|^p under the root
+    (Optax).
+    """
+    if y_pred.shape[1] == 2:
+        return y_pred[:, 0], y_pred[:, 1], None, None
+    d = y_pred.shape[1] // 3
+    a, pos, neg = y_pred[:, :d], y_pred[:, d : 2 * d], y_pred[:, 2 * d :]
+    norms, diffs = [], []
+    for other in (pos, neg):
+        with np.errstate(over="ignore", invalid="ignore"):
+            diff = a - other
+            if placement == "difference":
+                diff = diff + eps
+            # A difference beyond float64: the same direction from the halves, and the norm
+            # twice theirs (infinite only if the distance is).
+            half = 0.5 * a - 0.5 * other + (0.5 * eps if placement == "difference" else 0.0)
+        wide = ~np.all(np.isfinite(diff), axis=1)
+        direction = np.where(wide[:, None], half, diff)
+        with np.errstate(over="ignore"):
+            norm = np.where(wide, 2.0 * _p_norm(half, p), _p_norm(direction, p))
+        if placement == "root":
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = (norm**p + eps) ** (1.0 / p)
+        norms.append(norm)
+        diffs.append(direction)
+    return norms[0], norms[1], np.stack(diffs), None
+
+
+def _direction_norms(diffs: Array, p: float, eps: float, placement: str) -> tuple[Array, Array]:
+    """The norms of the (possibly halved) difference vectors, as the gradient divides by
+    them: with eps under the root (Optax), d^(p-1) includes it."""
+    n_pos, n_neg = _p_norm(diffs[0], p), _p_norm(diffs[1], p)
+    if placement == "root":
+        with np.errstate(over="ignore", invalid="ignore"):
+            n_pos, n_neg = (n_pos**p + eps) ** (1.0 / p), (n_neg**p + eps) ** (1.0 / p)
+    return n_pos, n_neg
+
+
+def triplet_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "raw",
+    margin: float = 1.0,
+    p_norm: float = 2.0,
+    distance_eps: float = 0.0,
+    eps_placement: str = "none",
+) -> Array:
+    d_pos, d_neg, _, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
+    with np.errstate(invalid="ignore"):
+        out = np.maximum(0.0, (d_pos - d_neg) + margin)
+    # Both distances infinite: the order of the difference is unknown; the anchor is as far
+    # from the positive as from the negative, so the margin alone is charged.
+    return np.where(np.isinf(d_pos) & np.isinf(d_neg), max(margin, 0.0), out)
+
+
+def triplet_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "raw",
+    margin: float = 1.0,
+    p_norm: float = 2.0,
+    distance_eps: float = 0.0,
+    eps_placement: str = "none",
+) -> Array:
+    d_pos, d_neg, diffs, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
+    with np.errstate(invalid="ignore"):
+        active = ((d_pos - d_neg) + margin > 0).astype(np.float64)
+    if diffs is None:
+        return np.column_stack([active, 0.0 - active])
+    # The directions from the (possibly halved) differences and their own norms.
+    n_pos, n_neg = _direction_norms(diffs, p_norm, distance_eps, eps_placement)
+    u_pos = _p_norm_grad(diffs[0], n_pos, p_norm)
+    u_neg = _p_norm_grad(diffs[1], n_neg, p_norm)
+    act = active[:, None]
+    # d(a,p) = ||a - p||: +u at a, -u at p; d(a,n) enters with a minus sign. (+ 0.0 turns the
+    # -0.0 of inactive rows into 0.0.)
+    return np.concatenate([act * (u_pos - u_neg), -act * u_pos, act * u_neg], axis=1) + 0.0
+
+
+def _sign_labels(y_true: Array, what: str) -> tuple[Array, tuple[Notice, ...]]:
+    """Labels +1 (similar, or first ranked higher) and -1; 0/1 throughout are mapped."""
+    y = y_true[:, 0]
+    notices: tuple[Notice, ...] = ()
+    if np.all((y == 0) | (y == 1)) and np.any(y == 0):
+        y = 2.0 * y - 1.0
+        notices = (Notice(f"{what} labels 0/1 were mapped to -1/+1"),)
+    bad = (y != 1) & (y != -1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(
+            "must be a label -1 or +1 (or 0/1 throughout)",
+            row=row,
+            side="target",
+            column=0,
+            value=y_true[row, 0],
+        )
+    return y, notices
+
+
+def prepare_cosine_pairs(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """Labels +1 (similar) / -1 (dissimilar) and two non-zero embeddings side by side."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    checks.check_columns(y_true, "target", (1,), "(a label +1 similar or -1 dissimilar)")
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    if y_pred.shape[1] % 2:
+        raise DataError(
+            "pred must be two embeddings of equal width side by side (an even number of "
+            f"columns), not {y_pred.shape[1]}",
+            side="pred",
+        )
+    half = y_pred.shape[1] // 2
+    for start in (0, half):
+        zero = ~np.any(y_pred[:, start : start + half] != 0, axis=1)
+        if zero.any():
+            row = int(np.argmax(zero))
+            raise DataError(
+                "is a zero vector: its cosine with anything is undefined",
+                row=row,
+                side="pred",
+                column=start,
+            )
+    y, notices = _sign_labels(y_true, "cosine-embedding")
+    return Prepared(y, y_pred, notices)
+
+
+def _cosine_parts(y_pred: Array) -> tuple[Array, Array, Array, Array, Array]:
+    """(cos, 1 - cos, unit x1, unit x2, norms as a (2, n) array)."""
+    half = y_pred.shape[1] // 2
+    x1, x2 = y_pred[:, :half], y_pred[:, half:]
+    n1, n2 = _p_norm(x1, 2.0), _p_norm(x2, 2.0)
+    u1, u2 = x1 / n1[:, None], x2 / n2[:, None]
+    # 1 - cos = ||u1 - u2||^2 / 2 for unit vectors: no cancellation for nearly parallel pairs.
+    diff = u1 - u2
+    one_minus = np.minimum(0.5 * np.sum(diff * diff, axis=1), 2.0)
+    return 1.0 - one_minus, one_minus, u1, u2, np.stack([n1, n2])
+
+
+def cosine_embedding_value(
+    y_true: Array, y_pred: Array, *, space: Space = "raw", margin: float = 0.0
+) -> Array:
+    cos, one_minus, *_ = _cosine_parts(y_pred)
+    return np.where(y_true == 1, one_minus, np.maximum(0.0, cos - margin))
+
+
+def cosine_embedding_grad(
+    y_true: Array, y_pred: Array, *, space: Space = "raw", margin: float = 0.0
+) -> Array:
+    cos, _, u1, u2, norms = _cosine_parts(y_pred)
+    # dL/dcos: -1 for a similar pair; +1 for a dissimilar pair above the margin, else 0.
+    dl = np.where(y_true == 1, -1.0, np.where(cos > margin, 1.0, 0.0))[:, None]
+    # dcos/dx1 = (u2 - cos u1) / ||x1||, and symmetrically for x2.
+    g1 = dl * (u2 - cos[:, None] * u1) / norms[0][:, None]
+    g2 = dl * (u1 - cos[:, None] * u2) / norms[1][:, None]
+    return np.concatenate([g1, g2], axis=1) + 0.0  # no -0.0 for inactive pairs
+
+
+def prepare_ranked_pairs(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """Labels +1 (the first should rank higher) / -1 and two scores x1, x2 per example."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    checks.check_rows(y_true, y_pred)
+    checks.check_columns(y_true, "target", (1,), "(+1: x1 should rank higher, -1: x2)")
+    checks.check_columns(y_pred, "pred", (2,), "(the two scores x1 and x2)")
+    checks.check_finite(y_true, "target")
+    checks.check_finite(y_pred, "pred")
+    y, notices = _sign_labels(y_true, "margin-ranking")
+    return Prepared(y, y_pred, notices)
+
+
+def margin_ranking_value(
+    y_true: Array, y_pred: Array, *, space: Space = "raw", margin: float = 0.0
+) -> Array:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.maximum(0.0, margin - y_true * (y_pred[:, 0] - y_pred[:, 1]))
+
+
+def margin_ranking_grad(
+    y_true: Array, y_pred: Array, *, space: Space = "raw", margin: float = 0.0
+) -> Array:
+    with np.errstate(over="ignore", invalid="ignore"):
+        active = margin - y_true * (y_pred[:, 0] - y_pred[:, 1]) > 0
+    g = np.where(active, -y_true, 0.0)
+    return np.column_stack([g, 0.0 - g])
+
+
+TRIPLET = register(
+    Loss(
+        name="triplet",
+        aliases=("triplet-margin", "triplet-loss", "triplet-margin-loss"),
+        family="metric",
+        summary="Triplet margin loss: the anchor nearer its positive than its negative, by m.",
+        target="triplet",
+        pred_columns="many",
+        spaces=("raw",),
+        params=(
+            Param(
+                "margin",
+                1.0,
+                "how much nearer the positive must be than the negative",
+                lower=0.0,
+            ),
+            Param("p_norm", 2.0, "the p of the p-norm distance (2: Euclidean)", lower=1.0),
+        ),
+        properties=Properties(convex=False, smooth=False, robust=False, probabilistic=False),
+        value=triplet_value,
+        grad=triplet_grad,
+        prepare=prepare_triplets,
+        formula=(
+            "L = max(0, d(a, p) - d(a, n) + m),  d(x, y) = (Σ_k |x_k - y_k|^p)^(1/p); "
+            "predictions a | p | n side by side, or the distances d(a,p), d(a,n); no target"
+        ),
+        grad_formula=(
+            "while active: dL/da = u(a - p) - u(a - n), dL/dp = -u(a - p), dL/dn = u(a - n), "
+            "u(x) = sign(x) (|x| / ||x||_p)^(p-1)"
+        ),
+        typical_use=(
+            "Learning embeddings from (anchor, positive, negative) triplets: face "
+            "recognition, retrieval, person re-identification."
+        ),
+        confusions=(
+            "PyTorch TripletMarginLoss adds eps = 1e-6 to the difference vector: "
+            "d(a, a) = 1e-6 D^(1/p), not 0. Optax triplet_margin_loss adds eps inside the root "
+            "and omits the absolute value, so odd p (p = 1, 3) gives a wrong distance there.",
+            "The p-norm needs |x_k|: (Σ x_k^p)^(1/p) is not a norm for odd p.",
+            "pytorch-metric-learning's TripletMarginLoss defaults to margin 0.05 on "
+            "normalised embeddings.",
+            "Zero once the margin is met: easy triplets teach nothing (hence hard-negative "
+            "mining).",
+        ),
+        references=(
+            "Schroff, Kalenichenko, Philbin. FaceNet: A Unified Embedding for Face Recognition "
+            "and Clustering. CVPR 2015.",
+            "Balntas, Riba, Ponsa, Mikolajczyk. Learning local feature descriptors with "
+            "triplets and shallow convolutional neural networks. BMVC 2016.",
+            "PyTorch torch.nn.TripletMarginLoss; Optax optax.losses.triplet_margin_loss.",
+        ),
+        kink_note=(
+            "not differentiable at the margin, at a = p or a = n, and (p = 1) where a "
+            "coordinate difference is 0; losscli uses 0 for each"
+        ),
+        takes_target=False,
+    )
+)
+
+COSINE_EMBEDDING = register(
+    Loss(
+        name="cosine-embedding",
+        aliases=("cosine-embedding-loss", "cosine-pair"),
+        family="metric",
+        summary="Cosine embedding loss: similar pairs aligned, dissimilar pairs below a margin.",
+        target="cosine-pairs",
+        pred_columns="many",
+        spaces=("raw",),
+        params=(
+            Param(
+                "margin",
+                0.0,
+                "cosine below which a dissimilar pair costs nothing",
+                lower=-1.0,
+                upper=1.0,
+            ),
+        ),
+        properties=Properties(convex=False, smooth=False, robust=True, probabilistic=False),
+        value=cosine_embedding_value,
+        grad=cosine_embedding_grad,
+        prepare=prepare_cosine_pairs,
+        formula=(
+            "L = 1 - cos(x1, x2) if y = +1;  max(0, cos(x1, x2) - m) if y = -1;  "
+            "predictions x1 | x2 side by side"
+        ),
+        grad_formula=(
+            "dcos/dx1 = (x̂2 - cos x̂1)/||x1||, dcos/dx2 = (x̂1 - cos x̂2)/||x2||; "
+            "dL/dcos = -1 (similar), +1 (dissimilar above m), else 0"
+        ),
+        typical_use=(
+            "Learning embeddings where direction matters and length does not: text and "
+            "sentence similarity, semi-supervised pair labels."
+        ),
+        confusions=(
+            "Labels are +1/-1 (PyTorch); 0/1 throughout are mapped to -1/+1 (and said).",
+            "Keras CosineSimilarity is -cos (minimised at -1), a different loss; Optax "
+            "cosine_distance and SciPy spatial.distance.cosine are 1 - cos, the similar branch.",
+            "A zero vector has no cosine: losscli refuses it (PyTorch adds 1e-12 under the "
+            "root and gets cos = 0).",
+            "Bounded: at most 2 per pair.",
+        ),
+        references=(
+            "PyTorch torch.nn.CosineEmbeddingLoss.",
+            "Optax optax.losses.cosine_distance; SciPy scipy.spatial.distance.cosine.",
+        ),
+        kink_note="not differentiable at cos = m for a dissimilar pair; losscli uses 0 there",
+    )
+)
+
+MARGIN_RANKING = register(
+    Loss(
+        name="margin-ranking",
+        aliases=("margin-ranking-loss", "pairwise-hinge", "ranking-hinge"),
+        family="metric",
+        summary="Margin ranking loss: the score of the preferred item ahead by a margin.",
+        target="ranked-pairs",
+        pred_columns="many",
+        spaces=("raw",),
+        params=(
+            Param(
+                "margin",
+                0.0,
+                "how far the preferred score must lead",
+                lower=0.0,
+            ),
+        ),
+        properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
+        value=margin_ranking_value,
+        grad=margin_ranking_grad,
+        prepare=prepare_ranked_pairs,
+        formula="L = max(0, m - y (x1 - x2)),  y = +1 if x1 should rank higher, -1 if x2",
+        grad_formula="while active: dL/dx1 = -y, dL/dx2 = +y; else 0",
+        typical_use=(
+            "Pairwise learning to rank (RankSVM) and preference learning: only the order of "
+            "the two scores matters."
+        ),
+        confusions=(
+            "With m = 0 (PyTorch's default) a tie costs nothing; a positive margin asks for a gap.",
+            "It is the hinge loss of the score difference: hinge(y, x1 - x2) at m = 1.",
+        ),
+        references=(
+            "Herbrich, Graepel, Obermayer. Large Margin Rank Boundaries for Ordinal "
+            "Regression. 2000.",
+            "PyTorch torch.nn.MarginRankingLoss.",
+        ),
+        kink_note="not differentiable at y (x1 - x2) = m; losscli uses 0 there",
     )
 )

@@ -122,7 +122,10 @@ def grad_scale(n: int, reduction: str, weights: Array | None) -> Array | float:
 #   nonzero-by-label  pytorch-metric-learning's AvgNonZeroReducer for pair losses: in each
 #                     label group (similar pairs, dissimilar pairs), the mean over the examples
 #                     whose loss is > 0 (0 for a group with none); the group means are added.
-MEAN_RULES = ("examples", "elements", "nonzero-by-label")
+#   target-weights    PyTorch's class-weighted cross-entropy: the sum divided by the sum of
+#                     each example's class weight w[y] (the batch's `mean_weights`) instead
+#                     of the number of examples; examples without one (soft targets) count 1.
+MEAN_RULES = ("examples", "elements", "nonzero-by-label", "target-weights")
 
 
 class ReducibleBatch(Protocol):
@@ -140,18 +143,24 @@ class ReducibleBatch(Protocol):
     @property
     def labels(self) -> Array | None: ...
 
+    @property
+    def mean_weights(self) -> Array | None: ...
+
 
 @dataclass
 class Reducer:
     """Mergeable totals of one or many batches, reduced by one of MEAN_RULES.
 
     Everything is a compensated running sum, so streamed batches give the in-memory answer.
+    With `root` (RMSE) the result is the square root of the mean or sum.
     """
 
     rule: str = "examples"
     totals: Accumulator = field(default_factory=Accumulator)
     width: int = 0
     groups: dict[float, Accumulator] = field(default_factory=dict)
+    root: bool = False
+    denominator: Accumulator = field(default_factory=Accumulator)
 
     def __post_init__(self) -> None:
         if self.rule not in MEAN_RULES:
@@ -161,9 +170,18 @@ class Reducer:
     def count(self) -> int:
         return self.totals.count
 
+    def holds(self, reduction: str) -> bool:
+        """Whether gradients for this reduction need the totals of the whole input first."""
+        return reduction == "mean" or (self.root and reduction == "sum")
+
     def add(self, batch: ReducibleBatch) -> None:
         self.totals.add(batch.values, batch.weights)
         self.width = self.width or batch.width
+        if self.rule == "target-weights":
+            counts = batch.mean_weights
+            if counts is None:
+                counts = np.ones(batch.values.shape[0])
+            self.denominator.add(counts, batch.weights)
         if self.rule == "nonzero-by-label":
             labels = _labels(batch)
             active = batch.values > 0
@@ -173,8 +191,18 @@ class Reducer:
                 self.groups.setdefault(float(label), Accumulator()).add(batch.values[mask], w)
 
     def result(self, reduction: str) -> float:
+        value = self._reduced(reduction)
+        # Values are >= 0; the root of an infinite total is infinite.
+        return math.sqrt(value) if self.root else value
+
+    def _reduced(self, reduction: str) -> float:
         if reduction == "sum":
             return self.totals.sum()
+        if self.rule == "target-weights":
+            weight = self.denominator.sum()
+            if weight <= 0:
+                raise DataError("the class weights of the targets sum to 0: the mean is undefined")
+            return self.totals.sum() / weight
         if self.rule == "nonzero-by-label":
             # A group whose every loss is 0 contributes 0, as AvgNonZeroReducer does.
             return math.fsum(
@@ -186,9 +214,24 @@ class Reducer:
     def grad_scale(self, batch: ReducibleBatch, reduction: str) -> Array | float:
         """The factor turning a batch's per-example gradients into gradients of the reduced
         loss, once every batch has been added (`none` with weights: the weights)."""
+        scale = self._grad_scale(batch, reduction)
+        if not self.root or reduction == "none":
+            return scale
+        # d sqrt(T)/dT = 1 / (2 sqrt(T)); at T = 0 (a perfect fit) the subgradient 0.
+        total = self._reduced(reduction)
+        if total == 0:
+            return np.zeros(batch.values.shape[0])
+        return scale / (2.0 * math.sqrt(total))
+
+    def _grad_scale(self, batch: ReducibleBatch, reduction: str) -> Array | float:
         w = batch.weights
         if reduction != "mean":
             return w if w is not None else 1.0
+        if self.rule == "target-weights":
+            weight = self.denominator.sum()
+            if weight <= 0:
+                raise DataError("the class weights of the targets sum to 0: the mean is undefined")
+            return (w if w is not None else 1.0) / weight
         if self.rule == "nonzero-by-label":
             labels = _labels(batch)
             scale = np.zeros(batch.values.shape[0])
@@ -203,6 +246,7 @@ class Reducer:
 
     def merge(self, other: Reducer) -> None:
         self.totals.merge(other.totals)
+        self.denominator.merge(other.denominator)
         self.width = self.width or other.width
         for label, group in other.groups.items():
             self.groups.setdefault(label, Accumulator()).merge(group)

@@ -18,10 +18,11 @@ from numpy.typing import NDArray
 from losscli.core.errors import UsageError
 
 Array = NDArray[np.float64]
-# What the predictions are: raw values or scores, probabilities, logits, log-probabilities.
-Space = Literal["raw", "prob", "logit", "logprob"]
-SPACES: tuple[Space, ...] = ("raw", "prob", "logit", "logprob")
-ParamValue = float | str
+# What the predictions are: raw values or scores, probabilities, logits, log-probabilities,
+# or natural logs of a positive prediction (a Poisson log-rate, a log-mean, a log-variance).
+Space = Literal["raw", "prob", "logit", "logprob", "log"]
+SPACES: tuple[Space, ...] = ("raw", "prob", "logit", "logprob", "log")
+ParamValue = float | str | tuple[float, ...]
 Params = Mapping[str, ParamValue]
 
 
@@ -43,11 +44,18 @@ class Prepared:
     y_true: Array
     y_pred: Array
     notices: tuple[Notice, ...] = ()
+    # Per-example weights a convention's mean divides by instead of counting examples
+    # (PyTorch's class-weighted cross-entropy); None: every example counts 1.
+    mean_weights: Array | None = None
 
 
 @dataclass(frozen=True)
 class Param:
-    """A loss parameter: its name (as in the math), default, meaning and allowed range."""
+    """A loss parameter: its name (as in the math), default, meaning and allowed range.
+
+    A `vector` parameter holds one number per class or label (`--class-weights 1,2,0.5`),
+    each checked against the range; an `integer` parameter must be a whole number.
+    """
 
     name: str
     default: ParamValue | None
@@ -56,6 +64,8 @@ class Param:
     lower: float | None = None
     lower_open: bool = False
     upper: float | None = None
+    vector: bool = False
+    integer: bool = False
 
     @property
     def option(self) -> str:
@@ -70,6 +80,28 @@ class Param:
                     f"{self.option} must be one of {', '.join(self.choices)}, not {text!r}"
                 )
             return text
+        if self.vector:
+            return self._check_vector(value)
+        number = self._check_number(value)
+        if self.integer:
+            if number != round(number):
+                raise UsageError(f"{self.option} must be a whole number, not {value}")
+            return int(number)
+        return number
+
+    def _check_vector(self, value: ParamValue) -> tuple[float, ...]:
+        parts: list[Any]
+        if isinstance(value, str):
+            parts = [v.strip() for v in value.split(",")]
+        elif isinstance(value, (int, float)):
+            parts = [value]
+        else:
+            parts = list(value)
+        if not parts or any(isinstance(p, str) and not p for p in parts):
+            raise UsageError(f"{self.option} must be comma-separated numbers, not {value!r}")
+        return tuple(self._check_number(p) for p in parts)
+
+    def _check_number(self, value: Any) -> float:
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -98,6 +130,8 @@ class Properties:
     zero_at_perfect: bool = True
     # For residual losses: value(r) == value(-r).
     symmetric: bool = False
+    # Never below 0 (a negative log-density, such as Gaussian NLL, can be).
+    nonnegative: bool = True
 
 
 ValueFn = Callable[..., Array]
@@ -114,6 +148,14 @@ class Loss:
     `prepare(y_true, y_pred, space, params, normalize)` validates raw arrays and returns them
     in that form, raising DataError with the row and column of the first bad cell.
     `pred_columns` is "one" (y_pred shape (n,)), "many" ((n, k)) or "any" ((n, k), k >= 1).
+
+    `takes_target` is False for a loss of predictions alone (triplets: anchor, positive,
+    negative). `batch` marks a loss whose per-example values depend on the other rows of the
+    batch (NT-Xent: the other rows are the negatives): it is evaluated on the whole input at
+    once, its `grad` returns d(sum of the values)/d(prediction) per row, and it takes no
+    sample weights. `root` marks a loss reported as the square root of its reduction (RMSE:
+    the per-example values are the squared errors under the root). `infinity_note` says
+    when the exact loss is infinite and what to do, for the notice that names the rows.
     """
 
     name: str
@@ -135,6 +177,10 @@ class Loss:
     references: tuple[str, ...] = ()
     kink_note: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    takes_target: bool = True
+    batch: bool = False
+    root: bool = False
+    infinity_note: str = ""
 
     def defaults(self) -> dict[str, ParamValue]:
         return {p.name: p.default for p in self.params if p.default is not None}
@@ -171,6 +217,7 @@ _SPACE_WORDS: dict[str, str] = {
     "prob": "probabilities",
     "logit": "logits (--logits)",
     "logprob": "log-probabilities (--log-probs)",
+    "log": "natural logs (--log-input)",
 }
 
 _LOSSES: dict[str, Loss] = {}
@@ -188,12 +235,10 @@ def register(loss: Loss) -> Loss:
 
 def _load_families() -> None:
     # Imported for their side effect of registering; kept here so `get` always sees them all.
-    from losscli.core import (  # noqa: F401
-        classification,
-        divergence,
-        metric,
-        regression,
-    )
+    # The catalog's first nine first, family by family; then the modules that add to them.
+    from losscli.core import regression  # noqa: F401, I001
+    from losscli.core import classification, divergence, metric  # noqa: F401
+    from losscli.core import likelihood, multiclass, nce  # noqa: F401
 
 
 def all_losses() -> tuple[Loss, ...]:

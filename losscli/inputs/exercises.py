@@ -312,12 +312,17 @@ class _Reader:
         if name in self.params:
             raise self.fail(key, "has the name of a parameter")
         spec = self.keys(
-            spec, key, ("loss", "y_true", "y_pred"), ("kind", "params", "space", "reduction")
+            spec, key, ("loss", "y_pred"), ("y_true", "kind", "params", "space", "reduction")
         )
         try:
             loss = registry.get(self.text(spec["loss"], f"{key}.loss"))
         except UsageError as error:
             raise self.fail(f"{key}.loss", str(error)) from None
+        # y_true is required, except for a loss without targets (triplets), which refuses it.
+        if loss.takes_target and "y_true" not in spec:
+            raise self.fail(f"{key}.y_true", "is missing")
+        if not loss.takes_target and "y_true" in spec:
+            raise self.fail(f"{key}.y_true", f"{loss.name} takes no targets: leave it out")
         kind = spec.get("kind", "value")
         if kind not in ("value", "grad"):
             raise self.fail(f"{key}.kind", "must be value or grad")
@@ -338,7 +343,7 @@ class _Reader:
             name=name,
             loss=loss.name,
             kind=kind,
-            y_true=self.template(spec["y_true"], f"{key}.y_true"),
+            y_true=self.template(spec["y_true"], f"{key}.y_true") if "y_true" in spec else (),
             y_pred=self.template(spec["y_pred"], f"{key}.y_pred"),
             params=params,
             space=space,

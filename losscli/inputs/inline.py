@@ -21,6 +21,10 @@ from losscli.inputs.source import Batch, InputError
 if TYPE_CHECKING:
     from losscli.core.registry import Loss
 
+# Target domains whose target is a row of values rather than one value per example: a
+# list without ';' is then one row.
+ROW_TARGETS = frozenset({"distribution", "nonnegative-rows"})
+
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 
 
@@ -64,10 +68,15 @@ def _as_column(parsed: ParsedList) -> list[list[float]]:
 class InlineSource:
     """Both sides typed inline, arranged into matrices the way the loss reads them."""
 
-    def __init__(self, loss: Loss, y_true: str, y_pred: str, weights: str | None = None) -> None:
-        true = parse_list(y_true, "--y-true")
+    def __init__(
+        self, loss: Loss, y_true: str | None, y_pred: str, weights: str | None = None
+    ) -> None:
         pred = parse_list(y_pred, "--y-pred")
-        target_rows = true.rows if loss.target == "distribution" else _as_column(true)
+        if y_true is None:  # a loss without targets (triplets): every row is predictions
+            self._init_without_target(pred, weights)
+            return
+        true = parse_list(y_true, "--y-true")
+        target_rows = true.rows if loss.target in ROW_TARGETS else _as_column(true)
         if pred.explicit_rows or loss.pred_columns == "one":
             pred_rows = _as_column(pred)
         elif loss.pred_columns == "many":
@@ -82,6 +91,18 @@ class InlineSource:
             w = parse_list(weights, "--weights")
             self._weights = _matrix(_as_column(w), "--weights")[:, 0]
         self.target_names = ("--y-true",)
+        self.pred_names = ("--y-pred",)
+        self.weight_name = "--weights" if weights is not None else None
+        self.pred_width = self._y_pred.shape[1]
+
+    def _init_without_target(self, pred: ParsedList, weights: str | None) -> None:
+        self._y_pred = _matrix(pred.rows, "--y-pred")
+        self._y_true = np.zeros((self._y_pred.shape[0], 0))
+        self._weights = None
+        if weights is not None:
+            w = parse_list(weights, "--weights")
+            self._weights = _matrix(_as_column(w), "--weights")[:, 0]
+        self.target_names = ()
         self.pred_names = ("--y-pred",)
         self.weight_name = "--weights" if weights is not None else None
         self.pred_width = self._y_pred.shape[1]

@@ -73,3 +73,49 @@ def locate(error: DataError, source: Source, batch: Batch) -> InputError:
     if error.value is not None:
         what = f"{format_value(error.value)} {what}"
     return InputError(f"{', '.join(where)}: {what}" if where else what)
+
+
+class WholeInput:
+    """A source read to the end and handed on as one batch (for batch losses)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.target_names = source.target_names
+        self.pred_names = source.pred_names
+        self.weight_name = source.weight_name
+        self.pred_width = source.pred_width
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.source, name)  # skipped rows, the reader, ...
+
+    def batches(self) -> Iterator[Batch]:
+        import numpy as np
+
+        parts = list(self.source.batches())
+        if not parts:
+            return
+        if len(parts) == 1:
+            yield parts[0]
+            return
+        weights = None
+        if parts[0].weights is not None:
+            weights = np.concatenate([b.weights for b in parts])  # type: ignore[misc]
+        row_index = np.concatenate(
+            [
+                b.row_index if b.row_index is not None else b.first_row + np.arange(len(b.y_pred))
+                for b in parts
+            ]
+        )
+        yield Batch(
+            np.concatenate([b.y_true for b in parts]),
+            np.concatenate([b.y_pred for b in parts]),
+            weights,
+            0,
+            row_index,
+        )
+
+    def row_name(self, row: int) -> str:
+        return self.source.row_name(row)
+
+    def column_name(self, side: str, column: int | None) -> str:
+        return self.source.column_name(side, column)

@@ -470,13 +470,34 @@ class Selection:
 
 
 def choose_columns(
-    names: list[str], target: str | None, pred: str | None, weight: str | None
+    names: list[str],
+    target: str | None,
+    pred: str | None,
+    weight: str | None,
+    *,
+    takes_target: bool = True,
 ) -> Selection:
-    """Apply -t/-p/--weight, or the defaults of DESIGN section 3."""
+    """Apply -t/-p/--weight, or the defaults of DESIGN section 3. A loss without targets
+    (triplets) reads predictions only: -p, else every column but the weight."""
     weight_index = select_columns(weight, names, "--weight")[0] if weight else None
     if weight and len(select_columns(weight, names, "--weight")) != 1:
         raise InputError(f"--weight: {weight!r} must name exactly one column")
     reserved = {weight_index} if weight_index is not None else set()
+    if not takes_target:
+        if target is not None:
+            from losscli.core.errors import UsageError
+
+            raise UsageError("--target: this loss takes no target column (predictions only)")
+        p = (
+            select_columns(pred, names, "--pred")
+            if pred
+            else [k for k in range(len(names)) if k not in reserved]
+        )
+        if not p:
+            raise InputError(f"no prediction column left to use (columns: {', '.join(names)})")
+        if weight_index in p:
+            raise InputError(f"column {names[weight_index]!r} is both a weight and a prediction")
+        return Selection([], p, weight_index, None)
     note = None
     if target is None and pred is None and "y_true" in names and "y_pred" in names:
         t, p = [names.index("y_true")], [names.index("y_pred")]

@@ -20,9 +20,13 @@ STOPS: dict[str, tuple[ParamValue | None, ...]] = {
     "alpha": (None, *(round(0.05 * k, 2) for k in range(21))),  # off, 0 .. 1
     "margin": tuple(round(0.1 * k, 1) for k in range(1, 31)),  # 0.1 .. 3
     KL_P: tuple(round(0.01 * k, 2) for k in range(1, 100)),  # 0.01 .. 0.99
+    "variance": (None, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0),  # off: the variance column (σ² = 1)
+    "quantile": tuple(round(0.05 * k, 2) for k in range(1, 21)),  # 0.05 .. 1
+    "temperature": (0.02, 0.05, 0.07, 0.1, 0.2, 0.5, 1.0, 2.0),
 }
-# Clipping is for data, not for looking at a curve's shape.
-NO_SLIDER = frozenset({"eps"})
+# Clipping is for data, not for looking at a curve's shape; per-class and per-label weights
+# and the batch size of a batch loss are not one number to slide.
+NO_SLIDER = frozenset({"eps", "pos_weight", "class_weights", "batch_size"})
 
 
 def slider_stops(param: Param) -> tuple[ParamValue | None, ...]:

@@ -126,7 +126,15 @@ def test_infinite_values_are_null_in_json_with_warnings(cli):
 def test_all_on_residuals_keeps_the_regression_losses(cli):
     y_true, y_pred = example_lists()
     doc = cli("compare", "--all", "--y-true", y_true, "--y-pred", y_pred, "--json").json()
-    assert [r["loss"] for r in doc["losses"]] == ["mse", "mae", "huber", "smooth-l1"]
+    names = [r["loss"] for r in doc["losses"]]
+    # Regression first; the residuals example's targets and predictions are all positive,
+    # so the losses for positive data (MSLE, MAPE, Poisson, Tweedie, gamma, generalized KL
+    # of 1-cell rows) fit too. No classification loss does.
+    assert names[:4] == ["mse", "mae", "huber", "smooth-l1"]
+    assert set(names) == {
+        "mse", "mae", "huber", "smooth-l1", "log-cosh", "pseudo-huber", "pinball", "mape",
+        "msle", "rmse", "poisson", "tweedie", "gamma-deviance", "generalized-kl",
+    }
 
 
 def test_all_on_binary_probabilities_includes_classification(cli):
@@ -140,7 +148,10 @@ def test_all_with_logits_keeps_losses_that_take_logits(cli):
     doc = cli(
         "compare", "--all", "--logits", "--y-true", "1,0", "--y-pred", "2,-1", "--json"
     ).json()
-    assert {r["loss"] for r in doc["losses"]} == {"binary-cross-entropy", "cross-entropy", "focal"}
+    # multilabel-bce with one label column is binary cross-entropy on logits too.
+    assert {r["loss"] for r in doc["losses"]} == {
+        "binary-cross-entropy", "cross-entropy", "focal", "multilabel-bce"
+    }
 
 
 def test_all_under_a_convention_keeps_its_losses(cli):

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from losscli.core import (
     Loss,
     Properties,
+    UsageError,
     all_losses,
     check_gradient,
     evaluate,
@@ -120,7 +121,8 @@ def test_values_are_finite_nonnegative_one_per_example(name: str, space: str, da
     assert ev.values.shape == (n,)
     assert ev.values.dtype == np.float64
     assert np.all(np.isfinite(ev.values)), ev.values
-    assert np.all(ev.values >= 0), ev.values
+    if loss.properties.nonnegative:
+        assert np.all(ev.values >= 0), ev.values
     assert not any("infinite" in notice.text for notice in ev.notices)
 
 
@@ -194,15 +196,22 @@ def numeric_gradient(
     Written independently of the core's `check_gradient`. Returns (estimate, usable): a cell is
     not usable when a kink lies within the step (the estimates at h and h/2 disagree, or the
     second difference does not shrink with h), or when the step cannot stay in the domain.
+    For a batch loss (each row's value depends on every row) the differences are those of
+    the batch's total, one row moved at a time, as its gradient is.
     """
 
-    def f(x: np.ndarray) -> np.ndarray:
+    def values(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             return np.asarray(loss.value(y_true, x, space=space, **params), dtype=np.float64)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return values(x)
 
     lo, hi = bounds
     flat = y_pred.reshape(y_pred.shape[0], -1)
     f0 = f(y_pred)
+    if loss.batch:
+        f0 = np.full(f0.shape, math.fsum(f0))
     estimate = np.zeros(flat.shape)
     usable = np.zeros(flat.shape, dtype=bool)
     for j in range(flat.shape[1]):
@@ -211,6 +220,13 @@ def numeric_gradient(
         h = 1e-3 * np.minimum(np.maximum(1.0, np.abs(x)), room)
 
         def at(step: np.ndarray, j: int = j) -> np.ndarray:
+            if loss.batch:
+                totals = np.empty(flat.shape[0])
+                for row in range(flat.shape[0]):
+                    moved = flat.copy()
+                    moved[row, j] += step[row]
+                    totals[row] = math.fsum(values(moved.reshape(y_pred.shape)))
+                return totals
             moved = flat.copy()
             moved[:, j] += step
             return f(moved.reshape(y_pred.shape))
@@ -257,6 +273,8 @@ def test_gradient_matches_finite_differences(name: str, space: str, data: Any) -
     # Rounding in f(x +- h) divided by h, per cell.
     x = prepared.y_pred
     f0 = evaluate(request, case.y_true, case.y_pred, reduction="none").values
+    if loss.batch:
+        f0 = np.full(f0.shape, np.sum(np.abs(f0)))
     f0 = f0.reshape((-1,) + (1,) * (x.ndim - 1))
     h = 1e-3 * np.maximum(np.abs(x), 1e-2)
     slack = 100 * EPS * (np.abs(f0) + np.abs(analytic) * np.abs(x) + 1) / h
@@ -318,8 +336,8 @@ def test_spaces_agree_on_the_same_prediction(name: str, space: str, data: Any) -
 
     g_prob = gradient(in_prob, case.y_true, p).grads
     g_other = gradient(in_other, case.y_true, other).grads
-    if p.ndim == 1 or p.shape[1] == 1:
-        # p = sigmoid(z): dp/dz = p (1 - p).
+    if p.ndim == 1 or p.shape[1] == 1 or loss.target == "multilabel":
+        # p = sigmoid(z), cell by cell: dp/dz = p (1 - p).
         expected = g_prob * p * (1 - p)
     elif space == "logprob":
         # Cell by cell, p = exp(log p): dp/d(log p) = p.
@@ -331,6 +349,21 @@ def test_spaces_agree_on_the_same_prediction(name: str, space: str, data: Any) -
 
 
 # --- reductions and weights --------------------------------------------------------------------
+
+
+def _weighted_root_mean(request: Any, case: S.Case, counts: np.ndarray, values: np.ndarray) -> None:
+    """RMSE with sample weights: sqrt(Σ w v / Σ w), as repeated rows; gradient scaled by
+    w / (Σ w 2 sqrt(mean))."""
+    weighted = evaluate(request, case.y_true, case.y_pred, weights=counts).value
+    expected = math.sqrt(math.fsum(counts * values) / counts.sum())
+    assert weighted is not None and _close(weighted, expected)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    repeated = evaluate(request, case.y_true[rows], case.y_pred[rows]).value
+    assert repeated is not None and _close(weighted, repeated)
+    g = gradient(request, case.y_true, case.y_pred).grads
+    g_w = gradient(request, case.y_true, case.y_pred, reduction="mean", weights=counts).grads
+    scale = counts / counts.sum() / (2 * weighted) if weighted > 0 else np.zeros(len(counts))
+    np.testing.assert_allclose(g_w, g * scale, rtol=1e-12, atol=0)
 
 
 def _close(a: float, b: float, rel: float = 1e-12) -> bool:
@@ -349,13 +382,22 @@ def test_reductions_are_consistent(name: str, space: str, data: Any) -> None:
     total = evaluate(request, case.y_true, case.y_pred, reduction="sum").value
     mean = evaluate(request, case.y_true, case.y_pred, reduction="mean").value
     assert total is not None and mean is not None
-    assert _close(total, math.fsum(values))
-    assert _close(mean, math.fsum(values) / n)
+    # A root loss (RMSE) reports the square root of the reduction of its values.
+    root = math.sqrt if loss.root else (lambda v: v)
+    assert _close(total, root(math.fsum(values)))
+    assert _close(mean, root(math.fsum(values) / n))
     assert _close(mean, evaluate(request, case.y_true, case.y_pred).value or 0.0, rel=0)
 
     g_none = gradient(request, case.y_true, case.y_pred, reduction="none").grads
     g_sum = gradient(request, case.y_true, case.y_pred, reduction="sum").grads
     g_mean = gradient(request, case.y_true, case.y_pred, reduction="mean").grads
+    if loss.root:
+        # d sqrt(T)/dT = 1 / (2 sqrt(T)), and 0 at T = 0 (the stated subgradient).
+        sum_scale = 1 / (2 * total) if total > 0 else 0.0
+        mean_scale = 1 / (2 * mean * n) if mean > 0 else 0.0
+        np.testing.assert_allclose(g_sum, g_none * sum_scale, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(g_mean, g_none * mean_scale, rtol=1e-12, atol=1e-300)
+        return
     np.testing.assert_array_equal(g_sum, g_none)
     # atol: g * (1/n) and g / n may round differently among subnormals.
     np.testing.assert_allclose(g_mean, g_none / n, rtol=1e-15, atol=1e-300)
@@ -371,7 +413,15 @@ def test_weighted_mean(name: str, space: str, data: Any) -> None:
     n = len(case.y_true)
     counts = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
     assume(counts.sum() > 0)
+    if loss.batch:
+        # Repeating a row would add negatives: a batch loss refuses sample weights.
+        with pytest.raises(UsageError, match="takes no sample weights"):
+            evaluate(request, case.y_true, case.y_pred, weights=counts)
+        return
     values = evaluate(request, case.y_true, case.y_pred, reduction="none").values
+    if loss.root:
+        _weighted_root_mean(request, case, counts, values)
+        return
 
     weighted = evaluate(request, case.y_true, case.y_pred, weights=counts)
     expected = math.fsum(counts * values) / counts.sum()

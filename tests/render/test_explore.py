@@ -47,8 +47,20 @@ def core_value(name, params, x, space=None):
 
 def test_starts_on_huber_with_mse_and_mae_to_overlay():
     app = drive(["huber"], [])
-    # Every regression loss of the catalog is there to overlay (smooth-l1 with its beta slider).
-    assert [loss.name for loss in app.setup.losses] == ["mse", "mae", "huber", "smooth-l1"]
+    # Every loss drawn over the residual is there to overlay (smooth-l1 with its beta slider,
+    # pinball with its quantile, gaussian-nll at variance 1 unless the slider sets one).
+    assert [loss.name for loss in app.setup.losses] == [
+        "mse",
+        "mae",
+        "huber",
+        "smooth-l1",
+        "log-cosh",
+        "pseudo-huber",
+        "pinball",
+        "mape",
+        "rmse",
+        "gaussian-nll",
+    ]
     assert app.x == 1.5
     assert app.readout_rows == [("huber (delta=1)", 1.0, 1.0)]
     plot = app.final_plot
@@ -67,13 +79,18 @@ def test_cursor_moves_and_the_readout_follows_the_core():
 
 def test_delta_slider_moves_huber_between_mse_and_mae():
     app = drive(["huber"], ["right"] * 3, focus="delta")
-    assert app.final_params == {"delta": 1.15, "beta": 1.0}
+    assert app.final_params == {"delta": 1.15, "beta": 1.0, "quantile": 0.5, "variance": None}
     ((label, value, grad),) = app.readout_rows
     assert label == "huber (delta=1.15)"
     assert value == core_value("huber", {"delta": 1.15}, 1.5)
     assert grad == 1.15
     small = drive(["huber"], ["shift+left"] * 3, focus="delta")
-    assert small.final_params == {"delta": 0.05, "beta": 1.0}
+    assert small.final_params == {
+        "delta": 0.05,
+        "beta": 1.0,
+        "quantile": 0.5,
+        "variance": None,
+    }
     assert small.readout_rows[0][1] == core_value("huber", {"delta": 0.05}, 1.5)
 
 
@@ -98,6 +115,10 @@ def test_focal_gamma_and_alpha_sliders():
         "binary-cross-entropy",
         "cross-entropy",
         "focal",
+        "multilabel-bce",
+        "softmax-focal",
+        "poly1",
+        "brier",
     ]
     ((label, value, _),) = app.readout_rows
     assert label == "focal (gamma=2, alpha=0.05)"
@@ -127,7 +148,8 @@ def test_margin_group_with_logits():
 
 def test_reset_restores_parameters_and_cursor():
     app = drive(["huber"], ["right", "right", "shift+tab", "r"], focus="delta")
-    assert app.final_params == {"delta": 1.0, "beta": 1.0} and app.x == 1.5
+    assert app.final_params == {"delta": 1.0, "beta": 1.0, "quantile": 0.5, "variance": None}
+    assert app.x == 1.5
 
 
 def test_nothing_to_draw_says_what_to_do():
