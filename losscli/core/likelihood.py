@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from losscli.core import checks
+from losscli.core.errors import DataError
 from losscli.core.numerics import (
     expm1_minus,
     generalized_kl_cells,
@@ -137,14 +138,15 @@ def prepare_gaussian(
     fixed = params.get("variance")
     if fixed is None:
         _columns(y_true, y_pred, (2,), "(a mean and a variance; or one mean with --variance)")
-        if space == "raw":
-            checks.check_range(
-                y_pred[:, 1:],
-                "pred",
-                0.0,
-                np.inf,
-                "a variance > 0 (a log-variance? pass --log-input)",
-                low_open=True,
+        bad = y_pred[:, 1] <= 0
+        if space == "raw" and bad.any():
+            row = int(np.argmax(bad))
+            raise DataError(
+                "must be a variance > 0 (a log-variance? pass --log-input)",
+                row=row,
+                side="pred",
+                column=1,
+                value=y_pred[row, 1],
             )
     else:
         # --variance is σ² itself, also with --log-input (which reads a log-variance column).

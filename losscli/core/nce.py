@@ -68,7 +68,7 @@ def _groups(n: int, batch_size: float | None) -> list[slice]:
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-def _partners(ids: Array, offset: int) -> np.ndarray:
+def _partners(ids: Array, offset: int, where: str = "its batch") -> np.ndarray:
     """For each row of one batch, the row holding the same id; DataError unless every id
     occurs exactly twice in the batch."""
     _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
@@ -76,10 +76,9 @@ def _partners(ids: Array, offset: int) -> np.ndarray:
     if bad.any():
         row = int(np.argmax(bad))
         count = int(counts[inverse[row]])
-        where = f"rows {offset + 1}-{offset + ids.shape[0]}"
         raise DataError(
-            f"is a pair id that occurs {count} time{'s' if count != 1 else ''} in its batch "
-            f"({where}); nt-xent needs every id exactly twice per batch (a row and its positive)",
+            f"is a pair id that occurs {count} time{'s' if count != 1 else ''} in {where}; "
+            "nt-xent needs every id exactly twice per batch (a row and its positive)",
             row=offset + row,
             side="target",
             column=0,
@@ -109,8 +108,10 @@ def prepare_pair_ids(
             row=int(np.argmax(zero)),
             side="pred",
         )
-    for group in _groups(y_true.shape[0], params.get("batch_size")):
-        _partners(y_true[group, 0], group.start)
+    size = params.get("batch_size")
+    for k, group in enumerate(_groups(y_true.shape[0], size), start=1):
+        where = "the input (one batch)" if size is None else f"batch {k} (--batch-size {size})"
+        _partners(y_true[group, 0], group.start, where)
     return Prepared(y_true[:, 0], y_pred)
 
 
