@@ -418,11 +418,13 @@ PSEUDO_HUBER = register(
             "r^2/2 near 0 and δ|r| - δ^2 for large |r|: it approaches Huber's δ|r| - δ^2/2 "
             "from below, never touching it.",
             "With δ = 1 it is the Charbonnier penalty sqrt(1 + r^2) - 1 used in optical flow.",
+            "SciPy special.pseudo_huber takes delta first: pseudo_huber(delta, r).",
         ),
         references=(
             "Charbonnier, Blanc-Féraud, Aubert, Barlaud. Two Deterministic Half-Quadratic "
             "Regularization Algorithms for Computed Imaging. ICIP 1994.",
             "Hartley, Zisserman. Multiple View Geometry in Computer Vision, 2nd ed., App. 6.8.",
+            "SciPy scipy.special.pseudo_huber.",
         ),
         **_REGRESSION,  # type: ignore[arg-type]
     )

@@ -128,6 +128,17 @@ def test_divergences_match_scipy(rng):
     np.testing.assert_allclose(per_example("distribution-cross-entropy", p, q), h, rtol=1e-12)
 
 
+def test_pseudo_huber_matches_scipy(rng):
+    special = pytest.importorskip("scipy.special")
+    y, p = rng.normal(size=N), rng.normal(scale=5, size=N)
+    for delta in (0.3, 1.0, 2.5):
+        np.testing.assert_allclose(
+            per_example("pseudo-huber", y, p, delta=delta),
+            special.pseudo_huber(delta, p - y),
+            rtol=1e-12,
+        )
+
+
 def test_gaussian_nll_matches_scipy(rng):
     stats = pytest.importorskip("scipy.stats")
     y, mu, var = rng.normal(size=N), rng.normal(size=N), rng.uniform(0.01, 5, N)
