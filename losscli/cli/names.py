@@ -10,17 +10,41 @@ LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Binary cross-entropy (log loss) of a probability or a logit against a 0/1 label.",
         ("bce", "binary-crossentropy", "log-loss-binary"),
     ),
+    "brier": (
+        "Brier score: squared error of the predicted probabilities, summed over classes.",
+        ("brier-score", "brier-score-loss"),
+    ),
     "contrastive": (
         "Contrastive loss: pull similar pairs together, push dissimilar ones past a margin",
         ("contrastive-loss", "siamese"),
+    ),
+    "cosine-embedding": (
+        "Cosine embedding loss: similar pairs aligned, dissimilar pairs below a margin.",
+        ("cosine-embedding-loss", "cosine-pair"),
     ),
     "cross-entropy": (
         "Cross-entropy of class probabilities (or logits) against a label or a target row.",
         ("ce", "log-loss", "nll", "categorical-cross-entropy", "logloss"),
     ),
+    "distribution-cross-entropy": (
+        "Cross-entropy H(P, Q) of a predicted distribution Q under a target distribution P.",
+        ("soft-cross-entropy", "soft-ce", "cross-entropy-pq"),
+    ),
     "focal": (
         "Focal loss: cross-entropy down-weighted on easy, well-classified examples.",
         ("focal-loss", "sigmoid-focal"),
+    ),
+    "gamma-deviance": (
+        "Gamma deviance: a scale-free error for positive targets (Tweedie p = 2).",
+        ("gamma", "mean-gamma-deviance"),
+    ),
+    "gaussian-nll": (
+        "Gaussian negative log-likelihood of a target given a mean and a variance.",
+        ("gaussian-nll-loss", "normal-nll"),
+    ),
+    "generalized-kl": (
+        "Generalized KL (I-divergence) between non-negative measures, not only distributions.",
+        ("generalised-kl", "i-divergence", "unnormalized-kl"),
     ),
     "hinge": (
         "Hinge loss: zero beyond the margin, linear inside it.",
@@ -30,21 +54,105 @@ LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Huber loss: quadratic near zero, linear beyond delta.",
         ("huber-loss",),
     ),
+    "infonce": (
+        "InfoNCE: the positive picked out of K candidates by a softmax of s / τ.",
+        ("info-nce", "infonce-loss", "cpc"),
+    ),
+    "js": (
+        "Jensen-Shannon divergence: the mean KL of P and Q from their midpoint.",
+        ("jensen-shannon", "js-divergence", "jsd"),
+    ),
     "kl": (
         "Kullback-Leibler divergence KL(P || Q) of predicted rows Q from target rows P.",
         ("kl-divergence", "kullback-leibler", "kld", "kl-div"),
+    ),
+    "log-cosh": (
+        "Log-cosh: the log of the hyperbolic cosine of the residual.",
+        ("logcosh", "log-cosh-loss"),
     ),
     "mae": (
         "Mean absolute error: the absolute value of the residual.",
         ("absolute-error", "l1", "mean-absolute-error"),
     ),
+    "mape": (
+        "Mean absolute percentage error: |ŷ - y| / |y|, as a fraction (1 = 100%).",
+        ("mean-absolute-percentage-error", "percentage-error"),
+    ),
+    "margin-ranking": (
+        "Margin ranking loss: the score of the preferred item ahead by a margin.",
+        ("margin-ranking-loss", "pairwise-hinge", "ranking-hinge"),
+    ),
     "mse": (
         "Mean squared error: the square of the residual.",
         ("squared-error", "l2", "mean-squared-error"),
     ),
+    "msle": (
+        "Mean squared logarithmic error: squared difference of ln(1 + ŷ) and ln(1 + y).",
+        ("mean-squared-log-error", "squared-log-error"),
+    ),
+    "multi-margin": (
+        "Weston-Watkins multi-class hinge: the margin against every other class, summed.",
+        ("weston-watkins", "multi-margin-loss", "multiclass-hinge-sum"),
+    ),
+    "multiclass-hinge": (
+        "Crammer-Singer multi-class hinge: the margin against the best other class.",
+        ("crammer-singer", "categorical-hinge", "multi-class-hinge"),
+    ),
+    "multiclass-perceptron": (
+        "Multi-class perceptron: how far the best score leads the true class's score.",
+        ("multi-class-perceptron",),
+    ),
+    "multilabel-bce": (
+        "Multi-label binary cross-entropy: the mean of K independent BCEs per example.",
+        ("multi-label-bce", "multilabel-binary-cross-entropy", "bce-with-logits", "multilabel-soft-margin", "sigmoid-cross-entropy"),
+    ),
+    "nt-xent": (
+        "NT-Xent (SimCLR): each embedding's pair found among its batch by cosine / τ.",
+        ("ntxent", "simclr", "nt-xent-loss", "normalized-temperature-cross-entropy"),
+    ),
+    "perceptron": (
+        "Perceptron loss: the hinge with margin 0, zero for every correct sign.",
+        ("perceptron-loss",),
+    ),
+    "pinball": (
+        "Pinball (quantile) loss: asymmetric absolute error whose minimiser is a quantile.",
+        ("quantile", "quantile-loss", "pinball-loss", "check-loss"),
+    ),
+    "poisson": (
+        "Poisson negative log-likelihood of a count given a rate, 0 at a perfect rate.",
+        ("poisson-nll", "poisson-loss", "poisson-deviance"),
+    ),
+    "poly1": (
+        "Poly-1: cross-entropy plus ε times (1 - p_t), the first polynomial term.",
+        ("poly-1", "poly-loss", "polyloss", "poly1-cross-entropy"),
+    ),
+    "pseudo-huber": (
+        "Pseudo-Huber: a smooth Huber, quadratic near zero and asymptotically linear.",
+        ("pseudo-huber-loss", "charbonnier", "smooth-huber"),
+    ),
+    "rmse": (
+        "Root mean squared error: the square root of the mean of the squared errors.",
+        ("root-mean-squared-error", "root-mse"),
+    ),
     "smooth-l1": (
         "Smooth L1 (PyTorch SmoothL1Loss): Huber divided by beta, slope 1 beyond beta.",
         ("smoothl1", "smooth-l1-loss"),
+    ),
+    "softmax-focal": (
+        "Multi-class focal loss: cross-entropy down-weighted by (1 - p)^γ per class.",
+        ("categorical-focal", "multiclass-focal", "focal-multiclass"),
+    ),
+    "squared-hinge": (
+        "Squared hinge loss: the hinge squared, smooth at the margin.",
+        ("squared-hinge-loss", "l2-svm"),
+    ),
+    "triplet": (
+        "Triplet margin loss: the anchor nearer its positive than its negative, by m.",
+        ("triplet-margin", "triplet-loss", "triplet-margin-loss"),
+    ),
+    "tweedie": (
+        "Tweedie deviance with power p: Poisson at 1, compound Poisson-gamma in (1, 2).",
+        ("tweedie-deviance", "mean-tweedie-deviance"),
     ),
 }
 FAMILIES: tuple[str, ...] = ("classification", "divergence", "metric", "regression")

@@ -445,7 +445,7 @@ JS = register(
 GENERALIZED_KL = register(
     Loss(
         name="generalized-kl",
-        aliases=("generalised-kl", "i-divergence", "unnormalized-kl", "kl-div-scipy"),
+        aliases=("generalised-kl", "i-divergence", "unnormalized-kl"),
         family="divergence",
         summary="Generalized KL (I-divergence) between non-negative measures, not only "
         "distributions.",

@@ -377,7 +377,7 @@ POISSON = register(
 GAUSSIAN_NLL = register(
     Loss(
         name="gaussian-nll",
-        aliases=("gaussian-nll-loss", "normal-nll", "heteroscedastic"),
+        aliases=("gaussian-nll-loss", "normal-nll"),
         summary="Gaussian negative log-likelihood of a target given a mean and a variance.",
         target="mean-variance",
         pred_columns="any",

@@ -34,9 +34,15 @@ def candidates(cli, line: str, env: dict[str, str] | None = None) -> list[str]:
     ("line", "expected"),
     [
         ("losscli compute hu", ["huber", "huber-loss"]),
-        ("losscli grad b", ["binary-cross-entropy", "bce", "binary-crossentropy"]),
+        (
+            "losscli grad b",
+            [
+                "binary-cross-entropy", "brier", "bce", "binary-crossentropy", "brier-score",
+                "brier-score-loss", "bce-with-logits",
+            ],
+        ),
         ("losscli show kl-", ["kl-divergence", "kl-div"]),
-        ("losscli plot mse m", ["mae", "mse", "mean-absolute-error", "mean-squared-error"]),
+        ("losscli plot mse ma", ["mae", "mape", "margin-ranking", "margin-ranking-loss"]),
         ("losscli list --family ", list(names.FAMILIES)),
         ("losscli compute huber -f j", ["json", "jsonl"]),
         ("losscli compute huber --reduction ", ["mean", "sum", "none"]),
