@@ -394,15 +394,17 @@ def _positive_target(loss: Loss, params: dict) -> bool:
 
 
 def _mean_pred(draw: Any, n: int, space: str, mode: str) -> np.ndarray:
+    # Smooth draws keep y and μ within a factor 10 of each other: with powers up to 11 the
+    # deviance's curvature (about p / μ) stays where finite differences resolve it.
     if space == "log":
         log_value = {
-            "smooth": _floats(-2.0, 3.0),
+            "smooth": _floats(-0.69, 1.6),
             "finite": _floats(-6.9, 13.8),
             "edge": ANY_FLOAT,
         }[mode]
         return _vector(draw, n, log_value)
     value = {
-        "smooth": _floats(0.1, 20.0),
+        "smooth": _floats(0.5, 5.0),
         "finite": _floats(1e-3, 1e6),
         "edge": st.floats(0.0, exclude_min=True, allow_infinity=False),
     }[mode]
@@ -411,7 +413,7 @@ def _mean_pred(draw: Any, n: int, space: str, mode: str) -> np.ndarray:
 
 def _mean_target(draw: Any, n: int, positive: bool, mode: str) -> np.ndarray:
     value = {
-        "smooth": _floats(0.1, 20.0),
+        "smooth": _floats(0.5, 5.0),
         "finite": _floats(1e-3, 1e6),
         "edge": st.floats(0.0, exclude_min=True, allow_infinity=False),
     }[mode]
@@ -562,6 +564,20 @@ def _cosine_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> 
     return y, np.concatenate([a, b], axis=1), False
 
 
+def _away_from_the_hinge(
+    d_pos: np.ndarray, neg: np.ndarray, params: dict, distance: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Scale the negatives' offsets (or distances) until d(a, p) - d(a, n) + m is at least
+    0.05 from 0 in every row: the smooth draws stay off the hinge's kink."""
+    margin = float(params.get("margin", 1.0))
+    for _ in range(20):
+        bad = np.abs(d_pos - distance(neg) + margin) < 0.05
+        if not bad.any():
+            break
+        neg = np.where(bad[:, None] if neg.ndim == 2 else bad, neg * 1.5, neg)
+    return neg
+
+
 def _triplet_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
     none = np.zeros((n, 0))
     width = draw(st.integers(0, 3))
@@ -571,14 +587,23 @@ def _triplet_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode:
             "finite": _floats(0.0, 1e3),
             "edge": st.floats(0.0, allow_infinity=False),
         }[mode]
-        return none, _vector(draw, 2 * n, distance).reshape(n, 2)
+        d = _vector(draw, 2 * n, distance).reshape(n, 2)
+        if mode == "smooth":
+            d[:, 1] = _away_from_the_hinge(d[:, 0], d[:, 1], params, lambda v: v)
+        return none, d
     if mode == "smooth":
         a = _vector(draw, n * width, _floats(-3.0, 3.0)).reshape(n, width)
         # Every coordinate of a - p and a - n at least 0.1 from 0: no kink of |.| (p = 1).
         step = _floats(0.1, 2.0).flatmap(lambda v: st.sampled_from((v, -v)))
-        pos = a + _vector(draw, n * width, step).reshape(n, width)
-        neg = a + _vector(draw, n * width, step).reshape(n, width)
-        return none, np.concatenate([a, pos, neg], axis=1)
+        to_pos = _vector(draw, n * width, step).reshape(n, width)
+        to_neg = _vector(draw, n * width, step).reshape(n, width)
+        p = float(params.get("p_norm", 2.0))
+
+        def norm(v: np.ndarray) -> np.ndarray:
+            return np.sum(np.abs(v) ** p, axis=1) ** (1 / p)
+
+        to_neg = _away_from_the_hinge(norm(to_pos), to_neg, params, norm)
+        return none, np.concatenate([a, a + to_pos, a + to_neg], axis=1)
     coords = _vector(draw, 3 * n * width, _COORDS[mode]).reshape(n, 3 * width)
     return none, coords
 
