@@ -228,20 +228,26 @@ class _Checks:
         self.worst_row: int | None = None
         self.compared = 0
         self.skipped = 0
+        self.unchecked = 0
 
     def add(self, result: GradientCheck, batch: Batch) -> None:
         self.compared += result.compared
         self.skipped += result.skipped
+        self.unchecked += result.unchecked
         if result.worst_row is not None and result.max_rel_diff >= self.worst:
             self.worst = result.max_rel_diff
             self.worst_row = batch.input_row(result.worst_row) + 1
 
     def describe(self) -> str:
         where = f" at row {self.worst_row}" if self.worst_row is not None else ""
-        return (
+        text = (
             f"largest relative difference {self.worst:.3g}{where} over {self.compared} cells "
-            f"({self.skipped} skipped at kinks or domain bounds)"
+            f"({self.skipped} skipped at kinks or domain bounds"
         )
+        if self.unchecked:
+            # A batch loss: every cell costs a whole batch, so only some rows are checked.
+            text += f"; {self.unchecked} cells of a batch loss not sampled"
+        return text + ")"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -249,6 +255,7 @@ class _Checks:
             "worst_row": self.worst_row,
             "compared": self.compared,
             "skipped_at_kinks_or_bounds": self.skipped,
+            "not_sampled": self.unchecked,
             "tolerance": CHECK_TOLERANCE,
             "ok": self.worst <= CHECK_TOLERANCE,
         }

@@ -599,3 +599,15 @@ def test_stable_forms_against_50_digit_arithmetic():
     close(values("js", [p], [q])[0], js, rel=1e-6)
     gkl = sum(a * mpmath.log(a / b) - a + b for a, b in zip(P, Q, strict=True))
     close(values("generalized-kl", [p], [q])[0], gkl, rel=1e-6)
+
+
+def test_gradient_check_of_a_batch_loss_samples_rows():
+    from losscli.core import check_gradient
+
+    rng = np.random.default_rng(2)
+    ids = np.repeat(np.arange(40), 2)
+    x = rng.normal(size=(80, 3))
+    result = check_gradient(make_request("nt-xent", {"temperature": 0.5}), ids, x)
+    # 32 of the 80 rows are checked, every cell of theirs; the other 48 rows are not sampled.
+    assert result.compared + result.skipped == 32 * 3 and result.unchecked == 48 * 3
+    assert result.max_rel_diff < 1e-5
