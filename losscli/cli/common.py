@@ -5,7 +5,7 @@ the user what they should know on stderr."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,27 @@ class InputOptions:
     weight: str | None = None
     nan: str = "error"
     progress: bool = True
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> InputOptions:
+        """From a command's arguments (`locals()`), for the commands that declare all the
+        input options under these names (compute, grad, compare)."""
+        from losscli.cli.options import input_format
+
+        return cls(
+            file=arguments["file"],
+            y_true=arguments["y_true"],
+            y_pred=arguments["y_pred"],
+            weights=arguments["weights"],
+            target=arguments["target"],
+            pred=arguments["pred"],
+            weight=arguments["weight"],
+            input_format=input_format(arguments["input_format"]),
+            delimiter=arguments["delimiter"],
+            no_header=arguments["no_header"],
+            nan=arguments["nan"].value,
+            progress=not arguments["no_progress"],
+        )
 
     def table_options_given(self) -> list[str]:
         given = {

@@ -133,26 +133,7 @@ def compare(
     from losscli.cli.common import InputOptions, Warnings, open_source
     from losscli.core.errors import UsageError
 
-    params = o.collect_params(
-        delta=delta,
-        gamma=gamma,
-        alpha=alpha,
-        margin=margin,
-        eps=eps,
-        direction=direction,
-        log_base=log_base,
-        beta=beta,
-        label_smoothing=label_smoothing,
-        quantile=quantile,
-        power=power,
-        variance=variance,
-        pos_weight=pos_weight,
-        class_weights=class_weights,
-        poly_epsilon=poly_epsilon,
-        temperature=temperature,
-        batch_size=batch_size,
-        p_norm=p_norm,
-    )
+    params = o.loss_params(locals())
     space = o.space_from_flags(logits, log_probs, log_input)
     names, file = _split_file(losses or [])
     if reduction is o.Reduction.none:
@@ -174,20 +155,7 @@ def compare(
     else:
         raise UsageError("name the losses to compare, or pass --all")
 
-    inputs = InputOptions(
-        file=file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=o.input_format(input_format),
-        delimiter=delimiter,
-        no_header=no_header,
-        nan=nan.value,
-        progress=not no_progress,
-    )
+    inputs = InputOptions.from_arguments(locals())
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
     layout = next(e.request for e in entries if e.request is not None)
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.

@@ -92,41 +92,9 @@ def compute(
 
     if expect is not None and reduction is o.Reduction.none:
         raise UsageError("--expect compares one number; it does not go with --reduction none")
-    params = o.collect_params(
-        delta=delta,
-        gamma=gamma,
-        alpha=alpha,
-        margin=margin,
-        eps=eps,
-        direction=direction,
-        log_base=log_base,
-        beta=beta,
-        label_smoothing=label_smoothing,
-        quantile=quantile,
-        power=power,
-        variance=variance,
-        pos_weight=pos_weight,
-        class_weights=class_weights,
-        poly_epsilon=poly_epsilon,
-        temperature=temperature,
-        batch_size=batch_size,
-        p_norm=p_norm,
-    )
+    params = o.loss_params(locals())
     request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
-    inputs = InputOptions(
-        file=file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=o.input_format(input_format),
-        delimiter=delimiter,
-        no_header=no_header,
-        nan=nan.value,
-        progress=not no_progress,
-    )
+    inputs = InputOptions.from_arguments(locals())
     source = open_source(request.loss, inputs)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")

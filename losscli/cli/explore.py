@@ -87,25 +87,7 @@ def explore(
     from losscli.core.errors import UsageError
     from losscli.render.plotting import optional
 
-    given = o.collect_params(
-        delta=delta,
-        gamma=gamma,
-        alpha=alpha,
-        margin=margin,
-        direction=direction,
-        log_base=log_base,
-        beta=beta,
-        label_smoothing=label_smoothing,
-        quantile=quantile,
-        power=power,
-        variance=variance,
-        pos_weight=pos_weight,
-        class_weights=class_weights,
-        poly_epsilon=poly_epsilon,
-        temperature=temperature,
-        batch_size=batch_size,
-        p_norm=p_norm,
-    )
+    given = o.loss_params(locals())
     setup = make_setup(losses or ["huber"], given, logits, x_range, kl_p)
     optional("textual", "explore")
     optional("plotext", "explore")

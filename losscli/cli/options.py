@@ -6,6 +6,7 @@ Nothing here imports NumPy or Polars: `losscli --help` must stay fast.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -418,9 +419,34 @@ def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> 
     return "logit" if logits else "logprob" if log_probs else None
 
 
-def collect_params(**given: object) -> dict[str, object]:
-    """The loss parameters the user actually gave, by their names in the math."""
-    return {name: value for name, value in given.items() if value is not None}
+# Every loss parameter option, by its name in the math. A command declares the options it
+# offers and hands its arguments (`locals()`) to `loss_params`, so a new parameter is one
+# option above, one name here and one argument per command (a test checks all three).
+LOSS_PARAMS = (
+    "delta",
+    "gamma",
+    "alpha",
+    "margin",
+    "eps",
+    "direction",
+    "log_base",
+    "beta",
+    "label_smoothing",
+    "quantile",
+    "power",
+    "variance",
+    "pos_weight",
+    "class_weights",
+    "poly_epsilon",
+    "temperature",
+    "batch_size",
+    "p_norm",
+)
+
+
+def loss_params(arguments: Mapping[str, object]) -> dict[str, object]:
+    """The loss parameters the user actually gave (not None), from a command's arguments."""
+    return {name: arguments[name] for name in LOSS_PARAMS if arguments.get(name) is not None}
 
 
 def input_format(value: InputFormat | None) -> str | None:

@@ -147,26 +147,7 @@ def plot(
     from losscli.core.curves import DEFAULT_KL_P, curves, grid
     from losscli.render.plotting import CurvePlot
 
-    given = o.collect_params(
-        delta=delta,
-        gamma=gamma,
-        alpha=alpha,
-        margin=margin,
-        eps=eps,
-        direction=direction,
-        log_base=log_base,
-        beta=beta,
-        label_smoothing=label_smoothing,
-        quantile=quantile,
-        power=power,
-        variance=variance,
-        pos_weight=pos_weight,
-        class_weights=class_weights,
-        poly_epsilon=poly_epsilon,
-        temperature=temperature,
-        batch_size=batch_size,
-        p_norm=p_norm,
-    )
+    given = o.loss_params(locals())
     requests = build_requests(losses, given, logits, kl_p)
     axis = shared_axis(requests)
     start, stop = x_range if x_range is not None else (None, None)

@@ -28,7 +28,9 @@ def test_every_registered_parameter_has_an_option(command):
     names = option_names(command)
     exempt = DRAWING.get(command, ())
     missing = {
-        f"{loss.name}: {p.option}" for loss in all_losses() for p in loss.params
+        f"{loss.name}: {p.option}"
+        for loss in all_losses()
+        for p in loss.params
         if p.option not in names and p.option not in exempt
     }
     assert not missing, f"{command} lacks options for: {sorted(missing)}"
@@ -41,3 +43,23 @@ def test_convention_option(command):
 
 def test_cli_conventions_are_the_cores():
     assert tuple(c.value for c in o.ConventionName) == NAMES
+
+
+def test_every_registered_parameter_reaches_the_core():
+    # An option declared on a command but missing from LOSS_PARAMS would be ignored silently.
+    registered = {p.name for loss in all_losses() for p in loss.params}
+    assert registered <= set(o.LOSS_PARAMS), sorted(registered - set(o.LOSS_PARAMS))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_loss_parameter_option_is_passed_on(command, cli):
+    # Each command hands its arguments to o.loss_params by name: --delta 2 must change
+    # Huber's numbers (plot and explore have their own tests of their parameters).
+    args = {
+        "compute": ["compute", "huber", "--y-true", "0", "--y-pred", "3", "--json"],
+        "grad": ["grad", "huber", "--y-true", "0", "--y-pred", "3", "--json"],
+        "compare": ["compare", "huber", "--y-true", "0", "--y-pred", "3", "--json"],
+    }[command]
+    default = cli(*args).json()
+    wider = cli(*args, "--delta", "2").json()
+    assert default != wider
