@@ -5,7 +5,7 @@ the user what they should know on stderr."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from losscli.core.evaluation import Request
     from losscli.core.registry import Loss, Notice
     from losscli.inputs.source import Batch, Source
+    from losscli.inputs.table import Selection
 
 
 def build_request(
@@ -119,30 +120,41 @@ def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> So
         return _whole(loss, inline, whole)
     if options.weights is not None:
         raise UsageError("--weights is for inline values; with a table use --weight COLUMN")
+    from losscli.inputs.table import choose_columns
+
+    source = open_table_source(
+        options,
+        lambda names: choose_columns(
+            names, options.target, options.pred, options.weight, takes_target=loss.takes_target
+        ),
+        no_input="no input: give FILE, pipe a table in, or type values with --y-true and --y-pred",
+    )
+    return _whole(loss, source, whole)
+
+
+def open_table_source(
+    options: InputOptions, choose: Callable[[list[str]], Selection], *, no_input: str
+) -> Any:
+    """The table in FILE or on stdin, its columns picked by `choose` from the header (the
+    choice said on stderr when defaults made it), drawn with a progress bar when asked."""
+    from losscli.inputs.table import TableSource, open_table
+
     path = options.file
     if path is None:
         if stdin_is_terminal():
-            raise UsageError(
-                "no input: give FILE, pipe a table in, or type values with --y-true and --y-pred"
-            )
+            raise UsageError(no_input)
         path = "-"
-    from losscli.inputs.table import TableSource, choose_columns, open_table
-
     reader = open_table(
         path,
         input_format=options.input_format,
         delimiter=options.delimiter,
         has_header=not options.no_header,
     )
-    selection = choose_columns(
-        reader.names, options.target, options.pred, options.weight, takes_target=loss.takes_target
-    )
+    selection = choose(reader.names)
     if selection.note:
         note(selection.note)
     source: Any = TableSource(reader, selection, skip_missing=options.nan == "skip")
-    if options.progress:
-        source = _WithProgress(source)
-    return _whole(loss, source, whole)
+    return WithProgress(source) if options.progress else source
 
 
 def _whole(loss: Loss, source: Any, whole: bool) -> Source:
@@ -161,7 +173,7 @@ def _whole(loss: Loss, source: Any, whole: bool) -> Source:
 PROGRESS_MIN_BYTES = 64 << 20
 
 
-class _WithProgress:
+class WithProgress:
     """A table source that draws a progress bar on stderr while its batches are read, when
     stderr is a terminal and the file is large; otherwise it is the source unchanged."""
 

@@ -298,33 +298,32 @@ def _profile_table(
     table: TableChoice, task: str | None, progress: bool
 ) -> tuple[Profile, dict[str, Any], list[str]]:
     """Stream the table through a profiler: the profile, its description, and warnings."""
-    from losscli.cli.common import Warnings, located, note, stdin_is_terminal
-    from losscli.cli.common import _WithProgress as WithProgress
+    from losscli.cli.common import InputOptions, Warnings, located, open_table_source
     from losscli.core.errors import DataError
     from losscli.core.profile import LabelProfile, Profiler
-    from losscli.inputs.table import TableSource, open_table
     from losscli.render.recommendation import measured_profile
 
-    path = table.file
-    if path is None:
-        if stdin_is_terminal():
-            raise UsageError("no input: give FILE, or pipe a table in")
-        path = "-"
-    reader = open_table(
-        path,
+    options = InputOptions(
+        file=table.file,
+        target=table.target,
+        pred=table.pred,
         input_format=table.input_format,
         delimiter=table.delimiter,
-        has_header=not table.no_header,
+        no_header=table.no_header,
+        nan=table.nan,
+        progress=progress,
     )
-    selection = _columns(reader.names, table.target, table.pred)
-    if selection.note:
-        note(selection.note)
-    source = TableSource(reader, selection, skip_missing=table.nan == "skip")
+    source = open_table_source(
+        options,
+        lambda names: _columns(names, table.target, table.pred),
+        no_input="no input: give FILE, or pipe a table in",
+    )
+    selection = source.selection
     residuals = len(selection.pred) == 1
     profiler = Profiler(with_pred=residuals)
     warnings = Warnings(live=False)
     rows, batch = 0, None
-    for batch in (WithProgress(source) if progress else source).batches():
+    for batch in source.batches():
         with located(source, batch):
             profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
         rows += batch.y_true.shape[0]
@@ -345,7 +344,7 @@ def _profile_table(
             f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
         )
     described = {
-        "source": reader.label,
+        "source": source.reader.label,
         "rows": rows,
         "target": source.target_names[0],
         "pred": source.pred_names[0] if residuals else None,

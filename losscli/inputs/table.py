@@ -29,7 +29,6 @@ from losscli.inputs.source import Batch, InputError
 # 8 MiB: parsing a block costs Polars about 13x its size in memory at peak; 16 MiB blocks
 # took a 10-class table past 350 MB for no gain in speed (bench/run.py, 2 cores).
 DEFAULT_CHUNK_BYTES = 8 << 20
-FORMATS = ("csv", "tsv", "parquet", "ndjson")
 EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",

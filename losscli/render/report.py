@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMATS = ("auto", "table", "plain", "csv", "tsv", "json", "jsonl")
-
 
 @dataclass
 class Report:
