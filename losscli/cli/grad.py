@@ -21,10 +21,10 @@ gradient of the mean loss (each row divided by n), as autograd would. At kinks a
 subgradient is used: sign(0) = 0; hinge exactly at the margin: 0.
 
 Rows stream as they are computed: on a bad row the rows already written stand, the output
-ends at a whole line and the error (exit 3) names the row. --reduction mean needs n (or the weight total) before the
-first row: a FILE is then read twice (totals, then rows) in flat memory; a table on stdin is
-held until it ends (about 16 bytes a row and 8 per gradient value; save a very large table
-to a file first).
+ends at a whole line and the error (exit 3) names the row. --reduction mean needs n (or the
+weight total) before the first row: a FILE is then read twice (totals, then rows) in flat
+memory; a table on stdin is held until it ends (about 16 bytes a row and 8 per gradient
+value; save a very large table to a file first).
 
 Examples:
 

@@ -16,6 +16,7 @@ import abc
 import csv
 import fnmatch
 import io
+import itertools
 import json
 import math
 import os
@@ -261,24 +262,22 @@ class _LineBlocks:
         """Blocks of complete records, the text after the first line, in order. Blank lines
         at the very end are dropped; a record longer than the limit raises _LongRecord."""
         carry = self.rest
-        while True:
-            if len(carry) > self.limit:
-                raise _LongRecord(self.limit, self.quote is not None and self.quote in carry)
+        ended = False
+        while not ended:
             data = self._next_raw()
-            if not data:
-                break
+            ended = not data
             block = carry + data
             cut = _content_end(block, self._record_end(block))
-            if cut == 0:
-                # Nothing but blank lines so far: one stands for all of them (an error if
-                # data follows, dropped at the end of the input).
+            if cut:
+                carry = block[cut:]
+                yield block[:cut]
+            else:
+                # No record ends here, or nothing but blank lines so far: one stands for all
+                # of them (an error if data follows, dropped at the end of the input).
                 carry = block if block.strip() else block[-1:]
-                continue
-            carry = block[cut:]
-            yield block[:cut]
-        if carry.strip():
             if len(carry) > self.limit:
                 raise _LongRecord(self.limit, self.quote is not None and self.quote in carry)
+        if carry.strip():  # the last record, without a line end
             end = len(carry)
             while carry[end - 1] in b" \t\r\n":
                 end -= 1
@@ -298,7 +297,10 @@ def _content_end(block: bytes, cut: int) -> int:
 
 def _split_line(line: bytes, separator: str) -> list[str]:
     text = line.decode("utf-8", errors="replace")
-    return next(csv.reader([text], delimiter=separator)) if text else []
+    try:
+        return next(csv.reader([text], delimiter=separator)) if text else []
+    except csv.Error as error:  # a lone carriage return inside the line
+        raise InputError(f"the first line cannot be read as a table ({error})") from None
 
 
 def _duplicate(names: list[str]) -> str | None:
@@ -427,8 +429,15 @@ class CsvReader(TableReader):
         values: list[list[float]] = [[] for _ in columns]
         width = len(self.names)
         height = 0
-        for offset, fields in enumerate(csv.reader(text, delimiter=self.separator)):
+        records = csv.reader(text, delimiter=self.separator)
+        for offset in itertools.count():
             where = f"row {first_row + offset + 1}"
+            try:
+                fields = next(records)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                raise InputError(f"{where}: cannot be read as a table row ({error})") from None
             if len(fields) != width:
                 if not "".join(fields).strip():
                     raise InputError(
@@ -627,9 +636,7 @@ def select_columns(spec: str, names: list[str], option: str) -> list[int]:
         elif any(ch in part for ch in "*?["):
             matches = [k for k, name in enumerate(names) if fnmatch.fnmatchcase(name, part)]
             if not matches:
-                raise InputError(
-                    f"{option}: no column matches {part!r} (columns: {listed(names)})"
-                )
+                raise InputError(f"{option}: no column matches {part!r} (columns: {listed(names)})")
         else:
             raise InputError(_unknown_column(part, names, option))
         for k in matches:
@@ -783,7 +790,7 @@ class TableSource:
             return side
         if column is not None and column < len(names):
             return f"column {names[column]!r}"
-        return "columns " + ", ".join(repr(n) for n in names)
+        return "columns " + listed([repr(n) for n in names])
 
 
 def _matrix(vectors: list[np.ndarray], rows: int) -> np.ndarray:
