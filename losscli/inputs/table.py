@@ -45,6 +45,9 @@ EXTENSIONS = {
     ".ndjson": "ndjson",
 }
 BOM = b"\xef\xbb\xbf"
+# What Polars raises on input it cannot read: its errors, and a Rust panic (which derives
+# from BaseException, not Exception) - either sends a block to Python's reader to judge.
+POLARS_FAILURES = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 # A record (a line, or a CSV row with quoted line ends) longer than this is an error: without
 # a limit a stream with no line end (/dev/zero) is held whole, and Polars aborts on huge lines.
 DEFAULT_MAX_LINE_BYTES = 64 << 20
@@ -382,7 +385,7 @@ class CsvReader(TableReader):
                         infer_schema=False,
                         encoding="utf8-lossy",
                     )
-                except pl.exceptions.PolarsError:
+                except POLARS_FAILURES:
                     df = None
                 if df is None or df.null_count().row(0) != (0,) * len(columns):
                     # Spaces after a number: Polars reads the cells as text, stripped.
@@ -412,7 +415,7 @@ class CsvReader(TableReader):
                 infer_schema=False,
                 encoding="utf8-lossy",
             )
-        except pl.exceptions.PolarsError:
+        except POLARS_FAILURES:
             return None
         stripped = text.select(pl.all().str.strip_chars(" \t\r\n\f\v"))
         numbers = stripped.select(pl.all().cast(pl.Float64, strict=False))
@@ -480,7 +483,7 @@ class NdjsonReader(TableReader):
             for block in _chain(first, self.lines.blocks()):
                 try:
                     df = pl.read_ndjson(block, schema=schema)
-                except pl.exceptions.PolarsError:
+                except POLARS_FAILURES:
                     df = None
                 if df is None or df.null_count().row(0) != (0,) * len(columns):
                     frame, height = self._read_slowly(block, row, columns, allow_missing)
@@ -564,14 +567,10 @@ class ParquetReader(TableReader):
         self.source = source
         try:
             self.schema = pl.scan_parquet(source).collect_schema()
-        except pl.exceptions.PolarsError as error:
+        except POLARS_FAILURES as error:
             raise InputError(
                 f"{label}: not a readable Parquet file ({_first_line(error)})"
             ) from None
-        except BaseException as error:  # Polars' Rust panics surface as PanicException
-            if not type(error).__name__.endswith("PanicException"):
-                raise
-            raise InputError(f"{label}: not a readable Parquet file") from None
         self.names = list(self.schema.names())
         if isinstance(source, io.BytesIO):
             source.seek(0)
@@ -593,7 +592,7 @@ class ParquetReader(TableReader):
                     raise self._locate(df, row, names)
                 yield _frame(row, df)
                 row += df.height
-        except pl.exceptions.PolarsError as error:
+        except POLARS_FAILURES as error:
             raise InputError(
                 f"{self.label}: unreadable after row {row} ({_first_line(error)})"
             ) from None

@@ -519,3 +519,28 @@ def test_grad_weighted_mean_divides_by_the_weight_total_of_every_block(cli, tmp_
         )
         assert run.exit_code == 0, run.stderr
         assert run.json()["grad"] == pytest.approx(expected, rel=1e-13, abs=1e-18)
+
+
+def test_recommend_profile_shows_an_escaped_column_name(cli):
+    run = cli("recommend", "-t", "1", "-f", "table", input="y_\x1b[31mtrue,y_pred\n1,2\n0,1\n")
+    assert run.exit_code == 0, run.stderr
+    assert "target: y_\\x1b[31mtrue" in run.stdout and "\x1b[31mtrue" not in run.stdout
+
+
+def test_grad_mean_from_a_file_still_stops_early_under_head(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("y_true,y_pred\n" + "".join(f"{k % 3},{k % 7 + 1}\n" for k in range(200_000)))
+    script = (
+        f"{sys.executable} -m losscli grad mse {path} --reduction mean -f plain | head -2;"
+        ' echo "${PIPESTATUS[0]}"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    # Rows 1 and 2: 2 (p - y) / n = 2 * 1 / 200000; then head closes the pipe: exit 141.
+    assert done.stdout.splitlines() == ["1e-05", "1e-05", "141"], done.stdout
+    assert done.stderr == ""
