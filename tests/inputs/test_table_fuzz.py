@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Iterator
 
@@ -168,3 +169,33 @@ def test_ndjson_with_any_text_fields_reads_exactly(rows, chunk):
         reader = open_table("-", input_format="ndjson", stdin=io.BytesIO(data))
         frames = list(reader.frames([0]))
     assert np.concatenate([f.columns[0] for f in frames]).tolist() == [v for v, _ in rows]
+
+
+CLI_FUZZ = settings(FUZZ, max_examples=max(FUZZ.max_examples // 3, 10))  # 50 in CI
+
+
+@CLI_FUZZ
+@given(data=hostile_bytes, fmt=st.sampled_from(["csv", "tsv", "ndjson"]), chunk=st.integers(1, 32))
+def test_compute_on_any_bytes_exits_0_or_3_with_one_line(data, fmt, chunk):
+    # The whole command, as `... | losscli compute mse --input-format FMT` runs it.
+    from typer.testing import CliRunner
+
+    from losscli.cli.app import app
+
+    result = CliRunner().invoke(
+        app,
+        ["compute", "mse", "--input-format", fmt, "--no-progress"],
+        input=data,
+        env={"LOSSCLI_CHUNK_BYTES": str(chunk), "LOSSCLI_MAX_LINE_BYTES": "64"},
+    )
+    assert result.exit_code in (0, 3), (result.exit_code, result.stderr, result.exception)
+    if result.exit_code == 3:
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert lines[-1].startswith("losscli: error: ") and result.stderr.endswith("\n")
+        # Before the error only notes and warnings, each one line.
+        assert all(
+            line.startswith(("losscli: note: ", "losscli: warning: ")) for line in lines[:-1]
+        )
+    else:
+        assert float(result.stdout) >= 0 or math.isnan(float(result.stdout))
