@@ -544,3 +544,11 @@ def test_grad_mean_from_a_file_still_stops_early_under_head(tmp_path):
     # Rows 1 and 2: 2 (p - y) / n = 2 * 1 / 200000; then head closes the pipe: exit 141.
     assert done.stdout.splitlines() == ["1e-05", "1e-05", "141"], done.stdout
     assert done.stderr == ""
+
+
+def test_a_line_past_the_default_limit_is_exit_3_not_a_rust_abort():
+    # A 300 MB line without a line end aborted with exit 134 and a Rust backtrace; past the
+    # default 64 MiB the reader stops first (65 MiB here, to keep the test light).
+    data = b"y_true,y_pred\n1," + b"1" * (65 << 20)
+    done = run_subprocess("compute", "mse", input=data)
+    assert_bad_input(done, "row 1: longer than 64 MiB without a line end")
