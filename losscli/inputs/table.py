@@ -252,13 +252,16 @@ class _LineBlocks:
         end = block.rfind(b"\n")
         if end < 0 or self.quote is None or self.quote not in block:
             return end + 1
-        open_quote = block.count(self.quote, 0, end) % 2
-        while open_quote:  # this line end is inside a quoted field: try the one before
-            before = block.rfind(b"\n", 0, end)
-            if before < 0:
+        inside = block.count(self.quote, 0, end) % 2
+        while inside:
+            # This line end is inside a quoted field: try the last one before the quote that
+            # opened the field (an even number of quotes precedes that quote). Each step
+            # jumps a whole quoted stretch, however many line ends it holds.
+            opening = block.rfind(self.quote, 0, end)
+            end = block.rfind(b"\n", 0, opening)
+            if end < 0:
                 return 0
-            open_quote ^= block.count(self.quote, before, end) % 2
-            end = before
+            inside = block.count(self.quote, end, opening) % 2
         return end + 1
 
     def blocks(self) -> Iterator[bytes]:

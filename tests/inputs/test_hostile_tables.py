@@ -552,3 +552,14 @@ def test_a_line_past_the_default_limit_is_exit_3_not_a_rust_abort():
     data = b"y_true,y_pred\n1," + b"1" * (65 << 20)
     done = run_subprocess("compute", "mse", input=data)
     assert_bad_input(done, "row 1: longer than 64 MiB without a line end")
+
+
+def test_one_quoted_cell_with_millions_of_line_ends(cli, tmp_path):
+    # The block cutter jumps over a quoted stretch in one step, not line end by line end.
+    path = tmp_path / "cell.csv"
+    path.write_text('y_true,y_pred,note\n1,2,"' + "a\n" * (2 << 20) + '"\n3,5,x\n')
+    start = time.monotonic()
+    run = cli("compute", "mse", str(path), "-t", "y_true", "-p", "y_pred", "--json", env={"LOSSCLI_CHUNK_BYTES": str(64 << 10)})
+    assert time.monotonic() - start < 30
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["n"] == 2 and run.json()["value"] == (1 + 4) / 2
