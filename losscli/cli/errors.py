@@ -28,7 +28,7 @@ class CheckFailed(Exception):
 
 
 def error_line(message: str, hint: str | None = None) -> None:
-    """The error format of DESIGN section 3: one line, optionally a hint line, on stderr.
+    """The error format of docs/design.md section 3: one line, optionally a hint line, on stderr.
     Control characters from the input (a column name, a cell) are shown escaped."""
     from losscli.render.report import printable
 
