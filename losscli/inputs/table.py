@@ -175,8 +175,8 @@ def open_table(
         reader = NdjsonReader(stream, head, label, size)
     else:
         separator = delimiter or ("\t" if input_format == "tsv" else ",")
-        if len(separator) != 1:
-            raise InputError(f"--delimiter must be one character, not {separator!r}")
+        if len(separator) != 1 or not separator.isascii():  # Polars takes one byte
+            raise InputError(f"--delimiter must be one ASCII character, not {separator!r}")
         reader = CsvReader(stream, head, label, size, separator=separator, has_header=has_header)
     if path != "-":
         reader.opened = stream

@@ -563,3 +563,9 @@ def test_one_quoted_cell_with_millions_of_line_ends(cli, tmp_path):
     assert time.monotonic() - start < 30
     assert run.exit_code == 0, run.stderr
     assert run.json()["n"] == 2 and run.json()["value"] == (1 + 4) / 2
+
+
+def test_a_non_ascii_delimiter_is_refused_in_one_line(cli):
+    # Polars takes a one-byte separator: 'é' (two bytes in UTF-8) crashed with exit 70.
+    run = cli("compute", "mse", "--delimiter", "é", input="aéb\n1é2\n")
+    assert_bad_input(run, "--delimiter must be one ASCII character, not 'é'")
