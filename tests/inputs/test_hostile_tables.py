@@ -569,3 +569,14 @@ def test_a_non_ascii_delimiter_is_refused_in_one_line(cli):
     # Polars takes a one-byte separator: 'é' (two bytes in UTF-8) crashed with exit 70.
     run = cli("compute", "mse", "--delimiter", "é", input="aéb\n1é2\n")
     assert_bad_input(run, "--delimiter must be one ASCII character, not 'é'")
+
+
+@pytest.mark.parametrize("chunk", ["1", "7", "64", "100000"])
+def test_the_line_limit_is_exact_wherever_blocks_fall(cli, tmp_path, chunk):
+    path = tmp_path / "mid.csv"
+    path.write_text("y_true,y_pred\n1,2\n3,4\n1,0." + "5" * 150 + "\n5,6\n")  # row 3: 154 bytes
+    env = {"LOSSCLI_CHUNK_BYTES": chunk}
+    run = cli("compute", "mse", str(path), "--json", env={**env, "LOSSCLI_MAX_LINE_BYTES": "154"})
+    assert run.exit_code == 0 and run.json()["n"] == 4, run.stderr
+    run = cli("compute", "mse", str(path), env={**env, "LOSSCLI_MAX_LINE_BYTES": "153"})
+    assert_bad_input(run, "row 3: longer than 153 bytes")
