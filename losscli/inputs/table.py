@@ -492,11 +492,7 @@ class NdjsonReader(TableReader):
         first = self.lines.first_line
         if not first.strip():
             raise InputError(f"{label}: the input is empty")
-        record = _json_object(first, "row 1")
-        self.names = list(record)
-        duplicate = _duplicate(self.names)
-        if duplicate is not None:  # json.loads keeps the last of two equal keys
-            raise InputError(f"row 1: key {shown_name(duplicate)} appears twice")
+        self.names = list(_json_object(first, "row 1"))
 
     @property
     def bytes_read(self) -> int:
