@@ -569,8 +569,10 @@ def _smooth_pairs(draw: Any, y: np.ndarray, width: int, margin: float) -> Any:
         cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
         return abs(cos - margin) >= 0.05
 
-    pairs = [draw(st.tuples(row, row).filter(off_kink) if label == -1 else st.tuples(row, row))
-             for label in y]
+    pairs = [
+        draw(st.tuples(row, row).filter(off_kink) if label == -1 else st.tuples(row, row))
+        for label in y
+    ]
     return np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
 
 

@@ -1,0 +1,62 @@
+"""Issue 12, "the number the user meant": natural inputs that once printed a number the user did
+not mean with exit 0. Each test runs the user's exact command and checks the right number, or
+the refusal (exit 2 or 3) with one line naming the unambiguous form."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+# --- a repeated single-valued option -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("compute", "mse", "--y-true", "1", "--y-pred", "0.3", "--y-pred", "0.4"), "--y-pred"),
+        (
+            (
+                "compute",
+                "focal",
+                "--gamma",
+                "0",
+                "--gamma",
+                "2",
+                "--y-true",
+                "1",
+                "--y-pred",
+                "0.3",
+            ),
+            "--gamma",
+        ),
+        (
+            ("compute", "focal", "--gamma=0", "--gamma=2", "--y-true", "1", "--y-pred", "0.3"),
+            "--gamma",
+        ),
+        (("compute", "ce", "-t", "a", "--target", "b", "-"), "--target"),
+        (
+            ("grad", "huber", "--delta", "1", "--delta", "2", "--y-true", "0", "--y-pred", "3"),
+            "--delta",
+        ),
+        (("compare", "mse", "mae", "--y-true", "1", "--y-true", "2", "--y-pred", "0"), "--y-true"),
+    ],
+)
+def test_a_repeated_single_valued_option_is_a_usage_error(cli, args, option) -> None:
+    run = cli(*args, input="a,b\n1,2\n")
+    assert run.exit_code == 2
+    assert run.stdout == ""
+    assert f"{option} was given twice" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_repeatable_option_may_repeat(cli) -> None:
+    # exercise check -a is declared repeatable: one answer per part.
+    run = cli("exercise", "check", "nope", "-a", "1", "-a", "2")
+    assert "given twice" not in run.stderr
+
+
+def test_one_value_each_is_still_fine(cli) -> None:
+    run = cli("compute", "mse", "--y-true=1", "--y-pred", "-0.3")
+    assert run.exit_code == 0
+    assert math.isclose(float(run.stdout), 1.69)
