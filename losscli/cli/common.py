@@ -95,8 +95,11 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> Source:
-    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin."""
+def open_source(
+    loss: Loss, options: InputOptions, *, whole: bool = False, space: str | None = None
+) -> Source:
+    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin.
+    `space` (what the predictions are) settles how an ambiguous inline list is read."""
     inline = options.y_true is not None or options.y_pred is not None
     if inline:
         if options.file is not None:
@@ -116,7 +119,9 @@ def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> So
             raise UsageError(f"{missing} is missing: inline input needs both --y-true and --y-pred")
         from losscli.inputs.inline import InlineSource
 
-        inline = InlineSource(loss, options.y_true, options.y_pred, options.weights)
+        inline = InlineSource(loss, options.y_true, options.y_pred, options.weights, space=space)
+        if inline.note:
+            note(inline.note)
         return _whole(loss, inline, whole)
     if options.weights is not None:
         raise UsageError("--weights is for inline values; with a table use --weight COLUMN")

@@ -95,7 +95,7 @@ def compute(
     params = o.loss_params(locals())
     request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
     inputs = InputOptions.from_arguments(locals())
-    source = open_source(request.loss, inputs)
+    source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     header = {

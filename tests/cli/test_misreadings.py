@@ -60,3 +60,41 @@ def test_one_value_each_is_still_fine(cli) -> None:
     run = cli("compute", "mse", "--y-true=1", "--y-pred", "-0.3")
     assert run.exit_code == 0
     assert math.isclose(float(run.stdout), 1.69)
+
+
+# --- an inline one-hot target ------------------------------------------------------------------
+
+
+def test_an_inline_one_hot_target_is_one_row(cli) -> None:
+    # Keras: CategoricalCrossentropy()([[0, 0, 1]], [[0.1, 0.2, 0.7]]) = -ln 0.7 = 0.3567 (one
+    # example); it once printed 0.2284 with n = 3, three binary labels.
+    run = cli("compute", "ce", "--y-true", "0,0,1", "--y-pred", "0.1,0.2,0.7")
+    assert run.exit_code == 0
+    assert math.isclose(float(run.stdout), -math.log(0.7), rel_tol=1e-12)
+    assert "one one-hot target row" in run.stderr
+    assert '--y-pred "0.1;0.2;0.7"' in run.stderr
+    data = cli("compute", "ce", "--y-true", "0,0,1", "--y-pred", "0.1,0.2,0.7", "--json").json()
+    assert data["n"] == 1
+
+
+def test_the_binary_reading_the_note_names_gives_three_examples(cli) -> None:
+    run = cli("compute", "ce", "--y-true", "0,0,1", "--y-pred", "0.1;0.2;0.7", "--json")
+    assert run.exit_code == 0
+    expected = -(math.log(0.9) + math.log(0.8) + math.log(0.7)) / 3
+    assert run.json()["n"] == 3
+    assert math.isclose(run.json()["value"], expected, rel_tol=1e-12)
+    assert "one-hot" not in run.stderr
+
+
+def test_an_inline_one_hot_target_with_logits(cli) -> None:
+    run = cli("compute", "ce", "--logits", "--y-true", "0,0,1", "--y-pred", "1,2,3")
+    expected = math.log(math.exp(1) + math.exp(2) + math.exp(3)) - 3
+    assert math.isclose(float(run.stdout), expected, rel_tol=1e-12)
+    assert "one-hot" in run.stderr
+
+
+def test_labels_with_predictions_that_are_no_row_stay_binary(cli) -> None:
+    # 0.2 + 0.9 + 0.1 is not a distribution: three binary examples, as documented.
+    run = cli("compute", "ce", "--y-true", "0,1,0", "--y-pred", "0.2,0.9,0.1", "--json")
+    assert run.json()["n"] == 3
+    assert "one-hot" not in run.stderr
