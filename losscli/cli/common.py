@@ -51,7 +51,7 @@ class InputOptions:
     weights: str | None = None
     input_format: str | None = None
     delimiter: str | None = None
-    no_header: bool = False
+    header: bool | None = None  # None: a header unless the first line looks like data
     target: str | None = None
     pred: str | None = None
     weight: str | None = None
@@ -74,7 +74,7 @@ class InputOptions:
             weight=arguments["weight"],
             input_format=input_format(arguments["input_format"]),
             delimiter=arguments["delimiter"],
-            no_header=arguments["no_header"],
+            header=arguments["header"],
             nan=arguments["nan"].value,
             progress=not arguments["no_progress"],
         )
@@ -83,7 +83,7 @@ class InputOptions:
         given = {
             "--input-format": self.input_format,
             "--delimiter": self.delimiter,
-            "--no-header": self.no_header or None,
+            "--header" if self.header else "--no-header": self.header,
             "--target": self.target,
             "--pred": self.pred,
             "--weight": self.weight,
@@ -153,8 +153,10 @@ def open_table_source(
         path,
         input_format=options.input_format,
         delimiter=options.delimiter,
-        has_header=not options.no_header,
+        has_header=options.header,
     )
+    if reader.note:
+        note(reader.note)
     selection = choose(reader.names)
     if selection.note:
         note(selection.note)

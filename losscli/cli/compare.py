@@ -96,7 +96,7 @@ def compare(
     weight: o.WeightColumn = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,

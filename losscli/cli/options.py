@@ -144,11 +144,13 @@ Delimiter = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
-NoHeader = Annotated[
-    bool,
+Header = Annotated[
+    bool | None,
     typer.Option(
-        "--no-header",
-        help="The table has no header row: columns are named 1..N.",
+        "--header/--no-header",
+        help="Whether the first line of a CSV-like table is column names. Default: a header "
+        "unless it looks like data (said on stderr); without one, columns are named 1..N.",
+        show_default=False,
         rich_help_panel=INPUT,
     ),
 ]

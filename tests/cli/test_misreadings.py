@@ -98,3 +98,70 @@ def test_labels_with_predictions_that_are_no_row_stay_binary(cli) -> None:
     run = cli("compute", "ce", "--y-true", "0,1,0", "--y-pred", "0.2,0.9,0.1", "--json")
     assert run.json()["n"] == 3
     assert "one-hot" not in run.stderr
+
+
+# --- a table without a header ------------------------------------------------------------------
+
+
+def _headerless_proba() -> tuple[str, float]:
+    """Labels and predict_proba rows written without a header, and scikit-learn's log_loss."""
+    from sklearn.metrics import log_loss
+
+    labels = [0, 1, 1, 0, 1, 0, 1, 1]
+    proba = [0.91, 0.12, 0.33, 0.8, 0.05, 0.7, 0.4, 0.02]  # P(class 0)
+    rows = "".join(f"{y},{p},{1 - p!r}\n" for y, p in zip(labels, proba, strict=True))
+    expected = log_loss(labels, [[p, 1 - p] for p in proba])
+    return rows, float(expected)
+
+
+def test_a_headerless_table_keeps_its_first_row(cli) -> None:
+    rows, expected = _headerless_proba()
+    run = cli("compute", "ce", "--json", input=rows)
+    assert run.exit_code == 0
+    assert run.json()["n"] == 8
+    assert math.isclose(run.json()["value"], expected, rel_tol=1e-12)
+    assert "the first line looks like data" in run.stderr
+    assert "columns are named 1..3" in run.stderr
+
+
+def test_header_forces_the_first_line_to_be_names(cli) -> None:
+    rows, _ = _headerless_proba()
+    run = cli("compute", "ce", "--header", "--json", input=rows)
+    assert run.exit_code == 0
+    assert run.json()["n"] == 7
+    assert "looks like data" not in run.stderr
+
+
+def test_no_header_says_nothing_about_guessing(cli) -> None:
+    rows, expected = _headerless_proba()
+    run = cli("compute", "ce", "--no-header", "--json", input=rows)
+    assert math.isclose(run.json()["value"], expected, rel_tol=1e-12)
+    assert "looks like data" not in run.stderr
+
+
+def test_pandas_column_indices_stay_a_header(cli) -> None:
+    # pd.DataFrame(proba).to_csv(index=False) writes the column indices 0,1,2 as the header.
+    table = "0,1,2\n0.1,0.2,0.7\n0.3,0.3,0.4\n"
+    run = cli("compute", "mse", "-t", "0", "-p", "1", "--json", input=table)
+    assert run.exit_code == 0
+    assert run.stderr == ""  # names: nothing guessed, nothing said
+    assert run.json()["n"] == 2
+    assert math.isclose(run.json()["value"], (0.1**2 + 0.0**2) / 2, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_data"),
+    [
+        ("0.93,0.07\n0.2,0.8\n", True),  # predict_proba without a header
+        ("1,0.9\n0,0.2\n1,0.6\n", True),  # label, probability
+        ("0,1,2\n0.1,0.2,0.7\n0.3,0.3,0.4\n", False),  # pandas' column indices
+        ("y_true,y_pred\n1,0.9\n", False),  # names
+        ("1,0.9\n", True),  # a lone numeric line
+        ("2,3\nfoo,bar\n", False),  # numbers above text
+    ],
+)
+def test_first_line_is_data_as_a_sniffer_judges(text: str, is_data: bool) -> None:
+    from losscli.inputs.table import first_line_is_data
+
+    first, rest = text.split("\n", 1)
+    assert first_line_is_data(first.split(","), rest.encode(), ",") is is_data
