@@ -209,12 +209,55 @@ class WithProgress:
 @contextmanager
 def located(source: Source, batch: Batch) -> Iterator[None]:
     """Turn the core's DataError into an input error that names the row and column."""
-    from losscli.inputs.source import locate
+    from losscli.inputs.source import InputError, locate
 
     try:
         yield
     except DataError as error:
-        raise locate(error, source, batch) from None
+        located_error = locate(error, source, batch)
+        selection = getattr(source, "selection", None)
+        better = suggest_columns(source.reader.names, selection) if selection else None
+        if better is not None:
+            # The columns were guessed: the remedy the message names (--normalize, --logits)
+            # would compute on the wrong columns; naming the columns is the fix that works.
+            message = str(located_error)
+            remedy = message.rfind(" (pass ")
+            if remedy == -1:
+                remedy = message.rfind(" (raw scores?")
+            if remedy != -1 and message.endswith(")"):
+                message = message[:remedy]
+            raise InputError(message, f"the columns were guessed; name them: {better}") from None
+        raise located_error from None
+
+
+# Column names that usually hold the target.
+TARGET_NAMES = ("y_true", "y", "label", "labels", "target", "class", "truth", "true")
+
+
+def suggest_columns(names: list[str], selection: Selection) -> str | None:
+    """-t/-p options for a table whose columns the defaults guessed (`selection.note`): the
+    column named like a target, and the largest group of columns sharing a prefix (p0, p1,
+    ...) as a glob. None when the columns were named, or the suggestion is the guess."""
+    import shlex
+
+    if not selection.note:
+        return None
+    target = next((n for n in names if n.lower() in TARGET_NAMES), names[0])
+    rest = [n for n in names if n != target]
+    groups: dict[str, list[str]] = {}
+    for name in rest:
+        prefix = name.rstrip("0123456789")
+        if prefix and prefix != name:
+            groups.setdefault(prefix, []).append(name)
+    largest = max(groups.values(), key=len, default=[])
+    if len(largest) >= 2:
+        preds, spelled = largest, largest[0].rstrip("0123456789") + "*"
+    else:
+        preds, spelled = rest, ",".join(rest)
+    guessed = ([names[k] for k in selection.target], [names[k] for k in selection.pred])
+    if not preds or guessed == ([target], preds):
+        return None
+    return f"-t {shlex.quote(target)} -p {shlex.quote(spelled)}"
 
 
 def notice_text(notice: Notice, source: Source, batch: Batch) -> str:

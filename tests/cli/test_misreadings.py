@@ -165,3 +165,32 @@ def test_first_line_is_data_as_a_sniffer_judges(text: str, is_data: bool) -> Non
 
     first, rest = text.split("\n", 1)
     assert first_line_is_data(first.split(","), rest.encode(), ",") is is_data
+
+
+# --- an error hint names the fix that works ----------------------------------------------------
+
+
+def test_guessed_columns_hint_names_the_columns_not_normalize(cli) -> None:
+    table = "y,p0,p1,flag\n1,0.3,0.7,0\n0,0.6,0.4,1\n"
+    run = cli("compute", "ce", input=table)
+    assert run.exit_code == 3
+    assert "--normalize" not in run.stderr
+    hint = run.stderr.splitlines()[-1]
+    assert hint == "hint: the columns were guessed; name them: -t y -p 'p*'"
+    # Followed, the hint gives scikit-learn's log_loss([1, 0], [[0.3, 0.7], [0.6, 0.4]]).
+    fixed = cli("compute", "ce", "-t", "y", "-p", "p*", input=table)
+    assert fixed.exit_code == 0
+    assert math.isclose(float(fixed.stdout), -(math.log(0.7) + math.log(0.6)) / 2, rel_tol=1e-12)
+
+
+def test_a_guessed_target_hint_names_the_target_column(cli) -> None:
+    run = cli("compute", "ce", input="id,y,p0,p1\n7,1,0.3,0.7\n8,0,0.6,0.4\n")
+    assert run.exit_code == 3
+    assert run.stderr.splitlines()[-1].endswith("-t y -p 'p*'")
+
+
+def test_named_columns_keep_the_normalize_remedy(cli) -> None:
+    run = cli("compute", "ce", "-t", "y", "-p", "p*", input="y,p0,p1\n1,0.3,0.6\n")
+    assert run.exit_code == 3
+    assert "pass --normalize" in run.stderr
+    assert "hint:" not in run.stderr
