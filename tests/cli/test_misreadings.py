@@ -194,3 +194,22 @@ def test_named_columns_keep_the_normalize_remedy(cli) -> None:
     assert run.exit_code == 3
     assert "pass --normalize" in run.stderr
     assert "hint:" not in run.stderr
+
+
+# --- a convention's clipping runs before the catalog's domain check ---------------------------
+
+
+def test_msle_under_keras_clips_before_the_domain_check(cli) -> None:
+    # keras/src/losses/losses_test.py, MeanSquaredLogarithmicErrorTest.test_unweighted:
+    # y_true [[1, 9, 2], [-5, -2, 6]], y_pred [[4, 8, 12], [8, 1, 3]] -> 1.4370 (rows of equal
+    # width: the mean of the row means is the mean of the six values).
+    run = cli(
+        "compute", "msle", "--convention", "keras",
+        "--y-true", "1,9,2,-5,-2,6", "--y-pred", "4,8,12,8,1,3",
+    )  # fmt: skip
+    assert run.exit_code == 0
+    assert math.isclose(float(run.stdout), 1.4370, abs_tol=5e-5)
+    # The catalog's msle still refuses ln(1 + y) of y <= -1.
+    run = cli("compute", "msle", "--y-true", "-5", "--y-pred", "1")
+    assert run.exit_code == 3
+    assert "greater than -1" in run.stderr
