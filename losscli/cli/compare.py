@@ -409,6 +409,16 @@ def _summary(
                 record["value"] = entry.reducer.result(reduction)
             record["top_1pct_share"] = entry.influence.top_share()
             record["max_abs_grad"] = entry.influence.max_abs_grad
+            if entry.influence.negative or not entry.request.loss.properties.nonnegative:
+                # The loss is a log-density or drops a constant of the target (PyTorch's and
+                # Keras's Poisson): its zero is arbitrary, so no share of its total is
+                # meaningful, even where every value of this input happens to be positive.
+                record["top_1pct_share"] = None
+                how = "is below 0 for some examples" if entry.influence.negative else "can be < 0"
+                warnings.add(
+                    f"{entry.label}: top_1pct_share is n/a: the loss {how}, and a share of a "
+                    "total is defined only for parts >= 0"
+                )
             if not entry.influence.exact:
                 warnings.add(
                     f"{entry.label}: top_1pct_share is a lower bound: the worst 1% of {n} "
@@ -456,7 +466,8 @@ def _summary(
     payload |= {"reduction": reduction, "n": n, "top_count": top_count(n)}
     caption = (
         f"{reduction} over {n} examples; top 1% share: the part of the total from the "
-        f"{top_count(n)} largest; max |grad|: the largest per-example gradient"
+        f"{top_count(n)} largest (n/a for a loss that can be below 0); max |grad|: the largest "
+        "per-example gradient"
     )
     report = Report(
         payload=payload,

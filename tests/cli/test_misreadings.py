@@ -213,3 +213,38 @@ def test_msle_under_keras_clips_before_the_domain_check(cli) -> None:
     run = cli("compute", "msle", "--y-true", "-5", "--y-pred", "1")
     assert run.exit_code == 3
     assert "greater than -1" in run.stderr
+
+
+# --- compare's top 1% share stays in [0, 1] ----------------------------------------------------
+
+
+def test_compare_share_of_a_negative_log_likelihood_is_na(cli) -> None:
+    # Gaussian NLL is a log-density: below 0 where σ² is small; its "share" was 132.7%.
+    run = cli(
+        "compare", "gaussian-nll", "--json",
+        "--y-true", "1,2,3,10", "--y-pred", "1,0.01;2,1;3,1;4,1",
+    )  # fmt: skip
+    assert run.exit_code == 0
+    row = run.json()["losses"][0]
+    assert row["top_1pct_share"] is None
+    assert any("top_1pct_share is n/a" in w for w in run.json()["warnings"])
+
+
+def test_compare_share_under_the_torch_poisson_is_na(cli) -> None:
+    # PyTorch's PoissonNLLLoss drops the target's constant: values below 0 (the share was -32%).
+    run = cli("compare", "poisson", "--conventions", "--json",
+              "--y-true", "1,2,3,10", "--y-pred", "1,2,3,4")  # fmt: skip
+    rows = {r["convention"]: r for r in run.json()["conventions"]}
+    assert rows["torch"]["value"] < 0
+    assert rows["torch"]["top_1pct_share"] is None
+    assert rows["catalog"]["top_1pct_share"] == 1.0
+    for row in rows.values():
+        share = row.get("top_1pct_share")
+        assert share is None or 0.0 <= share <= 1.0
+
+
+def test_every_share_compare_prints_is_in_0_1(cli) -> None:
+    run = cli("compare", "--all", "--json", "--y-true", "1,0,1,1", "--y-pred", "0.9,0.2,0.6,0.3")
+    for row in run.json()["losses"]:
+        share = row["top_1pct_share"]
+        assert share is None or 0.0 <= share <= 1.0
