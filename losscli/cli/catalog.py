@@ -201,7 +201,7 @@ def _convention_line(c: dict[str, Any]) -> str:
     if not c["available"]:
         return f"no such loss: {c['why']}"
     what = " ".join(c["differences"]) if c["differences"] else "same as the catalog."
-    return f"{c['function']}: {what}"
+    return f"{c['function']}: {what} With --weights: {c['weighted_mean']}."
 
 
 def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> None:
@@ -253,5 +253,6 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
             cell.append("\ndiffers: " + line)
         for line in c["notes"]:
             cell.append("\nnote: " + line, style="dim")
+        cell.append("\nwith --weights: " + c["weighted_mean"], style="dim")
         table.add_row(Text(c["name"]), cell)
     console.print(table)

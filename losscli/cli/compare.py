@@ -435,12 +435,16 @@ def _summary(
 
     if by_convention:
         columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
+        weighted = source.weight_name is not None
+        if weighted:  # how each convention's mean divides the weighted sum
+            columns = (*columns[:4], "weighted_mean", columns[4])
         rows = [
             (
                 r["convention"],
                 r.get("value"),
                 r.get("top_1pct_share"),
                 r.get("max_abs_grad"),
+                *((r.get("weighted_mean"),) if weighted else ()),
                 r["difference"],
             )
             for r in records
@@ -497,6 +501,10 @@ def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]
             "params": dict(entry.request.params),
             "difference": "reference" if entry.label == "catalog" else rule.short,
             "differences": list(rule.differences),
+            # What the mean divides Σ w·L by when sample weights are given.
+            "weighted_mean": "Σ w·L / N"
+            if entry.request.weighted_mean == "count"
+            else "Σ w·L / Σ w",
         }
     assert entry.request is not None
     props = entry.request.loss.properties
@@ -519,7 +527,11 @@ def _human(
     from rich.table import Table
     from rich.text import Text
 
-    headers = {"top_1pct_share": "top 1% share", "max_abs_grad": "max |grad|"}
+    headers = {
+        "top_1pct_share": "top 1% share",
+        "max_abs_grad": "max |grad|",
+        "weighted_mean": "weighted mean",
+    }
     table = Table(title=Text(title), title_justify="left", caption=Text(caption))
     for name in columns:
         numeric = name in ("value", "top_1pct_share", "max_abs_grad")

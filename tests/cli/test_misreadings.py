@@ -248,3 +248,74 @@ def test_every_share_compare_prints_is_in_0_1(cli) -> None:
     for row in run.json()["losses"]:
         share = row["top_1pct_share"]
         assert share is None or 0.0 <= share <= 1.0
+
+
+# --- sample weights under a convention divide as the framework does -----------------------------
+
+
+def test_keras_sample_weights_divide_by_the_count(cli) -> None:
+    # keras/src/losses/losses_test.py, MeanSquaredErrorTest: y_true [[1, 9, 2], [-5, -2, 6]],
+    # y_pred [[4, 8, 12], [8, 1, 3]]; sample_weight=2.3 gives 113.85 (49.5 x 2.3) and
+    # sample_weight=[1.2, 3.4] gives 767.8 / 6 (each row's weight repeated over its 3 values).
+    common = ("--y-true", "1,9,2,-5,-2,6", "--y-pred", "4,8,12,8,1,3")
+    run = cli(
+        "compute", "mse", "--convention", "keras", *common, "--weights", "2.3,2.3,2.3,2.3,2.3,2.3"
+    )
+    assert math.isclose(float(run.stdout), 113.85, rel_tol=1e-12)
+    run = cli(
+        "compute", "mse", "--convention", "keras", *common, "--weights", "1.2,1.2,1.2,3.4,3.4,3.4"
+    )
+    assert math.isclose(float(run.stdout), 767.8 / 6, rel_tol=1e-12)
+    # The catalog (and scikit-learn's sample_weight) is the weighted mean: a scalar weight cancels.
+    for convention in ("catalog", "sklearn"):
+        run = cli(
+            "compute",
+            "mse",
+            "--convention",
+            convention,
+            *common,
+            "--weights",
+            "2.3,2.3,2.3,2.3,2.3,2.3",
+        )
+        assert math.isclose(float(run.stdout), 49.5, rel_tol=1e-12)
+
+
+def test_torch_element_weights_divide_by_the_count(cli) -> None:
+    # torch 2.13: F.binary_cross_entropy(p, y, weight=w) with p [0.3, 0.8, 0.6], y [1, 0, 1],
+    # w [1, 2, 3] (float64) = 1.9851085001640365; with_logits on [0.5, -1, 2]: 0.4937947974484899.
+    run = cli("compute", "bce", "--convention", "torch",
+              "--y-true", "1,0,1", "--y-pred", "0.3,0.8,0.6", "--weights", "1,2,3")  # fmt: skip
+    assert math.isclose(float(run.stdout), 1.9851085001640365, rel_tol=1e-12)
+    run = cli("compute", "bce", "--convention", "torch", "--logits",
+              "--y-true", "1,0,1", "--y-pred", "0.5,-1,2", "--weights", "1,2,3")  # fmt: skip
+    assert math.isclose(float(run.stdout), 0.4937947974484899, rel_tol=1e-12)
+
+
+def test_the_gradient_under_keras_weights_is_of_the_same_mean(cli) -> None:
+    run = cli("grad", "mse", "--convention", "keras", "--reduction", "mean", "--check",
+              "--y-true", "0,0", "--y-pred", "1,2", "--weights", "0.5,0.5", "-f", "json")  # fmt: skip
+    assert run.exit_code == 0
+    # d/dŷ of (0.5 ŷ1² + 0.5 ŷ2²) / 2 = 0.5 ŷ.
+    assert run.json()["grad"] == [0.5, 1.0]
+
+
+def test_keras_rmse_is_a_metric_with_the_weighted_mean(cli) -> None:
+    # keras.metrics.RootMeanSquaredError is a Mean metric: sqrt(Σ w r² / Σ w).
+    run = cli("compute", "rmse", "--convention", "keras",
+              "--y-true", "0,0", "--y-pred", "1,3", "--weights", "1,3")  # fmt: skip
+    assert math.isclose(float(run.stdout), math.sqrt((1 + 27) / 4), rel_tol=1e-12)
+
+
+def test_show_and_compare_say_how_each_convention_divides(cli) -> None:
+    shown = cli("show", "mse", "-f", "tsv").stdout
+    assert "With --weights: Σ w·L / N: Keras's default reduction" in shown
+    assert "With --weights: Σ w·L / Σ w" in shown
+    run = cli("compare", "mse", "--conventions", "--json",
+              "--y-true", "0,0", "--y-pred", "1,2", "--weights", "0.5,0.5")  # fmt: skip
+    rows = {r["convention"]: r for r in run.json()["conventions"]}
+    assert rows["keras"]["weighted_mean"] == "Σ w·L / N" and rows["keras"]["value"] == 1.25
+    assert rows["torch"]["weighted_mean"] == "Σ w·L / N" and rows["torch"]["value"] == 1.25
+    assert rows["sklearn"]["weighted_mean"] == "Σ w·L / Σ w" and rows["sklearn"]["value"] == 2.5
+    tsv = cli("compare", "mse", "--conventions",
+              "--y-true", "0,0", "--y-pred", "1,2", "--weights", "0.5,0.5").tsv()  # fmt: skip
+    assert {r["convention"]: r["weighted_mean"] for r in tsv}["keras"] == "Σ w·L / N"
