@@ -25,13 +25,15 @@ def build_request(
     logits: bool,
     log_probs: bool,
     normalize: bool,
-    convention: str = "catalog",
+    convention: str | None = None,
     log_input: bool = False,
 ) -> Request:
     from losscli.cli.options import space_from_flags
     from losscli.core.evaluation import make_request
 
-    space = space_from_flags(logits, log_probs, log_input)
+    space, convention = alias_defaults(
+        loss, space_from_flags(logits, log_probs, log_input), convention
+    )
     return make_request(
         loss,
         params,
@@ -39,6 +41,24 @@ def build_request(
         normalize=normalize,
         convention=convention,
     )
+
+
+def alias_defaults(loss: str, space: str | None, convention: str | None) -> tuple[str | None, str]:
+    """The space and convention of an alias that names a framework's function
+    (`bce-with-logits` reads logits, as torch.nn.BCEWithLogitsLoss), where the command line
+    does not give them; said on stderr. Else the flags' space and the catalog."""
+    from losscli.core.registry import alias_meaning
+
+    meaning = alias_meaning(loss)
+    if meaning is not None:
+        applied = (meaning.space is not None and space is None) or (
+            meaning.convention is not None and convention is None
+        )
+        if applied:
+            note(meaning.describe(loss.strip().lower().replace("_", "-")))
+        space = space if space is not None else meaning.space
+        convention = convention if convention is not None else meaning.convention
+    return space, convention or "catalog"
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ def compare(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
-    convention: o.Convention = o.ConventionName.catalog,
+    convention: o.Convention = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
@@ -143,15 +143,17 @@ def compare(
     if conventions:
         if all_losses or len(names) != 1:
             raise UsageError("--conventions compares one loss: give exactly one LOSS")
-        if convention is not o.ConventionName.catalog:
+        if convention is not None:
             raise UsageError("--conventions shows every convention; leave out --convention")
         entries = _convention_entries(names[0], params, space, normalize)
     elif all_losses:
         if names:
             raise UsageError("give LOSS... or --all, not both")
-        entries = _all_entries(params, space, normalize, convention.value)
+        entries = _all_entries(
+            params, space, normalize, convention.value if convention else "catalog"
+        )
     elif names:
-        entries = _loss_entries(names, params, space, normalize, convention.value)
+        entries = _loss_entries(names, params, space, normalize, convention and convention.value)
     else:
         raise UsageError("name the losses to compare, or pass --all")
 
@@ -213,26 +215,36 @@ def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
 
 
 def _loss_entries(
-    names: list[str], params: dict[str, Any], space: str | None, normalize: bool, convention: str
+    names: list[str],
+    params: dict[str, Any],
+    space: str | None,
+    normalize: bool,
+    convention: str | None,
 ) -> list[Entry]:
+    from losscli.cli.common import alias_defaults
     from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.registry import alias_meaning, get
 
-    records = list({get(name).name: get(name) for name in names}.values())
-    _check_params_used(params, records)
-    return [
-        Entry(
-            loss.name,
-            make_request(
-                loss,
-                _taken(params, loss),
-                space=space,  # type: ignore[arg-type]
-                normalize=normalize,
-                convention=convention,
-            ),
+    # A loss once, by its canonical name; an alias that names a framework's function
+    # (bce-with-logits) is its own row, computed as that function is.
+    chosen: dict[str, str] = {}
+    for name in names:
+        label = name.strip().lower() if alias_meaning(name) else get(name).name
+        chosen.setdefault(label, name)
+    _check_params_used(params, [get(name) for name in chosen.values()])
+    entries = []
+    for label, name in chosen.items():
+        loss = get(name)
+        loss_space, loss_convention = alias_defaults(name, space, convention)
+        request = make_request(
+            loss,
+            _taken(params, loss),
+            space=loss_space,  # type: ignore[arg-type]
+            normalize=normalize,
+            convention=loss_convention,
         )
-        for loss in records
-    ]
+        entries.append(Entry(label, request))
+    return entries
 
 
 FAMILY_ORDER = ("regression", "classification", "divergence", "metric")

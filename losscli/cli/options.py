@@ -309,11 +309,13 @@ LogBase = Annotated[
 
 
 Convention = Annotated[
-    ConventionName,
+    ConventionName | None,
     typer.Option(
         "--convention",
-        help="Compute as this framework does: catalog (exact), torch, keras, sklearn, optax; "
-        "for contrastive also hadsell, pml. 'losscli show LOSS' lists the differences.",
+        help="Compute as this framework does: catalog (exact, the default), torch, keras, "
+        "sklearn, optax; for contrastive also hadsell, pml. An alias that names a framework's "
+        "function (bce-with-logits, kl-div) computes as that framework. 'losscli show LOSS' "
+        "lists the differences.",
         rich_help_panel=PARAMS,
     ),
 ]
