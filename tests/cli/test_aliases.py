@@ -334,3 +334,13 @@ def test_compare_keeps_an_alias_apart_from_its_loss(cli) -> None:
     rows = {r["loss"]: r["value"] for r in run.json()["losses"]}
     assert math.isclose(rows["binary-cross-entropy"], -math.log(0.3), rel_tol=1e-12)
     assert math.isclose(rows["bce-with-logits"], math.log1p(math.exp(-0.3)), rel_tol=1e-12)
+
+
+def test_show_says_what_each_framework_alias_computes(cli) -> None:
+    run = cli("show", "bce-with-logits", "--json")
+    assert run.exit_code == 0
+    aliases = run.json()["framework_aliases"]
+    assert aliases["bce-with-logits"].startswith("bce-with-logits is torch.nn.BCEWithLogitsLoss")
+    assert "reads logits" in aliases["multilabel-soft-margin"]
+    assert "bce-with-logits is torch.nn.BCEWithLogitsLoss" in run.stderr
+    assert cli("show", "mse", "--json").json()["framework_aliases"] == {}
