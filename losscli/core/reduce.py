@@ -180,8 +180,14 @@ class Reducer:
 
     @property
     def _by_count(self) -> bool:
-        """Sample weights are given and the mean divides Σ w·L by the count (see above)."""
-        return self.weighted and self.weighted_mean == "count" and self.rule != "nonzero-by-label"
+        """Sample weights are given and the mean divides Σ w·L by the count (see above). The
+        mean rules with a denominator of their own keep it: the class-weighted mean divides by
+        Σ w·w[y] (weights of 1 give PyTorch's Σ w[y]), the non-zero mean by its groups."""
+        return (
+            self.weighted
+            and self.weighted_mean == "count"
+            and self.rule in ("examples", "elements")
+        )
 
     @property
     def count(self) -> int:

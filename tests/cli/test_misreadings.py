@@ -319,3 +319,14 @@ def test_show_and_compare_say_how_each_convention_divides(cli) -> None:
     tsv = cli("compare", "mse", "--conventions",
               "--y-true", "0,0", "--y-pred", "1,2", "--weights", "0.5,0.5").tsv()  # fmt: skip
     assert {r["convention"]: r["weighted_mean"] for r in tsv}["keras"] == "Σ w·L / N"
+
+
+def test_weights_of_one_change_nothing_under_any_convention(cli) -> None:
+    # PyTorch's class-weighted cross-entropy keeps its own denominator Σ w[y] (README: 0.5906).
+    args = ("--y-true", "0,1,1", "--y-pred", "0.8,0.2;0.3,0.7;0.6,0.4")
+    for convention in ("catalog", "torch", "keras", "sklearn"):
+        extra = ("--class-weights", "1,4") if convention in ("catalog", "torch") else ()
+        plain = cli("compute", "ce", "--convention", convention, *extra, *args)
+        ones = cli("compute", "ce", "--convention", convention, *extra, *args, "--weights", "1,1,1")
+        assert plain.exit_code == ones.exit_code == 0
+        assert float(ones.stdout) == pytest.approx(float(plain.stdout), rel=1e-15)
