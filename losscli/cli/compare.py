@@ -96,7 +96,7 @@ def compare(
     weight: o.WeightColumn = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
@@ -121,7 +121,7 @@ def compare(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
-    convention: o.Convention = o.ConventionName.catalog,
+    convention: o.Convention = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
@@ -143,15 +143,17 @@ def compare(
     if conventions:
         if all_losses or len(names) != 1:
             raise UsageError("--conventions compares one loss: give exactly one LOSS")
-        if convention is not o.ConventionName.catalog:
+        if convention is not None:
             raise UsageError("--conventions shows every convention; leave out --convention")
         entries = _convention_entries(names[0], params, space, normalize)
     elif all_losses:
         if names:
             raise UsageError("give LOSS... or --all, not both")
-        entries = _all_entries(params, space, normalize, convention.value)
+        entries = _all_entries(
+            params, space, normalize, convention.value if convention else "catalog"
+        )
     elif names:
-        entries = _loss_entries(names, params, space, normalize, convention.value)
+        entries = _loss_entries(names, params, space, normalize, convention and convention.value)
     else:
         raise UsageError("name the losses to compare, or pass --all")
 
@@ -213,26 +215,36 @@ def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
 
 
 def _loss_entries(
-    names: list[str], params: dict[str, Any], space: str | None, normalize: bool, convention: str
+    names: list[str],
+    params: dict[str, Any],
+    space: str | None,
+    normalize: bool,
+    convention: str | None,
 ) -> list[Entry]:
+    from losscli.cli.common import alias_defaults
     from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.registry import alias_meaning, get
 
-    records = list({get(name).name: get(name) for name in names}.values())
-    _check_params_used(params, records)
-    return [
-        Entry(
-            loss.name,
-            make_request(
-                loss,
-                _taken(params, loss),
-                space=space,  # type: ignore[arg-type]
-                normalize=normalize,
-                convention=convention,
-            ),
+    # A loss once, by its canonical name; an alias that names a framework's function
+    # (bce-with-logits) is its own row, computed as that function is.
+    chosen: dict[str, str] = {}
+    for name in names:
+        label = name.strip().lower() if alias_meaning(name) else get(name).name
+        chosen.setdefault(label, name)
+    _check_params_used(params, [get(name) for name in chosen.values()])
+    entries = []
+    for label, name in chosen.items():
+        loss = get(name)
+        loss_space, loss_convention = alias_defaults(name, space, convention)
+        request = make_request(
+            loss,
+            _taken(params, loss),
+            space=loss_space,  # type: ignore[arg-type]
+            normalize=normalize,
+            convention=loss_convention,
         )
-        for loss in records
-    ]
+        entries.append(Entry(label, request))
+    return entries
 
 
 FAMILY_ORDER = ("regression", "classification", "divergence", "metric")
@@ -409,6 +421,16 @@ def _summary(
                 record["value"] = entry.reducer.result(reduction)
             record["top_1pct_share"] = entry.influence.top_share()
             record["max_abs_grad"] = entry.influence.max_abs_grad
+            if entry.influence.negative or not entry.request.loss.properties.nonnegative:
+                # The loss is a log-density or drops a constant of the target (PyTorch's and
+                # Keras's Poisson): its zero is arbitrary, so no share of its total is
+                # meaningful, even where every value of this input happens to be positive.
+                record["top_1pct_share"] = None
+                how = "is below 0 for some examples" if entry.influence.negative else "can be < 0"
+                warnings.add(
+                    f"{entry.label}: top_1pct_share is n/a: the loss {how}, and a share of a "
+                    "total is defined only for parts >= 0"
+                )
             if not entry.influence.exact:
                 warnings.add(
                     f"{entry.label}: top_1pct_share is a lower bound: the worst 1% of {n} "
@@ -425,12 +447,16 @@ def _summary(
 
     if by_convention:
         columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
+        weighted = source.weight_name is not None
+        if weighted:  # how each convention's mean divides the weighted sum
+            columns = (*columns[:4], "weighted_mean", columns[4])
         rows = [
             (
                 r["convention"],
                 r.get("value"),
                 r.get("top_1pct_share"),
                 r.get("max_abs_grad"),
+                *((r.get("weighted_mean"),) if weighted else ()),
                 r["difference"],
             )
             for r in records
@@ -456,7 +482,8 @@ def _summary(
     payload |= {"reduction": reduction, "n": n, "top_count": top_count(n)}
     caption = (
         f"{reduction} over {n} examples; top 1% share: the part of the total from the "
-        f"{top_count(n)} largest; max |grad|: the largest per-example gradient"
+        f"{top_count(n)} largest (n/a for a loss that can be below 0); max |grad|: the largest "
+        "per-example gradient"
     )
     report = Report(
         payload=payload,
@@ -486,6 +513,10 @@ def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]
             "params": dict(entry.request.params),
             "difference": "reference" if entry.label == "catalog" else rule.short,
             "differences": list(rule.differences),
+            # What the mean divides Σ w·L by when sample weights are given.
+            "weighted_mean": "Σ w·L / N"
+            if entry.request.weighted_mean == "count"
+            else "Σ w·L / Σ w",
         }
     assert entry.request is not None
     props = entry.request.loss.properties
@@ -508,7 +539,11 @@ def _human(
     from rich.table import Table
     from rich.text import Text
 
-    headers = {"top_1pct_share": "top 1% share", "max_abs_grad": "max |grad|"}
+    headers = {
+        "top_1pct_share": "top 1% share",
+        "max_abs_grad": "max |grad|",
+        "weighted_mean": "weighted mean",
+    }
     table = Table(title=Text(title), title_justify="left", caption=Text(caption))
     for name in columns:
         numeric = name in ("value", "top_1pct_share", "max_abs_grad")

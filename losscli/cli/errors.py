@@ -90,7 +90,7 @@ def handle(exc: BaseException) -> int:
         error_line(str(exc))
         return ExitCode.CHECK_FAILED
     if isinstance(exc, (InputError, DataError)):
-        error_line(str(exc))
+        error_line(str(exc), getattr(exc, "hint", None))
         return ExitCode.BAD_INPUT
     if os.environ.get("LOSSCLI_DEBUG") == "1":
         traceback.print_exception(exc)

@@ -53,7 +53,7 @@ def grad(
     weight: o.WeightColumn = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
@@ -69,7 +69,7 @@ def grad(
     log_base: o.LogBase = None,
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
-    convention: o.Convention = o.ConventionName.catalog,
+    convention: o.Convention = None,
     quantile: o.Quantile = None,
     power: o.Power = None,
     variance: o.Variance = None,
@@ -97,16 +97,18 @@ def grad(
     from losscli.render.report import Report
 
     params = o.loss_params(locals())
-    request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
+    request = build_request(
+        loss, params, logits, log_probs, normalize, convention and convention.value, log_input
+    )
     inputs = InputOptions.from_arguments(locals())
-    source = open_source(request.loss, inputs)
+    source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     checks = _Checks() if check else None
     reread = None
     if inputs.file not in (None, "-") and not request.loss.batch:
         # A file can be read again: totals first, then the rows, in flat memory.
-        reread = lambda: open_source(request.loss, inputs, quiet=True)  # noqa: E731
+        reread = lambda: open_source(request.loss, inputs, quiet=True, space=request.space)  # noqa: E731
     rows = _gradients(request, source, warnings, reduction.value, checks, reread)
     header: dict[str, Any] = {
         "loss": request.loss.name,

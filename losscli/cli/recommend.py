@@ -95,7 +95,7 @@ def recommend(
     ] = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     task: Annotated[
@@ -186,7 +186,7 @@ def recommend(
         "--variational": variational or None,
     }
     table = TableChoice(
-        file, target, pred, o.input_format(input_format), delimiter, no_header, nan.value
+        file, target, pred, o.input_format(input_format), delimiter, header, nan.value
     )
     output = o.output_format(fmt, json_flag)
     if _reads_data(table, task, facts):
@@ -232,12 +232,12 @@ class TableChoice:
     pred: str | None
     input_format: str | None
     delimiter: str | None
-    no_header: bool
+    header: bool | None
     nan: str
 
     def given(self) -> bool:
         options = (self.file, self.target, self.pred, self.input_format, self.delimiter)
-        return any(v is not None for v in options) or self.no_header
+        return any(v is not None for v in options) or self.header is not None
 
 
 def _reads_data(table: TableChoice, task: Task | None, facts: dict[str, Any]) -> bool:
@@ -309,7 +309,7 @@ def _profile_table(
         pred=table.pred,
         input_format=table.input_format,
         delimiter=table.delimiter,
-        no_header=table.no_header,
+        header=table.header,
         nan=table.nan,
         progress=progress,
     )

@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 
 class InputError(Exception):
-    """Bad data, already phrased with its place: row number and column name (exit 3)."""
+    """Bad data, already phrased with its place: row number and column name (exit 3).
+    `hint`, when given, is a second line naming the fix."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class TableReader(abc.ABC):
     names: list[str]
     label: str  # how to name the input in messages: a path or "stdin"
     size: int | None = None  # bytes, when known: drives the progress bar
+    note: str | None = None  # how the table was read, where a guess was made (for stderr)
 
     @abc.abstractmethod
     def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
@@ -144,10 +145,12 @@ def open_table(
     *,
     input_format: str | None = None,
     delimiter: str | None = None,
-    has_header: bool = True,
+    has_header: bool | None = True,
     stdin: IO[bytes] | None = None,
 ) -> TableReader:
-    """Open FILE (or '-' for stdin) as a table of the given or guessed format."""
+    """Open FILE (or '-' for stdin) as a table of the given or guessed format. `has_header`
+    None: a CSV-like table's first line is a header unless it looks like data (see
+    `first_line_is_data`)."""
     if path == "-":
         stream: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
         label, size = "stdin", None
@@ -325,6 +328,48 @@ def _content_end(block: bytes, cut: int) -> int:
     return block.index(b"\n", end) + 1
 
 
+# How many lines below the first one the header decision looks at.
+HEADER_SAMPLE_LINES = 20
+
+
+def first_line_is_data(first: list[str], rest: bytes, separator: str) -> bool:
+    """Whether the first line of a table is data rather than column names, judged as a header
+    sniffer (Python's csv.Sniffer.has_header) does: each column votes for a header when its
+    first cell is of another kind (text, an integer, a decimal number) than the cells below it,
+    and for data when it is of the same kind. A first line with a cell that is no number is a
+    header; all numbers of the kinds below (scikit-learn's predict_proba written without a
+    header) are data; the column indices pandas writes above rows of decimals (`0,1,2` over
+    `0.1,0.2,0.7`) vote for a header. A lone numeric line is data."""
+    kinds = [_cell_kind(cell) for cell in first]
+    if not kinds or "text" in kinds:
+        return False
+    lines = [line for line in rest.split(b"\n", HEADER_SAMPLE_LINES)[:HEADER_SAMPLE_LINES]]
+    votes = 0
+    for column, kind in enumerate(kinds):
+        below = set()
+        for line in lines:
+            fields = _split_line(line.rstrip(b"\r"), separator)
+            if len(fields) == len(kinds) and fields[column].strip():
+                below.add(_cell_kind(fields[column]))
+        if len(below) == 1:
+            votes += 1 if kind not in below else -1
+    return votes <= 0
+
+
+def _cell_kind(cell: str) -> str:
+    text = cell.strip()
+    try:
+        int(text)
+        return "integer"
+    except ValueError:
+        pass
+    try:
+        float(text)
+    except ValueError:
+        return "text"
+    return "decimal"
+
+
 def _split_line(line: bytes, separator: str) -> list[str]:
     text = line.decode("utf-8", errors="replace")
     try:
@@ -365,7 +410,7 @@ class CsvReader(TableReader):
         size: int | None,
         *,
         separator: str,
-        has_header: bool,
+        has_header: bool | None,
     ) -> None:
         self.label = label
         self.size = size
@@ -375,6 +420,14 @@ class CsvReader(TableReader):
         if not first.strip():
             raise InputError(f"{label}: the input is empty")
         fields = _split_line(first, separator)
+        self.note: str | None = None
+        if has_header is None:
+            has_header = not first_line_is_data(fields, self.lines.rest, separator)
+            if not has_header:
+                self.note = (
+                    f"{label}: the first line looks like data, not column names: it is row 1 and "
+                    f"the columns are named 1..{len(fields)} (--header reads it as names)"
+                )
         if has_header:
             self.names = [name.strip() for name in fields]
             self.header_row: bytes | None = None
