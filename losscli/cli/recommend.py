@@ -68,10 +68,12 @@ class Want(enum.StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("recommend", help=HELP, no_args_is_help=True)(recommend)
+    # Not no_args_is_help: `cat table.csv | losscli recommend` reads the piped table.
+    app.command("recommend", help=HELP)(recommend)
 
 
 def recommend(
+    ctx: typer.Context,
     file: o.File = None,
     target: Annotated[
         str | None,
@@ -189,6 +191,10 @@ def recommend(
         file, target, pred, o.input_format(input_format), delimiter, no_header, nan.value
     )
     output = o.output_format(fmt, json_flag)
+    if _nothing_given(table, task, facts, target_stat, quantile, want):
+        # At a terminal with nothing to go on: the help, as a usage error (as `compute`).
+        typer.echo(ctx.get_help(), err=True)
+        raise typer.Exit(2)
     if _reads_data(table, task, facts):
         stated = [flag for flag, value in facts.items() if value is not None]
         if stated:
@@ -240,14 +246,39 @@ class TableChoice:
         return any(v is not None for v in options) or self.no_header
 
 
+def _nothing_given(table: TableChoice, task: Any, facts: dict[str, Any], *reading: Any) -> bool:
+    from losscli.cli.common import stdin_is_terminal
+
+    given = [task, *facts.values(), *reading]
+    return not table.given() and all(v is None for v in given) and stdin_is_terminal()
+
+
 def _reads_data(table: TableChoice, task: Task | None, facts: dict[str, Any]) -> bool:
-    """A table when one is named; else stdin when it is piped and no flags state the task."""
+    """A table when one is named; else stdin when it is piped, holds data and no flag states
+    a fact that only the data could otherwise give (--task, --target-stat and --want say how
+    to read the data, so they go with a piped table too)."""
     from losscli.cli.common import stdin_is_terminal
 
     if table.given():
         return True
-    stating = task is not None or any(v is not None for v in facts.values())
-    return not stating and not stdin_is_terminal()
+    if any(v is not None for v in facts.values()) or stdin_is_terminal():
+        return False
+    # With --task alone, an empty stdin (`< /dev/null`, a script) means the flags.
+    return task is None or _stdin_has_data()
+
+
+def _stdin_has_data() -> bool:
+    """Whether stdin holds at least one byte, without consuming it."""
+    import sys
+
+    stream = sys.stdin.buffer
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return bool(peek(1))
+    position = stream.tell()  # an in-memory stream (tests) can seek back
+    data = stream.read(1)
+    stream.seek(position)
+    return bool(data)
 
 
 class Outcome(NamedTuple):

@@ -13,6 +13,8 @@ A loss that several rules support takes the highest of their scores and all thei
 
 >>> [r.loss for r in recommend(from_facts(task="binary", positive_rate=0.005))]
 ['focal', 'binary-cross-entropy']
+>>> [r.loss for r in recommend(from_facts(task="binary", want="ranking"))]
+['margin-ranking', 'binary-cross-entropy']
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ HEAVY_KURTOSIS = 10.0
 # Bowley's quartile skewness: 0.26 for exponential noise, 0.08 for Gamma(4) (moment skew 1).
 SKEWED = 0.1
 
-# Losses the guide may name that `losscli compute` does not have yet.
-NOT_IN_CATALOG = frozenset({"pairwise-logistic"})
+# Lin et al. (2017, Table 1a) found alpha = 0.25 best with gamma = 2 (torchvision's default).
+FOCAL_ALPHA = 0.25
+FOCAL_GAMMA = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,10 @@ class Situation:
             "quartile_skew": _num(self.quartile_skew, 2),
             "scale": "1 (assumed)" if self.residual_scale is None else _num(self.residual_scale),
             "delta": _num(huber_delta(self)),
+            "focal_alpha": _num(_focal_params(self).get("alpha", FOCAL_ALPHA)),  # type: ignore[arg-type]
+            "balance_alpha": "1 - positive rate"
+            if self.positive_rate is None
+            else _num(_round(1.0 - self.positive_rate)),
         }
         words.update(self.evidence)
         return words
@@ -133,10 +140,6 @@ class Recommendation:
     references: tuple[str, ...]
     rules: tuple[str, ...]
 
-    @property
-    def in_catalog(self) -> bool:
-        return self.loss not in NOT_IN_CATALOG
-
 
 def huber_delta(s: Situation) -> float:
     scale = s.residual_scale if s.residual_scale is not None else 1.0
@@ -144,12 +147,13 @@ def huber_delta(s: Situation) -> float:
 
 
 def _focal_params(s: Situation) -> Params:
-    params: Params = {"gamma": 2.0}
-    if s.task == "binary" and s.positive_rate is not None:
-        # Inverse-frequency balance: positives weighted by the negative share, negatives by
-        # the positive share, so each class carries the same total weight at gamma = 0.
-        params["alpha"] = _round(1.0 - s.positive_rate)
-    return params
+    # The sigmoid form takes alpha, the weight of the positive class: the rare class gets
+    # FOCAL_ALPHA as in Lin et al., so alpha is 1 - 0.25 when the positives are common. The
+    # catalog's softmax form has gamma alone.
+    if s.task != "binary":
+        return {"gamma": FOCAL_GAMMA}
+    positives_rare = s.positive_rate is None or s.positive_rate <= 0.5
+    return {"gamma": FOCAL_GAMMA, "alpha": FOCAL_ALPHA if positives_rare else 1 - FOCAL_ALPHA}
 
 
 def _is(*tasks: str) -> Callable[[Situation], bool]:
@@ -164,10 +168,12 @@ def _imbalanced(s: Situation) -> bool:
     return s.minority_share is not None and RARE_SHARE <= s.minority_share < IMBALANCED_SHARE
 
 
+LIN_2017 = "Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017."
 FOCAL_CAVEATS = (
-    "alpha = 1 - positive rate (inverse-frequency balance); Lin et al. found alpha = 0.25 best "
-    "with gamma = 2, which torchvision's sigmoid_focal_loss applies by default: the focusing "
-    "term already mutes easy negatives, so tune alpha between 0.25 and this value",
+    "alpha = {focal_alpha} weights the positive class so that the rare class gets 0.25, with "
+    "gamma = 2, as Lin et al. found best (torchvision's sigmoid_focal_loss default): the "
+    "focusing term already mutes the easy examples of the common class, so alpha does not "
+    "balance the class frequencies; at gamma = 0 the balancing alpha would be {balance_alpha}",
     "focal probabilities are under-confident: recalibrate (temperature or Platt scaling) "
     "before reading them as probabilities",
 )
@@ -215,11 +221,10 @@ RULES: tuple[Rule, ...] = (
         id="focal-rare-class",
         loss="focal",
         score=0.9,
-        when=lambda s: s.task in ("binary", "multiclass") and _rare(s),
+        when=lambda s: s.task == "binary" and _rare(s),
         reason="{imbalance}: under about 1%, the many easy examples of the common class "
         "dominate cross-entropy; focal loss scales each by (1 - p_t)^gamma",
-        reference="Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. "
-        "ICCV 2017.",
+        reference=LIN_2017,
         params=_focal_params,
         caveats=FOCAL_CAVEATS,
     ),
@@ -227,14 +232,36 @@ RULES: tuple[Rule, ...] = (
         id="focal-imbalanced",
         loss="focal",
         score=0.6,
-        when=lambda s: s.task in ("binary", "multiclass") and _imbalanced(s),
+        when=lambda s: s.task == "binary" and _imbalanced(s),
         reason="{imbalance}: a moderate imbalance that cross-entropy usually handles (with "
         "class weights or resampling); focal loss is worth a try if easy examples swamp "
         "training",
-        reference="Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. "
-        "ICCV 2017.",
+        reference=LIN_2017,
         params=_focal_params,
         caveats=FOCAL_CAVEATS,
+    ),
+    Rule(
+        id="softmax-focal-rare-class",
+        loss="softmax-focal",
+        score=0.9,
+        when=lambda s: s.task == "multiclass" and _rare(s),
+        reason="{imbalance}: under about 1%, the many easy examples of the common classes "
+        "dominate cross-entropy; softmax focal loss scales each by (1 - p_y)^gamma",
+        reference=LIN_2017,
+        params=_focal_params,
+        caveats=FOCAL_CAVEATS[1:],
+    ),
+    Rule(
+        id="softmax-focal-imbalanced",
+        loss="softmax-focal",
+        score=0.6,
+        when=lambda s: s.task == "multiclass" and _imbalanced(s),
+        reason="{imbalance}: a moderate imbalance that cross-entropy usually handles (with "
+        "class weights or resampling); softmax focal loss is worth a try if easy examples "
+        "swamp training",
+        reference=LIN_2017,
+        params=_focal_params,
+        caveats=FOCAL_CAVEATS[1:],
     ),
     Rule(
         id="hinge-margin",
@@ -263,12 +290,20 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pairwise-ranking",
-        loss="pairwise-logistic",
+        loss="margin-ranking",
         score=0.85,
         when=lambda s: s.task == "binary" and s.want == "ranking",
-        reason="you rank by score (AUC, precision at k): a logistic loss on (positive, "
-        "negative) pairs optimises the order directly; cross-entropy's scores also rank well",
-        reference="Burges et al. Learning to Rank using Gradient Descent (RankNet). ICML 2005.",
+        reason="you rank by score (AUC, precision at k): a pairwise loss on (positive, "
+        "negative) pairs optimises the order directly (RankSVM's hinge; RankNet's logistic "
+        "form is the smooth alternative); cross-entropy's scores also rank well",
+        reference="Herbrich, Graepel, Obermayer. Large Margin Rank Boundaries for Ordinal "
+        "Regression. 2000; Joachims. Optimizing Search Engines using Clickthrough Data. KDD "
+        "2002.",
+        params=lambda s: {"margin": 1.0},
+        caveats=(
+            "it scores pairs: target +1 and two prediction columns, x1 the positive's score "
+            "and x2 the negative's (sample the pairs; all of them grow as n^2)",
+        ),
     ),
     # Regression.
     Rule(
@@ -440,13 +475,6 @@ RULES: tuple[Rule, ...] = (
 
 CAVEATS: tuple[Caveat, ...] = (
     Caveat(
-        id="focal-binary-form",
-        losses=("focal",),
-        when=_is("multiclass"),
-        text="losscli's focal is the binary (sigmoid) form: for several classes apply it "
-        "one-vs-rest, or use a softmax focal loss with per-class alpha",
-    ),
-    Caveat(
         id="imbalance-metrics",
         losses=("binary-cross-entropy", "cross-entropy"),
         when=lambda s: s.minority_share is not None and s.minority_share < IMBALANCED_SHARE,
@@ -494,8 +522,6 @@ def recommend(situation: Situation) -> list[Recommendation]:
             params.update(rule.params(situation))
         caveats = [c for rule in rules for c in rule.caveats]
         caveats += [c.text for c in CAVEATS if loss in c.losses and c.when(situation)]
-        if loss in NOT_IN_CATALOG:
-            caveats.append("not in the catalog yet: losscli compute cannot evaluate it")
         found.append(
             Recommendation(
                 loss=loss,

@@ -87,7 +87,7 @@ def test_half_percent_positives_recommend_focal():
     assert p.task == "binary" and p.counts == {0.0: N - 100, 1.0: 100}
     assert p.positive_rate == 0.005
     first = recommend(from_profile(p))[0]
-    assert first.loss == "focal" and first.params == {"gamma": 2.0, "alpha": 0.995}
+    assert first.loss == "focal" and first.params == {"gamma": 2.0, "alpha": 0.25}
 
 
 def test_balanced_labels_recommend_cross_entropy():

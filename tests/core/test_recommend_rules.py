@@ -9,7 +9,6 @@ from losscli.core.errors import UsageError
 from losscli.core.profile import LabelProfile, SpreadProfile
 from losscli.core.recommend import (
     CAVEATS,
-    NOT_IN_CATALOG,
     RULES,
     Situation,
     from_facts,
@@ -66,6 +65,14 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
         {"task": "binary", "positive_rate": 0.02},
     ),
     "focal-imbalanced": (
+        {"task": "binary", "class_counts": [950, 50]},
+        {"task": "multiclass", "class_counts": [900, 50, 50]},
+    ),
+    "softmax-focal-rare-class": (
+        {"task": "multiclass", "class_counts": [990, 5, 5]},
+        {"task": "binary", "positive_rate": 0.005},
+    ),
+    "softmax-focal-imbalanced": (
         {"task": "multiclass", "class_counts": [900, 50, 50]},
         {"task": "multiclass", "class_counts": [900, 95, 5]},
     ),
@@ -114,10 +121,6 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
 
 # caveat id: (situation where it is attached, situation where it is not)
 CAVEAT_CASES: dict[str, tuple[Situation, Situation]] = {
-    "focal-binary-form": (
-        from_facts(task="multiclass", class_counts=[990, 5, 5]),
-        from_facts(task="binary", positive_rate=0.005),
-    ),
     "imbalance-metrics": (
         from_facts(task="binary", positive_rate=0.05),
         from_facts(task="binary", positive_rate=0.3),
@@ -223,24 +226,31 @@ def test_ranked_by_score_and_reasons_merge():
     assert len(triplet.reasons) == 2 and triplet.score == 0.9
 
 
-def test_focal_alpha_is_one_minus_positive_rate():
+def test_focal_alpha_and_its_caveat_agree():
+    # Lin et al. 2017 (Table 1a): alpha = 0.25 on the rare class with gamma = 2. The caveat
+    # quotes the alpha suggested, and the balancing alpha only as the gamma = 0 alternative.
     (focal,) = [
         r for r in recommend(from_facts(task="binary", positive_rate=0.005)) if r.loss == "focal"
     ]
-    assert focal.params == {"gamma": 2.0, "alpha": 0.995}
-    assert any("0.25" in c and "torchvision" in c for c in focal.caveats)
-    # From class counts: 10 positives of 2000.
+    assert focal.params == {"gamma": 2.0, "alpha": 0.25}
+    (alpha_caveat,) = [c for c in focal.caveats if "torchvision" in c]
+    assert alpha_caveat.startswith("alpha = 0.25 weights the positive class")
+    assert "at gamma = 0 the balancing alpha would be 0.995" in alpha_caveat
+    # The rare class is negative: the positive class gets 1 - 0.25.
     (focal,) = [
         r
-        for r in recommend(from_facts(task="binary", class_counts=[1990, 10]))
+        for r in recommend(from_facts(task="binary", class_counts=[10, 1990]))
         if r.loss == "focal"
     ]
-    assert focal.params["alpha"] == 0.995
+    assert focal.params["alpha"] == 0.75
+    assert any(c.startswith("alpha = 0.75 weights") for c in focal.caveats)
 
 
-def test_multiclass_focal_has_no_scalar_alpha():
+def test_multiclass_focal_is_the_catalogs_softmax_focal():
     focal = recommend(from_facts(task="multiclass", class_counts=[990, 5, 5]))[0]
-    assert focal.loss == "focal" and focal.params == {"gamma": 2.0}
+    assert focal.loss == "softmax-focal" and focal.params == {"gamma": 2.0}
+    text = " ".join(focal.reasons + focal.caveats)
+    assert "softmax focal" in text and "not in the catalog" not in text
 
 
 def test_huber_delta_follows_residual_scale():
@@ -249,26 +259,18 @@ def test_huber_delta_follows_residual_scale():
     assert "residual scale 2.5 = 3.362" in huber.reasons[0]
 
 
-def test_losses_not_in_catalog_say_so():
-    for facts in (
-        {"task": "embedding", "want": "ranking"},
-        {"task": "regression", "quantile": 0.9},
-    ):
-        for r in recommend(from_facts(**facts)):
-            marked = any("not in the catalog yet" in c for c in r.caveats)
-            assert marked == (r.loss in NOT_IN_CATALOG) == (not r.in_catalog)
-
-
-def test_catalog_names_and_params_are_valid():
-    # Every loss a rule names is a canonical registry name or declared as not in the catalog;
-    # the parameters it suggests are accepted by the catalog's own checks.
+def test_every_rule_names_a_catalog_loss_with_valid_params():
+    # Walks every rule (each fires in its RULE_CASES situation): the loss is a canonical
+    # registry name, so `losscli compute NAME` accepts it, and the parameters it suggests
+    # pass the catalog's own checks. Issue 12 item 5: pairwise-logistic was refused.
     catalog = set(names_and_aliases().values())
-    assert not NOT_IN_CATALOG & set(names_and_aliases())
+    for rule in RULES:
+        assert rule.loss in catalog, rule.id
     for facts, _ in RULE_CASES.values():
         for r in recommend(from_facts(**facts)):
-            assert r.loss in catalog | NOT_IN_CATALOG
-            if r.loss in catalog:
-                get(r.loss).resolve_params(r.params)
+            assert get(r.loss).name == r.loss
+            get(r.loss).resolve_params(r.params)
+            assert not any("not in the catalog" in c for c in r.caveats)
 
 
 def test_every_reason_has_a_reference():
@@ -340,7 +342,7 @@ def test_label_profile_reasons():
     assert binary[0].loss == "focal"
     assert binary[0].reasons[0].startswith("0.5% of the 20000 labels are positive (100 of class 1)")
     multi = recommend(from_profile(labels({0.0: 500, 1.0: 480, 2.0: 20})))
-    assert [r.loss for r in multi] == ["cross-entropy", "focal"]
+    assert [r.loss for r in multi] == ["cross-entropy", "softmax-focal"]
     assert "the smallest class (2) holds 2.0% of the 1000 labels" in multi[1].reasons[0]
 
 
