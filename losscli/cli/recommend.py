@@ -21,8 +21,11 @@ HELP = """Recommend a loss: from what you know (flags) or from a profile of the 
 From flags: --task and the facts you know. From data: a table (FILE, or piped to stdin),
 its target column (-t) and optionally one prediction column (-p) to profile the residuals;
 without -t and -p, y_true and y_pred if both are there, else y_true or the first column
-alone. A target with at most 20 distinct integer values is read as class labels (unless
-real-valued predictions say otherwise); --task regression reads it as numbers.
+alone. A target with at most 20 distinct integer values is read as class labels unless
+they are shaped like counts (0, 1, 2, ... with a Poisson or negative binomial shape) or
+real-valued predictions say otherwise; --task says which reading you mean. Numbers are
+read as counts, as many zeros with a positive part, as positive values whose spread grows
+with the mean, or as real values, with the checks that decided it.
 
 Each entry has suggested parameters, the reasons that fired and the caveats. -f plain prints
 the loss names best first, so $(losscli recommend ... -f plain | head -1) is the top one.
@@ -65,6 +68,13 @@ class Want(enum.StrEnum):
     probabilities = "probabilities"
     margin = "margin"
     ranking = "ranking"
+    relative = "relative"
+
+
+class TargetKind(enum.StrEnum):
+    counts = "counts"
+    zero_inflated = "zero-inflated"
+    positive = "positive"
 
 
 def register(app: typer.Typer) -> None:
@@ -157,7 +167,20 @@ def recommend(
     ] = None,
     want: Annotated[
         Want | None,
-        typer.Option("--want", help="What the model's output is for.", rich_help_panel=FACTS),
+        typer.Option(
+            "--want",
+            help="What the model's output is for (relative: regression judged by relative error).",
+            rich_help_panel=FACTS,
+        ),
+    ] = None,
+    target_kind: Annotated[
+        TargetKind | None,
+        typer.Option(
+            "--target-kind",
+            help="Regression: counts, zero-inflated (many exact zeros, continuous positive "
+            "part) or positive (spread grows with the mean).",
+            rich_help_panel=FACTS,
+        ),
     ] = None,
     distillation: Annotated[
         bool,
@@ -186,6 +209,7 @@ def recommend(
         "--residual-scale": residual_scale,
         "--distillation": distillation or None,
         "--variational": variational or None,
+        "--target-kind": target_kind,
     }
     table = TableChoice(
         file, target, pred, o.input_format(input_format), delimiter, no_header, nan.value
@@ -222,6 +246,7 @@ def recommend(
             want=_value(want),
             distillation=distillation,
             variational=variational,
+            target_kind=_value(target_kind),
         )
     from losscli.render.emit import emit
     from losscli.render.recommendation import recommendation_report
@@ -311,13 +336,11 @@ def _from_data(
     from losscli.core.recommend import from_profile
     from losscli.core.recommend import recommend as apply_guide
 
-    if task in ("distribution", "embedding"):
-        raise UsageError(
-            f"a table is profiled as labels or as numbers; for --task {task} state the facts "
-            "with flags and no FILE"
-        )
     profile, described, warnings = _profile_table(table, task, progress)
     situation = from_profile(profile, target_stat=target_stat, quantile=quantile, want=want)
+    other_reading = getattr(profile, "other_reading", None)
+    if other_reading is not None:
+        warnings.append(other_reading)
     if isinstance(profile, LabelProfile) and described["pred"] is not None:
         warnings.append("the target holds class labels: the prediction column is not used")
     if described["rows"] < SMALL_SAMPLE:
@@ -331,7 +354,7 @@ def _profile_table(
     """Stream the table through a profiler: the profile, its description, and warnings."""
     from losscli.cli.common import InputOptions, Warnings, located, open_table_source
     from losscli.core.errors import DataError
-    from losscli.core.profile import LabelProfile, Profiler
+    from losscli.core.profile import LabelProfile, PairProfile, Profiler
     from losscli.render.recommendation import measured_profile
 
     options = InputOptions(
@@ -350,6 +373,10 @@ def _profile_table(
         no_input="no input: give FILE, or pipe a table in",
     )
     selection = source.selection
+    if len(selection.target) > 1:
+        return _profile_distributions(source, task)
+    if task == "distribution":
+        raise UsageError("--task distribution reads soft labels: name their columns with -t")
     residuals = len(selection.pred) == 1
     profiler = Profiler(with_pred=residuals)
     warnings = Warnings(live=False)
@@ -360,17 +387,21 @@ def _profile_table(
         rows += batch.y_true.shape[0]
     warnings.finish(source, rows)  # raises when no rows were read
     assert batch is not None
-    # --task says how to read the target; without it, its values do.
-    as_labels = None if task is None else task != "regression"
+    profile: Profile
     with located(source, batch):
-        profile = profiler.finish(as_labels=as_labels)
+        if task == "embedding" or (task is None and profiler.looks_like_pairs()):
+            profile = profiler.pair_profile()
+        else:
+            # --task says how to read the target; without it, its values do.
+            as_labels = None if task is None else task != "regression"
+            profile = profiler.finish(as_labels=as_labels)
         if isinstance(profile, LabelProfile) and task not in (None, profile.task):
             raise DataError(
                 f"--task {task}, but the target has {len(profile.counts)} classes",
                 side="target",
                 column=0,
             )
-    if len(selection.pred) > 1 and not isinstance(profile, LabelProfile):
+    if len(selection.pred) > 1 and not isinstance(profile, LabelProfile | PairProfile):
         raise UsageError(
             f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
         )
@@ -382,6 +413,43 @@ def _profile_table(
         **measured_profile(profile),
     }
     return profile, described, warnings.items
+
+
+def _profile_distributions(
+    source: Any, task: str | None
+) -> tuple[Profile, dict[str, Any], list[str]]:
+    """Several target columns: rows of soft labels (each non-negative, summing to 1)."""
+    from losscli.cli.common import Warnings, located
+    from losscli.core.profile import DistributionProfiler
+    from losscli.render.recommendation import measured_profile
+
+    if task not in (None, "distribution"):
+        raise UsageError(
+            f"--target names {len(source.selection.target)} columns: soft labels are "
+            f"--task distribution, not {task}"
+        )
+    profiler = DistributionProfiler()
+    warnings = Warnings(live=False)
+    rows = 0
+    for batch in source.batches():
+        with located(source, batch):
+            profiler.add(batch.y_true)
+        rows += batch.y_true.shape[0]
+    warnings.finish(source, rows)
+    profile = profiler.finish()
+    items = list(warnings.items)
+    if profile.one_hot_share == 1.0:
+        items.append(
+            "every row is one-hot: these are class labels, and cross-entropy on them is KL"
+        )
+    described = {
+        "source": source.reader.label,
+        "rows": rows,
+        "target": ", ".join(source.target_names),
+        "pred": None,
+        **measured_profile(profile),
+    }
+    return profile, described, items
 
 
 # Below this many rows a tail share or a kurtosis says little; the output says so.
@@ -400,8 +468,6 @@ def _columns(names: list[str], target: str | None, pred: str | None) -> Selectio
     note = None
     if target is not None:
         t = select_columns(target, names, "--target")
-        if len(t) != 1:
-            raise UsageError(f"--target names {len(t)} columns; recommend profiles one")
     elif "y_true" in names:
         t = [names.index("y_true")]
     else:
@@ -410,8 +476,9 @@ def _columns(names: list[str], target: str | None, pred: str | None) -> Selectio
             raise UsageError("no column is left for the target: choose it with -t")
         t = free[:1]
         note = f"using column {names[t[0]]!r} as the target (choose with -t)"
-    if t[0] in p:
-        raise UsageError(f"column {names[t[0]]!r} is both the target and a prediction")
+    both = [k for k in t if k in p]
+    if both:
+        raise UsageError(f"column {names[both[0]]!r} is both the target and a prediction")
     return Selection(t, p, None, note)
 
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from losscli.core.profile import LabelProfile, Profile, label_text
-from losscli.core.recommend import Recommendation, Situation, outlier_level
+from losscli.core.profile import (
+    DistributionProfile,
+    LabelProfile,
+    PairProfile,
+    Profile,
+    label_text,
+)
+from losscli.core.recommend import Recommendation, Situation, outlier_level, target_kind
 from losscli.render.report import Report
 
 
@@ -112,6 +118,7 @@ def stated_profile(s: Situation) -> dict[str, Any]:
         "target_stat": s.target_stat,
         "quantile": s.quantile,
         "want": s.want,
+        "target_kind": s.target_kind,
         "distillation": s.distillation or None,
         "variational": s.variational or None,
     }
@@ -119,6 +126,19 @@ def stated_profile(s: Situation) -> dict[str, Any]:
 
 
 def measured_profile(profile: Profile) -> dict[str, Any]:
+    if isinstance(profile, PairProfile):
+        return {
+            "task": "embedding",
+            "pairs": {label_text(k): v for k, v in profile.counts.items()},
+            "mean_distance": {label_text(k): v for k, v in profile.mean_distance.items()},
+        }
+    if isinstance(profile, DistributionProfile):
+        return {
+            "task": "distribution",
+            "columns": profile.columns,
+            "one_hot_share": profile.one_hot_share,
+            "mean_entropy": profile.mean_entropy,
+        }
     if isinstance(profile, LabelProfile):
         return {
             "task": profile.task,
@@ -128,6 +148,16 @@ def measured_profile(profile: Profile) -> dict[str, Any]:
             "positive_rate": profile.positive_rate,
         }
     exact = profile.robust_from == profile.n
+    target: dict[str, Any] = {}
+    if profile.target is not None:
+        t = profile.target
+        target = {
+            "target_kind": target_kind(t)[0] or "real",
+            "zero_share": t.zero_share,
+            "dispersion": t.dispersion,
+            "count_fit": t.count_fit,
+            "variance_slope": t.variance_slope,
+        }
     return {
         "task": "regression",
         "basis": profile.basis,
@@ -142,6 +172,7 @@ def measured_profile(profile: Profile) -> dict[str, Any]:
         "quartile_skew": profile.quartile_skew,
         "outliers": outlier_level(profile),
         "robust_stats": "exact" if exact else f"from a uniform sample of {profile.robust_from}",
+        **target,
     }
 
 

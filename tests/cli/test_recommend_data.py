@@ -240,13 +240,23 @@ def test_no_spread(cli, tmp_path):
     [
         (["--positive-rate", "0.1"], "--positive-rate is a fact to state without data"),
         (["--outliers", "heavy"], "--outliers is a fact to state without data"),
-        (["--task", "embedding"], "for --task embedding state the facts with flags"),
-        (["-t", "price,predicted"], "--target names 2 columns"),
         (["-t", "price", "-p", "price"], "is both the target and a prediction"),
     ],
 )
 def test_usage_errors_with_a_table(cli, gross_outliers, args, message):
     assert message in error_of(cli("recommend", gross_outliers, *args), 2)
+
+
+def test_embedding_needs_pair_labels_and_distances(cli, gross_outliers):
+    line = error_of(cli("recommend", gross_outliers, "-t", "price", "--task", "embedding"), 3)
+    assert "pairs need a target of two labels (similar or not) and one distance column" in line
+
+
+def test_several_target_columns_must_be_soft_labels(cli, gross_outliers):
+    line = error_of(cli("recommend", gross_outliers, "-t", "price,predicted"), 3)
+    assert "row 1" in line and "must sum to 1 (soft labels)" in line
+    line = error_of(cli("recommend", gross_outliers, "-t", "price,predicted", "--task", "binary"), 2)
+    assert "soft labels are --task distribution, not binary" in line
 
 
 def test_several_prediction_columns_need_labels(cli, tmp_path):

@@ -3,10 +3,12 @@ stated facts are checked; suggestions are valid parameters of the catalog's loss
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from losscli.core.errors import UsageError
-from losscli.core.profile import LabelProfile, SpreadProfile
+from losscli.core.profile import LabelProfile, PairProfile, SpreadProfile
 from losscli.core.recommend import (
     CAVEATS,
     RULES,
@@ -48,8 +50,35 @@ def labels(counts: dict[float, int]) -> LabelProfile:
     return LabelProfile(n, "multiclass", counts, min(counts.values()) / n, None, None)
 
 
-# rule id: (facts that make it fire, facts where it must not)
-RULE_CASES: dict[str, tuple[dict, dict]] = {
+COUNTS = from_facts(task="regression", target_kind="counts")
+
+# rule id: (facts that make it fire, facts where it must not); a Situation where no flag
+# states the fact (a measured dispersion)
+RULE_CASES: dict[str, tuple[dict | Situation, dict | Situation]] = {
+    "poisson-counts": (
+        {"task": "regression", "target_kind": "counts"},
+        {"task": "regression", "target_kind": "counts", "target_stat": "median"},
+    ),
+    "tweedie-overdispersed-counts": (
+        replace(COUNTS, dispersion=3.0, variance_power=1.3),
+        replace(COUNTS, dispersion=1.1),
+    ),
+    "tweedie-zero-inflated": (
+        {"task": "regression", "target_kind": "zero-inflated"},
+        {"task": "regression", "target_kind": "positive"},
+    ),
+    "gamma-positive": (
+        {"task": "regression", "target_kind": "positive"},
+        {"task": "regression", "outliers": "heavy"},
+    ),
+    "msle-positive": (
+        {"task": "regression", "target_kind": "positive"},
+        {"task": "regression", "target_kind": "positive", "want": "relative"},
+    ),
+    "msle-relative": (
+        {"task": "regression", "want": "relative"},
+        {"task": "regression", "target_kind": "positive"},
+    ),
     "bce-default": ({"task": "binary"}, {"task": "multiclass"}),
     "ce-default": ({"task": "multiclass"}, {"task": "binary"}),
     "bce-probabilities": (
@@ -121,6 +150,10 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
 
 # caveat id: (situation where it is attached, situation where it is not)
 CAVEAT_CASES: dict[str, tuple[Situation, Situation]] = {
+    "pairs-polarity": (
+        from_profile(PairProfile(100, {0.0: 50, 1.0: 50}, {0.0: 0.3, 1.0: 1.6})),
+        from_profile(PairProfile(100, {0.0: 50, 1.0: 50}, {0.0: 1.6, 1.0: 0.3})),
+    ),
     "imbalance-metrics": (
         from_facts(task="binary", positive_rate=0.05),
         from_facts(task="binary", positive_rate=0.3),
@@ -154,14 +187,18 @@ def test_every_rule_and_caveat_has_cases():
     assert len({r.id for r in RULES}) == len(RULES)
 
 
+def situation(case: dict | Situation) -> Situation:
+    return case if isinstance(case, Situation) else from_facts(**case)
+
+
 @pytest.mark.parametrize("rule_id", sorted(RULE_CASES))
 def test_rule_fires(rule_id):
-    assert rule_id in fired(from_facts(**RULE_CASES[rule_id][0]))
+    assert rule_id in fired(situation(RULE_CASES[rule_id][0]))
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULE_CASES))
 def test_rule_does_not_fire(rule_id):
-    assert rule_id not in fired(from_facts(**RULE_CASES[rule_id][1]))
+    assert rule_id not in fired(situation(RULE_CASES[rule_id][1]))
 
 
 def _has_caveat(situation: Situation, caveat_id: str) -> bool:
@@ -266,8 +303,8 @@ def test_every_rule_names_a_catalog_loss_with_valid_params():
     catalog = set(names_and_aliases().values())
     for rule in RULES:
         assert rule.loss in catalog, rule.id
-    for facts, _ in RULE_CASES.values():
-        for r in recommend(from_facts(**facts)):
+    for case, _ in RULE_CASES.values():
+        for r in recommend(situation(case)):
             assert get(r.loss).name == r.loss
             get(r.loss).resolve_params(r.params)
             assert not any("not in the catalog" in c for c in r.caveats)
