@@ -486,7 +486,7 @@ class DistributionProfiler:
         checks.check_finite(arr, "target")
         self.columns = arr.shape[1]
         sums = arr.sum(axis=1)
-        negative = (arr < 0).any(axis=1)
+        negative = np.asarray((arr < 0).any(axis=1))
         bad = np.flatnonzero(negative | (np.abs(sums - 1.0) > ROW_SUM_TOLERANCE))
         if bad.size:  # the first bad row, whichever check it fails
             row = int(bad[0])
