@@ -30,6 +30,12 @@ with the mean, or as real values, with the checks that decided it.
 Each entry has suggested parameters, the reasons that fired and the caveats. -f plain prints
 the loss names best first, so $(losscli recommend ... -f plain | head -1) is the top one.
 
+--trial fits a linear (or logistic, or log-link) model with each candidate loss on the
+feature columns (-x), by k-fold cross-validation, and ranks the held-out scores on the metric
+that matches what you want: MSE for the mean, MAE for --target-stat median, pinball for a
+quantile, Poisson, Tweedie or gamma deviance for counts and positive targets, log loss for
+classes (or --metric). The winner's margin is compared with the fold-to-fold spread.
+
 Examples:
 
 \b
@@ -42,6 +48,7 @@ Examples:
 """
 
 FACTS = "Facts you know"
+TRIAL = "Trial on your data"
 
 
 class Task(enum.StrEnum):
@@ -198,10 +205,62 @@ def recommend(
             rich_help_panel=FACTS,
         ),
     ] = False,
+    trial: Annotated[
+        bool,
+        typer.Option(
+            "--trial",
+            help="Fit a simple model with each candidate loss (k-fold cross-validation) and "
+            "compare held-out scores. Needs losscli[trial].",
+            rich_help_panel=TRIAL,
+        ),
+    ] = False,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            "-x",
+            "--features",
+            metavar="COLS",
+            help="Feature columns for --trial: names, 1-based indices or globs, "
+            "comma-separated. Default: every column but the target.",
+            rich_help_panel=TRIAL,
+        ),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            "--metric",
+            metavar="NAME",
+            help="Metric that ranks the trial: a catalog loss, roc-auc, average-precision or "
+            "accuracy. Default: the one matching --target-stat or the target.",
+            rich_help_panel=TRIAL,
+        ),
+    ] = None,
+    folds: Annotated[
+        int,
+        typer.Option("--folds", metavar="K", help="Cross-validation folds.", rich_help_panel=TRIAL),
+    ] = 5,
+    sample: Annotated[
+        int,
+        typer.Option(
+            "--sample",
+            metavar="N",
+            help="Fit on at most N rows, a uniform sample drawn in one pass.",
+            rich_help_panel=TRIAL,
+        ),
+    ] = 200_000,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Seed of the sample and the folds.", rich_help_panel=TRIAL),
+    ] = 0,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    if not trial:
+        given = {"-x": features, "--metric": metric}
+        for flag, value in given.items():
+            if value is not None:
+                raise UsageError(f"{flag} goes with --trial")
     facts = {
         "--positive-rate": positive_rate,
         "--class-counts": class_counts,
@@ -219,6 +278,28 @@ def recommend(
         # At a terminal with nothing to go on: the help, as a usage error (as `compute`).
         typer.echo(ctx.get_help(), err=True)
         raise typer.Exit(2)
+    if trial:
+        from losscli.cli.recommend_trial import trial_report
+
+        report = trial_report(
+            table,
+            task=_value(task),
+            target_stat=_value(target_stat),
+            quantile=quantile,
+            want=_value(want),
+            features=features,
+            metric=metric,
+            folds=folds,
+            sample=sample,
+            seed=seed,
+            progress=not no_progress,
+            facts=facts,
+            output=output,
+        )
+        from losscli.render.emit import emit
+
+        emit(report, output, color.value)
+        return
     if _reads_data(table, task, facts):
         stated = [flag for flag, value in facts.items() if value is not None]
         if stated:

@@ -14,6 +14,7 @@ from losscli.core.profile import (
     label_text,
 )
 from losscli.core.recommend import Recommendation, Situation, outlier_level, target_kind
+from losscli.core.trial import TrialResult, Winner, higher_is_better
 from losscli.render.report import Report
 
 
@@ -96,6 +97,127 @@ def _human(console: Any, profile: dict[str, Any], found: list[Recommendation]) -
         for caveat in r.caveats:
             details.add_row(Text("caveat", style="yellow"), Text(caveat))
         console.print(details)
+
+
+def trial_view(
+    profile: dict[str, Any],
+    found: list[Recommendation],
+    result: TrialResult,
+    warnings: list[str],
+    seed: int,
+    fmt: str,
+) -> Report:
+    """The trial's candidates ranked by the held-out metric: mean and spread over the folds
+    of each metric shown, the winner marked with its margin; --json has every fold."""
+    metric = result.metric
+    candidates = []
+    for s in result.scores:
+        candidates.append(
+            {
+                "loss": s.candidate.loss,
+                "params": dict(s.candidate.params),
+                "fit": s.candidate.fitter,
+                "folds": {name: list(values) for name, values in s.folds.items()},
+                "mean": {name: s.mean(name) for name in s.folds},
+                "std": {name: s.std(name) for name in s.folds},
+                "problems": list(s.problems),
+            }
+        )
+    winner = result.winner
+    trial: dict[str, Any] = {
+        "task": result.task,
+        "metric": metric,
+        "lower_is_better": not higher_is_better(metric),
+        "folds": result.folds,
+        "rows": result.rows,
+        "features": result.features,
+        "seed": seed,
+        "candidates": candidates,
+        "winner": None
+        if winner is None
+        else {
+            "loss": winner.loss,
+            "runner_up": winner.runner_up,
+            "margin": winner.margin,
+            "spread": winner.spread,
+            "beyond_spread": winner.beyond_spread,
+        },
+    }
+    payload = {
+        "profile": profile,
+        "recommendations": [_entry(r) for r in found],
+        "trial": trial,
+    }
+    names = list(result.metrics)
+    columns = ("rank", "loss", *(f"{n}_mean" for n in names), f"{metric}_std", "winner", "fit")
+    rows = []
+    for rank, s in enumerate(result.scores, 1):
+        mark = ""
+        if winner is not None and s.candidate.loss == winner.loss:
+            mark = _winner_words(winner)
+        rows.append(
+            (
+                rank,
+                _label(s.candidate.loss, s.candidate.params),
+                *(s.mean(n) for n in names),
+                s.std(metric),
+                mark,
+                s.candidate.fitter,
+            )
+        )
+    if fmt == "plain":
+        plain = [(i, s.candidate.loss) for i, s in enumerate(result.scores, 1)]
+        return Report(payload, ("rank", "loss"), plain, indexed=True, warnings=list(warnings))
+    caption = (
+        f"held-out {metric} ({'higher' if higher_is_better(metric) else 'lower'} is better), "
+        f"mean ± sd over {result.folds} folds of {result.rows} rows, {result.features} "
+        f"feature{'s' if result.features != 1 else ''}, seed {seed}"
+    )
+    return Report(
+        payload,
+        columns,
+        rows,
+        title="trial",
+        warnings=list(warnings),
+        human=lambda console: _trial_human(console, result, names, caption),
+    )
+
+
+def _label(loss: str, params: Mapping[str, Any]) -> str:
+    return f"{loss} ({params_text(params)})" if params else loss
+
+
+def _winner_words(w: Winner) -> str:
+    if w.runner_up is None:
+        return "winner (the only one scored)"
+    verdict = "beyond" if w.beyond_spread else "within"
+    return (
+        f"winner by {w.margin:.4g} over {w.runner_up}, {verdict} the fold spread ({w.spread:.2g})"
+    )
+
+
+def _trial_human(console: Any, result: TrialResult, names: list[str], caption: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="trial", caption=caption)
+    table.add_column("loss", style="bold cyan")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("fitted by", style="dim")
+    for s in result.scores:
+        cells = []
+        for name in names:
+            mean, std = s.mean(name), s.std(name)
+            cells.append("n/a" if mean != mean else f"{mean:.4g} ± {std:.2g}")
+        table.add_row(_label(s.candidate.loss, s.candidate.params), *cells, s.candidate.fitter)
+    console.print(table)
+    if result.winner is not None:
+        line = Text("winner: ", style="bold")
+        line.append(result.winner.loss, style="bold green")
+        if result.winner.runner_up is not None:
+            line.append(" " + _winner_words(result.winner).removeprefix("winner "))
+        console.print(line)
 
 
 def _shown(value: Any) -> str:
