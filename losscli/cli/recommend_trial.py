@@ -48,7 +48,7 @@ def trial_report(
 
     from losscli.cli.common import InputOptions, Warnings, located, note, open_table_source
     from losscli.core.profile import LabelProfile, Profiler, RobustSample, SpreadProfile
-    from losscli.core.recommend import from_profile, recommend, target_kind, tweedie_power
+    from losscli.core.recommend import from_profile, recommend, tweedie_power
     from losscli.core.trial import candidates_for, default_metric, run_trial
     from losscli.render.recommendation import measured_profile, trial_view
 
@@ -82,6 +82,9 @@ def trial_report(
     assert batch is not None
     with located(source, batch):
         profile = profiler.finish(as_labels=None if task is None else task != "regression")
+    data = rows_sample.values()
+    if isinstance(profile, SpreadProfile) and profile.target is not None:
+        profile = _with_slope(profile, data)
     situation = from_profile(profile, target_stat=target_stat, quantile=quantile, want=want)
     found = recommend(situation)
     items = list(warnings.items)
@@ -89,21 +92,18 @@ def trial_report(
     if other is not None:
         items.append(other)
 
-    data = rows_sample.values()
     if rows > data.shape[0]:
         items.append(
             f"the trial fits a uniform sample of {data.shape[0]} of the {rows} rows (--sample)"
         )
     y, x = data[:, 0], data[:, 1:]
     minority = None
-    kind = None
+    kind = situation.target_kind if situation.mean_target else None
     if isinstance(profile, LabelProfile):
         trial_task = profile.task
         minority = profile.minority_share
     else:
-        assert isinstance(profile, SpreadProfile)
         trial_task = "regression"
-        kind = None if profile.target is None else target_kind(profile.target)[0]
     power = tweedie_power(situation)
     focal = next((r for r in found if r.loss == "focal"), None)
     alpha = focal.params.get("alpha") if focal is not None else None
@@ -155,6 +155,23 @@ def trial_report(
         **measured_profile(profile),
     }
     return trial_view(described, found, result, items, seed, output)
+
+
+def _with_slope(profile: Any, data: Any) -> Any:
+    """The profile with the variance-to-mean slope of a least-squares fit on the features:
+    the marginal target mixes what the features explain with the noise, the residuals of a
+    fit do not (constant noise 0, Poisson 1, gamma 2)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from losscli.core.profile import variance_slope
+
+    y, x = data[:, 0], data[:, 1:]
+    design = np.column_stack([x, np.ones(x.shape[0])])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    slope, bins = variance_slope(np.column_stack([y, design @ coef]))
+    return replace(profile, target=replace(profile.target, variance_slope=slope, slope_bins=bins))
 
 
 def _check_extra() -> None:

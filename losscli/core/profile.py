@@ -143,7 +143,7 @@ class RobustSample:
         return self.keys is None
 
     def add(self, x: Array) -> None:
-        self.seen += x.size
+        self.seen += x.shape[0]
         if not self.exact:
             self._offer(x)
             return
@@ -182,8 +182,9 @@ class RobustSample:
 
     def _offer(self, x: Array) -> None:
         assert self.keys is not None
-        values = np.concatenate([self.values(), x])
-        self._keep(values, np.concatenate([self.keys, self.rng.random(x.size)]))
+        # Rows may be values or (n, k) arrays of rows: a key per row.
+        values = np.concatenate([self.values(), x]) if self.parts else x
+        self._keep(values, np.concatenate([self.keys, self.rng.random(x.shape[0])]))
 
     def _keep(self, values: Array, keys: Array) -> None:
         if values.size > self.size:

@@ -14,7 +14,7 @@ from losscli.core.profile import (
     label_text,
 )
 from losscli.core.recommend import Recommendation, Situation, outlier_level, target_kind
-from losscli.core.trial import TrialResult, Winner, higher_is_better
+from losscli.core.trial import TrialResult, Winner, higher_is_better, paired_gap
 from losscli.render.report import Report
 
 
@@ -111,7 +111,9 @@ def trial_view(
     of each metric shown, the winner marked with its margin; --json has every fold."""
     metric = result.metric
     candidates = []
+    best = result.scores[0]
     for s in result.scores:
+        gap = paired_gap(best, s, metric)
         candidates.append(
             {
                 "loss": s.candidate.loss,
@@ -120,6 +122,7 @@ def trial_view(
                 "folds": {name: list(values) for name, values in s.folds.items()},
                 "mean": {name: s.mean(name) for name in s.folds},
                 "std": {name: s.std(name) for name in s.folds},
+                "behind_winner": None if gap is None else {"mean": gap[0], "std": gap[1]},
                 "problems": list(s.problems),
             }
         )
@@ -149,18 +152,28 @@ def trial_view(
         "trial": trial,
     }
     names = list(result.metrics)
-    columns = ("rank", "loss", *(f"{n}_mean" for n in names), f"{metric}_std", "winner", "fit")
+    columns = (
+        "rank",
+        "loss",
+        *(f"{n}_mean" for n in names),
+        f"{metric}_std",
+        "behind_winner",
+        "winner",
+        "fit",
+    )
     rows = []
     for rank, s in enumerate(result.scores, 1):
         mark = ""
         if winner is not None and s.candidate.loss == winner.loss:
             mark = _winner_words(winner)
+        gap = paired_gap(best, s, metric)
         rows.append(
             (
                 rank,
                 _label(s.candidate.loss, s.candidate.params),
                 *(s.mean(n) for n in names),
                 s.std(metric),
+                None if gap is None else gap[0],
                 mark,
                 s.candidate.fitter,
             )
@@ -169,9 +182,10 @@ def trial_view(
         plain = [(i, s.candidate.loss) for i, s in enumerate(result.scores, 1)]
         return Report(payload, ("rank", "loss"), plain, indexed=True, warnings=list(warnings))
     caption = (
-        f"held-out {metric} ({'higher' if higher_is_better(metric) else 'lower'} is better), "
+        f"held-out {metric} ({'higher' if higher_is_better(metric) else 'lower'} is better): "
         f"mean ± sd over {result.folds} folds of {result.rows} rows, {result.features} "
-        f"feature{'s' if result.features != 1 else ''}, seed {seed}"
+        f"feature{'s' if result.features != 1 else ''}, seed {seed}; behind winner: the "
+        f"paired difference per fold, mean ± sd"
     )
     return Report(
         payload,
@@ -204,13 +218,18 @@ def _trial_human(console: Any, result: TrialResult, names: list[str], caption: s
     table.add_column("loss", style="bold cyan")
     for name in names:
         table.add_column(name, justify="right")
+    table.add_column("behind winner", justify="right")
     table.add_column("fitted by", style="dim")
+    best = result.scores[0]
     for s in result.scores:
         cells = []
         for name in names:
             mean, std = s.mean(name), s.std(name)
             cells.append("n/a" if mean != mean else f"{mean:.4g} ± {std:.2g}")
-        table.add_row(_label(s.candidate.loss, s.candidate.params), *cells, s.candidate.fitter)
+        gap = paired_gap(best, s, result.metric)
+        behind = "" if s is best else "n/a" if gap is None else f"{gap[0]:.3g} ± {gap[1]:.2g}"
+        label = _label(s.candidate.loss, s.candidate.params)
+        table.add_row(label, *cells, behind, s.candidate.fitter)
     console.print(table)
     if result.winner is not None:
         line = Text("winner: ", style="bold")
