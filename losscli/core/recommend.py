@@ -538,7 +538,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="ce-soft-targets",
-        loss="cross-entropy",
+        loss="distribution-cross-entropy",
         score=0.7,
         when=lambda s: s.task == "distribution" and not s.variational,
         reason="cross-entropy with soft targets has the same gradient in Q as forward KL; the "

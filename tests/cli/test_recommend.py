@@ -143,3 +143,19 @@ def test_no_arguments_at_a_terminal_is_the_help_and_a_usage_error():
         os.close(follower)
     assert done.returncode == 2
     assert b"Usage: losscli recommend" in done.stderr and done.stdout == b""
+
+
+@pytest.mark.parametrize(
+    ("kind", "first"),
+    [("counts", "poisson"), ("zero-inflated", "tweedie"), ("positive", "gamma-deviance")],
+)
+def test_target_kind_from_flags(cli, kind, first):
+    doc = cli("recommend", "--task", "regression", "--target-kind", kind, "--json").json()
+    assert doc["profile"]["target_kind"] == kind
+    top = doc["recommendations"][0]
+    assert top["loss"] == first and f"(--target-kind {kind})" in top["reasons"][0]
+
+
+def test_soft_targets_are_named_by_their_catalog_loss(cli):
+    names = cli("recommend", "--task", "distribution", "-f", "plain").lines()
+    assert names == ["kl", "distribution-cross-entropy"]
