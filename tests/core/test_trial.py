@@ -237,3 +237,17 @@ def test_a_candidate_that_cannot_fit_is_left_out_with_the_reason():
     assert any(w.startswith("gamma-deviance: left out: gamma-deviance needs targets > 0")
                for w in result.warnings)
     assert result.winner is not None and result.winner.loss != "gamma-deviance"
+
+
+def test_quantile_fits_on_many_rows_use_a_sample_and_say_so(monkeypatch):
+    from losscli.core import trial as trial_module
+
+    monkeypatch.setattr(trial_module, "QUANTILE_ROWS", 100)
+    x, y = student_t2(np.random.default_rng(8))
+    result = run_trial(x, y, task="regression", candidates=candidates_for("regression", None),
+                       metric="mae", metric_params={})
+    assert (
+        "mae: fitted on a uniform sample of 100 training rows per fold (a linear program)"
+        in result.warnings
+    )
+    assert len(next(s for s in result.scores if s.candidate.loss == "mae").folds["mae"]) == 5
