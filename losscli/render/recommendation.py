@@ -193,7 +193,7 @@ def trial_view(
         rows,
         title="trial",
         warnings=list(warnings),
-        human=lambda console: _trial_human(console, result, names, caption),
+        human=lambda console: _trial_human(console, result, names, caption, found),
     )
 
 
@@ -210,7 +210,13 @@ def _winner_words(w: Winner) -> str:
     )
 
 
-def _trial_human(console: Any, result: TrialResult, names: list[str], caption: str) -> None:
+def _trial_human(
+    console: Any,
+    result: TrialResult,
+    names: list[str],
+    caption: str,
+    found: list[Recommendation],
+) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -237,6 +243,12 @@ def _trial_human(console: Any, result: TrialResult, names: list[str], caption: s
         if result.winner.runner_up is not None:
             line.append(" " + _winner_words(result.winner).removeprefix("winner "))
         console.print(line)
+    if found:
+        guide = Text("the guide's pick from the profile: ", style="bold")
+        guide.append(found[0].loss, style="bold cyan")
+        if found[0].params:
+            guide.append(f" ({params_text(found[0].params)})")
+        console.print(guide)
 
 
 def _shown(value: Any) -> str:

@@ -206,3 +206,11 @@ def test_recommend_without_trial_does_not_import_sklearn():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout)["recommendations"]
+
+
+def test_a_piped_table_is_tried(cli):
+    with open(DELIVERIES) as f:
+        text = f.read()
+    doc = cli("recommend", "-t", "minutes", "--trial", "--target-stat", "median", "--json",
+              input=text).json()
+    assert doc["profile"]["source"] == "stdin" and doc["trial"]["rows"] == 400
