@@ -32,8 +32,11 @@ Each row shows the value (mean or sum), top_1pct_share: the share of the total t
 residuals with a few outliers, MSE's total belongs to the outliers; Huber's and MAE's do not,
 and Huber's largest gradient is delta.
 
---all compares every loss whose input domain fits the data (batch losses such as nt-xent,
-which read the whole input at once, only when named). --conventions shows one loss the
+--all compares the losses that apply to the data: the task its values show (regression,
+binary or class labels, distributions, pairs) and the space of its predictions (probabilities
+or scores); the rest are listed on stderr with the reason. --all --any-task compares every
+loss whose input domain fits the data. Batch losses such as nt-xent, which read the whole
+input at once, are compared only when named. --conventions shows one loss the
 way each framework computes it, one row per convention. --per-example prints one column per
 loss (or convention) and one row per example instead.
 
@@ -78,7 +81,15 @@ def compare(
         ),
     ] = None,
     all_losses: Annotated[
-        bool, typer.Option("--all", help="Every loss whose input domain fits the data.")
+        bool,
+        typer.Option("--all", help="Every loss that applies to the data's task and predictions."),
+    ] = False,
+    any_task: Annotated[
+        bool,
+        typer.Option(
+            "--any-task",
+            help="With --all: every loss whose input domain fits, whatever the task.",
+        ),
     ] = False,
     conventions: Annotated[
         bool,
@@ -156,6 +167,11 @@ def compare(
         entries = _loss_entries(names, params, space, normalize, convention and convention.value)
     else:
         raise UsageError("name the losses to compare, or pass --all")
+    if any_task and not all_losses:
+        raise UsageError("--any-task goes with --all")
+    # --all without --any-task: only the losses that apply to the data's task and space.
+    applies_to = space if all_losses and not any_task else None
+    selecting = all_losses and not any_task
 
     inputs = InputOptions.from_arguments(locals())
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
@@ -168,7 +184,16 @@ def compare(
     if per_example:
         _per_example(entries, source, warnings, output, color.value)
     else:
-        _summary(entries, source, warnings, reduction.value, conventions, output, color.value)
+        _summary(
+            entries,
+            source,
+            warnings,
+            reduction.value,
+            conventions,
+            output,
+            color.value,
+            select=_Selection(applies_to) if selecting else None,
+        )
 
 
 def _split_file(args: list[str]) -> tuple[list[str], str | None]:
@@ -341,6 +366,7 @@ def _run(
             )
     except (InputError, UsageError) as error:
         if entry.optional and first:
+            entry.why = str(error)
             return None  # --all: this loss's domain does not fit the data
         if entry.optional and may_drop and isinstance(error, InputError):
             # Its totals so far cover only part of the input: drop them with it.
@@ -367,6 +393,44 @@ def _weighted_grads(result: BatchValues) -> np.ndarray:
         return np.where(w == 0, 0.0, result.grads * w)
 
 
+@dataclass
+class _Selection:
+    """--all without --any-task: on the first batch, leave out the losses that do not apply
+    to the data's task and prediction space, and say which and why."""
+
+    space: str | None
+    left_out: list[tuple[str, str]] | None = None
+
+    def apply(self, entries: list[Entry], batch: Batch) -> None:
+        from losscli.core.applicability import data_kind, reason_left_out
+
+        kind = data_kind(batch.y_true, batch.y_pred)
+        self.left_out = []
+        for entry in entries:
+            if entry.request is None:
+                continue
+            why = reason_left_out(entry.request.loss, kind, self.space)
+            if why is not None:
+                entry.request = None
+                self.left_out.append((entry.label, why))
+
+    def tell(self, entries: list[Entry]) -> list[dict[str, str]]:
+        """The losses left out, on stderr, also those whose domain refused the data."""
+        from losscli.cli.common import note
+
+        assert self.left_out is not None
+        refused = [(e.label, e.why) for e in entries if e.request is None and e.why]
+        left = self.left_out + refused
+        if left:
+            note(f"--all left out {len(left)} losses that do not apply (--any-task compares them):")
+        by_reason: dict[str, list[str]] = {}
+        for label, why in left:
+            by_reason.setdefault(why, []).append(label)
+        for why, labels in by_reason.items():
+            note(f"  {', '.join(labels)}: {why}")
+        return [{"loss": label, "reason": why} for label, why in left]
+
+
 def _summary(
     entries: list[Entry],
     source: Source,
@@ -375,6 +439,7 @@ def _summary(
     by_convention: bool,
     output: str,
     color: str,
+    select: _Selection | None = None,
 ) -> None:
     from losscli.cli.common import located
     from losscli.core.errors import DataError
@@ -388,6 +453,8 @@ def _summary(
     for batch in source.batches():
         rows_read += batch.y_pred.shape[0]
         last_batch = batch
+        if first and select is not None:
+            select.apply(entries, batch)
         for entry in entries:
             if entry.request is None:
                 continue
@@ -411,6 +478,7 @@ def _summary(
     shown = [e for e in entries if e.reducer is not None or (by_convention and e.why)]
     if not any(e.reducer is not None for e in shown):
         raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
+    left_out = select.tell(entries) if select is not None and select.left_out is not None else []
     n = next(e.influence.count for e in shown if e.influence is not None)
     records = []
     for entry in shown:
@@ -480,6 +548,8 @@ def _summary(
         payload = {"losses": records}
         title = "compare"
     payload |= {"reduction": reduction, "n": n, "top_count": top_count(n)}
+    if select is not None:
+        payload["left_out"] = left_out
     caption = (
         f"{reduction} over {n} examples; top 1% share: the part of the total from the "
         f"{top_count(n)} largest (n/a for a loss that can be below 0); max |grad|: the largest "
