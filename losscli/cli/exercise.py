@@ -65,10 +65,11 @@ Seed = Annotated[
 ]
 
 
-def _load(extra: list[str] | None) -> dict[str, Exercise]:
+def _load(extra: list[str] | None, warnings: list[str]) -> dict[str, Exercise]:
+    """Every exercise; a file that cannot be used is skipped with a warning naming it."""
     from losscli.inputs.exercises import exercise_dirs, load_all
 
-    return load_all(exercise_dirs(extra or ()))
+    return load_all(exercise_dirs(extra or ()), warnings)
 
 
 def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
@@ -110,10 +111,12 @@ def list_exercises(
     from losscli.cli import exercise_views as views
     from losscli.inputs.progress import ProgressStore
 
-    exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+    skipped: list[str] = []
+    exercises = sorted(_load(exercises_dir, skipped).values(), key=lambda e: (e.level, e.id))
     if topic is not None:
         exercises = views.on_topic(exercises, topic)
     store = ProgressStore()
+    store.warnings[:0] = skipped
     data = store.read()
     if status is not None:
         exercises = [
@@ -323,7 +326,9 @@ def progress(
     if reset:
         report = views.reset(store.path, store.reset())
     else:
-        exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+        exercises = sorted(
+            _load(exercises_dir, store.warnings).values(), key=lambda e: (e.level, e.id)
+        )
         report = views.progress(exercises, store.read(), store.path)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
@@ -342,8 +347,10 @@ def next_exercise(
     from losscli.core.exercises import draw_variant, work
     from losscli.inputs.progress import ProgressStore
 
-    exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
     store = ProgressStore()
+    exercises = sorted(
+        _load(exercises_dir, store.warnings).values(), key=lambda e: (e.level, e.id)
+    )
     data = store.read()
     chosen, reason = views.choose_next(exercises, data)
     if chosen is None:

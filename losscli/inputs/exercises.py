@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -68,18 +69,29 @@ def exercise_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.toml") if p.is_file())
 
 
-def load_all(dirs: Iterable[Path]) -> dict[str, Exercise]:
-    """Every exercise of the directories by id; the same id twice is an error."""
+def load_all(dirs: Iterable[Path], warnings: list[str] | None = None) -> dict[str, Exercise]:
+    """Every exercise of the directories by id.
+
+    With a `warnings` list, a file that cannot be used (or repeats an id) is skipped and
+    named there, so one broken file in a teacher's set does not hide all the others;
+    without one, the first such file is an error.
+    """
     found: dict[str, Exercise] = {}
     for directory in dirs:
         for path in exercise_files(directory):
-            exercise = load_file(path)
-            if exercise.id in found:
-                raise ExerciseError(
-                    str(path),
-                    "",
-                    f"exercise {exercise.id!r} is also in {found[exercise.id].source}",
-                )
+            try:
+                exercise = load_file(path)
+                if exercise.id in found:
+                    raise ExerciseError(
+                        str(path),
+                        "",
+                        f"exercise {exercise.id!r} is also in {found[exercise.id].source}",
+                    )
+            except ExerciseError as error:
+                if warnings is None:
+                    raise
+                warnings.append(f"skipped {error} (losscli exercise validate checks a file)")
+                continue
             found[exercise.id] = exercise
     return found
 
@@ -112,12 +124,23 @@ def load_file(path: Path) -> Exercise:
         raise ExerciseError(source, "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ExerciseError(source, "", f"is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ExerciseError(source, "", TOO_DEEP) from None
     exercise_id = path.stem
     if not exercise_id or any(c not in ID_CHARS for c in exercise_id):
         raise ExerciseError(
             source, "", "the file name (the exercise id) may hold only a-z, 0-9 and '-'"
         )
-    return _Reader(source).exercise(exercise_id, data)
+    try:
+        return _Reader(source).exercise(exercise_id, data)
+    except RecursionError:
+        raise ExerciseError(source, "", TOO_DEEP) from None
+
+
+TOO_DEEP = "is nested too deeply (lists or tables inside each other hundreds of times)"
+# A uniform draw or a simplex picks among at most this many values: enough for any
+# exercise, and no float arithmetic on 1e308-wide ranges or 5e-324 steps.
+MAX_STEPS = 1_000_000
 
 
 class _Reader:
@@ -163,7 +186,7 @@ class _Reader:
         text = self.typed(value, key, str, "a string")
         if not text.strip():
             raise self.fail(key, "is empty")
-        return text
+        return visible(text)
 
     def expression(self, value: Any, key: str, names: Iterable[str]) -> Expression:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -279,12 +302,20 @@ class _Reader:
             step = 1.0 if kind == "integer" else self.number(spec.get("step", 0.01), f"{key}.step")
             if step <= 0:
                 raise self.fail(f"{key}.step", "must be positive")
+            steps = (high - low) / step
+            if not steps <= MAX_STEPS:  # also catches inf from a 1e308-wide range
+                raise self.fail(
+                    f"{key}.{kind}",
+                    f"[{low:g}, {high:g}] in steps of {step:g} is more than {MAX_STEPS} values; "
+                    "use a narrower range or a larger step",
+                )
             return Parameter(name, default, Draw("uniform", low=low, high=high, step=step))
         if kind == "simplex":
             step = self.number(spec["simplex"], f"{key}.simplex")
-            if not isinstance(default, tuple) or not 0 < step <= 1 / len(default):
+            if not isinstance(default, tuple) or not 1 / MAX_STEPS <= step <= 1 / len(default):
                 raise self.fail(
-                    f"{key}.simplex", "needs a list default and a step in (0, 1/length]"
+                    f"{key}.simplex",
+                    f"needs a list default and a step in [{1 / MAX_STEPS:g}, 1/length]",
                 )
             if abs(1 / step - round(1 / step)) > 1e-9:
                 raise self.fail(f"{key}.simplex", "the step must divide 1 (0.05, 0.01, ...)")
@@ -467,6 +498,17 @@ class _Reader:
         if after < 0:
             raise self.fail(f"{key}.after", "must be 0 or more")
         return Hint(after, self.text(spec["text"], f"{key}.text"))
+
+
+# Characters that would act on a terminal instead of showing: C0 controls but newline and
+# tab, DEL, C1 controls, and the bidirectional overrides that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control character shown as an escape (ESC as \\x1b), so a file's
+    strings cannot move the cursor, recolour or retitle the student's terminal."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _join(key: str, name: str) -> str:

@@ -116,7 +116,7 @@ class ProgressStore:
     def _locked(self) -> Iterator[None]:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            lock = open(self.path.with_name(FILE + ".lock"), "a+b")
+            lock = _open_lock(self.path.with_name(FILE + ".lock"))
         except OSError as error:
             self.warnings.append(
                 f"progress is not saved: cannot use {self.directory}: {error.strerror or error}"
@@ -141,6 +141,10 @@ class ProgressStore:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             return self._set_aside(f"is not valid JSON ({error.msg}, line {error.lineno})")
+        except ValueError:  # an integer of more digits than Python converts (4300)
+            return self._set_aside("holds a number too long to read")
+        except RecursionError:
+            return self._set_aside("is nested too deeply to read")
         if not _well_formed(data):
             return self._set_aside("does not have the layout losscli writes")
         return data  # type: ignore[no-any-return]
@@ -177,6 +181,19 @@ class ProgressStore:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             self.warnings.append(f"progress is not saved: {error.strerror or error}")
+
+
+def _open_lock(path: Path) -> Any:
+    """The lock file, created if needed, never through a symlink: a link planted at
+    progress.json.lock must not make losscli create or touch the file it points to."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as error:
+        if path.is_symlink():
+            raise OSError(error.errno, f"{path.name} is a symbolic link; remove it") from None
+        raise
+    return os.fdopen(fd, "r+b")
 
 
 def _well_formed(data: Any) -> bool:

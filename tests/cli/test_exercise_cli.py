@@ -326,8 +326,15 @@ def test_teacher_set_by_option_and_environment(cli, tmp_path, monkeypatch):
 def test_bad_exercise_file_exits_3_naming_file_and_key(cli, tmp_path):
     source = (REPO / "exercises" / "mse-mean-gradient.toml").read_text()
     directory = teacher_set(tmp_path, source.replace('loss = "mse"', 'loss = "mse2"', 1))
-    run = cli("exercise", "list", "--exercises-dir", str(directory))
+    run = cli("exercise", "show", "my-mse", "--exercises-dir", str(directory))
     assert_error(run, 3, f"{directory / 'my-mse.toml'}: quantities.mse.loss: unknown loss")
+    # list skips it with a warning naming the file and key, and lists all the others
+    run = cli("exercise", "list", "--exercises-dir", str(directory), "--json")
+    assert run.exit_code == 0
+    [warning] = run.json()["warnings"]
+    assert warning.startswith(f"skipped {directory / 'my-mse.toml'}: quantities.mse.loss")
+    ids = [e["id"] for e in run.json()["exercises"]]
+    assert "ce-3class" in ids and "my-mse" not in ids
 
 
 def test_validate_built_in_set(cli):
@@ -408,3 +415,107 @@ def test_real_process_exit_codes():
     assert wrong.returncode == 1 and b"base-10" in wrong.stdout
     bad = run_subprocess("exercise", "check", "ce-3class", "-a", "__import__('os')")
     assert bad.returncode == 2 and bad.stdout == b""
+
+
+# --- issue 18: hostile and careless input, as the user typed it ------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "feedback"),
+    [
+        ("exp(709)", "too high: about 2e+308 times too large"),
+        ("1e-310", "too low: about 4e+309 times too small"),
+        ("5e-324", "too low: about 7e+322 times too small"),
+        ("-exp(709)", "wrong sign"),
+    ],
+)
+def test_huge_and_tiny_wrong_answers_are_graded(cli, answer, feedback):
+    run = cli("exercise", "check", "ce-3class", "-a", answer, "--json")
+    assert run.exit_code == 1, run.stderr
+    [part] = run.json()["parts"]
+    assert part["right"] is False and part["feedback"] == feedback
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"version": 1, "exercises": {"a": {"attempts": ' + "9" * 5000 + "}}}", "holds a number too long"),
+        ("[" * 100_000 + "]" * 100_000, "is nested too deeply"),
+    ],
+)
+@pytest.mark.parametrize("command", [["list"], ["next"], ["progress"], ["show", "ce-3class"]])
+def test_unreadable_progress_is_set_aside_for_every_command(cli, content, why, command):
+    progress_file().parent.mkdir(parents=True, exist_ok=True)
+    progress_file().write_text(content)
+    run = cli("exercise", *command)
+    assert run.exit_code == 0, run.stderr
+    assert f"progress file {progress_file()} {why}" in run.stderr and "moved to" in run.stderr
+    [aside] = progress_file().parent.glob("progress.json.corrupt-*")
+    assert aside.read_text() == content
+
+
+def test_a_symlinked_lock_file_does_not_create_its_target(cli, tmp_path):
+    progress_file().parent.mkdir(parents=True, exist_ok=True)
+    target = tmp_path / "elsewhere" / "victim"
+    target.parent.mkdir()
+    lock = progress_file().with_name("progress.json.lock")
+    lock.symlink_to(target)
+    run = cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    assert run.exit_code == 0  # the answer is still graded
+    assert "progress is not saved" in run.stderr and "symbolic link" in run.stderr
+    assert not target.exists() and lock.is_symlink()
+
+
+HOSTILE_FILES = {
+    "wide-uniform": (
+        "r1 = { default = 0.5, uniform = [0.1, 0.5], step = 0.1 }",
+        "r1 = { default = 0.5, uniform = [-1e308, 1e308] }",
+        "params.r1.uniform: [-1e+308, 1e+308] in steps of 0.01 is more than 1000000 values",
+    ),
+    "tiny-simplex": (
+        "r1 = { default = 0.5, uniform = [0.1, 0.5], step = 0.1 }",
+        "r1 = 0.5\np = { default = [0.5, 0.5], simplex = 5e-324 }",
+        "params.p.simplex: needs a list default and a step in [1e-06, 1/length]",
+    ),
+    "deep-nesting": (
+        'y_true = [0, 0, 0]\ny_pred = ["r1", "r2", "r3"]\nreduction = "none"\n\n'
+        "[quantities.se]",
+        "y_true = " + "[" * 5000 + "]" * 5000 + "\n\n[quantities.se]",
+        "is nested too deeply",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_FILES))
+def test_a_hostile_exercise_file_is_named_not_crashed_on(cli, tmp_path, monkeypatch, case):
+    old, new, problem = HOSTILE_FILES[case]
+    source = (REPO / "exercises" / "huber-vs-mse.toml").read_text()
+    assert old in source
+    directory = tmp_path / "teacher"
+    directory.mkdir()
+    bad = directory / "bad.toml"
+    bad.write_text(source.replace(old, new, 1))
+    monkeypatch.setenv("LOSSCLI_EXERCISES", str(directory))
+    # list skips it for everyone, with a warning naming the file
+    run = cli("exercise", "list")
+    assert run.exit_code == 0, run.stderr
+    assert f"losscli: warning: skipped {bad}: {problem}" in run.stderr
+    assert "huber-vs-mse" in run.stdout
+    for command in (["show", "bad@3"], ["check", "bad", "-a", "1"]):
+        assert_error(cli("exercise", *command), 3, f"{bad}: {problem}")
+    run = cli("exercise", "validate", str(directory), "--json")
+    assert run.exit_code == 3
+    [result] = run.json()["files"]
+    assert problem in result["problems"][0]
+
+
+def test_control_characters_in_exercise_strings_are_shown_escaped(cli, tmp_path):
+    source = (REPO / "exercises" / "mse-mean-gradient.toml").read_text()
+    title = 'title = "Evil \\u001b]0;pwned\\u0007 \\u001b[2J title"'
+    text = "\n".join(title if line.startswith("title =") else line for line in source.splitlines())
+    directory = teacher_set(tmp_path, text)
+    for command in (["list"], ["show", "my-mse"], ["list", "-f", "plain"]):
+        run = cli("exercise", *command, "--exercises-dir", str(directory))
+        assert run.exit_code == 0, run.stderr
+        assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+        assert "\\x1b]0;pwned\\x07" in run.stdout
