@@ -371,7 +371,7 @@ def validate(
     ] = None,
     seeds: Annotated[
         int, typer.Option("--seeds", min=0, help="Also compute the variants of seeds 0..N-1.")
-    ] = 21,
+    ] = 300,
     exercises_dir: ExercisesDir = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,

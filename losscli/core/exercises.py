@@ -11,19 +11,29 @@ No file access here: losscli.inputs.exercises reads the TOML files into these re
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 import numpy as np
 
 from losscli.core.errors import DataError, LossError
 from losscli.core.expressions import Expression, ExpressionError
-from losscli.core.grading import Candidate, Tolerance, Verdict, how_far, matching_mistake
+from losscli.core.grading import (
+    MISTAKE_REL,
+    SAME,
+    Candidate,
+    Tolerance,
+    Verdict,
+    how_far,
+    matching_mistakes,
+)
+from losscli.core.registry import Loss
 
 Value = float | tuple[float, ...]
 Values = Mapping[str, Value]
@@ -86,6 +96,7 @@ class Quantity:
     params: Mapping[str, str | Leaf]  # str: a choice such as direction = "reverse"
     space: str | None = None
     reduction: str = "mean"
+    convention: str = "catalog"  # another framework's version: slips, never an answer
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class Part:
     tolerance: Tolerance = field(default_factory=Tolerance)
     accepts: Literal["expression", "number"] = "expression"
     expected: float | None = None  # the default variant's value, as a cross-check
+    constant: bool = False  # the same answer in every variant, on purpose
 
     def accepts_text(self) -> str:
         if self.accepts == "number":
@@ -187,15 +199,60 @@ class Variant:
         return "default" if self.seed is None else f"seed {self.seed}"
 
 
+MAX_REDRAWS = 20
+
+
 def draw_variant(exercise: Exercise, seed: int | None = None) -> Variant:
     """The textbook numbers (seed None) or a reproducible variant drawn from `seed`."""
+    return work_variant(exercise, seed).variant
+
+
+def work_variant(exercise: Exercise, seed: int | None = None) -> Worked:
+    """The variant of `seed` (None: the textbook numbers), worked out.
+
+    A seeded draw in which a slip or a tempting value would grade right, or two parts
+    have the same answer, is drawn again from the same generator (up to MAX_REDRAWS
+    times), so each seed stays reproducible and no variant is degenerate; a draw that
+    stays degenerate is kept for `validate` to report.
+    """
     rng = random.Random(f"{exercise.id}@{seed}") if seed is not None else None
+    first: Worked | None = None
+    for _ in range(MAX_REDRAWS if rng is not None else 1):
+        worked = work(exercise, Variant(seed, _values(exercise, rng)))
+        if rng is None or not degenerate(worked):
+            return worked
+        first = first or worked
+    assert first is not None
+    return first
+
+
+def degenerate(worked: Worked) -> list[Slip]:
+    """The slips that grade right in this variant (empty for a fair variant).
+
+    A tempting value that is exactly the answer of a part whose answer is the same in
+    every variant (the hinge past its margin is 0) is that part's point, not a slip.
+    """
+    found = []
+    parts = {p.name: p for p in worked.exercise.parts}
+    for slip in worked.slips:
+        part = parts[slip.part]
+        answer = worked.answers[slip.part]
+        if not part.tolerance.accepts(slip.value, answer):
+            continue
+        if slip.kind == "tempting" and part.constant and _same(slip.value, answer):
+            continue
+        found.append(slip)
+    return found
+
+
+def _values(exercise: Exercise, rng: random.Random | None) -> dict[str, Value]:
     values: dict[str, Value] = {}
     for p in exercise.params:
         if p.draw.kind == "formula":
             assert p.draw.formula is not None
             try:
-                values[p.name] = p.draw.formula.evaluate(values)
+                # Tidied like a drawn value: 1 - 0.9 is shown as 0.1, not 0.09999999999999998.
+                values[p.name] = _tidy(p.draw.formula.evaluate(values))
             except ExpressionError as error:
                 raise exercise.error(f"params.{p.name}", str(error)) from None
         elif rng is None or p.draw.kind == "fixed":
@@ -203,7 +260,7 @@ def draw_variant(exercise: Exercise, seed: int | None = None) -> Variant:
             values[p.name] = p.default
         else:
             values[p.name] = _draw(p, rng)
-    return Variant(seed, values)
+    return values
 
 
 def _tidy(x: float) -> float:
@@ -237,6 +294,8 @@ class Worked:
     mistakes: tuple[tuple[Mistake, float], ...] = field(default=())
     # Mistakes that do not apply to this variant, with the reason.
     skipped: tuple[tuple[Mistake, str], ...] = field(default=())
+    # Every slip of this variant: the known mistakes, the generic ones, tempting values.
+    slips: tuple[Slip, ...] = field(default=())
 
 
 def work(exercise: Exercise, variant: Variant) -> Worked:
@@ -254,7 +313,8 @@ def work(exercise: Exercise, variant: Variant) -> Worked:
         except LossError as error:
             skipped.append((m, str(error)))
     computed = {k: v for k, v in cache.items() if not isinstance(v, LossError)}
-    return Worked(exercise, variant, computed, answers, tuple(mistakes), tuple(skipped))
+    found = _slips(exercise, variant, computed, answers, mistakes)
+    return Worked(exercise, variant, computed, answers, tuple(mistakes), tuple(skipped), found)
 
 
 def _derive_or_raise(
@@ -315,7 +375,12 @@ def evaluate_quantity(q: Quantity, values: Values) -> Result:
         name: spec if isinstance(spec, str) else _leaf(spec, values)
         for name, spec in q.params.items()
     }
-    request = make_request(q.loss, params, space=q.space)  # type: ignore[arg-type]
+    request = make_request(
+        _record(q.loss),
+        params,
+        space=q.space,  # type: ignore[arg-type]
+        convention=q.convention,
+    )
     # No targets (a triplet loss): y_true is left out of the file and passed as None.
     y_true = build(q.y_true, values) if q.y_true else None
     y_pred = build(q.y_pred, values)
@@ -342,6 +407,275 @@ def build(template: tuple[Template, ...], values: Values) -> list[object]:
         else:
             out.append(_leaf(item, values))
     return out
+
+
+# --- slips -------------------------------------------------------------------------------
+#
+# A slip is a wrong answer a student plausibly gives. An exercise declares its own
+# (`mistakes`); the generic ones below apply to every part automatically, computed by the
+# same core: the loss under another log base, reduction, argument order or framework
+# convention, and the final answer with its sign flipped or a factor 2 off. Tempting values
+# (0, 1, -1, another part's answer) are slips too. `check` names the slip a wrong answer
+# matches; `validate` fails when any slip would grade right.
+
+
+@dataclass(frozen=True)
+class Slip:
+    name: str
+    part: str
+    value: float
+    feedback: str  # filled in for this variant; empty for a bare tempting value
+    tolerance: Tolerance
+    kind: Literal["known", "generic", "tempting"]
+
+
+# Generic slips that change one step of the computation: how a quantity is recomputed.
+# Each returns the quantity's result under the slip, or None where it does not apply.
+QuantitySlip = Callable[[Quantity, Result], "Result | Quantity | None"]
+LN10, LN2 = math.log(10), math.log(2)
+
+
+@functools.cache
+def _record(name: str) -> Loss:
+    from losscli.core import registry
+
+    return registry.get(name)
+
+
+@functools.cache
+def _loss_traits(name: str) -> tuple[bool, bool]:
+    """(takes a log_base parameter, is probabilistic) for a catalog loss."""
+    from losscli.core import registry
+
+    loss = registry.get(name)
+    return any(p.name == "log_base" for p in loss.params), loss.properties.probabilistic
+
+
+@functools.cache
+def _convention_applies(convention: str, loss: str) -> bool:
+    from losscli.core.conventions import covers, rule_for
+
+    return covers(convention, loss) and not rule_for(convention, loss).same_as_catalog
+
+
+def _log_base(base: str, factor: float) -> QuantitySlip:
+    def apply(q: Quantity, result: Result) -> Result | Quantity | None:
+        has_log_base, probabilistic = _loss_traits(q.loss)
+        if has_log_base:
+            current = str(q.params.get("log_base", "e"))
+            if current == base:
+                return None
+            return replace(q, params={**q.params, "log_base": base})
+        if base == "e" or not probabilistic:
+            return None
+        return result / factor
+
+    return apply
+
+
+def _other_reduction(q: Quantity, result: Result) -> Result | Quantity | None:
+    if q.kind == "value" and q.reduction in ("mean", "sum"):
+        return replace(q, reduction="sum" if q.reduction == "mean" else "mean")
+    if q.kind == "grad" and q.reduction in ("mean", "sum"):
+        return replace(q, reduction="sum" if q.reduction == "mean" else "mean")
+    return None
+
+
+def _swapped(q: Quantity, result: Result) -> Result | Quantity | None:
+    if q.loss == "kl":
+        direction = q.params.get("direction", "forward")
+        return replace(
+            q,
+            params={**q.params, "direction": "reverse" if direction == "forward" else "forward"},
+        )
+    if q.loss in ("distribution-cross-entropy", "generalized-kl"):
+        return replace(q, y_true=q.y_pred, y_pred=q.y_true)
+    return None
+
+
+def _convention(name: str) -> QuantitySlip:
+    def apply(q: Quantity, result: Result) -> Result | Quantity | None:
+        if q.convention != "catalog" or not _convention_applies(name, q.loss):
+            return None
+        return replace(q, convention=name)
+
+    return apply
+
+
+def _convention_feedback(name: str, losses: Iterable[str]) -> str:
+    """Names the framework's convention for the losses a part uses, as that convention."""
+    from losscli.core.conventions import get_convention, rule_for
+
+    convention = get_convention(name)
+    chosen = sorted(set(losses))
+    what = "; ".join(
+        f"{rule.function}: {rule.short}"
+        for rule in (rule_for(name, loss) for loss in chosen)
+        if not rule.same_as_catalog
+    )
+    return (
+        f"That is the {convention.title} convention ({what}), a convention a framework "
+        f"really uses; this exercise asks for the catalog's definition "
+        f"(losscli show {chosen[0]} compares the conventions)."
+    )
+
+
+@functools.cache
+def _quantity_slips() -> list[tuple[str, QuantitySlip, str]]:
+    from losscli.core.conventions import NAMES
+
+    slips: list[tuple[str, QuantitySlip, str]] = [
+        (
+            "log-base-10",
+            _log_base("10", LN10),
+            "That is with the base-10 logarithm; the loss uses the natural log ln "
+            "(log means ln in ML code and here).",
+        ),
+        (
+            "log-base-2",
+            _log_base("2", LN2),
+            "That is with the base-2 logarithm (bits); the loss uses the natural log ln.",
+        ),
+        (
+            "natural-log",
+            _log_base("e", 1.0),
+            "That is with the natural log; this part asks for another base (see the prompt).",
+        ),
+        (
+            "sum-or-mean",
+            _other_reduction,
+            "That is the sum over the examples where the mean is asked, or the mean where "
+            "the sum is asked: check the reduction (mean = sum / n).",
+        ),
+        (
+            "arguments-swapped",
+            _swapped,
+            "That has the two distributions swapped: the target P comes first and weights "
+            "the terms, KL(P || Q) = sum P ln(P/Q), H(P, Q) = -sum P ln Q.",
+        ),
+    ]
+    slips += [(f"convention-{n}", _convention(n), "") for n in NAMES if n != "catalog"]
+    return slips
+
+
+# Slips of the final number, whatever the loss.
+VALUE_SLIPS: tuple[tuple[str, Callable[[float], float], str], ...] = (
+    ("sign", lambda x: -x, "The size is right but the sign is wrong."),
+    (
+        "factor-half",
+        lambda x: x / 2,
+        "That is half the right value: a factor 2 is missing (or a 1/2 too many).",
+    ),
+    (
+        "factor-two",
+        lambda x: 2 * x,
+        "That is twice the right value: a factor 1/2 is missing (or a 2 too many).",
+    ),
+)
+TEMPTING = (0.0, 1.0, -1.0)
+
+
+def _slips(
+    exercise: Exercise,
+    variant: Variant,
+    computed: Mapping[str, Result],
+    answers: Mapping[str, float],
+    mistakes: list[tuple[Mistake, float]],
+) -> tuple[Slip, ...]:
+    found = [
+        Slip(m.name, m.part, value, fill(m.feedback, exercise, variant), m.tolerance, "known")
+        for m, value in mistakes
+    ]
+    generic: list[tuple[str, str, float, str]] = []  # part, name, value, feedback
+    for name, quantity_slip, feedback in _quantity_slips():
+        cache = _slipped_cache(exercise, variant, computed, quantity_slip)
+        if cache is None:
+            continue
+        changed = {
+            q.name: q.loss
+            for q in exercise.quantities
+            if cache.get(q.name) is not computed.get(q.name)
+        }
+        for part in exercise.parts:
+            try:
+                value = _derive(exercise, part.answer, variant, cache)
+            except LossError:
+                continue
+            said = feedback
+            if name.startswith("convention-"):
+                used = [changed[r.name] for r in part.answer.refs if r.name in changed]
+                if not used:
+                    continue
+                said = _convention_feedback(name.removeprefix("convention-"), used)
+            generic.append((part.name, name, value, said))
+    for part in exercise.parts:
+        answer = answers[part.name]
+        for name, change, feedback in VALUE_SLIPS:
+            generic.append((part.name, name, change(answer), feedback))
+    parts = {p.name: p for p in exercise.parts}
+    known: dict[str, list[float]] = {}
+    for known_slip in found:
+        known.setdefault(known_slip.part, []).append(known_slip.value)
+    value_slips = {name for name, _, _ in VALUE_SLIPS}
+    for part_name, name, value, feedback in generic:
+        part = parts[part_name]
+        answer = answers[part_name]
+        if _same(value, answer):
+            continue  # no slip here: it gives the right number
+        if any(_same(v, value) for v in known.get(part_name, ())):
+            continue  # the exercise names this slip in its own words
+        if name in value_slips and any(_same(s.value, value) for s in found if s.part == part_name):
+            continue  # a named step (PyTorch's Poisson NLL) explains it better than "sign"
+        tolerance = Tolerance(MISTAKE_REL, part.tolerance.abs)
+        found.append(Slip(name, part_name, value, feedback, tolerance, "generic"))
+    for part in exercise.parts:
+        for value in TEMPTING:
+            found.append(
+                Slip(f"tempting-{value:g}", part.name, value, "", part.tolerance, "tempting")
+            )
+        for other in exercise.parts:
+            if other.name != part.name and not any(
+                _same(v, answers[other.name]) for v in known.get(part.name, ())
+            ):
+                feedback = f"That is the answer to part {other.name}, not to this one."
+                found.append(
+                    Slip(
+                        f"answer-of-{other.name}",
+                        part.name,
+                        answers[other.name],
+                        feedback,
+                        Tolerance(MISTAKE_REL, part.tolerance.abs),
+                        "tempting",
+                    )
+                )
+    return tuple(found)
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=SAME, abs_tol=1e-300)
+
+
+def _slipped_cache(
+    exercise: Exercise, variant: Variant, computed: Mapping[str, Result], slip: QuantitySlip
+) -> dict[str, Result | LossError] | None:
+    """Every quantity under the slip (unchanged where it does not apply); None if it
+    applies to none."""
+    cache: dict[str, Result | LossError] = dict(computed)
+    changed = False
+    for q in exercise.quantities:
+        if q.name not in computed:
+            continue
+        try:
+            outcome = slip(q, computed[q.name])
+            if outcome is None:
+                continue
+            if isinstance(outcome, Quantity):
+                outcome = evaluate_quantity(outcome, variant.values)
+        except (LossError, ArithmeticError, ValueError):
+            continue
+        cache[q.name] = outcome
+        changed = True
+    return cache if changed else None
 
 
 # --- text --------------------------------------------------------------------------------
@@ -414,15 +748,24 @@ def check(worked: Worked, answers: Mapping[str, float]) -> list[Verdict]:
             verdicts.append(Verdict(part.name, given, True, why, value=answer))
             continue
         candidates = [
-            Candidate(m.name, value, m.tolerance)
-            for m, value in worked.mistakes
-            if m.part == part.name and not part.tolerance.accepts(value, answer)
+            Candidate(slip.name, slip.value, slip.tolerance, slip.feedback)
+            for slip in worked.slips
+            if slip.part == part.name and slip.feedback
         ]
-        found = matching_mistake(given, answer, candidates)
-        if found is not None:
-            mistake = next(m for m, _ in worked.mistakes if m.name == found.name)
-            message = fill(mistake.feedback, exercise, variant)
-            verdicts.append(Verdict(part.name, given, False, message, mistake=found.name))
+        found = matching_mistakes(given, answer, candidates)
+        if found:
+            # Two slips that give the same number are both named: either may be the one.
+            message = " Or: ".join(dict.fromkeys(c.feedback for c in found))
+            names = "+".join(c.name for c in found)
+            verdicts.append(Verdict(part.name, given, False, message, mistake=names))
+        elif part.tolerance.near:
+            # Graded on the distance from the bound, and told so: "1" is not 0.995 rounded.
+            near = part.tolerance.near
+            off = how_far(given - near, answer - near)
+            message = f"graded on the distance from {near:g}, which is {off}"
+            if given == near:
+                message = f"{near:g} is the limit, not the value here: give the digits that differ"
+            verdicts.append(Verdict(part.name, given, False, message))
         else:
             verdicts.append(Verdict(part.name, given, False, how_far(given, answer)))
     return verdicts
@@ -431,12 +774,21 @@ def check(worked: Worked, answers: Mapping[str, float]) -> list[Verdict]:
 # --- validation --------------------------------------------------------------------------
 
 
-def problems(exercise: Exercise, seeds: Iterable[int] = range(21)) -> list[str]:
+SEEDS = range(300)
+MAX_SHOWN = 4  # variants named in one problem, then "..."
+MIN_SEEDS_TO_VARY = 20
+NICE_DIGITS = 6  # a number in a statement has at most this many significant digits
+
+
+def problems(exercise: Exercise, seeds: Iterable[int] = SEEDS) -> list[str]:
     """Everything wrong with an exercise, each as 'key: what'; empty when it is sound.
 
-    The default variant must compute, match any recorded `expected` values, fill every
-    text, and keep each known mistake distinct from the right answer; each seeded variant
-    must compute every part.
+    The textbook variant must compute, match any recorded `expected` value to 1e-9
+    relative, and fill every text. In it and in every seeded variant, no slip (the
+    exercise's own, the generic ones, the tempting values 0, 1, -1 and the other parts'
+    answers) may grade right, every part must compute, and every drawn number must be a
+    nice one. Across the variants every part must change (unless the part says its answer
+    is the same in every variant).
     """
     found: list[str] = []
     try:
@@ -446,7 +798,7 @@ def problems(exercise: Exercise, seeds: Iterable[int] = range(21)) -> list[str]:
     for part in exercise.parts:
         value = worked.answers[part.name]
         if part.expected is not None and not math.isclose(
-            value, part.expected, rel_tol=1e-5, abs_tol=1e-12
+            value, part.expected, rel_tol=1e-9, abs_tol=1e-15
         ):
             found.append(
                 f"{exercise.source}: parts.{part.name}.expected: the core computes {value!r}, "
@@ -454,19 +806,90 @@ def problems(exercise: Exercise, seeds: Iterable[int] = range(21)) -> list[str]:
             )
     for m, why in worked.skipped:
         found.append(f"{exercise.source}: mistakes.{m.name}: cannot be computed: {why}")
-    for m, value in worked.mistakes:
-        if exercise.part(m.part).tolerance.accepts(value, worked.answers[m.part]):
-            found.append(
-                f"{exercise.source}: mistakes.{m.name}: its value {value:.6g} would pass "
-                "as the right answer"
-            )
     found.extend(_text_problems(exercise, worked))
-    for seed in seeds:
-        try:
-            work(exercise, draw_variant(exercise, seed))
-        except LossError as error:
-            found.append(f"seed {seed}: {error}")
+    found.extend(_variant_problems(exercise, worked, list(seeds)))
     return found
+
+
+def _variant_problems(exercise: Exercise, textbook: Worked, seeds: list[int]) -> list[str]:
+    # (part, slip name) -> the variants where it grades right, with its value in the first
+    graded_right: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    answers: dict[str, set[float]] = {p.name: set() for p in exercise.parts}
+    ugly: dict[str, tuple[str, float]] = {}
+    failed: list[str] = []
+    total = 0
+    shown = _shown_names(exercise)
+    for seed in [None, *seeds]:
+        label = "default" if seed is None else f"seed {seed}"
+        try:
+            worked = textbook if seed is None else work_variant(exercise, seed)
+        except LossError as error:
+            failed.append(f"{label}: {error}")
+            continue
+        total += 1
+        for part in exercise.parts:
+            answers[part.name].add(worked.answers[part.name])
+        for slip in degenerate(worked):
+            graded_right.setdefault((slip.part, slip.name), []).append((label, slip.value))
+        for name, value in worked.variant.values.items():
+            if name in shown and name not in ugly:
+                for x in value if isinstance(value, tuple) else (value,):
+                    if float(f"{x:.{NICE_DIGITS}g}") != x:
+                        ugly[name] = (label, x)
+                        break
+    out = [f"{exercise.source}: {f}" for f in failed[:MAX_SHOWN]]
+    if len(failed) > MAX_SHOWN:
+        out.append(f"{exercise.source}: ... {len(failed)} variants in all cannot be computed")
+    pairs: set[frozenset[str]] = set()
+    for (part_name, name), where in graded_right.items():
+        labels = [label for label, _ in where]
+        listed = ", ".join(labels[:MAX_SHOWN]) + (", ..." if len(labels) > MAX_SHOWN else "")
+        value = where[0][1]
+        if name.startswith("answer-of-"):
+            other = name.removeprefix("answer-of-")
+            pair = frozenset((part_name, other))
+            if pair in pairs:
+                continue  # the same two parts, named once
+            pairs.add(pair)
+            what = f"parts {part_name} and {other} have equal answers"
+        elif name.startswith("tempting-"):
+            what = f"parts.{part_name}: the tempting value {value:g} grades right"
+        else:
+            kind = "slip" if any(m.name == name for m in exercise.mistakes) else "generic slip"
+            what = f"parts.{part_name}: the {kind} {name} ({value:.6g}) grades right"
+        draw = " (a degenerate draw)" if "default" not in labels else ""
+        out.append(
+            f"{exercise.source}: {what} in {len(labels)} of {total} variants{draw}: {listed}"
+        )
+    for name, (label, x) in ugly.items():
+        out.append(
+            f"{exercise.source}: params.{name}: {label} puts {x!r} in the statement: draw "
+            f"numbers of at most {NICE_DIGITS} significant digits"
+        )
+    # Only over enough variants: with three seeds a part can repeat by chance.
+    if len(seeds) >= MIN_SEEDS_TO_VARY and total > 1:
+        for part in exercise.parts:
+            if part.constant:
+                continue
+            values = sorted(answers[part.name])
+            if math.isclose(values[0], values[-1], rel_tol=1e-12, abs_tol=1e-300):
+                out.append(
+                    f"{exercise.source}: parts.{part.name}: the same answer {values[0]:.6g} in "
+                    "every variant: draw parameters that change it (or declare "
+                    "same_in_every_variant = true when that is the point)"
+                )
+    return out
+
+
+def _shown_names(exercise: Exercise) -> set[str]:
+    """The parameters a student sees: drawn ones, and formulas named in a statement."""
+    texts = [
+        exercise.prompt,
+        *(p.prompt for p in exercise.parts),
+        *(h.text for h in exercise.hints),
+    ]
+    named = {m[1] for text in texts for m in PLACEHOLDER.finditer(text)}
+    return {p.name for p in exercise.params if p.draw.kind != "formula" or p.name in named}
 
 
 def _text_problems(exercise: Exercise, worked: Worked) -> list[str]:

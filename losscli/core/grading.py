@@ -21,23 +21,40 @@ DEFAULT_REL = 5e-3
 DEFAULT_ABS = 1e-9
 # A known mistake, rounded to 2 significant figures, is within 5% of its exact value.
 MISTAKE_REL = 5e-2
+# Two slips closer than this (relative) give the same number: both are named.
+SAME = 1e-6
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """|given - target| <= max(rel * |target|, abs)."""
+    """|given - target| <= max(rel * |target - near|, abs), or N significant figures.
+
+    `near` grades what varies: a share close to 1 with near = 1 is judged on 1 - share, so
+    the slip "1" is not accepted as 0.997 rounded. `sigfigs` (PrairieLearn's sigfig mode)
+    accepts any correct rounding of the target to that many significant figures, and
+    nothing coarser.
+    """
 
     rel: float = DEFAULT_REL
     abs: float = DEFAULT_ABS
+    near: float = 0.0
+    sigfigs: int | None = None
 
     def window(self, target: float) -> float:
-        return max(self.rel * abs(target), self.abs)
+        if self.sigfigs is not None and target != 0:
+            unit = 10.0 ** (math.floor(math.log10(abs(target))) - self.sigfigs + 1)
+            return unit / 2 * (1 + 1e-9)  # a correct rounding is within half a unit
+        return max(self.rel * abs(target - self.near), self.abs)
 
     def accepts(self, given: float, target: float) -> bool:
         return abs(given - target) <= self.window(target)
 
     def describe(self) -> str:
+        if self.sigfigs is not None:
+            return f"to {self.sigfigs} significant figures"
         rel = f"{self.rel * 100:g}%"
+        if self.near:
+            return f"within {rel} of its distance from {self.near:g}"
         return f"within {rel} (or {self.abs:g})" if self.abs >= 1e-6 else f"within {rel}"
 
 
@@ -48,6 +65,7 @@ class Candidate:
     name: str
     value: float
     tolerance: Tolerance
+    feedback: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,10 +80,15 @@ class Verdict:
     value: float | None = None
 
 
-def matching_mistake(
+def matching_mistakes(
     given: float, answer: float, candidates: Sequence[Candidate]
-) -> Candidate | None:
-    """The known mistake closest to `given` whose window contains it, if any."""
+) -> list[Candidate]:
+    """The known mistake closest to `given` whose window contains it, with every other
+    mistake that gives the same number; empty if none matches.
+
+    A mistake within the answer's own tolerance is never a candidate (the caller drops it),
+    and a mistake's window never reaches past half the way to the right answer.
+    """
     best: tuple[float, Candidate] | None = None
     for candidate in candidates:
         gap = abs(candidate.value - answer)
@@ -73,7 +96,18 @@ def matching_mistake(
         distance = abs(given - candidate.value)
         if distance <= window and (best is None or distance < best[0]):
             best = (distance, candidate)
-    return best[1] if best else None
+    if best is None:
+        return []
+    value = best[1].value
+    return [c for c in candidates if math.isclose(c.value, value, rel_tol=SAME, abs_tol=0)]
+
+
+def matching_mistake(
+    given: float, answer: float, candidates: Sequence[Candidate]
+) -> Candidate | None:
+    """The closest matching known mistake, if any (see matching_mistakes)."""
+    found = matching_mistakes(given, answer, candidates)
+    return found[0] if found else None
 
 
 def how_far(given: float, answer: float) -> str:

@@ -173,7 +173,7 @@ class _Reader:
     def typed(self, value: Any, key: str, kind: type[T], what: str) -> T:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise self.fail(key, f"must be {what}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(key, "must be a finite number")
@@ -448,16 +448,25 @@ class _Reader:
     def tolerance(self, value: Any, key: str, default: Tolerance) -> Tolerance:
         if value is None:
             return default
-        spec = self.keys(value, key, (), ("rel", "abs"))
+        spec = self.keys(value, key, (), ("rel", "abs", "near", "sigfigs"))
         rel = self.number(spec.get("rel", default.rel), f"{key}.rel")
         absolute = self.number(spec.get("abs", default.abs), f"{key}.abs")
         if rel < 0 or absolute < 0 or rel == absolute == 0:
             raise self.fail(key, "rel and abs must be >= 0 and not both 0")
-        return Tolerance(rel, absolute)
+        near = self.number(spec.get("near", 0.0), f"{key}.near")
+        sigfigs = spec.get("sigfigs")
+        if sigfigs is not None:
+            sigfigs = self.typed(sigfigs, f"{key}.sigfigs", int, "a whole number 1 to 15")
+            if not 1 <= sigfigs <= 15:
+                raise self.fail(f"{key}.sigfigs", "must be a whole number 1 to 15")
+        return Tolerance(rel, absolute, near, sigfigs)
 
     def part(self, item: Any, key: str) -> Part:
         spec = self.keys(
-            item, key, ("name", "prompt", "answer", "why"), ("tolerance", "accepts", "expected")
+            item,
+            key,
+            ("name", "prompt", "answer", "why"),
+            ("tolerance", "accepts", "expected", "same_in_every_variant"),
         )
         name = self.text(spec["name"], f"{key}.name")
         if not name[0].isalpha() or any(c not in ID_CHARS for c in name.lower()):
@@ -476,6 +485,12 @@ class _Reader:
             ),
             accepts=accepts,
             expected=None if expected is None else self.number(expected, f"{key}.expected"),
+            constant=self.typed(
+                spec.get("same_in_every_variant", False),
+                f"{key}.same_in_every_variant",
+                bool,
+                "true or false",
+            ),
         )
 
     def mistake(self, item: Any, key: str, parts: Mapping[str, Part]) -> Mistake:

@@ -338,10 +338,12 @@ def test_bad_exercise_file_exits_3_naming_file_and_key(cli, tmp_path):
 
 
 def test_validate_built_in_set(cli):
-    run = cli("exercise", "validate", "--json", "--seeds", "3")
-    assert run.exit_code == 0
+    # What CI runs: every exercise, the textbook numbers and seeds 0..299 (the default),
+    # every slip in every variant.
+    run = cli("exercise", "validate", "--json")
+    assert run.exit_code == 0, run.stdout
     doc = run.json()
-    assert doc["valid"] is True and len(doc["files"]) >= 15
+    assert doc["valid"] is True and len(doc["files"]) >= 24
 
 
 def test_validate_reports_every_bad_file_and_exits_3(cli, tmp_path):
@@ -519,3 +521,160 @@ def test_control_characters_in_exercise_strings_are_shown_escaped(cli, tmp_path)
         assert run.exit_code == 0, run.stderr
         assert "\x1b" not in run.stdout and "\x07" not in run.stdout
         assert "\\x1b]0;pwned\\x07" in run.stdout
+
+
+# --- issue 14: grading that is fair in every variant -------------------------------------
+
+
+def planted(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of a built-in exercise with one defect planted, alone in a directory."""
+    source = (REPO / "exercises" / f"{name}.toml").read_text()
+    assert old in source
+    directory = tmp_path / "planted"
+    directory.mkdir()
+    (directory / f"{name}.toml").write_text(source.replace(old, new, 1))
+    return directory
+
+
+def validate_problems(cli, directory: Path) -> list[str]:
+    run = cli("exercise", "validate", str(directory), "--seeds", "30", "--json")
+    assert run.exit_code == 3, run.stdout
+    [result] = run.json()["files"]
+    return result["problems"]
+
+
+def test_validate_fails_on_a_planted_wrong_expected_value(cli, tmp_path):
+    # The value the issue found recorded: -0.340996 where the core computes -0.3409989.
+    directory = planted(
+        tmp_path, "softmax-ce-logits", "expected = -0.340998861114", "expected = -0.340996"
+    )
+    assert validate_problems(cli, directory) == [
+        "parts.grad-true.expected: the core computes -0.3409988611140321, not -0.340996"
+    ]
+
+
+def test_validate_fails_on_a_planted_slip_that_grades_right(cli, tmp_path):
+    slip = (
+        '[[mistakes]]\nname = "rounded-up"\npart = "mse"\n'
+        'answer = { value = "mse", scale = "1.002" }\nfeedback = "Too much."\n\n[[mistakes]]'
+    )
+    directory = planted(tmp_path, "mse-mean-gradient", "[[mistakes]]", slip)
+    problem = validate_problems(cli, directory)[0]
+    assert problem.startswith("parts.mse: the slip rounded-up (")
+    assert "grades right in 31 of 31 variants: default, seed 0, seed 1, seed 2, ..." in problem
+
+
+def test_validate_fails_on_a_planted_degenerate_draw(cli, tmp_path):
+    # d = m/2: the similar and the dissimilar pair cost the same, (m/2)^2.
+    directory = planted(
+        tmp_path,
+        "contrastive-pair",
+        "d = { default = 0.4, uniform = [0.1, 0.4], step = 0.1 }",
+        "d = { default = 0.4, choice = [0.5] }\n",
+    )
+    directory_file = directory / "contrastive-pair.toml"
+    text = directory_file.read_text().replace(
+        "margin = { default = 1, choice = [1, 2] }", "margin = 1"
+    )
+    directory_file.write_text(text)
+    problems = validate_problems(cli, directory)
+    # the similar pair's answer is the dissimilar pair's: the known slip "polarity"
+    assert problems[0] == (
+        "parts.similar: the slip polarity (0.25) grades right in 30 of 31 variants "
+        "(a degenerate draw): seed 0, seed 1, seed 2, seed 3, ..."
+    )
+
+
+def test_validate_fails_on_a_part_that_never_changes_and_ugly_draws(cli, tmp_path):
+    directory = planted(
+        tmp_path,
+        "mse-mean-gradient",
+        "r1 = { default = -0.5, uniform = [-2, -0.5], step = 0.5 }",
+        "r1 = { default = -0.5, choice = [-0.5] }",
+    )
+    path = directory / "mse-mean-gradient.toml"
+    path.write_text(
+        path.read_text().replace(
+            "r2 = { default = 1, uniform = [0.5, 2], step = 0.5 }",
+            "r2 = { default = 1, uniform = [0.5, 2], step = 0.0001234567 }",
+        )
+    )
+    problems = validate_problems(cli, directory)
+    assert any(p.startswith("params.r2: seed 0 puts ") for p in problems), problems
+    assert any(p.startswith("parts.grad-first: the same answer -0.333333 in every") for p in problems)
+
+
+def test_significant_figures_accept_any_correct_rounding(cli):
+    # The issue's example: 4 significant figures of 0.0199333 (seed 0 of huber-delta-limits).
+    run = cli("exercise", "check", "huber-delta-limits@0", "-a", "small-delta=0.01993", "--json")
+    [part] = run.json()["parts"]
+    assert part["right"] is True
+    run = cli("exercise", "check", "huber-delta-limits@0", "-a", "small-delta=0.0199", "--json")
+    [part] = run.json()["parts"]
+    assert part["right"] is False  # three figures are fewer than asked
+    show = cli("exercise", "show", "huber-delta-limits", "--json").json()
+    [small] = [p for p in show["parts"] if p["name"] == "small-delta"]
+    assert small["accepts_text"] == "a decimal number, to 4 significant figures"
+
+
+@pytest.mark.parametrize(
+    ("exercise", "answer"),
+    [
+        ("robust-regression-shapes", "slope=1"),
+        ("outlier-share@1", "share-mse=1"),
+    ],
+)
+def test_near_a_bound_the_limit_is_not_accepted(cli, exercise, answer):
+    run = cli("exercise", "check", exercise, "-a", answer, "--json")
+    assert run.exit_code == 1
+    [part] = run.json()["parts"]
+    assert part["right"] is False
+    assert part["feedback"] == "1 is the limit, not the value here: give the digits that differ"
+
+
+def test_near_a_bound_the_right_digits_pass(cli):
+    # tanh(3) = 0.995055: graded on 1 - tanh(3) = 0.004945 within 0.5%.
+    right = cli("exercise", "check", "robust-regression-shapes", "-a", "slope=0.99505", "--json")
+    assert right.json()["parts"][0]["right"] is True
+    wrong = cli("exercise", "check", "robust-regression-shapes", "-a", "slope=0.995", "--json")
+    [part] = wrong.json()["parts"]
+    assert part["right"] is False and part["feedback"].startswith("graded on the distance from 1")
+
+
+def test_log_cosh_asymptote_is_a_named_slip(cli):
+    run = cli("exercise", "check", "robust-regression-shapes", "-a", "log-cosh=3-ln(2)", "--json")
+    [part] = run.json()["parts"]
+    assert part["right"] is False and part["mistake"] == "asymptote"
+
+
+@pytest.mark.parametrize(
+    ("exercise", "answer", "mistakes", "fragment"),
+    [
+        # generic slips, which the exercise files do not declare
+        ("mse-mean-gradient", "mse=-1.75", ["sign"], "the sign is wrong"),
+        ("kl-ce-entropy", "kl=0.04747", ["arguments-swapped"], "swapped"),
+        ("softmax-ce-logits", "loss=0.834", ["factor-two"], "twice"),
+        ("counts-and-deviances", "poisson=0.3355", ["log-base-10"], "base-10 logarithm"),
+        # a framework's real convention is named as that convention, not as "wrong sign";
+        # PyTorch's and Keras's give the same number, so both are named
+        (
+            "counts-and-deviances",
+            "poisson=-0.7726",
+            ["convention-torch", "convention-keras"],
+            "torch.nn.PoissonNLLLoss(log_input=..., full=False, eps=1e-8): no target constant",
+        ),
+    ],
+)
+def test_generic_slips_are_named(cli, exercise, answer, mistakes, fragment):
+    run = cli("exercise", "check", exercise, "-a", answer, "--json")
+    [part] = run.json()["parts"]
+    assert part["right"] is False
+    assert part["mistake"].split("+") == mistakes, part
+    assert fragment in part["feedback"]
+
+
+def test_no_keep_more_digits_for_a_round_answer(cli):
+    # huber-vs-mse's mse2 is 4: 4.03 is close, but more digits would not help.
+    run = cli("exercise", "check", "huber-vs-mse", "-a", "mse2=4.03", "--json")
+    [part] = run.json()["parts"]
+    assert part["feedback"] == "close, but too high by less than 1%"

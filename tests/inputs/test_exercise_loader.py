@@ -115,7 +115,7 @@ def test_bad_file_names_file_and_key(tmp_path, old, new, key, fragment):
     ("old", "new", "fragment"),
     [
         ("expected = 4", "expected = 5", "parts.se.expected: the core computes 4.0, not 5.0"),
-        ('scale = "1/2"', 'scale = "1"', "mistakes.half: its value 4 would pass"),
+        ('scale = "1/2"', 'scale = "1"', "parts.se: the slip half (4) grades right in 4 of 4"),
         ('why = "r^2 = {se}"', 'why = "r^2 = {sq}"', "parts.se.why: {sq} names none"),
         ('text = "square {r}"', 'text = "square {se}"', "hints[0]: {se} names none"),
         ('y_pred = ["r"]', 'y_pred = ["r - 5"]', "parts.se.expected: the core computes 9.0"),
