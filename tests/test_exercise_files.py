@@ -5,13 +5,23 @@ fails, and the set covers the catalog."""
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 
-from losscli.core.exercises import Exercise, check, draw_variant, fill, problems, work
+from losscli.core.exercises import (
+    Exercise,
+    check,
+    draw_variant,
+    fill,
+    problems,
+    work,
+    work_variant,
+)
 from losscli.core.registry import all_losses
 from losscli.inputs.exercises import load_file
 
@@ -211,3 +221,36 @@ def test_the_authoring_guide_example_validates(tmp_path):
     example = tmp_path / "sq-error.toml"
     example.write_text(guide[start : guide.index("```", start)])
     assert problems(load_file(example), SEEDS) == []
+
+
+_ARITHMETIC = re.compile(r"[\d.\s+\-*/^()]*\d[\d.\s]*[+\-*/^][\d.\s+\-*/^()]*")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_solution_arithmetic_types_back_to_its_number(path):
+    """Every `arithmetic = number` printed in a solution or a why, typed back as an answer,
+    gives that number (issue 14: mse-mean-gradient printed -0.5^2, which reads as -0.25)."""
+    from losscli.core.expressions import answer_value
+
+    exercise = load(path)
+    checked = 0
+    for seed in (None, 0, 1, 2):
+        worked = work_variant(exercise, seed)
+        texts = [fill(exercise.solution, exercise, worked.variant, worked)]
+        texts += [fill(p.why, exercise, worked.variant, worked) for p in exercise.parts]
+        for text in texts:
+            for line in text.splitlines():
+                pieces = [piece.strip() for piece in re.split(r" = |: |, ", line)]
+                for left, right in itertools.pairwise(pieces):
+                    number = re.match(r"-?\d+(\.\d+)?(e[-+]?\d+)?", right)
+                    balanced = left.count("(") == left.count(")")
+                    if not _ARITHMETIC.fullmatch(left) or not balanced or number is None:
+                        continue
+                    claimed = float(number[0])
+                    assert answer_value(left) == pytest.approx(claimed, rel=2e-5, abs=1e-9), (
+                        seed,
+                        line,
+                    )
+                    checked += 1
+    if path.stem == "mse-mean-gradient":
+        assert checked >= 4

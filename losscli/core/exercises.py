@@ -709,7 +709,17 @@ def fill(text: str, exercise: Exercise, variant: Variant, worked: Worked | None 
         known = "parameters" if worked is None else "parameters, quantities or parts"
         raise ExpressionError(f"{{{name}}} names none of the exercise's {known}")
 
-    return reflow(PLACEHOLDER.sub(replace, text))
+    def shown(match: re.Match[str]) -> str:
+        value = replace(match)
+        # A negative number raised to a power or after an operator reads back in the answer
+        # grammar as something else (-0.5^2 is -0.25): it is shown in parentheses.
+        after = match.string[match.end() : match.end() + 1]
+        before = match.string[: match.start()].rstrip()[-1:]
+        if value.startswith("-") and (after == "^" or before in ("-", "+", "*", "/", "^")):
+            return f"({value})"
+        return value
+
+    return reflow(PLACEHOLDER.sub(shown, text))
 
 
 def reflow(text: str) -> str:
