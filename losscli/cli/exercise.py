@@ -75,7 +75,7 @@ def _load(extra: list[str] | None, warnings: list[str]) -> dict[str, Exercise]:
 def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
     """The exercise named by ID or ID@N, its variant, and the core's answers for it."""
     from losscli.core.errors import UsageError
-    from losscli.core.exercises import draw_variant, work
+    from losscli.core.exercises import work_variant
     from losscli.inputs.exercises import exercise_dirs, find
 
     name, at, suffix = wanted.partition("@")
@@ -86,7 +86,7 @@ def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
             raise UsageError(f"{wanted!r} and --seed {seed} name different variants")
         seed = int(suffix)
     exercise = find(exercise_dirs(extra or ()), name)
-    return work(exercise, draw_variant(exercise, seed))
+    return work_variant(exercise, seed)
 
 
 def _emit(report: object, fmt: o.OutputFormat, json_flag: bool, color: o.Color) -> None:
@@ -112,7 +112,7 @@ def list_exercises(
     from losscli.inputs.progress import ProgressStore
 
     skipped: list[str] = []
-    exercises = sorted(_load(exercises_dir, skipped).values(), key=lambda e: (e.level, e.id))
+    exercises = sorted(_load(exercises_dir, skipped).values(), key=lambda e: e.sort_key)
     if topic is not None:
         exercises = views.on_topic(exercises, topic)
     store = ProgressStore()
@@ -171,13 +171,23 @@ def check(
 
     worked = _pick(exercises_dir, exercise_id, seed)
     exercise = worked.exercise
-    given = _read_answers(exercise, answers or [])  # exit 2 before anything counts
-    verdicts = grade(worked, {name: value for name, (_, value) in given.items()})
     store = p.ProgressStore()
+    before = store.read()["exercises"].get(exercise.id, {})
+    solved_before = {
+        name
+        for name, rec in before.get("variants", {})
+        .get(worked.variant.key, {})
+        .get("parts", {})
+        .items()
+        if rec.get("solved_at")
+    }
+    given = _read_answers(exercise, answers or [], solved_before)  # exit 2 before anything counts
+    verdicts = grade(worked, {name: value for name, (_, value) in given.items()})
     with store.update() as data:
         entry = p.exercise_entry(data, exercise.id)
         entry["attempts"] += 1
         variant = p.variant_entry(entry, worked.variant.key)
+        variant["attempts"] += 1
         stamp = p.now()
         for verdict in verdicts:
             part = p.part_entry(variant, verdict.part)
@@ -191,6 +201,8 @@ def check(
         if not remaining and not entry["solved_at"]:
             entry["solved_at"] = stamp
         record = {k: entry[k] for k in ("attempts", "hints_seen", "solved_at")}
+        record["variant_attempts"] = variant["attempts"]
+        record["part_attempts"] = {n: r["attempts"] for n, r in variant["parts"].items()}
     report = views.verdicts(worked, given, verdicts, remaining, record)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
@@ -208,8 +220,14 @@ def check(
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*=(.*)", re.DOTALL)
 
 
-def _read_answers(exercise: Exercise, raw: list[str]) -> dict[str, tuple[str, float]]:
-    """Part name -> (answer as typed, its value): `-a VALUE` in order, or `-a part=VALUE`."""
+def _read_answers(
+    exercise: Exercise, raw: list[str], solved: set[str] | frozenset[str] = frozenset()
+) -> dict[str, tuple[str, float]]:
+    """Part name -> (answer as typed, its value): `-a VALUE` in order, or `-a part=VALUE`.
+
+    Positional answers fill the parts not solved yet, in order (after solving two parts of
+    six, four answers are the other four); as many as there are parts fill them all.
+    """
     import difflib
 
     from losscli.core.errors import UsageError
@@ -236,10 +254,14 @@ def _read_answers(exercise: Exercise, raw: list[str]) -> dict[str, tuple[str, fl
             raise UsageError(f"part {name} is answered twice")
         texts[name] = text
     free = [n for n in names if n not in texts]
+    unsolved = [n for n in free if n not in solved]
+    if len(positional) <= len(unsolved) and len(positional) != len(free):
+        free = unsolved
     if len(positional) > len(free):
+        left = f"; still to answer: {', '.join(unsolved)}" if solved else ""
         raise UsageError(
             f"{exercise.id} has {len(names)} part{'s' if len(names) > 1 else ''} "
-            f"({', '.join(names)}) but {len(raw)} answers were given"
+            f"({', '.join(names)}) but {len(raw)} answers were given{left}"
         )
     texts.update(zip(free, positional, strict=False))
     given = {}
@@ -264,16 +286,18 @@ def hint(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import exercise_views as views
+    from losscli.core.exercises import unlocked_hints
     from losscli.inputs import progress as p
 
     worked = _pick(exercises_dir, exercise_id, seed)
     store = p.ProgressStore()
     with store.update() as data:
         entry = p.exercise_entry(data, worked.exercise.id)
-        attempts = entry["attempts"]
-        unlocked = sum(1 for h in worked.exercise.hints if h.after <= attempts)
-        entry["hints_seen"] = max(entry["hints_seen"], unlocked)
-    report = views.hints(worked, attempts)
+        variant = p.variant_entry(entry, worked.variant.key)
+        part_attempts = {n: r.get("attempts", 0) for n, r in variant["parts"].items()}
+        unlocked = unlocked_hints(worked.exercise, variant["attempts"], part_attempts)
+        entry["hints_seen"] = max(entry["hints_seen"], len(unlocked))
+    report = views.hints(worked, variant["attempts"], part_attempts)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
@@ -298,22 +322,46 @@ def solution(
     exercise, variant = worked.exercise, worked.variant
     store = p.ProgressStore()
     with store.update(save=False) as data:
-        entry = data["exercises"].get(exercise.id, {})
-        solved = bool(entry.get("variants", {}).get(variant.key, {}).get("solved_at"))
+        # ce-3class@7 and ce-3class are one exercise: solving any variant earns the solutions.
+        solved = bool(data["exercises"].get(exercise.id, {}).get("solved_at"))
     if not solved and not force:
         which = exercise.id if variant.seed is None else f"{exercise.id}@{variant.seed}"
         raise UsageError(f"the solution of {which} shows once it is solved; --force shows it now")
     if not solved:
         with store.update() as data:
-            p.exercise_entry(data, exercise.id)["solution_seen"] = True
+            entry = p.exercise_entry(data, exercise.id)
+            entry["solution_seen"] = True  # before solving: progress and list say so
+            entry.setdefault("solution_seen_at", p.now())
     report = views.solution(worked)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
 
+Yes = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask before forgetting all progress.")
+]
+
+
+def _confirm_full_reset(yes: bool) -> None:
+    """Forgetting everything asks first (a backup is kept either way); --yes skips it."""
+    import sys
+
+    from losscli.core.errors import UsageError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("resetting all progress asks for confirmation: add --yes")
+    if not typer.confirm("Forget all exercise progress? (a backup is kept)", err=True):
+        raise typer.Exit(1)
+
+
 @exercise_app.command("progress", help="Attempts, hints seen and solved times; --reset forgets.")
 def progress(
-    reset: Annotated[bool, typer.Option("--reset", help="Forget all progress.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Forget all progress (asks first; a backup is kept).")
+    ] = False,
+    yes: Yes = False,
     exercises_dir: ExercisesDir = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
@@ -324,12 +372,45 @@ def progress(
 
     store = ProgressStore()
     if reset:
-        report = views.reset(store.path, store.reset())
+        _confirm_full_reset(yes)
+        report = views.reset(store.path, store.reset(), None)
     else:
-        exercises = sorted(
-            _load(exercises_dir, store.warnings).values(), key=lambda e: (e.level, e.id)
-        )
+        exercises = sorted(_load(exercises_dir, store.warnings).values(), key=lambda e: e.sort_key)
         report = views.progress(exercises, store.read(), store.path)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+@exercise_app.command(
+    "reset", help="Forget the progress of one exercise (or of all, asking first); keeps a backup."
+)
+def reset(
+    exercise_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ID]",
+            help="The exercise to forget (every variant); without it, all progress.",
+            autocompletion=exercise_ids,
+        ),
+    ] = None,
+    yes: Yes = False,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.inputs.exercises import exercise_dirs, find
+    from losscli.inputs.progress import ProgressStore
+
+    store = ProgressStore()
+    if exercise_id is None:
+        _confirm_full_reset(yes)
+        report = views.reset(store.path, store.reset(), None)
+    else:
+        name = exercise_id.partition("@")[0]
+        find(exercise_dirs(exercises_dir or ()), name)  # a usage error names the closest id
+        report = views.reset(store.path, store.forget(name), name)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
@@ -344,19 +425,17 @@ def next_exercise(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import exercise_views as views
-    from losscli.core.exercises import draw_variant, work
+    from losscli.core.exercises import work_variant
     from losscli.inputs.progress import ProgressStore
 
     store = ProgressStore()
-    exercises = sorted(
-        _load(exercises_dir, store.warnings).values(), key=lambda e: (e.level, e.id)
-    )
+    exercises = sorted(_load(exercises_dir, store.warnings).values(), key=lambda e: e.sort_key)
     data = store.read()
     chosen, reason = views.choose_next(exercises, data)
     if chosen is None:
         report = views.all_done(len(exercises))
     else:
-        report = views.problem(work(chosen, draw_variant(chosen)), data, reason=reason)
+        report = views.problem(work_variant(chosen), data, reason=reason)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 

@@ -157,8 +157,9 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Hint:
-    after: int  # graded attempts that unlock it
+    after: int  # graded attempts on the variant (on the part, for a part's hint) that unlock it
     text: str
+    part: str | None = None  # None: a hint for the whole exercise
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,12 @@ class Exercise:
     hints: tuple[Hint, ...]
     solution: str
     source: str = "<exercise>"
+    order: int | None = None  # the catalog's own problems: 1, 2, 3 come first
+
+    @property
+    def sort_key(self) -> tuple[bool, int, int, str]:
+        """The catalog's order: its own problems first, then by level, then by id."""
+        return (self.order is None, self.order or 0, self.level, self.id)
 
     def part(self, name: str) -> Part:
         return next(p for p in self.parts if p.name == name)
@@ -918,3 +925,15 @@ def _text_problems(exercise: Exercise, worked: Worked) -> list[str]:
             except LossError as error:
                 found.append(f"{exercise.source}: {key}: {error}")
     return found
+
+
+def unlocked_hints(
+    exercise: Exercise, attempts: int, part_attempts: Mapping[str, int]
+) -> list[Hint]:
+    """The hints a variant's attempts unlock: a general hint by the variant's attempts, a
+    part's hint by the attempts on that part."""
+    return [
+        h
+        for h in exercise.hints
+        if h.after <= (attempts if h.part is None else part_attempts.get(h.part, 0))
+    ]

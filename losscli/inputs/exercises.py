@@ -215,7 +215,7 @@ class _Reader:
             data,
             "",
             ("title", "prompt", "quantities", "parts", "solution"),
-            ("level", "topics", "losses", "params", "mistakes", "hints"),
+            ("level", "topics", "losses", "params", "mistakes", "hints", "order"),
         )
         params = self.parameters(top.get("params", {}))
         table = top["quantities"]
@@ -232,6 +232,13 @@ class _Reader:
         )
         _unique([m.name for m in mistakes], "mistakes", self.fail)
         hints = self.items(top.get("hints", []), "hints", self.hint)
+        for i, h in enumerate(hints):
+            if h.part is not None and h.part not in by_name:
+                known = ", ".join(by_name)
+                raise self.fail(f"hints[{i}].part", f"{h.part!r} is not a part ({known})")
+        order = top.get("order")
+        if order is not None:
+            order = self.typed(order, "order", int, "a whole number (the catalog's problem)")
         level = self.typed(top.get("level", 1), "level", int, "an integer 1, 2 or 3")
         if level not in (1, 2, 3):
             raise self.fail("level", "must be 1, 2 or 3")
@@ -250,6 +257,7 @@ class _Reader:
             hints=tuple(sorted(hints, key=lambda h: h.after)),
             solution=self.text(solution["text"], "solution.text"),
             source=self.source,
+            order=order,
         )
 
     def losses(self, value: Any) -> tuple[str, ...]:
@@ -508,11 +516,12 @@ class _Reader:
         )
 
     def hint(self, item: Any, key: str) -> Hint:
-        spec = self.keys(item, key, ("text",), ("after",))
+        spec = self.keys(item, key, ("text",), ("after", "part"))
         after = self.typed(spec.get("after", 0), f"{key}.after", int, "a whole number")
         if after < 0:
             raise self.fail(f"{key}.after", "must be 0 or more")
-        return Hint(after, self.text(spec["text"], f"{key}.text"))
+        part = self.text(spec["part"], f"{key}.part") if "part" in spec else None
+        return Hint(after, self.text(spec["text"], f"{key}.text"), part)
 
 
 # Characters that would act on a terminal instead of showing: C0 controls but newline and

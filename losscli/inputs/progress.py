@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -66,6 +67,7 @@ def exercise_entry(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
 
 def variant_entry(entry: dict[str, Any], key: str) -> dict[str, Any]:
     variant = entry["variants"].setdefault(key, {})
+    variant.setdefault("attempts", 0)
     variant.setdefault("solved_at", None)
     variant.setdefault("parts", {})
     return variant  # type: ignore[no-any-return]
@@ -100,17 +102,45 @@ class ProgressStore:
             if save:
                 self._save(data)
 
-    def reset(self) -> bool:
-        """Forget all progress; True if there was any."""
+    def reset(self) -> Path | None:
+        """Forget all progress, keeping the old file as a backup; the backup's path, or None
+        if there was no progress (or it could not be moved: see warnings)."""
         with self._locked():
-            existed = self.path.exists()
-            if existed:
-                try:
-                    self.path.unlink()
-                except OSError as error:
-                    self.warnings.append(f"cannot remove {self.path}: {error.strerror or error}")
-                    return False
-            return existed
+            if not self.path.exists():
+                return None
+            backup = self._backup_path()
+            try:
+                os.replace(self.path, backup)
+            except OSError as error:
+                self.warnings.append(f"cannot move {self.path}: {error.strerror or error}")
+                return None
+            return backup
+
+    def forget(self, exercise_id: str) -> Path | None:
+        """Forget one exercise (every variant), after copying the file to a backup; the
+        backup's path, or None if the exercise had no progress."""
+        with self._locked():
+            data = self._load()
+            if exercise_id not in data["exercises"]:
+                return None
+            backup = self._backup_path()
+            try:
+                shutil.copy2(self.path, backup)
+            except OSError as error:
+                self.warnings.append(f"cannot back up {self.path}: {error.strerror or error}")
+                return None
+            del data["exercises"][exercise_id]
+            self._save(data)
+            return backup
+
+    def _backup_path(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{FILE}.bak-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{FILE}.bak-{stamp}-{n}")
+        return target
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -220,6 +250,8 @@ def _well_formed(data: Any) -> bool:
             return False
         for variant in variants.values():
             if not isinstance(variant, dict) or not stamps(variant):
+                return False
+            if not counts(variant, "attempts"):
                 return False
             parts = variant.get("parts", {})
             if not isinstance(parts, dict):

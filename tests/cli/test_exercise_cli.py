@@ -249,17 +249,39 @@ def test_progress_records_attempts_per_part_hints_and_solved_time(cli):
     assert doc["path"] == str(progress_file())
 
 
-def test_progress_reset(cli):
+def test_progress_reset_asks_first_and_keeps_a_backup(cli):
     cli("exercise", "check", "ce-3class", "-a", "1")
-    doc = cli("exercise", "progress", "--reset", "--json").json()
+    before = progress_file().read_text()
+    # piped, with nobody to ask: a usage error, nothing lost
+    run = cli("exercise", "progress", "--reset")
+    assert_error(run, 2, "resetting all progress asks for confirmation: add --yes")
+    assert progress_file().read_text() == before
+    doc = cli("exercise", "progress", "--reset", "--yes", "--json").json()
     assert doc["had_progress"] is True and not progress_file().exists()
-    assert cli("exercise", "progress", "--reset", "--json").json()["had_progress"] is False
+    assert Path(doc["backup"]).read_text() == before
+    doc = cli("exercise", "reset", "--yes", "--json").json()
+    assert doc["had_progress"] is False
+
+
+def test_reset_one_exercise(cli):
+    cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125")
+    run = cli("exercise", "reset", "ce-3class", "-f", "table")
+    assert run.exit_code == 0
+    assert "progress of ce-3class reset; the previous file is kept as " in run.stdout
+    assert set(saved()["exercises"]) == {"huber-vs-mse"}
+    [backup] = progress_file().parent.glob("progress.json.bak-*")
+    assert "ce-3class" in json.loads(backup.read_text())["exercises"]
+    run = cli("exercise", "reset", "ce-3clas")
+    assert_error(run, 2, "did you mean ce-3class?")
 
 
 def test_list_and_status_filters(cli):
     all_ = cli("exercise", "list", "--json").json()["exercises"]
     assert len(all_) >= 15 and all(e["status"] == "todo" for e in all_)
-    assert [e["level"] for e in all_] == sorted(e["level"] for e in all_)
+    # the catalog's order: its own three problems first, then by level
+    assert [e["id"] for e in all_[:3]] == ["ce-3class", "huber-vs-mse", "focal-gamma"]
+    assert [e["level"] for e in all_[3:]] == sorted(e["level"] for e in all_[3:])
     cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
     done = cli("exercise", "list", "--status", "done", "--json").json()["exercises"]
     assert [e["id"] for e in done] == ["ce-3class"]
@@ -274,7 +296,9 @@ def test_list_and_status_filters(cli):
 
 def test_next_prefers_a_started_exercise_then_the_first_new_one(cli):
     first = cli("exercise", "next", "--json").json()
-    assert first["id"] == "bce-gradient" and "not tried" in first["reason"]
+    assert first["id"] == "ce-3class" and "not tried" in first["reason"]
+    cli("exercise", "check", "ce-3class", "-a", "-ln(0.7)")
+    assert cli("exercise", "next", "--json").json()["id"] == "huber-vs-mse"
     cli("exercise", "check", "kl-asymmetry", "-a", "forward=1")
     assert cli("exercise", "next", "--json").json()["id"] == "kl-asymmetry"
 
@@ -678,3 +702,89 @@ def test_no_keep_more_digits_for_a_round_answer(cli):
     run = cli("exercise", "check", "huber-vs-mse", "-a", "mse2=4.03", "--json")
     [part] = run.json()["parts"]
     assert part["feedback"] == "close, but too high by less than 1%"
+
+
+# --- issue 14: the flow a student expects ------------------------------------------------
+
+
+def test_positional_answers_fill_the_unsolved_parts(cli):
+    # The issue's example: huber1 and mse1 solved, then the other four in order.
+    run = cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125", "-a", "mse1=0.25")
+    assert run.exit_code == 1 and "still to answer: huber2, huber3, mse2, mse3" in run.stderr
+    shown = cli("exercise", "show", "huber-vs-mse", "--json").json()
+    assert [p["solved"] for p in shown["parts"]] == [True, False, False, True, False, False]
+    assert shown["remaining"] == ["huber2", "huber3", "mse2", "mse3"]
+    table = cli("exercise", "show", "huber-vs-mse", "-f", "table").stdout
+    assert "still to answer: huber2, huber3, mse2, mse3" in table
+    run = cli("exercise", "check", "huber-vs-mse", *answers("1.5", "9.5", "4", "100"), "--json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert [p["name"] for p in doc["parts"]] == ["huber2", "huber3", "mse2", "mse3"]
+    assert all(p["right"] for p in doc["parts"]) and doc["solved"] is True
+
+
+def test_all_positional_answers_still_fill_every_part(cli):
+    cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125")
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*HUBER_ANSWERS))
+    assert run.exit_code == 0, run.stderr
+
+
+def test_too_many_positional_answers_name_what_remains(cli):
+    cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125")
+    run = cli("exercise", "check", "huber-vs-mse", *answers("1", "2", "3", "4", "5", "6", "7"))
+    assert_error(run, 2, "but 7 answers were given; still to answer: huber2, huber3")
+
+
+def test_part_hints_unlock_by_that_variants_attempts_on_the_part(cli):
+    hints = cli("exercise", "hint", "huber-vs-mse", "--json").json()
+    assert [h["part"] for h in hints["by_part"]] == [None]
+    cli("exercise", "check", "huber-vs-mse", "-a", "huber2=2")  # one attempt on huber2
+    hints = cli("exercise", "hint", "huber-vs-mse", "--json").json()
+    by_part = {h["part"]: h["text"] for h in hints["by_part"]}
+    assert by_part["huber2"] == "|2| is past delta = 1: use the linear branch delta (|r| - delta/2)."
+    assert "huber1" not in by_part
+    # another variant has its own attempts, and its own numbers in the hints
+    other = cli("exercise", "hint", "huber-vs-mse@3", "--json").json()
+    assert [h["part"] for h in other["by_part"]] == [None]
+    plain = cli("exercise", "hint", "huber-vs-mse", "-f", "plain").stdout
+    assert "huber2\t|2| is past delta = 1" in plain
+
+
+def test_a_solved_variant_earns_the_solution_of_every_variant(cli):
+    from losscli.core.exercises import work_variant
+    from losscli.inputs.exercises import builtin_dir, find
+
+    exercise = find([builtin_dir()], "ce-3class")
+    answer = work_variant(exercise, 7).answers["loss"]
+    assert_error(cli("exercise", "solution", "ce-3class"), 2, "--force shows it now")
+    assert cli("exercise", "check", "ce-3class@7", "-a", repr(answer)).exit_code == 0
+    assert cli("exercise", "solution", "ce-3class").exit_code == 0
+    assert cli("exercise", "solution", "ce-3class@8").exit_code == 0
+    listed = cli("exercise", "list", "--json").json()["exercises"]
+    assert next(e for e in listed if e["id"] == "ce-3class")["status"] == "done"
+
+
+def test_solution_seen_before_solving_is_flagged(cli):
+    assert cli("exercise", "solution", "kl-asymmetry", "--force").exit_code == 0
+    listed = {e["id"]: e for e in cli("exercise", "list", "--json").json()["exercises"]}
+    assert listed["kl-asymmetry"]["solution_seen_first"] is True
+    assert listed["ce-3class"]["solution_seen_first"] is False
+    rows = {r["id"]: r for r in cli("exercise", "list").tsv()}
+    assert rows["kl-asymmetry"]["status"] == "started (solution seen first)"
+    progress = {r["id"]: r for r in cli("exercise", "progress").tsv()}
+    assert progress["kl-asymmetry"]["status"] == "started (solution seen first)"
+
+
+@pytest.mark.parametrize("fmt", [[], ["-f", "plain"], ["-f", "tsv"]])
+def test_solution_explanation_when_piped_and_plain(cli, fmt):
+    run = cli("exercise", "solution", "mse-mean-gradient", "--force", *fmt)
+    assert run.exit_code == 0
+    lines = run.stdout.splitlines()
+    if fmt != ["-f", "plain"]:
+        assert lines.pop(0) == "solution"  # the TSV header
+    text = "\n".join(lines)
+    # intermediate numbers, typed back they give what they claim: (-0.5)^2, not -0.5^2
+    assert "MSE = ((-0.5)^2 + 1^2 + 2^2) / 3 = 1.75" in text
+    assert "dMSE/dy_pred_1 = 2 (-0.5) / 3 = -0.333333" in text
+    assert "  grad-first = -0.333333333333" in lines
+    assert lines[-1] == "losscli show mse"
