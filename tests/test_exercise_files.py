@@ -62,6 +62,8 @@ def test_core_answer_passes_and_a_perturbed_one_fails(path, seed):
     worked = work(exercise, draw_variant(exercise, seed))
     assert all(v.right for v in check(worked, worked.answers))
     for part in exercise.parts:
+        if not part.numeric:
+            continue  # choices and formulas: tests/cli/test_exercise_cli.py
         answer = worked.answers[part.name]
         window = part.tolerance.window(answer)
         inside = check(worked, {part.name: answer + 0.5 * window})
@@ -77,7 +79,8 @@ def test_core_answer_passes_and_a_perturbed_one_fails(path, seed):
 def test_each_known_mistake_is_caught_with_its_feedback(path):
     exercise = load(path)
     worked = work(exercise, draw_variant(exercise))
-    assert {m.name for m, _ in worked.mistakes} == {m.name for m in exercise.mistakes}
+    numeric = {m.name for m in exercise.mistakes if m.formula is None}
+    assert {m.name for m, _ in worked.mistakes} == numeric
     for mistake, value in worked.mistakes:
         feedback = fill(mistake.feedback, exercise, worked.variant)
         # exactly, and as a student would round it (3 significant figures) unless the part
@@ -254,3 +257,25 @@ def test_solution_arithmetic_types_back_to_its_number(path):
                     checked += 1
     if path.stem == "mse-mean-gradient":
         assert checked >= 4
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_each_formula_slip_is_caught_with_its_feedback(path):
+    """A formula part: the reference typed back is right, each known slip typed as a formula
+    gets its own feedback, in the textbook variant and in seeded ones."""
+    from losscli.core.expressions import parse
+
+    exercise = load(path)
+    for seed in (None, 0, 1):
+        worked = work_variant(exercise, seed)
+        for part in exercise.parts:
+            if part.accepts != "formula":
+                continue
+            names = frozenset(part.domain)
+            [right] = check(worked, {part.name: parse(part.formula.text, names=names)})
+            assert right.right, (part.name, right.message)
+            for m in exercise.mistakes:
+                if m.part == part.name:
+                    [verdict] = check(worked, {part.name: parse(m.formula.text, names=names)})
+                    assert not verdict.right and verdict.mistake == m.name, (m.name, verdict)
+                    assert verdict.message == fill(m.feedback, exercise, worked.variant)

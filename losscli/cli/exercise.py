@@ -18,7 +18,8 @@ from losscli.cli import options as o
 from losscli.cli.candidates import exercise_ids
 
 if TYPE_CHECKING:
-    from losscli.core.exercises import Exercise, Worked
+    from losscli.core.exercises import Exercise, Part, Worked
+    from losscli.core.expressions import Expression
 
 HELP = """Exercises: the catalog's problems and more, checked by the same core as compute.
 
@@ -222,7 +223,7 @@ _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*=(.*)", re.DOTALL)
 
 def _read_answers(
     exercise: Exercise, raw: list[str], solved: set[str] | frozenset[str] = frozenset()
-) -> dict[str, tuple[str, float]]:
+) -> dict[str, tuple[str, float | Expression]]:
     """Part name -> (answer as typed, its value): `-a VALUE` in order, or `-a part=VALUE`.
 
     Positional answers fill the parts not solved yet, in order (after solving two parts of
@@ -231,7 +232,6 @@ def _read_answers(
     import difflib
 
     from losscli.core.errors import UsageError
-    from losscli.core.expressions import answer_value
 
     names = [p.name for p in exercise.parts]
     if not raw:
@@ -264,16 +264,43 @@ def _read_answers(
             f"({', '.join(names)}) but {len(raw)} answers were given{left}"
         )
     texts.update(zip(free, positional, strict=False))
-    given = {}
+    given: dict[str, tuple[str, float | Expression]] = {}
     for part in exercise.parts:
         if part.name in texts:
             text = texts[part.name]
             try:
-                value = answer_value(text, plain_number=part.accepts == "number")
+                value = _answer(part, text)
             except UsageError as error:
                 raise UsageError(f"part {part.name}: {error}") from None
             given[part.name] = (text.strip(), value)
     return given
+
+
+def _answer(part: Part, text: str) -> float | Expression:
+    """A number; for a formula part the parsed formula; for a choice the option's index."""
+    from losscli.core.errors import UsageError
+    from losscli.core.expressions import answer_value, parse
+
+    if part.accepts == "formula":
+        return parse(text, names=frozenset(part.domain), fold_case=True)
+    if part.accepts == "choice":
+        wanted = text.strip().lower()
+        aliases = {
+            "t": "true",
+            "yes": "true",
+            "y": "true",
+            "f": "false",
+            "no": "false",
+            "n": "false",
+        }
+        wanted = aliases.get(wanted, wanted) if part.options == ("true", "false") else wanted
+        for i, option in enumerate(part.options):
+            letter = chr(97 + i)
+            if wanted in (option.lower(), letter, f"{letter})"):
+                return float(i)
+        letters = ", ".join(f"{chr(65 + i)}) {o}" for i, o in enumerate(part.options))
+        raise UsageError(f"{text.strip()!r} is none of the options: {letters}")
+    return answer_value(text, plain_number=part.accepts == "number")
 
 
 @exercise_app.command("hint", help="The hints your attempts have unlocked so far.")

@@ -8,6 +8,7 @@ from the parameters only; values appear in `verdicts` for parts answered right, 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,9 +167,15 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
             "accepts_text": p.accepts_text(),
             "tolerance": {"rel": p.tolerance.rel, "abs": p.tolerance.abs},
             "solved": bool(part_records.get(p.name, {}).get("solved_at")),
+            "options": list(p.options),
         }
         for p in e.parts
     ]
+    for shown, p in zip(parts, e.parts, strict=True):
+        if p.options and p.options != ("true", "false"):
+            # The options belong to the question: in every format, not only on a terminal.
+            letters = "  ".join(f"{chr(65 + i)}) {o}" for i, o in enumerate(p.options))
+            shown["prompt"] = f"{shown['prompt']}  {letters}"
     remaining = [p["name"] for p in parts if not p["solved"]]
     payload: dict[str, Any] = {
         "id": e.id,
@@ -248,7 +255,7 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
 
 def verdicts(
     worked: Worked,
-    given: dict[str, tuple[str, float]],
+    given: dict[str, tuple[str, Any]],
     results: Sequence[Verdict],
     remaining: list[str],
     record: dict[str, Any],
@@ -266,7 +273,7 @@ def verdicts(
         {
             "name": v.part,
             "answer": given[v.part][0],
-            "value": v.given,
+            "value": v.given if math.isfinite(v.given) else None,
             "right": v.right,
             "feedback": v.message,
             "mistake": v.mistake,
@@ -296,7 +303,7 @@ def verdicts(
         grid = _grid(3)
         for p in parts:
             shown = p["answer"]
-            if p["right"] and shown != format_value(p["exact"], 6):
+            if p["right"] and p["exact"] is not None and shown != format_value(p["exact"], 6):
                 shown = f"{shown} = {format_value(p['exact'], 6)}"
             mark = Text("right", "bold green") if p["right"] else Text("wrong", "bold red")
             grid.add_row(Text(p["name"], style="bold"), mark, Text(f"{shown}\n{p['feedback']}"))

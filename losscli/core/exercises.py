@@ -128,17 +128,58 @@ class Derived:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """An answer read from the catalog instead of computed: a loss's property (`convex` of
+    `huber`, or which of the options has it), or what `recommend` gives for stated facts
+    (the loss, or one of its parameters). The bank cannot disagree with `list` and
+    `recommend`, because it asks them."""
+
+    property: str | None = None
+    loss: str | None = None
+    recommend: tuple[tuple[str, object], ...] = ()
+    param: str | None = None
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a formula's variable is sampled: low..high, or one of `choices`."""
+
+    low: float = 0.0
+    high: float = 0.0
+    choices: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Part:
     name: str
     prompt: str
     answer: Derived
     why: str
     tolerance: Tolerance = field(default_factory=Tolerance)
-    accepts: Literal["expression", "number"] = "expression"
+    accepts: Literal["expression", "number", "formula", "choice"] = "expression"
     expected: float | None = None  # the default variant's value, as a cross-check
     constant: bool = False  # the same answer in every variant, on purpose
+    fact: Fact | None = None  # the answer comes from the catalog, not from `answer`
+    options: tuple[str, ...] = ()  # a choice: A, B, C ... (true/false: true, false)
+    formula: Expression | None = None  # a formula part: the reference, checked vs `answer`
+    domain: Mapping[str, Domain] = field(default_factory=dict)  # its variables
+
+    @property
+    def numeric(self) -> bool:
+        return self.accepts in ("expression", "number")
 
     def accepts_text(self) -> str:
+        if self.accepts == "choice":
+            if self.options == ("true", "false"):
+                return "true or false"
+            letters = ", ".join(f"{chr(65 + i)}" for i in range(len(self.options)))
+            return f"a letter ({letters}) or the option itself"
+        if self.accepts == "formula":
+            names = ", ".join(self.domain)
+            return (
+                f"a formula in {names}, such as sigmoid(z) - y or clip(r, -delta, delta); "
+                "checked at random points"
+            )
         if self.accepts == "number":
             what = "a decimal number"
         else:
@@ -153,6 +194,7 @@ class Mistake:
     answer: Derived
     feedback: str
     tolerance: Tolerance
+    formula: Expression | None = None  # a slip of a formula part, as a formula
 
 
 @dataclass(frozen=True)
@@ -310,11 +352,17 @@ def work(exercise: Exercise, variant: Variant) -> Worked:
     mistake that fails (a wrong class index past the last class) just does not apply."""
     cache: dict[str, Result | LossError] = {}
     answers = {
-        part.name: _derive_or_raise(exercise, part.answer, variant, cache, f"parts.{part.name}")
+        part.name: (
+            fact_answer(exercise, part)
+            if part.fact is not None
+            else _derive_or_raise(exercise, part.answer, variant, cache, f"parts.{part.name}")
+        )
         for part in exercise.parts
     }
     mistakes, skipped = [], []
     for m in exercise.mistakes:
+        if m.formula is not None:
+            continue  # a formula's slip is compared as a formula, in check_formula
         try:
             mistakes.append((m, _derive(exercise, m.answer, variant, cache)))
         except LossError as error:
@@ -604,6 +652,8 @@ def _slips(
             if cache.get(q.name) is not computed.get(q.name)
         }
         for part in exercise.parts:
+            if not part.numeric or part.fact is not None:
+                continue
             try:
                 value = _derive(exercise, part.answer, variant, cache)
             except LossError:
@@ -615,7 +665,8 @@ def _slips(
                     continue
                 said = _convention_feedback(name.removeprefix("convention-"), used)
             generic.append((part.name, name, value, said))
-    for part in exercise.parts:
+    numeric = [p for p in exercise.parts if p.numeric]
+    for part in numeric:
         answer = answers[part.name]
         for name, change, feedback in VALUE_SLIPS:
             generic.append((part.name, name, change(answer), feedback))
@@ -635,12 +686,12 @@ def _slips(
             continue  # a named step (PyTorch's Poisson NLL) explains it better than "sign"
         tolerance = Tolerance(MISTAKE_REL, part.tolerance.abs)
         found.append(Slip(name, part_name, value, feedback, tolerance, "generic"))
-    for part in exercise.parts:
+    for part in numeric:
         for value in TEMPTING:
             found.append(
                 Slip(f"tempting-{value:g}", part.name, value, "", part.tolerance, "tempting")
             )
-        for other in exercise.parts:
+        for other in numeric:
             if other.name != part.name and not any(
                 _same(v, answers[other.name]) for v in known.get(part.name, ())
             ):
@@ -708,6 +759,11 @@ def fill(text: str, exercise: Exercise, variant: Variant, worked: Worked | None 
             return format_value(variant.values[name])
         if worked is not None:
             if name in worked.answers:
+                part = next(p for p in exercise.parts if p.name == name)
+                if part.accepts == "choice":
+                    return option_label(part, int(worked.answers[name]))
+                if part.accepts == "formula" and part.formula is not None:
+                    return part.formula.text
                 return format_value(worked.answers[name], 6)
             ref = parse_ref(name)
             if ref is not None and ref.name in {q.name for q in exercise.quantities}:
@@ -752,14 +808,27 @@ def reflow(text: str) -> str:
 # --- checking ----------------------------------------------------------------------------
 
 
-def check(worked: Worked, answers: Mapping[str, float]) -> list[Verdict]:
+def check(worked: Worked, answers: Mapping[str, float | Expression]) -> list[Verdict]:
     """A verdict for every answered part, in the exercise's order of parts."""
     exercise, variant = worked.exercise, worked.variant
     verdicts = []
     for part in exercise.parts:
         if part.name not in answers:
             continue
-        given, answer = answers[part.name], worked.answers[part.name]
+        given_any, answer = answers[part.name], worked.answers[part.name]
+        if isinstance(given_any, Expression):
+            verdicts.append(check_formula(worked, part, given_any))
+            continue
+        given = given_any
+        if part.accepts == "choice":
+            right = int(given) == int(answer)
+            message = (
+                fill(part.why, exercise, variant, worked)
+                if right
+                else _choice_feedback(part, int(given))
+            )
+            verdicts.append(Verdict(part.name, given, right, message))
+            continue
         if part.tolerance.accepts(given, answer):
             why = fill(part.why, exercise, variant, worked)
             verdicts.append(Verdict(part.name, given, True, why, value=answer))
@@ -825,6 +894,7 @@ def problems(exercise: Exercise, seeds: Iterable[int] = SEEDS) -> list[str]:
         found.append(f"{exercise.source}: mistakes.{m.name}: cannot be computed: {why}")
     found.extend(_text_problems(exercise, worked))
     found.extend(_variant_problems(exercise, worked, list(seeds)))
+    found.extend(_formula_problems(exercise, list(seeds)))
     return found
 
 
@@ -886,7 +956,7 @@ def _variant_problems(exercise: Exercise, textbook: Worked, seeds: list[int]) ->
     # Only over enough variants: with three seeds a part can repeat by chance.
     if len(seeds) >= MIN_SEEDS_TO_VARY and total > 1:
         for part in exercise.parts:
-            if part.constant:
+            if part.constant or not part.numeric or part.fact is not None:
                 continue
             values = sorted(answers[part.name])
             if math.isclose(values[0], values[-1], rel_tol=1e-12, abs_tol=1e-300):
@@ -937,3 +1007,213 @@ def unlocked_hints(
         for h in exercise.hints
         if h.after <= (attempts if h.part is None else part_attempts.get(h.part, 0))
     ]
+
+
+# --- facts, choices and formulas -----------------------------------------------------------
+
+TRUE_FALSE = ("true", "false")
+
+
+def fact_answer(exercise: Exercise, part: Part) -> float:
+    """A choice's index (true/false: 0 for true), or a number, read from the catalog."""
+    from losscli.core import recommend, registry
+
+    fact = part.fact
+    assert fact is not None
+    try:
+        if fact.recommend:
+            top = recommend.recommend(recommend.from_facts(**dict(fact.recommend)))[0]  # type: ignore[arg-type]
+            if fact.param is not None:
+                value = top.params.get(fact.param)
+                if not isinstance(value, (int, float)):
+                    raise exercise.error(
+                        f"parts.{part.name}.answer",
+                        f"recommend gives {top.loss} no numeric parameter {fact.param!r}",
+                    )
+                return float(value)
+            return float(_option_index(exercise, part, top.loss))
+        assert fact.property is not None
+        if fact.loss is not None:  # true or false: does this loss have the property?
+            has = bool(getattr(registry.get(fact.loss).properties, fact.property))
+            return 0.0 if has else 1.0
+        having = [
+            i
+            for i, option in enumerate(part.options)
+            if getattr(registry.get(option).properties, fact.property)
+        ]
+    except LossError as error:
+        raise exercise.error(f"parts.{part.name}.answer", str(error)) from None
+    if len(having) != 1:
+        shown = ", ".join(part.options[i] for i in having) or "none"
+        raise exercise.error(
+            f"parts.{part.name}.answer",
+            f"exactly one option must be {fact.property}; the catalog says: {shown}",
+        )
+    return float(having[0])
+
+
+def _option_index(exercise: Exercise, part: Part, loss: str) -> int:
+    from losscli.core import registry
+
+    names = [registry.get(o).name for o in part.options]
+    if loss not in names:
+        raise exercise.error(
+            f"parts.{part.name}.options",
+            f"recommend's first choice {loss} is not among the options",
+        )
+    return names.index(loss)
+
+
+def option_label(part: Part, index: int) -> str:
+    if part.options == TRUE_FALSE:
+        return part.options[index]
+    return f"{chr(65 + index)}) {part.options[index]}"
+
+
+POINTS = 40  # where a formula is compared (WeBWorK checks a handful of random points)
+
+
+def formula_points(exercise: Exercise, variant: Variant, part: Part) -> list[dict[str, float]]:
+    """The random points of the part's domain where formulas are compared: the same for
+    the same exercise, variant and part."""
+    rng = random.Random(f"{exercise.id}@{variant.key}/{part.name}")
+    points = []
+    for _ in range(POINTS):
+        point: dict[str, float] = {}
+        for name, domain in part.domain.items():
+            if domain.choices:
+                point[name] = rng.choice(domain.choices)
+            else:
+                point[name] = _tidy(rng.uniform(domain.low, domain.high))
+        points.append(point)
+    return points
+
+
+def _formula_values(
+    expression: Expression, values: Values, points: list[dict[str, float]]
+) -> list[float | None]:
+    out: list[float | None] = []
+    for point in points:
+        try:
+            out.append(expression.evaluate({**values, **point}))
+        except ExpressionError:
+            out.append(None)
+    return out
+
+
+def check_formula(worked: Worked, part: Part, given: Expression) -> Verdict:
+    """WeBWorK's method: the student's formula and the reference at random points."""
+    assert part.formula is not None
+    exercise, variant = worked.exercise, worked.variant
+    points = formula_points(exercise, variant, part)
+    want = _formula_values(part.formula, variant.values, points)
+    got = _formula_values(given, variant.values, points)
+    tolerance = Tolerance(1e-6, 1e-9)
+    agree = [
+        w is not None and g is not None and tolerance.accepts(g, w)
+        for w, g in zip(want, got, strict=True)
+    ]
+    if all(agree):
+        why = fill(part.why, exercise, variant, worked)
+        return Verdict(part.name, math.nan, True, why, value=None)
+
+    def at(i: int) -> str:
+        return ", ".join(f"{k} = {format_value(v, 6)}" for k, v in points[i].items())
+
+    first_wrong = agree.index(False)
+    if got[first_wrong] is None:
+        message = f"your formula cannot be computed at {at(first_wrong)}, where the answer can"
+        return Verdict(part.name, math.nan, False, message)
+    for m in exercise.mistakes:
+        if m.part == part.name and m.formula is not None:
+            slip = _formula_values(m.formula, variant.values, points)
+            if all(
+                s is not None and g is not None and tolerance.accepts(g, s)
+                for s, g in zip(slip, got, strict=True)
+            ):
+                message = fill(m.feedback, exercise, variant)
+                return Verdict(part.name, math.nan, False, message, mistake=m.name)
+    ratios = {
+        round(g / w, 9)
+        for w, g in zip(want, got, strict=True)
+        if w is not None and g is not None and abs(w) > 1e-12
+    }
+    if len(ratios) == 1 and all(
+        w is not None and (abs(w) > 1e-12 or (g is not None and abs(g) <= 1e-9))
+        for w, g in zip(want, got, strict=True)
+    ):
+        factor = ratios.pop()
+        if factor == -1:
+            return Verdict(part.name, math.nan, False, "right except for the sign", "sign")
+        return Verdict(
+            part.name,
+            math.nan,
+            False,
+            f"off by a constant factor: yours is {factor:g} times the answer everywhere",
+            mistake="factor",
+        )
+    if sum(agree) >= len(agree) / 4:
+        return Verdict(
+            part.name,
+            math.nan,
+            False,
+            f"right at some points but not at {at(first_wrong)}: check each case (both sides "
+            "of a kink of max, clip or abs, each branch of a case split, each label value)",
+            mistake="kink",
+        )
+    return Verdict(
+        part.name, math.nan, False, f"not the same function: it differs at {at(first_wrong)}"
+    )
+
+
+def _formula_problems(exercise: Exercise, seeds: list[int]) -> list[str]:
+    """A formula part's reference must equal the core's quantity at its random points; its
+    known slips must differ from it somewhere."""
+    found = []
+    for part in exercise.parts:
+        if part.accepts != "formula" or part.formula is None:
+            continue
+        key = f"{exercise.source}: parts.{part.name}.formula"
+        for seed in [None, *seeds[:20]]:
+            variant = draw_variant(exercise, seed)
+            points = formula_points(exercise, variant, part)
+            want = _formula_values(part.formula, variant.values, points)
+            for point, value in zip(points, want, strict=True):
+                values = {**variant.values, **point}
+                try:
+                    core = _derive(exercise, part.answer, Variant(seed, values), {})
+                except LossError as error:
+                    found.append(f"{key}: the core cannot compute it at {point}: {error}")
+                    return found
+                if value is None or not math.isclose(value, core, rel_tol=1e-9, abs_tol=1e-12):
+                    found.append(
+                        f"{key}: {part.formula.text} gives {value!r} at {point}, the core "
+                        f"computes {core!r}"
+                    )
+                    return found
+            for m in exercise.mistakes:
+                if m.part == part.name and m.formula is not None:
+                    slip = _formula_values(m.formula, variant.values, points)
+                    if slip == want:
+                        found.append(
+                            f"{exercise.source}: mistakes.{m.name}: equals the answer at every "
+                            "point: it would grade right"
+                        )
+                        return found
+    return found
+
+
+def _choice_feedback(part: Part, index: int) -> str:
+    """Why a wrong option is wrong, from the same source as the answer: never the answer."""
+    fact = part.fact
+    label = option_label(part, index)
+    if fact is not None and fact.property is not None and fact.loss is None:
+        return (
+            f"not {label}: the comparison table does not mark {part.options[index]} "
+            f"{fact.property} (losscli show {part.options[index]} says why)"
+        )
+    if fact is not None and fact.loss is not None:
+        return f"not {label}: losscli show {fact.loss} lists its properties with the reasons"
+    if fact is not None and fact.recommend:
+        return f"not {label}: losscli recommend with the same facts ranks another loss first"
+    return f"not {label}"

@@ -24,9 +24,11 @@ from losscli.core.exercises import (
     ARITY,
     OPS,
     Derived,
+    Domain,
     Draw,
     Exercise,
     ExerciseError,
+    Fact,
     Hint,
     Mistake,
     Parameter,
@@ -214,13 +216,14 @@ class _Reader:
         top = self.keys(
             data,
             "",
-            ("title", "prompt", "quantities", "parts", "solution"),
-            ("level", "topics", "losses", "params", "mistakes", "hints", "order"),
+            ("title", "prompt", "parts", "solution"),
+            ("level", "topics", "losses", "params", "mistakes", "hints", "order", "quantities"),
         )
         params = self.parameters(top.get("params", {}))
-        table = top["quantities"]
-        if not isinstance(table, dict) or not table:
-            raise self.fail("quantities", "must be tables [quantities.NAME], at least one")
+        # Concept items answered from the catalog (facts) need no quantities.
+        table = top.get("quantities", {})
+        if not isinstance(table, dict):
+            raise self.fail("quantities", "must be tables [quantities.NAME]")
         quantities = tuple(self.quantity(name, spec) for name, spec in table.items())
         parts = self.items(top["parts"], "parts", self.part)
         if not parts:
@@ -474,19 +477,65 @@ class _Reader:
             item,
             key,
             ("name", "prompt", "answer", "why"),
-            ("tolerance", "accepts", "expected", "same_in_every_variant"),
+            (
+                "tolerance",
+                "accepts",
+                "expected",
+                "same_in_every_variant",
+                "options",
+                "formula",
+                "domain",
+            ),
         )
         name = self.text(spec["name"], f"{key}.name")
         if not name[0].isalpha() or any(c not in ID_CHARS for c in name.lower()):
             raise self.fail(f"{key}.name", "may hold only letters, digits and '-', first a letter")
         accepts = spec.get("accepts", "expression")
-        if accepts not in ("expression", "number"):
-            raise self.fail(f"{key}.accepts", "must be expression or number")
+        if accepts not in ("expression", "number", "formula", "choice"):
+            raise self.fail(f"{key}.accepts", "must be expression, number, formula or choice")
         expected = spec.get("expected")
+        fact = None
+        answer = Derived("value", ())
+        options: tuple[str, ...] = ()
+        if isinstance(spec["answer"], dict) and any(
+            k in spec["answer"] for k in ("property", "recommend")
+        ):
+            fact = self.fact(spec["answer"], f"{key}.answer")
+        else:
+            answer = self.derived(spec["answer"], f"{key}.answer")
+        if accepts == "choice":
+            if fact is None or (fact.param is not None):
+                raise self.fail(
+                    f"{key}.answer",
+                    "a choice's answer is { property = ... } or { recommend = ... }",
+                )
+            if fact.loss is not None:
+                options = ("true", "false")
+                if "options" in spec:
+                    raise self.fail(f"{key}.options", "a true/false part has no options")
+            else:
+                options = self.strings(spec.get("options"), f"{key}.options")
+                if not 2 <= len(options) <= 8:
+                    raise self.fail(f"{key}.options", "give 2 to 8 options")
+        elif "options" in spec:
+            raise self.fail(f"{key}.options", 'goes with accepts = "choice" only')
+        elif fact is not None and fact.param is None:
+            raise self.fail(f"{key}.accepts", "a property or a recommended loss is a choice")
+        formula = None
+        domain: dict[str, Domain] = {}
+        if accepts == "formula":
+            if "formula" not in spec or "domain" not in spec:
+                raise self.fail(key, "a formula part needs formula and domain")
+            domain = self.domain(spec["domain"], f"{key}.domain")
+            formula = self.expression(
+                spec["formula"], f"{key}.formula", [*self._scalar_names(), *domain]
+            )
+        elif "formula" in spec or "domain" in spec:
+            raise self.fail(f"{key}.formula", 'goes with accepts = "formula" only')
         return Part(
             name=name,
             prompt=self.text(spec["prompt"], f"{key}.prompt"),
-            answer=self.derived(spec["answer"], f"{key}.answer"),
+            answer=answer,
             why=self.text(spec["why"], f"{key}.why"),
             tolerance=self.tolerance(
                 spec.get("tolerance"), f"{key}.tolerance", Tolerance(DEFAULT_REL, DEFAULT_ABS)
@@ -499,20 +548,84 @@ class _Reader:
                 bool,
                 "true or false",
             ),
+            fact=fact,
+            options=options,
+            formula=formula,
+            domain=domain,
         )
 
+    def fact(self, value: Any, key: str) -> Fact:
+        from losscli.core.registry import Properties
+
+        spec = self.keys(value, key, (), ("property", "loss", "recommend", "param"))
+        if "property" in spec:
+            prop = self.text(spec["property"], f"{key}.property")
+            known = [f for f in Properties.__dataclass_fields__]
+            if prop not in known:
+                raise self.fail(f"{key}.property", f"must be one of {', '.join(known)}")
+            loss = None
+            if "loss" in spec:
+                try:
+                    loss = registry.get(self.text(spec["loss"], f"{key}.loss")).name
+                except UsageError as error:
+                    raise self.fail(f"{key}.loss", str(error)) from None
+            return Fact(property=prop, loss=loss)
+        facts = spec["recommend"]
+        if not isinstance(facts, dict) or not facts:
+            raise self.fail(f"{key}.recommend", "must be a table of recommend's facts")
+        param = self.text(spec["param"], f"{key}.param") if "param" in spec else None
+        return Fact(recommend=tuple(sorted(facts.items())), param=param)
+
+    def domain(self, value: Any, key: str) -> dict[str, Domain]:
+        if not isinstance(value, dict) or not value:
+            raise self.fail(key, "must be a table: variable = [low, high] or { choice = [...] }")
+        out = {}
+        for name, spec in value.items():
+            _check_name(name, f"{key}.{name}", self.fail)
+            if isinstance(spec, dict):
+                spec = self.keys(spec, f"{key}.{name}", ("choice",))
+                choices = spec["choice"]
+                if not isinstance(choices, list) or not choices:
+                    raise self.fail(f"{key}.{name}.choice", "must be a non-empty list")
+                out[name] = Domain(
+                    choices=tuple(
+                        self.number(c, f"{key}.{name}.choice[{i}]") for i, c in enumerate(choices)
+                    )
+                )
+            else:
+                low, high = self.bounds(spec, f"{key}.{name}")
+                out[name] = Domain(low, high)
+        return out
+
     def mistake(self, item: Any, key: str, parts: Mapping[str, Part]) -> Mistake:
-        spec = self.keys(item, key, ("part", "answer", "feedback"), ("name", "tolerance"))
+        spec = self.keys(
+            item, key, ("part", "feedback"), ("name", "tolerance", "answer", "formula")
+        )
         part = self.text(spec["part"], f"{key}.part")
         if part not in parts:
             raise self.fail(f"{key}.part", f"{part!r} is not a part ({', '.join(parts)})")
         default = Tolerance(MISTAKE_REL, parts[part].tolerance.abs)
+        target = parts[part]
+        formula = None
+        if target.accepts == "formula":
+            if "formula" not in spec:
+                raise self.fail(f"{key}.formula", "a slip of a formula part is a formula")
+            names = [*self._scalar_names(), *target.domain]
+            formula = self.expression(spec["formula"], f"{key}.formula", names)
+            answer = Derived("value", ())
+        elif "answer" not in spec:
+            raise self.fail(f"{key}.answer", "is missing")
+        elif not target.numeric:
+            raise self.fail(key, "a choice part has no mistakes: its options are the slips")
+        else:
+            answer = self.derived(spec["answer"], f"{key}.answer")
         return Mistake(
             name=self.text(spec.get("name", key), f"{key}.name"),
             part=part,
-            answer=self.derived(spec["answer"], f"{key}.answer"),
+            answer=answer,
             feedback=self.text(spec["feedback"], f"{key}.feedback"),
             tolerance=self.tolerance(spec.get("tolerance"), f"{key}.tolerance", default),
+            formula=formula,
         )
 
     def hint(self, item: Any, key: str) -> Hint:

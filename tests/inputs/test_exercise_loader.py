@@ -96,7 +96,7 @@ def test_good_file(tmp_path):
             "expected = 4",
             "expected = 4\naccepts = 'words'",
             "parts[0].accepts",
-            "expression or number",
+            "expression, number, formula or choice",
         ),
     ],
 )
