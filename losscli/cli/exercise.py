@@ -276,6 +276,16 @@ def _read_answers(
     return given
 
 
+def _loss_name(text: str) -> str | None:
+    from losscli.core.errors import UsageError
+    from losscli.core.registry import get
+
+    try:
+        return get(text).name
+    except UsageError:
+        return None
+
+
 def _answer(part: Part, text: str) -> float | Expression:
     """A number; for a formula part the parsed formula; for a choice the option's index."""
     from losscli.core.errors import UsageError
@@ -298,6 +308,11 @@ def _answer(part: Part, text: str) -> float | Expression:
             letter = chr(97 + i)
             if wanted in (option.lower(), letter, f"{letter})"):
                 return float(i)
+        named = _loss_name(wanted)  # a loss option may be answered by any alias: bce
+        if named is not None:
+            for i, option in enumerate(part.options):
+                if _loss_name(option) == named:
+                    return float(i)
         letters = ", ".join(f"{chr(65 + i)}) {o}" for i, o in enumerate(part.options))
         raise UsageError(f"{text.strip()!r} is none of the options: {letters}")
     return answer_value(text, plain_number=part.accepts == "number")

@@ -1121,8 +1121,11 @@ def check_formula(worked: Worked, part: Part, given: Expression) -> Verdict:
         return ", ".join(f"{k} = {format_value(v, 6)}" for k, v in points[i].items())
 
     first_wrong = agree.index(False)
-    if got[first_wrong] is None:
-        message = f"your formula cannot be computed at {at(first_wrong)}, where the answer can"
+    undefined = [
+        i for i, (w, g) in enumerate(zip(want, got, strict=True)) if g is None and w is not None
+    ]
+    if undefined:
+        message = f"your formula cannot be computed at {at(undefined[0])}, where the answer can"
         return Verdict(part.name, math.nan, False, message)
     for m in exercise.mistakes:
         if m.part == part.name and m.formula is not None:

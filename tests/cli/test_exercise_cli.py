@@ -797,3 +797,99 @@ def test_solution_explanation_when_piped_and_plain(cli, fmt):
     assert "dMSE/dy_pred_1 = 2 (-0.5) / 3 = -0.333333" in text
     assert "  grad-first = -0.333333333333" in lines
     assert lines[-1] == "losscli show mse"
+
+
+# --- issue 14: new kinds of items, as a student types them ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "right", "mistake", "fragment"),
+    [
+        ("sigmoid(z) - y", True, None, "the product is sigmoid(z) - y"),
+        ("1/(1 + exp(-z)) - y", True, None, ""),  # the same function, written otherwise
+        ("SIGMOID(Z) - Y", True, None, ""),  # case folded, like LN(0.7)
+        ("y - sigmoid(z)", False, "y-minus-p", "the negative gradient"),
+        ("-(sigmoid(z) - y)", False, "y-minus-p", "the negative gradient"),
+        ("3*(sigmoid(z) - y)", False, "factor", "3 times the answer everywhere"),
+        ("sigmoid(z)", False, "kink", "right at some points but not at"),
+        ("z", False, None, "not the same function"),
+        ("ln(z)", False, None, "cannot be computed at"),
+    ],
+)
+def test_formula_answers(cli, answer, right, mistake, fragment):
+    run = cli("exercise", "check", "derive-bce-logit", "-a", answer, "--json")
+    assert run.exit_code == (0 if right else 1), run.stderr
+    [part] = run.json()["parts"]
+    assert part["right"] is right and part["mistake"] == mistake, part
+    assert fragment in part["feedback"]
+    assert part["value"] is None and run.json()["warnings"] == []
+
+
+def test_formula_with_an_unknown_variable_is_a_usage_error(cli):
+    run = cli("exercise", "check", "derive-bce-logit", "-a", "sigmoid(x) - y")
+    assert_error(run, 2, "unknown name 'x' (parameters: y, z)")
+    assert not progress_file().exists()  # not an attempt
+
+
+def test_formula_piped_and_plain(cli):
+    run = cli("exercise", "check", "derive-huber", "-a", "clip(r, -delta, delta)")
+    assert run.exit_code == 0
+    [row] = run.tsv()
+    assert row["part"] == "d" and row["verdict"] == "right"
+    plain = cli("exercise", "show", "derive-huber", "-f", "plain").stdout
+    assert "a formula in r, delta" in plain
+
+
+@pytest.mark.parametrize(
+    ("answer", "right"),
+    [("b", True), ("B", True), ("focal", True), ("focal-loss", True), ("a", False), ("bce", False)],
+)
+def test_choice_by_letter_name_or_alias(cli, answer, right):
+    run = cli("exercise", "check", "decision-rare-positives", "-a", f"loss={answer}", "--json")
+    [part] = run.json()["parts"]
+    assert part["right"] is right
+
+
+def test_choice_outside_the_options_is_a_usage_error(cli):
+    run = cli("exercise", "check", "decision-rare-positives", "-a", "loss=e")
+    assert_error(run, 2, "'e' is none of the options: A) binary-cross-entropy, B) focal")
+
+
+def test_true_false_spellings(cli):
+    run = cli(
+        "exercise", "check", "concept-regression-shapes", *answers("T", "no", "false", "yes", "f")
+    )
+    assert run.exit_code == 0, run.stdout
+
+
+def test_concept_answers_agree_with_list_and_recommend(cli):
+    """The bank cannot disagree with `list` and `recommend`: for every choice part, the
+    option the exercise grades right is the one `losscli list --json` marks, or the first of
+    `losscli recommend --json` with the same facts."""
+    from losscli.core.exercises import work_variant
+    from losscli.inputs.exercises import builtin_dir, load_all
+
+    rows = cli("list", "--json").json()["losses"]
+    table = {row["name"]: row["properties"] for row in rows}
+    checked = 0
+    for exercise in load_all([builtin_dir()]).values():
+        worked = work_variant(exercise)
+        for part in exercise.parts:
+            fact = part.fact
+            if fact is None:
+                continue
+            answer = worked.answers[part.name]
+            if fact.recommend:
+                flags = [f"--{k.replace('_', '-')}={v}" for k, v in fact.recommend]
+                first = cli("recommend", *flags, "--json").json()["recommendations"][0]
+                if fact.param is None:
+                    assert part.options[int(answer)] == first["loss"], exercise.id
+                else:
+                    assert answer == first["params"][fact.param], exercise.id
+            elif fact.loss is not None:
+                assert (answer == 0) == table[fact.loss][fact.property], (exercise.id, part.name)
+            else:
+                marked = [o for o in part.options if table[o][fact.property]]
+                assert marked == [part.options[int(answer)]], (exercise.id, part.name)
+            checked += 1
+    assert checked >= 19  # every fact part of the built-in set
