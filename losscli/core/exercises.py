@@ -892,6 +892,13 @@ def problems(exercise: Exercise, seeds: Iterable[int] = SEEDS) -> list[str]:
             )
     for m, why in worked.skipped:
         found.append(f"{exercise.source}: mistakes.{m.name}: cannot be computed: {why}")
+    general = any(h.part is None for h in exercise.hints)
+    for part in exercise.parts:
+        if not general and not any(h.part == part.name for h in exercise.hints):
+            found.append(
+                f"{exercise.source}: parts.{part.name}: has no hint (add one with "
+                f'part = "{part.name}", or a hint for the whole exercise)'
+            )
     found.extend(_text_problems(exercise, worked))
     found.extend(_variant_problems(exercise, worked, list(seeds)))
     found.extend(_formula_problems(exercise, list(seeds)))

@@ -174,3 +174,10 @@ def test_a_mistake_that_cannot_be_computed_says_why(tmp_path):
     assert found == [
         f"{tmp_path / 'sq-error.toml'}: mistakes.half: cannot be computed: cannot compute '1/(r-2)': division by zero"
     ]
+
+
+def test_a_part_without_any_hint_fails_validation(tmp_path):
+    start = GOOD.index("[[hints]]")
+    end = GOOD.index("[solution]")
+    exercise = load_file(write(tmp_path, GOOD[:start] + GOOD[end:]))
+    assert any("parts.se: has no hint" in f for f in problems(exercise, range(3)))
