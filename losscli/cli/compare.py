@@ -121,6 +121,7 @@ def compare(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    ignore_label: o.IgnoreLabel = None,
     convention: o.Convention = o.ConventionName.catalog,
     reduction: Annotated[
         o.Reduction,
@@ -349,10 +350,10 @@ def _weighted_grads(result: BatchValues) -> np.ndarray:
 
     assert result.grads is not None
     if result.weights is None:
-        return result.grads
+        return result.per_row(result.grads)
     w = result.weights.reshape((-1,) + (1,) * (result.grads.ndim - 1))
     with np.errstate(invalid="ignore"):
-        return np.where(w == 0, 0.0, result.grads * w)
+        return result.per_row(np.where(w == 0, 0.0, result.grads * w))
 
 
 def _summary(

@@ -71,6 +71,7 @@ def compute(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    ignore_label: o.IgnoreLabel = None,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")
     ] = o.Reduction.mean,
@@ -149,13 +150,15 @@ def _reduced(
 
     acc = request.reducer()  # the mean as the convention takes it
     batch = None
+    ignored = 0
     for batch in source.batches():
         with located(source, batch):
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
         acc.add(result)
+        ignored += result.left_out
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
-    warnings.finish(source, acc.count)
+    warnings.finish(source, acc.count, ignored)
     assert batch is not None
     with located(source, batch):  # the weights may sum to 0
         return acc.result(reduction), acc.count
@@ -166,16 +169,17 @@ def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterat
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values
 
-    count = 0
+    count = ignored = 0
     for batch in source.batches():
         with located(source, batch):
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
         values = result.weighted().tolist()
-        count += len(values)
+        count += len(values) - result.left_out
+        ignored += result.left_out
         yield from zip(batch.row_numbers(), values, strict=True)
-    warnings.finish(source, count)
+    warnings.finish(source, count, ignored)
 
 
 def _title(request: Request) -> str:

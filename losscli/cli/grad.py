@@ -73,6 +73,7 @@ def grad(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    ignore_label: o.IgnoreLabel = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),
@@ -146,7 +147,7 @@ def _gradients(
 
     reducer = request.reducer()  # the mean as the convention takes it
     held: list[tuple[list[int], Any, BatchValues]] = []
-    count = 0
+    count = ignored = 0
     batch = None
     for batch in source.batches():
         with located(source, batch):
@@ -159,24 +160,29 @@ def _gradients(
             warnings.add(notice_text(notice, source, batch))
         assert result.grads is not None
         n = result.values.shape[0]
-        grads = result.grads.reshape(n, -1)
+        width = int(np.prod(result.grads.shape[1:]))
+        grads = result.grads.reshape(n, width)
         count += n
+        ignored += result.left_out
         if reducer.holds(reduction):
             reducer.add(result)
             held.append((batch.row_numbers(), grads, result))
             continue
         if result.weights is not None:
             grads = _scaled(grads, result.weights[:, None])
-        for number, row in zip(batch.row_numbers(), grads.tolist(), strict=True):
+        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
+        rows = result.per_row(grads).tolist()
+        for number, row in zip(batch.row_numbers(), rows, strict=True):
             yield (number, *row)
-    warnings.finish(source, count)
+    warnings.finish(source, count, ignored)
     if not reducer.holds(reduction) or batch is None:
         return
     for numbers, grads, result in held:
         with located(source, batch):  # the weights may sum to 0
             scale = reducer.grad_scale(result, reduction)
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        for number, row in zip(numbers, _scaled(grads, factor).tolist(), strict=True):
+        rows = result.per_row(_scaled(grads, factor)).tolist()
+        for number, row in zip(numbers, rows, strict=True):
             yield (number, *row)
 
 

@@ -399,6 +399,19 @@ PNorm = Annotated[
     ),
 ]
 
+# Settings of how rows are read and reduced, given with the parameters (issue 12); the core's
+# make_request takes them out of the parameters (evaluation.REQUEST_SETTINGS).
+IgnoreLabel = Annotated[
+    float | None,
+    typer.Option(
+        "--ignore-label",
+        metavar="K",
+        help="Leave rows whose class label is K out of the value and the mean (PyTorch "
+        "ignore_index, Keras ignore_class); said on stderr.",
+        rich_help_panel=INPUT,
+    ),
+]
+
 
 def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> str | None:
     from losscli.core.errors import UsageError
@@ -441,6 +454,7 @@ LOSS_PARAMS = (
     "temperature",
     "batch_size",
     "p_norm",
+    "ignore_label",
 )
 
 

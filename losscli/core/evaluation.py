@@ -27,6 +27,9 @@ class Request:
     normalize: bool = False
     convention: str = "catalog"
     rule: Rule = CATALOG_RULE
+    # Rows whose target label is this value are left out of the value and the mean (PyTorch's
+    # ignore_index, Keras's ignore_class); None: every row counts.
+    ignore_label: float | None = None
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         p = checks.as_2d(y_pred, "pred")
@@ -88,6 +91,13 @@ class Request:
         return Notice(text, tuple(int(r) for r in rows[:10]))
 
 
+# Settings given with the loss parameters that apply to how the rows are read and reduced,
+# for every loss that takes them, rather than to one loss's formula.
+REQUEST_SETTINGS = ("ignore_label",)
+# Target kinds of one class label per example: the losses --ignore-label applies to.
+LABEL_TARGETS = ("binary", "labels", "sign", "class")
+
+
 def make_request(
     loss: str | Loss,
     params: Params | None = None,
@@ -97,17 +107,38 @@ def make_request(
     convention: str = "catalog",
 ) -> Request:
     """Resolve a loss name or alias, its parameters, prediction space and convention;
-    UsageError if any is wrong (or the convention has no such loss)."""
+    UsageError if any is wrong (or the convention has no such loss). `params` may also hold
+    the REQUEST_SETTINGS (`ignore_label`)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     rule = conventions.rule_for(convention, record)
+    given = dict(params or {})
+    ignore_label = _ignore_label(record, given.pop("ignore_label", None))
     return Request(
         record,
-        conventions.resolve_params(rule, record, params or {}),
+        conventions.resolve_params(rule, record, given),
         record.resolve_space(space),
         normalize,
         conventions.get_convention(convention).name,
         rule,
+        ignore_label,
     )
+
+
+def _ignore_label(loss: Loss, value: object) -> float | None:
+    if value is None:
+        return None
+    if loss.target not in LABEL_TARGETS:
+        raise UsageError(
+            f"--ignore-label leaves out rows by their class label; {loss.name} takes no class "
+            "labels"
+        )
+    try:
+        label = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise UsageError(f"--ignore-label must be a number, not {value!r}") from None
+    if not math.isfinite(label):
+        raise UsageError(f"--ignore-label must be finite, not {value!r}")
+    return label
 
 
 @dataclass(frozen=True)
@@ -151,12 +182,30 @@ class BatchValues:
     labels: Array | None = None
     grads: Array | None = None
     mean_weights: Array | None = None
+    # Which rows of the batch these values are for, when --ignore-label left some out (the
+    # arrays above hold only the kept rows); None: every row.
+    kept: np.ndarray | None = None
 
     def weighted(self) -> Array:
-        """w * value per example (0 where w = 0, even if the value is infinite)."""
+        """w * value per input row (0 where w = 0, even if the value is infinite, and 0 for a
+        row left out by --ignore-label, as PyTorch's and Keras's reduction='none' give)."""
         if self.weights is None:
-            return self.values
-        return np.where(self.weights == 0, 0.0, self.weights * self.values)
+            return self.per_row(self.values)
+        return self.per_row(np.where(self.weights == 0, 0.0, self.weights * self.values))
+
+    @property
+    def left_out(self) -> int:
+        """How many rows of the batch --ignore-label left out."""
+        return 0 if self.kept is None else int((~self.kept).sum())
+
+    def per_row(self, kept_rows: Array) -> Array:
+        """Per-example numbers of the kept rows spread over every row of the batch, 0 at a
+        row left out."""
+        if self.kept is None:
+            return kept_rows
+        out = np.zeros((self.kept.shape[0], *kept_rows.shape[1:]))
+        out[self.kept] = kept_rows
+        return out
 
 
 def refuse_batch_weights(request: Request, weights: object | None) -> None:
@@ -180,21 +229,79 @@ def batch_values(
     """The building block of evaluate, for callers that stream batches into a Reducer
     (`request.reducer()`, then `add` each batch)."""
     refuse_batch_weights(request, weights)
+    kept, left_out = _kept_rows(request, y_true, y_pred)
+    if kept is not None and not kept.any():
+        return _nothing_kept(request, y_pred, weights, kept, left_out, with_grads)
+    if kept is not None:
+        y_true = checks.as_2d(y_true, "target")[kept]
+        y_pred = checks.as_2d(y_pred, "pred")[kept]
+        if weights is not None:
+            w_all = check_weights(weights, kept.shape[0])
+            weights = w_all[kept]
     prepared = request.prepare(y_true, y_pred)
     values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
     grads = request.grads(prepared) if with_grads else None
+    notices = _notices(request, prepared, values)
+    if kept is not None:
+        rows = np.flatnonzero(kept)
+        notices = tuple(Notice(n.text, tuple(int(rows[r]) for r in n.rows)) for n in notices)
+        notices += (left_out,) if left_out is not None else ()
     return BatchValues(
         values,
         w,
-        _notices(request, prepared, values),
+        notices,
         width,
         labels,
         grads,
         prepared.mean_weights,
+        kept,
     )
+
+
+def _nothing_kept(
+    request: Request,
+    y_pred: object,
+    weights: object | None,
+    kept: np.ndarray,
+    left_out: Notice | None,
+    with_grads: bool,
+) -> BatchValues:
+    """A batch whose every row has the ignored label: no values, only the notice (a later
+    batch may have rows; a whole input without any is refused by the reduction)."""
+    p = checks.as_2d(y_pred, "pred")
+    if weights is not None:
+        check_weights(weights, p.shape[0])
+    empty = np.zeros(0)
+    grad_shape = (0,) if request.loss.pred_columns == "one" else (0, p.shape[1])
+    grads = np.zeros(grad_shape) if with_grads else None
+    notices = (left_out,) if left_out is not None else ()
+    w = empty if weights is not None else None
+    return BatchValues(empty, w, notices, p.shape[1], None, grads, None, kept)
+
+
+def _kept_rows(
+    request: Request, y_true: object, y_pred: object
+) -> tuple[np.ndarray | None, Notice | None]:
+    """With --ignore-label K: which rows to keep (those whose label is not K), and the notice
+    naming the rows left out; (None, None) when every row is kept."""
+    if request.ignore_label is None or y_true is None:
+        return None, None
+    t = checks.as_2d(y_true, "target")
+    if t.shape[1] != 1:
+        return None, None  # target rows (one-hot, soft) carry no label to ignore
+    ignored = t[:, 0] == request.ignore_label
+    count = int(ignored.sum())
+    if count == 0:
+        return None, None
+    label = f"{request.ignore_label:g}"
+    text = (
+        f"left out {count} example{'s' if count > 1 else ''} labelled {label} "
+        "(--ignore-label): they count neither in the value nor in the mean"
+    )
+    return ~ignored, Notice(text, tuple(int(r) for r in np.flatnonzero(ignored)[:10]))
 
 
 def evaluate(
@@ -239,7 +346,8 @@ def gradient(
     # (0 * inf would be NaN), as in Accumulator.add for the values.
     with np.errstate(invalid="ignore"):
         grads = np.where(scale == 0, 0.0, grads * scale)
-    return Gradient(request, reduction, n, grads, batch.notices)
+    grads = batch.per_row(grads)
+    return Gradient(request, reduction, grads.shape[0], grads, batch.notices)
 
 
 # How many ulps of a loss value check_gradient attributes to rounding (see there).
