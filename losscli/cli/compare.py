@@ -122,6 +122,7 @@ def compare(
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
     ignore_label: o.IgnoreLabel = None,
+    log_target: o.LogTarget = None,
     convention: o.Convention = o.ConventionName.catalog,
     reduction: Annotated[
         o.Reduction,

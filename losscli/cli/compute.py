@@ -72,6 +72,7 @@ def compute(
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
     ignore_label: o.IgnoreLabel = None,
+    log_target: o.LogTarget = None,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")
     ] = o.Reduction.mean,

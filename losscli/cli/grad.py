@@ -74,6 +74,7 @@ def grad(
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
     ignore_label: o.IgnoreLabel = None,
+    log_target: o.LogTarget = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),

@@ -411,6 +411,15 @@ IgnoreLabel = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+LogTarget = Annotated[
+    bool | None,
+    typer.Option(
+        "--log-target",
+        help="KL, JS, distribution cross-entropy: target rows are ln P (PyTorch log_target).",
+        show_default=False,
+        rich_help_panel=INPUT,
+    ),
+]
 
 
 def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> str | None:
@@ -455,6 +464,7 @@ LOSS_PARAMS = (
     "batch_size",
     "p_norm",
     "ignore_label",
+    "log_target",
 )
 
 

@@ -132,8 +132,11 @@ TORCH = Convention(
                 "not by the n rows: --reduction mean gives PyTorch's 'mean'. The catalog's "
                 "mean is PyTorch's 'batchmean', the true mean KL.",
             ),
-            summary="mean over n x C elements",
+            summary="mean over n x C elements; rows taken as given",
             notes=(
+                "Like kl_div, rows are taken cell by cell as given: P and Q need not sum to 1 "
+                "(no renormalisation; the value can then be below 0); --normalize rescales "
+                "count rows first, --log-target reads the targets as ln P (log_target=True).",
                 "The input is log Q and the target comes second: kl_div(log Q, P) is "
                 "KL(P || Q), the catalog's forward direction. losscli takes the log of "
                 "probabilities for you; passing probabilities as the input is a known "
@@ -141,6 +144,8 @@ TORCH = Convention(
                 "--reduction none gives one value per row (PyTorch: one per element).",
             ),
             mean="elements",
+            settings={"pointwise": True},
+            input_settings={"pointwise": True},
         ),
         **more.TORCH_RULES,
     },
@@ -365,10 +370,18 @@ OPTAX = Convention(
         "kl": Rule(
             "optax.losses.kl_divergence(log_predictions, targets)",
             OPTAX_DOCS + "#optax.losses.kl_divergence",
+            differences=(
+                "Rows are taken cell by cell as given: the targets need not sum to 1 (no "
+                "renormalisation), and the value can then be below 0.",
+            ),
+            summary="rows taken as given",
             notes=(
                 "It takes log Q first and the targets P second and computes KL(P || Q), the "
                 "catalog's forward direction; zero targets contribute 0.",
+                "optax.losses.kl_divergence_with_log_targets is --log-target.",
             ),
+            settings={"pointwise": True},
+            input_settings={"pointwise": True},
         ),
         **more.OPTAX_RULES,
     },

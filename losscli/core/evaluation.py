@@ -30,12 +30,16 @@ class Request:
     # Rows whose target label is this value are left out of the value and the mean (PyTorch's
     # ignore_index, Keras's ignore_class); None: every row counts.
     ignore_label: float | None = None
+    # The target rows are natural logs of probabilities (PyTorch's log_target=True).
+    log_target: bool = False
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         p = checks.as_2d(y_pred, "pred")
         # A loss without targets (triplets) may be given None: no target columns.
         t = np.zeros((p.shape[0], 0)) if y_true is None else checks.as_2d(y_true, "target")
         settings = {**self.params, **self.rule.input_settings}
+        if self.log_target:
+            settings["log_target"] = True
         return self.loss.prepare(t, p, self.space, settings, self.normalize)
 
     def values(self, prepared: Prepared) -> Array:
@@ -93,7 +97,7 @@ class Request:
 
 # Settings given with the loss parameters that apply to how the rows are read and reduced,
 # for every loss that takes them, rather than to one loss's formula.
-REQUEST_SETTINGS = ("ignore_label",)
+REQUEST_SETTINGS = ("ignore_label", "log_target")
 # Target kinds of one class label per example: the losses --ignore-label applies to.
 LABEL_TARGETS = ("binary", "labels", "sign", "class")
 
@@ -108,11 +112,17 @@ def make_request(
 ) -> Request:
     """Resolve a loss name or alias, its parameters, prediction space and convention;
     UsageError if any is wrong (or the convention has no such loss). `params` may also hold
-    the REQUEST_SETTINGS (`ignore_label`)."""
+    the REQUEST_SETTINGS (`ignore_label`, `log_target`)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     rule = conventions.rule_for(convention, record)
     given = dict(params or {})
     ignore_label = _ignore_label(record, given.pop("ignore_label", None))
+    log_target = bool(given.pop("log_target", False))
+    if log_target and record.target != "distribution":
+        raise UsageError(
+            f"--log-target reads target distributions as logs; {record.name} takes no target "
+            "distributions (kl, js, distribution-cross-entropy do)"
+        )
     return Request(
         record,
         conventions.resolve_params(rule, record, given),
@@ -121,6 +131,7 @@ def make_request(
         conventions.get_convention(convention).name,
         rule,
         ignore_label,
+        log_target,
     )
 
 

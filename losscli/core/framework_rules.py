@@ -78,8 +78,14 @@ TORCH_RULES = {
     "distribution-cross-entropy": Rule(
         "torch.nn.CrossEntropyLoss (probability targets)",
         TORCH_DOCS + "torch.nn.CrossEntropyLoss.html",
+        differences=(
+            "Target rows are taken as given, cell by cell: they need not sum to 1 (PyTorch "
+            "does not renormalise them); --normalize rescales count rows first.",
+        ),
+        summary="target rows taken as given",
         notes=("It takes logits: on probabilities losscli computes -Σ P ln Q, unclamped.",),
         refuses={"log_base": NATS_ONLY},
+        input_settings={"pointwise": True},
     ),
     "triplet": Rule(
         "torch.nn.TripletMarginLoss(margin=1.0, p=2.0, eps=1e-6, swap=False)",
@@ -380,8 +386,11 @@ OPTAX_RULES = {
     "distribution-cross-entropy": Rule(
         "optax.losses.softmax_cross_entropy",
         OPTAX_DOCS + "#optax.losses.softmax_cross_entropy",
+        differences=("Target rows are taken as given, cell by cell: they need not sum to 1.",),
+        summary="target rows taken as given",
         notes=("It takes logits; on probabilities losscli is exact, as the catalog.",),
         refuses={"log_base": NATS_ONLY},
+        input_settings={"pointwise": True},
     ),
     "triplet": Rule(
         "optax.losses.triplet_margin_loss(norm_degree=2, margin=1.0, eps=1e-6)",

@@ -89,3 +89,47 @@ def np_log(x: float) -> float:
     import math
 
     return math.log(x)
+
+
+def test_js_normalize_on_count_rows(cli):
+    # SciPy: jensenshannon([1, 2], [0.5, 1.5]) = 0.0649045071124932, the root of JS.
+    run = cli("compute", "js", "--normalize", "--y-true", "1,2;", "--y-pred", "0.5,1.5;", "--json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["value"] ** 0.5 == pytest.approx(0.0649045071124932, rel=1e-12)
+    refused = cli("compute", "js", "--y-true", "1,2;", "--y-pred", "0.5,1.5;")
+    assert refused.exit_code == 3
+    assert "--normalize" in refused.stderr
+
+
+def test_kl_torch_and_log_target_from_the_command_line(cli):
+    # F.kl_div(Q.log(), P) = -0.013249221028219757 with rows not summing to 1.
+    run = cli(
+        "compute",
+        "kl",
+        "--convention",
+        "torch",
+        "--y-true",
+        "0.2,0.5,0.4;0.1,0.1,0.1",
+        "--y-pred",
+        "0.3,0.3,0.3;0.5,0.2,0.4",
+        "-f",
+        "plain",
+    )
+    assert run.exit_code == 0, run.stderr
+    assert float(run.stdout) == pytest.approx(-0.013249221028219757, rel=1e-12)
+    # F.kl_div(log Q, log P, log_target=True, reduction='sum') = 0.025776095804356802.
+    logged = cli(
+        "compute",
+        "kl",
+        "--log-target",
+        "--y-true",
+        "-1.6094,-0.2231",
+        "--y-pred",
+        "0.3,0.7",
+        "-f",
+        "plain",
+    )
+    assert logged.exit_code == 0, logged.stderr
+    assert float(logged.stdout) == pytest.approx(0.025776095804356802, rel=1e-12)
+    wrong = cli("compute", "mse", "--log-target", "--y-true", "1", "--y-pred", "1")
+    assert wrong.exit_code == 2

@@ -8,14 +8,16 @@ assertion uses the peer's own tolerance or a tighter one.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from losscli.core import DataError, UsageError, evaluate, gradient, make_request
 
 
-def mean(loss, y_true, y_pred, convention="catalog", space=None, **params):
-    request = make_request(loss, params, convention=convention, space=space)
+def mean(loss, y_true, y_pred, convention="catalog", space=None, normalize=False, **params):
+    request = make_request(loss, params, convention=convention, space=space, normalize=normalize)
     return evaluate(request, y_true, y_pred).value
 
 
@@ -86,3 +88,93 @@ def test_ignore_label_refused_without_labels_and_says_what_it_left_out():
     assert any("left out 1 example labelled 1" in n.text and n.rows == (0,) for n in result.notices)
     with pytest.raises(DataError, match="weights sum to 0"):
         evaluate(make_request("ce", {"ignore_label": 1}), [1], [[0.3, 0.7]])
+
+
+# --- KL, JS and distribution cross-entropy on rows that do not sum to 1 -------------------------
+
+# optax/losses/_classification_test.py, KLDivergenceTest.setUp: 4-decimal log-predictions and
+# targets whose second row sums to 0.9 (Optax computes cell by cell, no renormalisation).
+OPTAX_LOG_PS = np.array(
+    [
+        [-2.9957, -3.5066, -3.9120, -1.2040, -0.6931, -2.3026],
+        [-1.6094, -1.6094, -1.6094, -2.3026, -1.8971, -1.8971],
+    ]
+)
+OPTAX_QS = np.array([[0.2, 0.2, 0.2, 0.1, 0.15, 0.15], [0.05, 0.03, 0.02, 0.3, 0.5, 0.0]])
+# torch.nn.functional.kl_div(log_ps, qs, reduction='none').sum(1) on the same rows.
+OPTAX_KL = [0.8875577477743709, 0.7592807577163845]
+
+
+@pytest.mark.parametrize("convention", ["optax", "torch"])
+def test_kl_pointwise_on_rows_not_summing_to_one(convention):
+    # optax/losses/_classification_test.py KLDivergenceTest.test_batched (Optax asserts
+    # atol 1e-4); PyTorch computes the same cells (torch.nn.functional.kl_div).
+    rows = per_example("kl", OPTAX_QS, OPTAX_LOG_PS, convention=convention, space="logprob")
+    assert rows == pytest.approx(OPTAX_KL, rel=1e-12)
+
+
+def test_kl_under_torch_can_be_negative_and_takes_torch_mean():
+    # PyTorch test/test_nn.py test_KLDivLoss_batch_mean and torch.nn.functional.kl_div on rows
+    # that do not sum to 1: F.kl_div(Q.log(), P) = -0.013249221028219757 (reduction='mean',
+    # over the n x C elements), per row [0.28939261924207504, -0.3688879454113936].
+    p = [[0.2, 0.5, 0.4], [0.1, 0.1, 0.1]]
+    q = [[0.3, 0.3, 0.3], [0.5, 0.2, 0.4]]
+    assert mean("kl", p, q, convention="torch") == pytest.approx(-0.013249221028219757, rel=1e-12)
+    rows = per_example("kl", p, q, convention="torch")
+    assert rows == pytest.approx([0.28939261924207504, -0.3688879454113936], rel=1e-12)
+    with pytest.raises(DataError, match=r"sums to 1\.1"):
+        mean("kl", p, q)  # the catalog still asks for distributions
+
+
+def test_distribution_ce_pointwise_under_torch():
+    # PyTorch CrossEntropyLoss with probability targets (test/test_nn.py
+    # test_cross_entropy_loss_prob_target_all_reductions): targets are used as given;
+    # F.cross_entropy(z, P) = 0.9217559462411288 for these rows.
+    p = [[0.2, 0.5, 0.4], [0.1, 0.1, 0.1]]
+    z = [[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]
+    value = mean("distribution-cross-entropy", p, z, convention="torch", space="logit")
+    assert value == pytest.approx(0.9217559462411288, rel=1e-12)
+
+
+def test_log_rows_accept_the_rounding_of_four_decimals():
+    # The 4-decimal log-probabilities of Optax's KL test sum to 1.0000148 and 1.0000273; the
+    # catalog accepts them as distributions (each cell is off by at most 5e-5 in log space).
+    targets = OPTAX_QS[:1]
+    rows = per_example("kl", targets, OPTAX_LOG_PS[:1], space="logprob")
+    assert rows == pytest.approx(OPTAX_KL[:1], rel=1e-12)
+    with pytest.raises(DataError, match=r"sum to 1\.0011"):
+        per_example("kl", [[0.2, 0.8]], np.log([[0.3, 0.7]]) + 0.0011, space="logprob")
+
+
+def test_log_target_is_torch_and_optax_log_space_kl():
+    # PyTorch test/test_nn.py test_KLDivLoss_batch_mean_log_target (kl_div(log_target=True) =
+    # kl_div(..., target.exp())); optax/losses/_classification_test.py
+    # KLDivergenceWithLogTargetsTest: F.kl_div(log Q, log P, log_target=True,
+    # reduction='sum') = 0.025776095804356802 for log P = [-1.6094, -0.2231], Q = [0.3, 0.7].
+    log_p = [[-1.6094, -0.2231]]
+    request = make_request("kl", {"log_target": True}, convention="torch")
+    value = evaluate(request, log_p, [[0.3, 0.7]], reduction="sum").value
+    assert value == pytest.approx(0.025776095804356802, rel=1e-12)
+    catalog = make_request("kl", {"log_target": True})
+    assert evaluate(catalog, log_p, [[0.3, 0.7]]).value == pytest.approx(value, rel=1e-12)
+    rows = per_example("kl", OPTAX_QS[:1], OPTAX_LOG_PS[:1], space="logprob")
+    log_rows = per_example(
+        "kl", np.log(OPTAX_QS[:1]), OPTAX_LOG_PS[:1], space="logprob", log_target=True
+    )
+    assert log_rows == pytest.approx(rows, rel=1e-13)
+    with pytest.raises(UsageError, match="--log-target"):
+        make_request("mse", {"log_target": True})
+
+
+def test_normalize_checks_the_range_after_rescaling():
+    # scipy.spatial.distance.jensenshannon([1, 2], [0.5, 1.5]) = 0.0649045071124932 (it
+    # normalises both rows and returns the square root of the divergence; SciPy's
+    # scipy/spatial/tests/test_distance.py test_jensenshannon checks the same rescaling).
+    value = mean("js", [[1, 2]], [[0.5, 1.5]], normalize=True)
+    assert math.sqrt(value) == pytest.approx(0.0649045071124932, rel=1e-12)
+    request = make_request("kl", {}, normalize=True)
+    counts = evaluate(request, [[2, 6, 2]], [[1, 1, 2]]).value
+    exact = evaluate(make_request("kl"), [[0.2, 0.6, 0.2]], [[0.25, 0.25, 0.5]]).value
+    assert counts == pytest.approx(exact, rel=1e-14)
+    with pytest.raises(DataError, match="non-negative"):
+        evaluate(request, [[2, -1, 2]], [[1, 1, 2]])
