@@ -244,10 +244,12 @@ Gamma = Annotated[
     ),
 ]
 Alpha = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--alpha",
-        help="Focal: weight of the positive class (default: none).",
+        metavar="A[,A...]",
+        help="Focal: weight of the positive class; softmax-focal: one weight for every class "
+        "or one per class (default: none).",
         rich_help_panel=PARAMS,
     ),
 ]
@@ -290,7 +292,8 @@ LabelSmoothing = Annotated[
     typer.Option(
         "--label-smoothing",
         metavar="EPS",
-        help="Cross-entropy: targets (1-eps) y + eps/C; binary: y (1-eps) + eps/2 (default 0).",
+        help="Cross-entropy, softmax-focal: targets (1-eps) y + eps/C; binary and multi-label: "
+        "y (1-eps) + eps/2 (default 0).",
         rich_help_panel=PARAMS,
     ),
 ]

@@ -710,11 +710,13 @@ def multilabel_bce_value(
     clip: float = 0.0,
     log_floor: float | None = None,
     grad_floor: float | None = None,
+    label_smoothing: float = 0.0,
 ) -> Array:
     """Mean over labels of -[w y ln p + (1-y) ln(1-p)]. Convention settings, on probabilities
     only: `clip` (Keras: p clipped to [1e-7, 1 - 1e-7]) and `log_floor` (PyTorch's BCELoss:
-    each log at least -100), as binary-cross-entropy takes them."""
-    y = y_true
+    each log at least -100), as binary-cross-entropy takes them. `label_smoothing` squeezes
+    every label towards 1/2, as Keras's BinaryCrossentropy does."""
+    y = smooth_binary(y_true, label_smoothing)
     w = _pos_weights(pos_weight, y.shape[1])
     if space == "logit":
         log_p, log_not_p = log_sigmoid(y_pred), log_sigmoid(-y_pred)
@@ -739,8 +741,9 @@ def multilabel_bce_grad(
     clip: float = 0.0,
     log_floor: float | None = None,
     grad_floor: float | None = None,
+    label_smoothing: float = 0.0,
 ) -> Array:
-    y = y_true
+    y = smooth_binary(y_true, label_smoothing)
     k = y.shape[1]
     w = _pos_weights(pos_weight, k)
     if space == "logit":
@@ -844,6 +847,7 @@ MULTILABEL_BCE = register(
                 vector=True,
             ),
             EPS_PARAM,
+            LABEL_SMOOTHING_PARAM,
         ),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=multilabel_bce_value,
@@ -868,6 +872,8 @@ MULTILABEL_BCE = register(
             "pos_weight multiplies only the positive term (PyTorch's definition): "
             "pos_weight = negatives/positives balances a label; it is not a class weight.",
             "With one column it is binary-cross-entropy (times the positive weight).",
+            "--label-smoothing squeezes each label towards 1/2, y (1 - eps) + eps/2, as "
+            "Keras's BinaryCrossentropy(label_smoothing) does.",
         ),
         references=(
             "Zhang, Zhou. A Review on Multi-Label Learning Algorithms. IEEE TKDE 26(8), 2014.",

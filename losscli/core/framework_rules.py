@@ -67,6 +67,10 @@ TORCH_RULES = {
             "MultiLabelSoftMarginLoss is the same loss on logits without pos_weight.",
         ),
         settings={"log_floor": TORCH_LOG_FLOOR, "grad_floor": TORCH_BCE_GRAD_FLOOR},
+        refuses={
+            "label_smoothing": "PyTorch's BCEWithLogitsLoss has no label smoothing (smooth "
+            "the targets yourself, or see --convention keras)",
+        },
     ),
     "multi-margin": Rule(
         "torch.nn.MultiMarginLoss(p=1, margin=1)",
@@ -216,8 +220,12 @@ KERAS_RULES = {
             "Probabilities are clipped to [1e-7, 1 - 1e-7], in the log and in the weight.",
         ),
         summary="x 0.25 (alpha); p clipped",
+        notes=(
+            "--alpha sets Keras's alpha: one number for every class, or one per class; "
+            "--label-smoothing is (1 - eps) y + eps/C, as the catalog.",
+        ),
         settings={"clip": KERAS_EPSILON},
-        scale=0.25,
+        defaults={"alpha": (0.25,)},
     ),
     "distribution-cross-entropy": Rule(
         "keras.losses.CategoricalCrossentropy",
@@ -362,7 +370,11 @@ OPTAX_RULES = {
             "Elementwise; the caller's mean over all n x K elements is the catalog's mean.",
             "It takes logits only; on probabilities losscli is exact, as the catalog.",
         ),
-        refuses={"pos_weight": NO_POS_WEIGHT},
+        refuses={
+            "pos_weight": NO_POS_WEIGHT,
+            "label_smoothing": "optax.losses.sigmoid_binary_cross_entropy has no label "
+            "smoothing (optax.smooth_labels smooths the targets first)",
+        },
     ),
     "multiclass-hinge": Rule(
         "optax.losses.multiclass_hinge_loss",

@@ -9,8 +9,13 @@ from typing import Any
 import numpy as np
 
 from losscli.core import checks
-from losscli.core.classification import prepare_ce, target_rows
-from losscli.core.errors import DataError
+from losscli.core.classification import (
+    LABEL_SMOOTHING_PARAM,
+    prepare_ce,
+    smooth_rows,
+    target_rows,
+)
+from losscli.core.errors import DataError, UsageError
 from losscli.core.numerics import expm1_minus, log_softmax, x_times
 from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
 
@@ -188,12 +193,45 @@ def _clipped_probabilities(y_pred: Array, space: Space, clip: float) -> tuple[Ar
     return clipped, clipped == p
 
 
-def softmax_focal_value(
-    y_true: Array, y_pred: Array, *, space: Space = "prob", gamma: float = 2.0, clip: float = 0.0
+def _focal_targets(
+    y_true: Array, k: int, alpha: tuple[float, ...] | None, label_smoothing: float
 ) -> Array:
-    """-Σ_k y_k (1 - p_k)^γ ln p_k. A convention's `clip` (Keras: 1e-7) clips p first, in the
-    log and in the weight alike."""
-    y_true = target_rows(y_true, y_pred.shape[1])
+    """The target rows of softmax focal: smoothed towards 1/K, then each class's column
+    weighted by alpha (one number for all classes or one per class; unset: 1), as Keras's
+    CategoricalFocalCrossentropy multiplies them."""
+    y = smooth_rows(target_rows(y_true, k), label_smoothing)
+    if alpha is None:
+        return y
+    return y * np.broadcast_to(np.asarray(alpha, dtype=np.float64), (k,))
+
+
+def prepare_focal_rows(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """As cross-entropy, with --alpha one number or one per class column."""
+    prepared = prepare_class_rows(y_true, y_pred, space, params, normalize)
+    alpha = params.get("alpha")
+    k = prepared.y_pred.shape[1]
+    if alpha is not None and len(alpha) not in (1, k):
+        raise UsageError(
+            f"--alpha has {len(alpha)} values; give one for every class or one per class ({k})"
+        )
+    return prepared
+
+
+def softmax_focal_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    gamma: float = 2.0,
+    clip: float = 0.0,
+    alpha: tuple[float, ...] | None = None,
+    label_smoothing: float = 0.0,
+) -> Array:
+    """-Σ_k alpha_k y_k (1 - p_k)^γ ln p_k. A convention's `clip` (Keras: 1e-7) clips p first,
+    in the log and in the weight alike."""
+    y_true = _focal_targets(y_true, y_pred.shape[1], alpha, label_smoothing)
     if clip > 0:
         y_pred, _ = _clipped_probabilities(y_pred, space, clip)
         space = "prob"
@@ -204,8 +242,19 @@ def softmax_focal_value(
 
 
 def softmax_focal_grad(
-    y_true: Array, y_pred: Array, *, space: Space = "prob", gamma: float = 2.0, clip: float = 0.0
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    gamma: float = 2.0,
+    clip: float = 0.0,
+    alpha: tuple[float, ...] | None = None,
+    label_smoothing: float = 0.0,
 ) -> Array:
+    if alpha is not None or label_smoothing:
+        # Both only reweight the target rows; the gradient is linear in them.
+        y = _focal_targets(y_true, y_pred.shape[1], alpha, label_smoothing)
+        return softmax_focal_grad(y, y_pred, space=space, gamma=gamma, clip=clip)
     if clip > 0:
         clipped, free = _clipped_probabilities(y_pred, space, clip)
         g = np.where(free, softmax_focal_grad(y_true, clipped, space="prob", gamma=gamma), 0.0)
@@ -420,12 +469,26 @@ SOFTMAX_FOCAL = register(
         target="labels",
         pred_columns="many",
         spaces=("prob", "logit", "logprob"),
-        params=(Param("gamma", 2.0, "focusing exponent: 0 gives cross-entropy", lower=0.0),),
+        params=(
+            Param("gamma", 2.0, "focusing exponent: 0 gives cross-entropy", lower=0.0),
+            Param(
+                "alpha",
+                None,
+                "weight of each class's term: one number for all classes or one per class "
+                "(unset: 1; Keras's default is 0.25)",
+                lower=0.0,
+                vector=True,
+            ),
+            LABEL_SMOOTHING_PARAM,
+        ),
         properties=Properties(convex=False, smooth=True, robust=False, probabilistic=True),
         value=softmax_focal_value,
         grad=softmax_focal_grad,
-        prepare=prepare_class_rows,
-        formula="L = -Σ_k y_k (1 - p_k)^γ ln p_k  (= -(1 - p_y)^γ ln p_y for a label y)",
+        prepare=prepare_focal_rows,
+        formula=(
+            "L = -Σ_k alpha_k y_k (1 - p_k)^γ ln p_k  (= -alpha_y (1 - p_y)^γ ln p_y for a "
+            "label y); with --label-smoothing eps, y = (1 - eps) y + eps/K first"
+        ),
         grad_formula=(
             "dL/dz_j = h_j - p_j Σ_k h_k,  h_k = y_k [γ p_k (1-p_k)^(γ-1) ln p_k - (1-p_k)^γ]"
         ),

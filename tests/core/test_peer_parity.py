@@ -178,3 +178,54 @@ def test_normalize_checks_the_range_after_rescaling():
     assert counts == pytest.approx(exact, rel=1e-14)
     with pytest.raises(DataError, match="non-negative"):
         evaluate(request, [[2, -1, 2]], [[1, 1, 2]])
+
+
+# --- softmax-focal --alpha and --label-smoothing; multilabel-bce --label-smoothing --------------
+
+
+def test_softmax_focal_label_smoothing_is_keras():
+    # keras/src/losses/losses_test.py CategoricalFocalCrossentropyTest.test_label_smoothing:
+    # logits [[4.9, -0.5, 2.05]], y [[1, 0, 0]], label_smoothing=0.1, from_logits=True expects
+    # 0.06685 (assertAlmostEqual to 3 places); the full value 0.06685145909164733 is a NumPy
+    # transcription of keras.losses.categorical_focal_crossentropy.
+    logits = [[4.9, -0.5, 2.05]]
+    value = mean("softmax-focal", [[1, 0, 0]], logits, "keras", "logit", label_smoothing=0.1)
+    assert value == pytest.approx(0.06685, abs=5e-4)
+    assert value == pytest.approx(0.06685145909164733, rel=1e-12)
+
+
+def test_softmax_focal_alpha_per_class():
+    # Keras CategoricalFocalCrossentropy(alpha=[0.1, 0.2, 0.7]) multiplies each class's term
+    # (keras/src/losses/losses.py categorical_focal_crossentropy; the alpha of its tests in
+    # losses_test.py CategoricalFocalCrossentropyTest is the scalar 0.25):
+    # 0.6528882343794696 by the NumPy transcription, for these rows with gamma 2.
+    y = [[0, 1, 0], [0, 0, 1]]
+    p = [[0.05, 0.9, 0.05], [0.1, 0.8, 0.1]]
+    value = mean("softmax-focal", y, p, alpha=(0.1, 0.2, 0.7))
+    assert value == pytest.approx(0.6528882343794696, rel=1e-12)
+    # Labels give the same value as one-hot rows; a scalar weighs every class alike.
+    assert mean("softmax-focal", [1, 2], p, alpha=(0.1, 0.2, 0.7)) == pytest.approx(value)
+    assert mean("softmax-focal", [1, 2], p, alpha=0.25) == pytest.approx(
+        0.25 * mean("softmax-focal", [1, 2], p)
+    )
+    # Keras's default alpha = 0.25 is the keras convention's default; --alpha overrides it.
+    keras = mean("softmax-focal", y, p, "keras", alpha=(0.1, 0.2, 0.7))
+    assert keras == pytest.approx(value, rel=1e-6)
+    with pytest.raises(UsageError, match="one per class"):
+        mean("softmax-focal", y, p, alpha=(0.1, 0.2))
+
+
+def test_multilabel_bce_label_smoothing_is_keras():
+    # keras/src/losses/losses_test.py BinaryCrossentropyTest.test_label_smoothing: logits
+    # [[100, -100, -100]], y [[1, 0, 1]], label_smoothing=0.1 expects (100 + 50 * 0.1) / 3.
+    value = mean(
+        "multilabel-bce",
+        [[1, 0, 1]],
+        [[100.0, -100.0, -100.0]],
+        "keras",
+        "logit",
+        label_smoothing=0.1,
+    )
+    assert value == pytest.approx((100.0 + 50.0 * 0.1) / 3.0, rel=1e-7)
+    with pytest.raises(UsageError, match="label smoothing"):
+        make_request("multilabel-bce", {"label_smoothing": 0.1}, convention="torch")

@@ -1,0 +1,116 @@
+"""Gradients of the parameters and input forms of issue 12's peer parity, against finite
+differences, for every loss of the registry that takes them (drawn as in test_properties.py).
+
+The catalog-wide property tests keep label smoothing and per-class vectors at their defaults
+(they change a perfect prediction's value on purpose); here they are drawn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import strategies as S
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from losscli.core import all_losses, check_gradient, evaluate, get, gradient, make_request
+from losscli.core.evaluation import LABEL_TARGETS
+
+SMOOTHED = [
+    (loss.name, space)
+    for loss in all_losses()
+    for space in loss.spaces
+    if "label_smoothing" in {p.name for p in loss.params}
+]
+PER_COLUMN = [
+    (loss.name, space, p.name)
+    for loss in all_losses()
+    for space in loss.spaces
+    for p in loss.params
+    if p.vector
+]
+LABELLED = [
+    (loss.name, space)
+    for loss in all_losses()
+    for space in loss.spaces
+    if loss.target in LABEL_TARGETS and not loss.batch
+]
+DISTRIBUTIONS = [
+    (loss.name, space)
+    for loss in all_losses()
+    for space in loss.spaces
+    if loss.target == "distribution"
+]
+
+
+def test_the_new_parameters_are_in_the_registry():
+    # The lists above are read from the registry; each must hold the losses issue 12 names.
+    assert {"softmax-focal", "multilabel-bce", "cross-entropy"} <= {n for n, _ in SMOOTHED}
+    assert {("softmax-focal", "alpha"), ("cross-entropy", "class_weights")} <= {
+        (n, p) for n, _, p in PER_COLUMN
+    }
+    assert {"kl", "js", "distribution-cross-entropy"} == {n for n, _ in DISTRIBUTIONS}
+
+
+def _checked(request: Any, case: S.Case) -> None:
+    result = check_gradient(request, case.y_true, case.y_pred)
+    assume(result.compared > 0)
+    assert result.max_rel_diff < 1e-4, result
+
+
+@pytest.mark.parametrize(("name", "space"), SMOOTHED)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_label_smoothing_gradient(name: str, space: str, data: Any) -> None:
+    case = data.draw(S.cases(get(name), space, "smooth"))
+    smoothing = data.draw(st.floats(0.0, 0.5))
+    request = make_request(name, {**case.params, "label_smoothing": smoothing}, space=space)
+    _checked(request, case)
+
+
+@pytest.mark.parametrize(("name", "space", "param"), PER_COLUMN)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_per_column_parameter_gradient(name: str, space: str, param: str, data: Any) -> None:
+    case = data.draw(S.cases(get(name), space, "smooth"))
+    width = np.asarray(case.y_pred).reshape(len(case.y_pred), -1).shape[1]
+    weights = data.draw(st.lists(st.floats(0.0, 5.0), min_size=width, max_size=width))
+    request = make_request(name, {**case.params, param: tuple(weights)}, space=space)
+    _checked(request, case)
+
+
+@pytest.mark.parametrize(("name", "space"), LABELLED)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_ignore_label_gradient(name: str, space: str, data: Any) -> None:
+    # The rows left out have gradient 0; the others have the gradient of the mean over the
+    # kept rows alone, which test_properties.py checks against finite differences.
+    case = data.draw(S.cases(get(name), space, "smooth", min_rows=2))
+    labels = np.asarray(case.y_true, dtype=np.float64).reshape(len(case.y_true), -1)
+    assume(labels.shape[1] == 1 and not np.all(labels[:, 0] == labels[0, 0]))
+    ignored = labels[:, 0] == labels[0, 0]
+    request = make_request(name, {**case.params, "ignore_label": float(labels[0, 0])}, space=space)
+    analytic = gradient(request, case.y_true, case.y_pred, reduction="mean").grads
+    assert np.all(analytic[ignored] == 0.0)
+    y_true, y_pred = np.asarray(case.y_true), np.asarray(case.y_pred)
+    plain = make_request(name, case.params, space=space)
+    kept = gradient(plain, y_true[~ignored], y_pred[~ignored], reduction="mean").grads
+    assert analytic[~ignored] == pytest.approx(kept, rel=1e-12, abs=1e-300)
+    value = evaluate(request, case.y_true, case.y_pred).value
+    assert value == pytest.approx(evaluate(plain, y_true[~ignored], y_pred[~ignored]).value)
+
+
+@pytest.mark.parametrize(("name", "space"), DISTRIBUTIONS)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_log_target_gradient(name: str, space: str, data: Any) -> None:
+    case = data.draw(S.cases(get(name), space, "smooth"))
+    p = np.asarray(case.y_true, dtype=np.float64)
+    assume(np.all(p > 0))
+    logged = S.Case(case.loss, space, case.params, np.log(p), case.y_pred)
+    request = make_request(name, {**case.params, "log_target": True}, space=space)
+    plain = make_request(name, case.params, space=space)
+    as_logs = gradient(request, logged.y_true, logged.y_pred).grads
+    assert as_logs == pytest.approx(gradient(plain, p, case.y_pred).grads, rel=1e-9, abs=1e-12)
+    _checked(request, logged)
