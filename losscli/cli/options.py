@@ -423,6 +423,20 @@ LogTarget = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+class MultiOutputName(enum.StrEnum):
+    raw = "raw"
+    uniform = "uniform"
+
+
+MultiOutput = Annotated[
+    MultiOutputName | None,
+    typer.Option(
+        "--multioutput",
+        help="Regression with several outputs (target and prediction columns paired in order): "
+        "raw, one value per output; uniform, their mean (scikit-learn multioutput).",
+        rich_help_panel=INPUT,
+    ),
+]
 
 
 def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> str | None:
@@ -468,6 +482,7 @@ LOSS_PARAMS = (
     "p_norm",
     "ignore_label",
     "log_target",
+    "multioutput",
 )
 
 

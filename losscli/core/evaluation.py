@@ -11,7 +11,7 @@ import numpy as np
 
 from losscli.core import checks, conventions, registry
 from losscli.core.conventions import CATALOG_RULE, Rule
-from losscli.core.errors import UsageError
+from losscli.core.errors import DataError, UsageError
 from losscli.core.reduce import Reducer, check_reduction, check_weights
 from losscli.core.registry import Array, Loss, Notice, Params, ParamValue, Prepared, Space
 
@@ -32,6 +32,9 @@ class Request:
     ignore_label: float | None = None
     # The target rows are natural logs of probabilities (PyTorch's log_target=True).
     log_target: bool = False
+    # Several regression outputs side by side (scikit-learn's multioutput): "raw", one value
+    # per output column, or "uniform", their mean; None: one output.
+    multioutput: str | None = None
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         p = checks.as_2d(y_pred, "pred")
@@ -97,7 +100,8 @@ class Request:
 
 # Settings given with the loss parameters that apply to how the rows are read and reduced,
 # for every loss that takes them, rather than to one loss's formula.
-REQUEST_SETTINGS = ("ignore_label", "log_target")
+REQUEST_SETTINGS = ("ignore_label", "log_target", "multioutput")
+MULTIOUTPUT = ("raw", "uniform")
 # Target kinds of one class label per example: the losses --ignore-label applies to.
 LABEL_TARGETS = ("binary", "labels", "sign", "class")
 
@@ -112,7 +116,7 @@ def make_request(
 ) -> Request:
     """Resolve a loss name or alias, its parameters, prediction space and convention;
     UsageError if any is wrong (or the convention has no such loss). `params` may also hold
-    the REQUEST_SETTINGS (`ignore_label`, `log_target`)."""
+    the REQUEST_SETTINGS (`ignore_label`, `log_target`, `multioutput`)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     rule = conventions.rule_for(convention, record)
     given = dict(params or {})
@@ -123,6 +127,7 @@ def make_request(
             f"--log-target reads target distributions as logs; {record.name} takes no target "
             "distributions (kl, js, distribution-cross-entropy do)"
         )
+    multioutput = _multioutput(record, given.pop("multioutput", None))
     return Request(
         record,
         conventions.resolve_params(rule, record, given),
@@ -132,7 +137,58 @@ def make_request(
         rule,
         ignore_label,
         log_target,
+        multioutput,
     )
+
+
+def _multioutput(loss: Loss, value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if text not in MULTIOUTPUT:
+        raise UsageError(f"--multioutput must be one of {', '.join(MULTIOUTPUT)}, not {text!r}")
+    if loss.pred_columns != "one" or loss.target in LABEL_TARGETS or loss.batch:
+        raise UsageError(
+            f"--multioutput takes several regression outputs side by side; {loss.name} reads "
+            "its prediction columns as one example"
+        )
+    return text
+
+
+def output_columns(request: Request, y_true: object, y_pred: object) -> list[tuple[Array, Array]]:
+    """With --multioutput: (targets, predictions) of each output column, in order; the target
+    and prediction tables must have the same number of columns."""
+    t = checks.as_2d(y_true, "target")
+    p = checks.as_2d(y_pred, "pred")
+    if t.shape[1] != p.shape[1]:
+        raise DataError(
+            f"--multioutput pairs target and prediction columns: there are {t.shape[1]} target "
+            f"and {p.shape[1]} prediction columns",
+            side="pred",
+        )
+    return [(t[:, j], p[:, j]) for j in range(p.shape[1])]
+
+
+def evaluate_outputs(
+    request: Request,
+    y_true: object,
+    y_pred: object,
+    *,
+    reduction: str = "mean",
+    weights: object | None = None,
+) -> list[float]:
+    """One reduced value per output column (scikit-learn's multioutput='raw_values'): each
+    output is reduced on its own, a root loss (RMSE) rooted per output. Their mean is
+    'uniform_average'."""
+    check_reduction(reduction)
+    if reduction == "none":
+        raise UsageError("evaluate_outputs reduces each output; use evaluate per column")
+    out = []
+    for t, p in output_columns(request, y_true, y_pred):
+        reducer = request.reducer()
+        reducer.add(batch_values(request, t, p, weights))
+        out.append(reducer.result(reduction))
+    return out
 
 
 def _ignore_label(loss: Loss, value: object) -> float | None:

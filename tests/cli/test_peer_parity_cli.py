@@ -133,3 +133,28 @@ def test_kl_torch_and_log_target_from_the_command_line(cli):
     assert float(logged.stdout) == pytest.approx(0.025776095804356802, rel=1e-12)
     wrong = cli("compute", "mse", "--log-target", "--y-true", "1", "--y-pred", "1")
     assert wrong.exit_code == 2
+
+
+MULTI = ("--y-true", "1,2;2.5,-1;4.5,3;5,7", "--y-pred", "1,1;2,-1;5,4;5,6.5")
+
+
+def test_multioutput_from_the_command_line(cli, tmp_path):
+    # scikit-learn: mean_squared_error(..., multioutput='raw_values') = [0.125, 0.5625];
+    # root_mean_squared_error(...) = 0.5517766952966369 (uniform average of the roots).
+    raw = cli("compute", "mse", "--multioutput", "raw", *MULTI, "--json")
+    assert raw.exit_code == 0, raw.stderr
+    assert raw.json()["values"] == {"1": 0.125, "2": 0.5625}
+    uniform = cli("compute", "rmse", "--multioutput", "uniform", *MULTI, "-f", "plain")
+    assert float(uniform.stdout) == pytest.approx(0.5517766952966369, rel=1e-15)
+    # Keras's per-sample loss: the mean over the last axis (MeanAbsoluteError per row).
+    rows = cli(
+        "compute", "mae", "--multioutput", "uniform", "--reduction", "none", *MULTI, "-f", "plain"
+    )
+    assert [float(v) for v in rows.lines()] == [0.5, 0.25, 0.75, 0.25]
+    table = tmp_path / "two.csv"
+    table.write_text("a,b,pa,pb\n1,2,1,1\n2.5,-1,2,-1\n4.5,3,5,4\n5,7,5,6.5\n")
+    named = cli("compute", "mse", str(table), "-t", "a,b", "-p", "pa,pb", "--multioutput", "raw")
+    assert named.exit_code == 0, named.stderr
+    assert named.tsv() == [{"output": "pa", "value": "0.125"}, {"output": "pb", "value": "0.5625"}]
+    bad = cli("compute", "mse", "--multioutput", "raw", "--y-true", "1,2", "--y-pred", "1,2,3;")
+    assert bad.exit_code in (2, 3)

@@ -229,3 +229,52 @@ def test_multilabel_bce_label_smoothing_is_keras():
     assert value == pytest.approx((100.0 + 50.0 * 0.1) / 3.0, rel=1e-7)
     with pytest.raises(UsageError, match="label smoothing"):
         make_request("multilabel-bce", {"label_smoothing": 0.1}, convention="torch")
+
+
+# --- multi-output regression ----------------------------------------------------------------
+
+MULTI_TRUE = [[1, 2], [2.5, -1], [4.5, 3], [5, 7]]
+MULTI_PRED = [[1, 1], [2, -1], [5, 4], [5, 6.5]]
+
+
+def outputs(loss, y_true, y_pred, weights=None, **params):
+    from losscli.core.evaluation import evaluate_outputs
+
+    request = make_request(loss, {**params, "multioutput": "raw"})
+    return evaluate_outputs(request, y_true, y_pred, weights=weights)
+
+
+def test_multioutput_raw_values():
+    # sklearn/metrics/tests/test_regression.py test_regression_multioutput_array: raw_values
+    # mse [0.125, 0.5625], mae [0.25, 0.625] (decimal=2); rmse [0.35355339, 0.75] and
+    # mean_pinball_loss(alpha=0.7) [0.125, 0.3375] by scikit-learn on the same arrays.
+    assert outputs("mse", MULTI_TRUE, MULTI_PRED) == pytest.approx([0.125, 0.5625], rel=1e-15)
+    assert outputs("mae", MULTI_TRUE, MULTI_PRED) == pytest.approx([0.25, 0.625], rel=1e-15)
+    rmse = outputs("rmse", MULTI_TRUE, MULTI_PRED)
+    assert rmse == pytest.approx([0.3535533905932738, 0.75], rel=1e-15)
+    pinball = outputs("pinball", MULTI_TRUE, MULTI_PRED, quantile=0.7)
+    assert pinball == pytest.approx([0.125, 0.3375], rel=1e-14)
+
+
+def test_multioutput_uniform_average_roots_each_output_first():
+    # sklearn/metrics/tests/test_regression.py test_multioutput_regression: mse
+    # (1/3 + 2/3 + 2/3) / 4 and root_mean_squared_error 0.454 (decimal=2), the mean of the
+    # per-output roots: 0.4541241452319315 by scikit-learn.
+    y_true = [[1, 0, 0, 1], [0, 1, 1, 1], [1, 1, 0, 1]]
+    y_pred = [[0, 0, 0, 1], [1, 0, 1, 1], [0, 0, 0, 1]]
+    assert np.mean(outputs("mse", y_true, y_pred)) == pytest.approx(
+        (1.0 / 3 + 2.0 / 3 + 2.0 / 3) / 4.0, rel=1e-15
+    )
+    assert np.mean(outputs("rmse", y_true, y_pred)) == pytest.approx(0.4541241452319315, rel=1e-15)
+    # Weighted: root_mean_squared_error(MULTI_TRUE, MULTI_PRED, sample_weight=[1, 2, 0.5, 1]).
+    weighted = outputs("rmse", MULTI_TRUE, MULTI_PRED, weights=[1, 2, 0.5, 1])
+    assert np.mean(weighted) == pytest.approx(0.49814378035614426, rel=1e-14)
+
+
+def test_multioutput_refusals():
+    with pytest.raises(UsageError, match="--multioutput"):
+        make_request("ce", {"multioutput": "raw"})
+    with pytest.raises(UsageError, match="raw, uniform"):
+        make_request("mse", {"multioutput": "mean"})
+    with pytest.raises(DataError, match="2 target and 3 prediction"):
+        outputs("mse", [[1, 2]], [[1, 2, 3]])
