@@ -123,6 +123,7 @@ def compare(
     p_norm: o.PNorm = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
+    precision: o.Precision = None,
     convention: o.Convention = o.ConventionName.catalog,
     reduction: Annotated[
         o.Reduction,

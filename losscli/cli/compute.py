@@ -73,6 +73,7 @@ def compute(
     p_norm: o.PNorm = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
+    precision: o.Precision = None,
     multioutput: o.MultiOutput = None,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")

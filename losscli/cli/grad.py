@@ -75,6 +75,7 @@ def grad(
     p_norm: o.PNorm = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
+    precision: o.Precision = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),

@@ -437,6 +437,20 @@ MultiOutput = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+class PrecisionName(enum.StrEnum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+Precision = Annotated[
+    PrecisionName | None,
+    typer.Option(
+        "--precision",
+        help="float32 computes each example as the frameworks do by default (default "
+        "float64, exact).",
+        rich_help_panel=PARAMS,
+    ),
+]
 
 
 def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> str | None:
@@ -483,6 +497,7 @@ LOSS_PARAMS = (
     "ignore_label",
     "log_target",
     "multioutput",
+    "precision",
 )
 
 

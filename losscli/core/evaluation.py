@@ -4,7 +4,7 @@ reductions, gradients and a finite-difference check of the gradients."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,10 @@ class Request:
     # Several regression outputs side by side (scikit-learn's multioutput): "raw", one value
     # per output column, or "uniform", their mean; None: one output.
     multioutput: str | None = None
+    # "float32": each example's value and gradient computed from float32 inputs, as the
+    # frameworks compute by default (a convention's clip at 1 - 1e-7 is then 1 - 2^-23);
+    # the reduction stays float64. "float64" is the catalog's exact default.
+    precision: str = "float64"
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         p = checks.as_2d(y_pred, "pred")
@@ -45,7 +49,14 @@ class Request:
             settings["log_target"] = True
         return self.loss.prepare(t, p, self.space, settings, self.normalize)
 
+    def _computed(self, prepared: Prepared) -> Prepared:
+        if self.precision == "float64":
+            return prepared
+        # NumPy keeps float32 through ufuncs and Python-float constants (NEP 50).
+        return Prepared(prepared.y_true.astype(np.float32), prepared.y_pred.astype(np.float32))
+
     def values(self, prepared: Prepared) -> Array:
+        prepared = self._computed(prepared)
         with np.errstate(all="ignore"):
             out = self.loss.value(
                 prepared.y_true,
@@ -57,6 +68,7 @@ class Request:
         return self._scaled(out)
 
     def grads(self, prepared: Prepared) -> Array:
+        prepared = self._computed(prepared)
         with np.errstate(all="ignore"):
             out = self.loss.grad(
                 prepared.y_true,
@@ -100,7 +112,8 @@ class Request:
 
 # Settings given with the loss parameters that apply to how the rows are read and reduced,
 # for every loss that takes them, rather than to one loss's formula.
-REQUEST_SETTINGS = ("ignore_label", "log_target", "multioutput")
+REQUEST_SETTINGS = ("ignore_label", "log_target", "multioutput", "precision")
+PRECISIONS = ("float64", "float32")
 MULTIOUTPUT = ("raw", "uniform")
 # Target kinds of one class label per example: the losses --ignore-label applies to.
 LABEL_TARGETS = ("binary", "labels", "sign", "class")
@@ -116,7 +129,7 @@ def make_request(
 ) -> Request:
     """Resolve a loss name or alias, its parameters, prediction space and convention;
     UsageError if any is wrong (or the convention has no such loss). `params` may also hold
-    the REQUEST_SETTINGS (`ignore_label`, `log_target`, `multioutput`)."""
+    the REQUEST_SETTINGS (`ignore_label`, `log_target`, `multioutput`, `precision`)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     rule = conventions.rule_for(convention, record)
     given = dict(params or {})
@@ -128,6 +141,9 @@ def make_request(
             "distributions (kl, js, distribution-cross-entropy do)"
         )
     multioutput = _multioutput(record, given.pop("multioutput", None))
+    precision = str(given.pop("precision", None) or "float64")
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     return Request(
         record,
         conventions.resolve_params(rule, record, given),
@@ -138,6 +154,7 @@ def make_request(
         ignore_label,
         log_target,
         multioutput,
+        precision,
     )
 
 
@@ -443,7 +460,9 @@ def check_gradient(request: Request, y_true: object, y_pred: object) -> Gradient
     leaves the loss's domain, are skipped and counted rather than reported as errors. For a
     batch loss the analytic gradient is that of the sum over the batch, and so is the
     difference quotient: every row's value moves when one row's prediction does.
+    The check is of the formula, in float64 (float32 rounding would swamp the quotient).
     """
+    request = replace(request, precision="float64")
     prepared = request.prepare(y_true, y_pred)
     analytic = request.grads(prepared)
     x = prepared.y_pred

@@ -158,3 +158,30 @@ def test_multioutput_from_the_command_line(cli, tmp_path):
     assert named.tsv() == [{"output": "pa", "value": "0.125"}, {"output": "pb", "value": "0.5625"}]
     bad = cli("compute", "mse", "--multioutput", "raw", "--y-true", "1,2", "--y-pred", "1,2,3;")
     assert bad.exit_code in (2, 3)
+
+
+def test_precision_float32_from_the_command_line(cli):
+    # keras/src/losses/losses_test.py BinaryCrossentropyTest.test_unweighted expects 3.98559.
+    args = ("--convention", "keras", "--y-true", "1,0;1,0", "--y-pred", "1,1;1,0", "-f", "plain")
+    single = cli("compute", "multilabel-bce", "--precision", "float32", *args)
+    assert single.exit_code == 0, single.stderr
+    assert float(single.stdout) == pytest.approx(3.98559, abs=1e-5)
+    double = cli("compute", "multilabel-bce", *args)
+    assert float(double.stdout) == pytest.approx(4.029523987871173, rel=1e-12)
+    check = cli(
+        "grad",
+        "bce",
+        "--precision",
+        "float32",
+        "--logits",
+        "--y-true",
+        "1,0",
+        "--y-pred",
+        "0.3,-2",
+        "--check",
+        "-f",
+        "plain",
+    )
+    assert check.exit_code == 0, check.stderr
+    bad = cli("compute", "mse", "--precision", "float16", "--y-true", "1", "--y-pred", "1")
+    assert bad.exit_code == 2

@@ -278,3 +278,21 @@ def test_multioutput_refusals():
         make_request("mse", {"multioutput": "mean"})
     with pytest.raises(DataError, match="2 target and 3 prediction"):
         outputs("mse", [[1, 2]], [[1, 2, 3]])
+
+
+# --- --precision float32 ------------------------------------------------------------------
+
+
+def test_float32_reproduces_keras_bce_at_p_one():
+    # keras/src/losses/losses_test.py BinaryCrossentropyTest.test_unweighted: y [[1, 0], [1, 0]]
+    # against p [[1, 1], [1, 0]] expects 3.98559 (float32: Keras's clip at 1 - 1e-7 rounds to
+    # 1 - 2^-23, and -ln(1.1920929e-7) / 4 = 3.9855963).
+    # In float64 the clip is at 1 - 1e-7: 4.029523987871173.
+    y, p = [[1, 0], [1, 0]], [[1.0, 1.0], [1.0, 0.0]]
+    single = mean("multilabel-bce", y, p, "keras", precision="float32")
+    assert single == pytest.approx(3.98559, abs=1e-5)
+    assert mean("multilabel-bce", y, p, "keras") == pytest.approx(4.029523987871173, rel=1e-12)
+    flat = mean("bce", [1, 0, 1, 0], [1.0, 1.0, 1.0, 0.0], "keras", precision="float32")
+    assert flat == pytest.approx(single, rel=1e-12)
+    with pytest.raises(UsageError, match="float64, float32"):
+        make_request("mse", {"precision": "float16"})
