@@ -80,13 +80,17 @@ def show(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.core.conventions import describe
+    from losscli.core.evaluation import options_for
     from losscli.core.registry import get
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
     record = get(loss)
     conventions = [c for c in describe(record) if c["name"] != "catalog"]
-    data = _record(record) | {"conventions": conventions}
+    data = _record(record) | {
+        "conventions": conventions,
+        "options": [{"option": name, "doc": doc} for name, doc in options_for(record)],
+    }
     rows = [
         ("name", record.name),
         ("aliases", ", ".join(record.aliases)),
@@ -99,6 +103,7 @@ def show(
             for p in record.params
         ),
         ("predictions", ", ".join(_SPACES[s] for s in record.spaces)),
+        *((f"option {name}", doc) for name, doc in options_for(record)),
         *((p, _yes(getattr(record.properties, p))) for p in PROPERTY_COLUMNS),
         ("typical use", record.typical_use),
         *(("confusion", c) for c in record.confusions),
@@ -229,6 +234,9 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
             table.add_row(Text(p.option), Text(_default(p.default)), Text(p.doc))
         console.print()
         console.print(table)
+    from losscli.core.evaluation import options_for
+
+    _bullets(console, "options", tuple(f"{name} {doc}" for name, doc in options_for(loss)))
     props = "  ".join(f"{p}: {_yes(getattr(loss.properties, p))}" for p in PROPERTY_COLUMNS)
     console.print()
     console.print(Text("properties  ", style="bold") + Text(props))

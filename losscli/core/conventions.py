@@ -131,12 +131,12 @@ TORCH = Convention(
                 "reduction='mean' (PyTorch's default) divides by the number of elements n x C, "
                 "not by the n rows: --reduction mean gives PyTorch's 'mean'. The catalog's "
                 "mean is PyTorch's 'batchmean', the true mean KL.",
-            ),
-            summary="mean over n x C elements; rows taken as given",
-            notes=(
                 "Like kl_div, rows are taken cell by cell as given: P and Q need not sum to 1 "
                 "(no renormalisation; the value can then be below 0); --normalize rescales "
                 "count rows first, --log-target reads the targets as ln P (log_target=True).",
+            ),
+            summary="mean over n x C elements; rows taken as given",
+            notes=(
                 "The input is log Q and the target comes second: kl_div(log Q, P) is "
                 "KL(P || Q), the catalog's forward direction. losscli takes the log of "
                 "probabilities for you; passing probabilities as the input is a known "

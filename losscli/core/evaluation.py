@@ -158,6 +158,59 @@ def make_request(
     )
 
 
+def options_for(loss: Loss) -> list[tuple[str, str]]:
+    """The settings of how rows are read and reduced (REQUEST_SETTINGS) that apply to `loss`,
+    each with what it does under each convention, for `show`."""
+    out: list[tuple[str, str]] = []
+    if loss.target in LABEL_TARGETS:
+        out.append(
+            (
+                "--ignore-label",
+                "K: rows whose class label is K are left out of the value and of the mean (and "
+                "said on stderr); per example and in the gradient they are 0. PyTorch's "
+                "ignore_index (torch: with --class-weights the mean divides by the kept rows' "
+                "weights), Keras's ignore_class (keras: the mean over the kept rows).",
+            )
+        )
+    if loss.target == "distribution":
+        out.append(
+            (
+                "--log-target",
+                "the target rows are ln P (PyTorch's kl_div(log_target=True), Optax's "
+                "kl_divergence_with_log_targets); the catalog still asks that P sums to 1, "
+                "torch and optax take the rows as given.",
+            )
+        )
+        out.append(
+            (
+                "--normalize",
+                "rescale each row (counts, or masses not summing to 1) to sum to 1 before "
+                "computing; the range is checked after the rescaling. Under torch and optax, "
+                "without it, rows are taken as given, cell by cell.",
+            )
+        )
+    if loss.pred_columns == "one" and loss.target not in LABEL_TARGETS and not loss.batch:
+        out.append(
+            (
+                "--multioutput",
+                "raw|uniform: several outputs side by side (target and prediction columns "
+                "paired in order), each reduced on its own (a root loss rooted per output): "
+                "raw gives one value per output (scikit-learn's raw_values), uniform their "
+                "mean (uniform_average); per example, uniform is the mean over the outputs "
+                "(Keras's reduction over the last axis).",
+            )
+        )
+    out.append(
+        (
+            "--precision",
+            "float32 computes each example from float32 inputs, as PyTorch, Keras and Optax "
+            "do by default (a convention's clip at 1 - 1e-7 is then 1 - 2^-23); the "
+            "reduction stays float64. Default float64, exact.",
+        )
+    )
+    return out
+
+
 def _multioutput(loss: Loss, value: object) -> str | None:
     if value is None:
         return None

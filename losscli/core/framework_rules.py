@@ -216,7 +216,8 @@ KERAS_RULES = {
         "keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0)",
         KERAS_PROBABILISTIC,
         differences=(
-            "alpha = 0.25 multiplies every class's term (a factor of 0.25 on the loss).",
+            "alpha = 0.25 multiplies every class's term by default (a factor of 0.25 on the "
+            "loss); --alpha sets it, one number or one per class.",
             "Probabilities are clipped to [1e-7, 1 - 1e-7], in the log and in the weight.",
         ),
         summary="x 0.25 (alpha); p clipped",

@@ -185,3 +185,20 @@ def test_precision_float32_from_the_command_line(cli):
     assert check.exit_code == 0, check.stderr
     bad = cli("compute", "mse", "--precision", "float16", "--y-true", "1", "--y-pred", "1")
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("loss", "options"),
+    [
+        ("ce", {"--ignore-label", "--precision"}),
+        ("kl", {"--log-target", "--normalize", "--precision"}),
+        ("rmse", {"--multioutput", "--precision"}),
+    ],
+)
+def test_show_says_what_each_new_option_does(cli, loss, options):
+    shown = cli("show", loss, "--json")
+    assert shown.exit_code == 0
+    assert {o["option"] for o in shown.json()["options"]} == options
+    text = cli("show", loss, "-f", "plain").stdout
+    assert all(f"option {o}" in text for o in options)
+    assert "torch" in cli("show", loss).stdout
