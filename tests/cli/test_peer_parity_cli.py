@@ -202,3 +202,26 @@ def test_show_says_what_each_new_option_does(cli, loss, options):
     text = cli("show", loss, "-f", "plain").stdout
     assert all(f"option {o}" in text for o in options)
     assert "torch" in cli("show", loss).stdout
+
+
+def test_readme_peer_parity_examples_are_true(cli):
+    import re
+    import shlex
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Forms, parameters and reductions the frameworks test", 1)[1]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block
+    commands: list[tuple[str, list[str]]] = []
+    for line in block.group(1).splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        else:
+            commands[-1][1].append(line)
+    assert len(commands) == 4
+    for command, expected in commands:
+        run = cli(*shlex.split(command)[1:])
+        assert run.exit_code == 0, run.stderr
+        assert run.stdout.splitlines() == expected
