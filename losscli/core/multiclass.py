@@ -37,6 +37,55 @@ def prepare_class_scores(
     return Prepared(y_true[:, 0], y_pred)
 
 
+# The label of a one-hot row with no 1 (Keras CategoricalHinge's all-zero target): no class's
+# score is the true one, every score is a competitor.
+NO_CLASS = -1.0
+
+
+def prepare_class_scores_or_rows(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """A class label per example, or a one-hot target row per example (Keras
+    CategoricalHinge's form): 0/1 cells, at most one 1 per row; a row of zeros has no true
+    class (label NO_CLASS)."""
+    t = checks.as_2d(y_true, "target")
+    p = checks.as_2d(y_pred, "pred")
+    if t.shape[1] == 1 or t.shape[1] != p.shape[1] or p.shape[1] < 2:
+        return prepare_class_scores(y_true, y_pred, space, params, normalize)
+    checks.check_rows(t, p)
+    checks.check_finite(t, "target")
+    checks.check_finite(p, "pred")
+    checks.check_binary(t)
+    ones = t.sum(axis=1)
+    if (ones > 1).any():
+        row = int(np.argmax(ones > 1))
+        raise DataError(
+            f"a one-hot target row has at most one 1, not {int(ones[row])}", row=row, side="target"
+        )
+    labels = np.where(ones == 1, np.argmax(t, axis=1), NO_CLASS).astype(np.float64)
+    return Prepared(labels, p)
+
+
+def _crammer_singer_without_class(
+    y_true: Array, y_pred: Array, margin: float, floor_others: bool
+) -> tuple[Array, Array]:
+    """Value and gradient of rows that may have no true class (all-zero one-hot rows):
+    max(0, m + max_k f_k) there, every class a competitor; the others as usual."""
+    none = y_true == NO_CLASS
+    labels = np.where(none, 0.0, y_true)
+    value = crammer_singer_value(labels, y_pred, margin=margin, floor_others=floor_others)
+    grad = crammer_singer_grad(labels, y_pred, margin=margin, floor_others=floor_others)
+    rows = np.flatnonzero(none)
+    top = np.max(y_pred[rows], axis=1)
+    col = np.argmax(y_pred[rows], axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value[rows] = np.maximum(0.0, top + margin)
+        active = (top + margin > 0).astype(np.float64)
+    grad[rows] = 0.0
+    grad[rows, col] = active
+    return value, grad
+
+
 def _at_least_two_classes(y_pred: Array) -> None:
     if y_pred.shape[1] < 2:
         raise DataError(
@@ -84,6 +133,8 @@ def crammer_singer_value(
 ) -> Array:
     """max(0, m + max_{k≠y} f_k - f_y). A convention's `floor_others` (Keras CategoricalHinge)
     takes the best other score as at least 0."""
+    if (y_true == NO_CLASS).any():
+        return _crammer_singer_without_class(y_true, y_pred, margin, floor_others)[0]
     top, _ = _others_max(y_pred, y_true)
     if floor_others:
         top = np.maximum(top, 0.0)
@@ -99,6 +150,8 @@ def crammer_singer_grad(
     margin: float = 1.0,
     floor_others: bool = False,
 ) -> Array:
+    if (y_true == NO_CLASS).any():
+        return _crammer_singer_without_class(y_true, y_pred, margin, floor_others)[1]
     top, col = _others_max(y_pred, y_true)
     # With the floor at 0 holding (every other score negative), no other score moves it.
     floored = floor_others & (top < 0)
@@ -373,7 +426,10 @@ MULTICLASS_HINGE = register(
         properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
         value=crammer_singer_value,
         grad=crammer_singer_grad,
-        formula="L = max(0, m + max_{k≠y} f_k - f_y),  f = row of class scores, y = label",
+        formula=(
+            "L = max(0, m + max_{k≠y} f_k - f_y),  f = row of class scores, y = label or a "
+            "one-hot row (a row of zeros: max(0, m + max_k f_k))"
+        ),
         grad_formula=("dL/df_j* = 1, dL/df_y = -1 while active (j* the best other class), else 0"),
         typical_use=(
             "Multi-class SVMs and max-margin classifiers: only the strongest competitor of "
@@ -397,7 +453,7 @@ MULTICLASS_HINGE = register(
             "not differentiable at the margin and where other classes tie for the max; "
             "losscli uses 0 at the margin and the first of tied columns"
         ),
-        **_SCORES,  # type: ignore[arg-type]
+        **(_SCORES | {"prepare": prepare_class_scores_or_rows}),  # type: ignore[arg-type]
     )
 )
 

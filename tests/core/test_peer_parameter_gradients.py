@@ -143,3 +143,21 @@ def test_float32_agrees_with_float64_to_float32_rounding(name: str, space: str, 
     g32 = gradient(single, case.y_true, case.y_pred).grads
     ok = np.isfinite(g64) & (np.abs(g64) < 1e6)
     assert g32[ok] == pytest.approx(g64[ok], rel=2e-3, abs=2e-3 * max(1.0, np.abs(g64[ok]).max()))
+
+
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_multiclass_hinge_one_hot_rows_gradient(data: Any) -> None:
+    # One-hot target rows, all-zero rows among them, in the catalog and under keras.
+    n = data.draw(st.integers(1, 5))
+    k = data.draw(st.integers(2, 4))
+    labels = data.draw(st.lists(st.integers(-1, k - 1), min_size=n, max_size=n))
+    y = np.zeros((n, k))
+    for row, label in enumerate(labels):
+        if label >= 0:
+            y[row, label] = 1.0
+    f = np.array(data.draw(st.lists(st.floats(-3, 3), min_size=n * k, max_size=n * k)))
+    f = f.reshape(n, k)
+    for convention in ("catalog", "keras"):
+        request = make_request("multiclass-hinge", convention=convention)
+        _checked(request, S.Case(get("multiclass-hinge"), "raw", {}, y, f))

@@ -296,3 +296,30 @@ def test_float32_reproduces_keras_bce_at_p_one():
     assert flat == pytest.approx(single, rel=1e-12)
     with pytest.raises(UsageError, match="float64, float32"):
         make_request("mse", {"precision": "float16"})
+
+
+# --- one-hot target rows for multiclass-hinge ---------------------------------------------
+
+
+def test_multiclass_hinge_one_hot_rows_are_keras_categorical_hinge():
+    # keras/src/losses/losses_test.py CategoricalHingeTest.test_unweighted: y_true [[0, 1],
+    # [0, 0]] (an all-zero row: no true class) against [[0.6, 0.4], [0.4, 0.6]] expects 1.4:
+    # max(0, max((1 - y) f) - Σ y f + 1) per row, 1.2 and 1.6.
+    y, f = [[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]
+    assert mean("multiclass-hinge", y, f, "keras") == pytest.approx(1.4, rel=1e-15)
+    assert per_example("multiclass-hinge", y, f) == pytest.approx([1.2, 1.6], rel=1e-15)
+    # Keras's max((1 - y) f) counts the zeroed true column: with every other score negative the
+    # keras convention differs from the catalog (NumPy transcription of keras.losses
+    # categorical_hinge: 3.0 against the catalog's 1.5).
+    y3, f3 = [[1, 0, 0]], [[-2.0, -3.0, -1.5]]
+    assert per_example("multiclass-hinge", y3, f3, "keras") == pytest.approx([3.0])
+    assert per_example("multiclass-hinge", y3, f3) == pytest.approx([1.5])
+    # One-hot rows read as their labels: scikit-learn's hinge_loss([1, 2, 0], f) = 1.1333333333333335
+    f = [[0.3, 0.5, -1.0], [0.2, -0.4, 0.1], [-2.0, -3.0, -1.5]]
+    rows = [[0, 1, 0], [0, 0, 1], [1, 0, 0]]
+    assert mean("multiclass-hinge", rows, f, "sklearn") == pytest.approx(
+        1.1333333333333335, rel=1e-15
+    )
+    assert mean("multiclass-hinge", [1, 2, 0], f) == pytest.approx(1.1333333333333335, rel=1e-15)
+    with pytest.raises(DataError, match="at most one 1"):
+        mean("multiclass-hinge", [[1, 1, 0]], [[0.1, 0.2, 0.3]])
