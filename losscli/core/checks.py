@@ -156,3 +156,18 @@ def _decimal_rounding(a: Array) -> Array:
         )
         out = np.where(exact, 0.5 * 10.0**-d, out)
     return out
+
+
+def check_finite_or_masked(a: Array, side: str) -> None:
+    """Finite, except -inf: a masked class's logit (Optax), probability 0. Each row keeps at
+    least one finite logit (a row of masked classes has no distribution)."""
+    bad = ~np.isfinite(a) & (a != -np.inf)
+    if bad.any():
+        row, col = first_bad(bad)
+        raise DataError("is not a finite number", row=row, side=side, column=col, value=a[row, col])
+    masked = np.all(a == -np.inf, axis=1)
+    if masked.any():
+        row = int(np.argmax(masked))
+        raise DataError(
+            "masks every class (-inf logits): at least one must be finite", row=row, side=side
+        )

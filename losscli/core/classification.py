@@ -174,7 +174,10 @@ def prepare_ce(
     y_pred = checks.as_2d(y_pred, "pred")
     checks.check_rows(y_true, y_pred)
     checks.check_finite(y_true, "target")
-    checks.check_finite(y_pred, "pred")
+    if space == "logit" and y_pred.shape[1] > 1:
+        checks.check_finite_or_masked(y_pred, "pred")  # -inf: a masked class (Optax)
+    else:
+        checks.check_finite(y_pred, "pred")
     _check_eps(space, params)
     k = y_pred.shape[1]
     weights = params.get("class_weights")

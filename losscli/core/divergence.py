@@ -32,7 +32,10 @@ def prepare_distributions(
     y_pred = checks.as_2d(y_pred, "pred")
     checks.check_rows(y_true, y_pred)
     checks.check_finite(y_true, "target")
-    checks.check_finite(y_pred, "pred")
+    if space == "logit":
+        checks.check_finite_or_masked(y_pred, "pred")  # -inf: a masked class (Optax)
+    else:
+        checks.check_finite(y_pred, "pred")
     if y_pred.shape[1] < 2:
         raise DataError("a divergence needs distributions: rows of at least 2 columns", side="pred")
     checks.check_columns(y_true, "target", (y_pred.shape[1],), "(the width of the predictions)")

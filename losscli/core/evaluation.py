@@ -303,6 +303,13 @@ class Gradient:
 
 def _notices(request: Request, prepared: Prepared, values: Array) -> tuple[Notice, ...]:
     inf = request.infinity_notice(values)
+    if inf is not None and request.space == "logit" and np.isneginf(prepared.y_pred).any():
+        # A -inf logit masks its class (probability 0): infinite where it is the true class.
+        text = inf.text.split(":")[0] + (
+            ": the true class is masked (its logit is -inf, probability 0), or the value "
+            "overflows float64"
+        )
+        inf = Notice(text, inf.rows)
     return prepared.notices + ((inf,) if inf else ())
 
 
@@ -539,7 +546,8 @@ def check_gradient(request: Request, y_true: object, y_pred: object) -> Gradient
             if coupled:
                 return _coupled_values(request, prepared, flat_x, col, step, sampled)
             moved = flat_x.copy()
-            moved[:, col] += step
+            with np.errstate(invalid="ignore"):  # a masked -inf logit: not compared
+                moved[:, col] += step
             return request.values(Prepared(prepared.y_true, moved.reshape(x.shape)))
 
         up, down = at(h), at(-h)

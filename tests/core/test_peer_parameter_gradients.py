@@ -161,3 +161,29 @@ def test_multiclass_hinge_one_hot_rows_gradient(data: Any) -> None:
     for convention in ("catalog", "keras"):
         request = make_request("multiclass-hinge", convention=convention)
         _checked(request, S.Case(get("multiclass-hinge"), "raw", {}, y, f))
+
+
+MASKABLE = [
+    loss.name
+    for loss in all_losses()
+    if "logit" in loss.spaces and loss.pred_columns != "one" and loss.target in ("labels",)
+]
+
+
+@pytest.mark.parametrize("name", MASKABLE)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_masked_logits_gradient(name: str, data: Any) -> None:
+    # A -inf logit (a masked class) has gradient 0; the other cells match finite differences
+    # and equal the gradient of the row without the masked column.
+    case = data.draw(S.cases(get(name), "logit", "smooth"))
+    z = np.array(case.y_pred, dtype=np.float64).reshape(len(case.y_pred), -1)
+    labels = np.asarray(case.y_true, dtype=np.float64).reshape(len(z), -1)
+    assume(z.shape[1] >= 3 and labels.shape[1] == 1)
+    masked = data.draw(st.integers(0, z.shape[1] - 1))
+    assume(not np.any(labels[:, 0] == masked))
+    z[:, masked] = -np.inf
+    request = make_request(name, case.params, space="logit")
+    grads = gradient(request, case.y_true, z).grads
+    assert np.all(grads[:, masked] == 0.0)
+    _checked(request, S.Case(case.loss, "logit", case.params, case.y_true, z))

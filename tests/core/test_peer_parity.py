@@ -323,3 +323,37 @@ def test_multiclass_hinge_one_hot_rows_are_keras_categorical_hinge():
     assert mean("multiclass-hinge", [1, 2, 0], f) == pytest.approx(1.1333333333333335, rel=1e-15)
     with pytest.raises(DataError, match="at most one 1"):
         mean("multiclass-hinge", [[1, 1, 0]], [[0.1, 0.2, 0.3]])
+
+
+# --- -inf logits: a masked class --------------------------------------------------------------
+
+MASKED = [[1.0, -np.inf, 2.0], [1.0, 2.0, 3.0]]
+
+
+def test_minus_inf_logit_masks_a_class():
+    # optax/losses/_classification_test.py (softmax_cross_entropy and
+    # softmax_cross_entropy_with_integer_labels on logits with -inf entries, Optax's masked
+    # classes): probability 0 for the masked class, the loss finite unless the true class is
+    # masked. F.cross_entropy([[1, -inf, 2]], [0]) = 1.3132616875182228 with gradient
+    # [-0.7310585786300049, 0, 0.7310585786300049] (PyTorch 2.13).
+    request = make_request("ce", space="logit")
+    value = evaluate(request, [0], MASKED[:1]).value
+    assert value == pytest.approx(1.3132616875182228, rel=1e-14)
+    grads = gradient(request, [0], MASKED[:1]).grads
+    assert grads[0] == pytest.approx([-0.7310585786300049, 0.0, 0.7310585786300049], rel=1e-14)
+    # A soft target with 0 on the masked class: 0 ln 0 is 0 (Optax); PyTorch gives NaN here.
+    soft = evaluate(request, [[0.5, 0.0, 0.5]], MASKED[:1]).value
+    assert soft == pytest.approx(0.8132616875182228, rel=1e-14)
+    dce = make_request("distribution-cross-entropy", space="logit")
+    assert evaluate(dce, [[0.5, 0.0, 0.5]], MASKED[:1]).value == pytest.approx(soft)
+
+
+def test_masked_true_class_is_infinite_and_said():
+    result = evaluate(make_request("ce", space="logit"), [1, 0], MASKED, reduction="none")
+    assert result.values[0] == np.inf
+    assert np.isfinite(result.values[1])
+    assert any("the true class is masked" in n.text and n.rows == (0,) for n in result.notices)
+    with pytest.raises(DataError, match="masks every class"):
+        evaluate(make_request("ce", space="logit"), [0], [[-np.inf, -np.inf]])
+    with pytest.raises(DataError, match="not a finite number"):
+        evaluate(make_request("ce", space="logit"), [0], [[np.inf, 1.0]])
