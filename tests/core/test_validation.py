@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import strategies as S
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from losscli.core import (
@@ -65,6 +65,10 @@ def test_non_finite_cells_are_named(name: str, space: str, data: Any, bad: float
     row = data.draw(st.integers(0, grid.shape[0] - 1))
     column = data.draw(st.integers(0, grid.shape[1] - 1))
     grid[row, column] = bad
+    # A -inf logit among several class logits masks that class (Optax; issue 12): allowed
+    # for the losses of class rows (test_peer_parity.py), while one finite logit remains.
+    masks = side == "pred" and space == "logit" and bad == -math.inf and grid.shape[1] > 1
+    assume(not (masks and loss.target in ("labels", "distribution")))
     e = data_error(name, arrays["target"], arrays["pred"], space=space, **case.params)
     assert where(e) == (row, side, column)
     assert e.value is not None and ((math.isnan(bad) and math.isnan(e.value)) or e.value == bad)
