@@ -89,7 +89,12 @@ class Request:
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
-        return Reducer(self.rule.mean, root=self.loss.root)
+        mean = self.rule.mean
+        if self.loss.extra.get("mean") == "positive-pairs" and mean == "examples":
+            # NT-Xent with groups: each row's value sums its positive pairs' terms and its
+            # `mean_weights` counts them, so the weighted mean is the mean over pairs.
+            mean = "target-weights"
+        return Reducer(mean, root=self.loss.root)
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""

@@ -422,11 +422,15 @@ OPTAX_RULES = {
     "nt-xent": Rule(
         "optax.losses.ntxent(embeddings, labels, temperature=0.07)",
         OPTAX_DOCS + "#optax.losses.ntxent",
-        notes=(
-            "It returns the mean over positive pairs; with every id exactly twice that is "
-            "the mean over rows, the catalog's.",
-            "Its cosine floors each squared norm at float eps; losscli refuses zero vectors.",
+        differences=(
+            "Its cosine floors each norm, so a zero vector has cosine 0 with every row "
+            "(the catalog refuses it); its gradient is taken as 0 there (the cosine has "
+            "no derivative at 0).",
         ),
+        summary="zero vectors: cosine 0",
+        notes=("It returns the mean over positive pairs, groups of any size, as the catalog.",),
+        settings={"zero_vectors": True},
+        input_settings={"zero_vectors": True},
     ),
 }
 

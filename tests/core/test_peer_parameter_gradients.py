@@ -187,3 +187,37 @@ def test_masked_logits_gradient(name: str, data: Any) -> None:
     grads = gradient(request, case.y_true, z).grads
     assert np.all(grads[:, masked] == 0.0)
     _checked(request, S.Case(case.loss, "logit", case.params, case.y_true, z))
+
+
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_ntxent_groups_gradient(data: Any) -> None:
+    # Groups of any size, singletons among them; zero vectors under optax.
+    n = data.draw(st.integers(3, 8))
+    ids = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    assume(len(set(ids)) < n)  # at least one positive pair
+    d = data.draw(st.integers(2, 4))
+    cells = data.draw(st.lists(st.floats(-2, 2), min_size=n * d, max_size=n * d))
+    x = np.array(cells).reshape(n, d)
+    assume(np.all(np.linalg.norm(x, axis=1) > 0.1))
+    temperature = data.draw(st.floats(0.2, 2.0))
+    case = S.Case(get("nt-xent"), "raw", {}, np.array(ids, dtype=float), x)
+    _checked(make_request("nt-xent", {"temperature": temperature}), case)
+    # Under optax a zero vector has cosine 0 with every row and gradient 0 (the cosine has no
+    # derivative there); the other rows' gradients match central differences of the mean.
+    zero = data.draw(st.integers(0, n - 1))
+    zeroed = x.copy()
+    zeroed[zero] = 0.0
+    optax = make_request("nt-xent", {"temperature": temperature}, convention="optax")
+    analytic = gradient(optax, ids, zeroed, reduction="mean").grads
+    assert np.all(analytic[zero] == 0.0)
+    for row in range(n):
+        for col in range(d):
+            if row == zero:
+                continue
+            h = 1e-6
+            up, down = zeroed.copy(), zeroed.copy()
+            up[row, col] += h
+            down[row, col] -= h
+            slope = (evaluate(optax, ids, up).value - evaluate(optax, ids, down).value) / (2 * h)
+            assert analytic[row, col] == pytest.approx(slope, rel=1e-4, abs=1e-6)

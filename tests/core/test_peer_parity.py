@@ -357,3 +357,61 @@ def test_masked_true_class_is_infinite_and_said():
         evaluate(make_request("ce", space="logit"), [0], [[-np.inf, -np.inf]])
     with pytest.raises(DataError, match="not a finite number"):
         evaluate(make_request("ce", space="logit"), [0], [[np.inf, 1.0]])
+
+
+# --- nt-xent: groups of any size, singletons, zero vectors ------------------------------------
+
+# A batch with a group of three, a pair and two rows alone with their ids. Expected values:
+# a PyTorch transcription of pytorch-metric-learning's NTXentLoss (for each positive pair
+# (a, p): -log(e^s_ap / (e^s_ap + Σ_neg e^s_an)), s = cos / τ, the mean over positive pairs),
+# autograd for the gradient, temperature 0.5 (PyTorch 2.13, float64).
+GROUP_IDS = [0, 0, 0, 1, 1, 2, 3]
+GROUP_X = np.array(
+    [
+        [-2.3104, -0.3733, -1.0608],
+        [0.9995, -0.8840, 0.2103],
+        [0.1772, -0.8305, 0.2387],
+        [0.7335, -1.3219, 1.3148],
+        [-1.4875, 1.4881, -0.4484],
+        [-0.8910, 0.6749, 1.0469],
+        [0.1543, -0.7499, -0.7234],
+    ]
+)
+NTXENT_GROUPS_VALUE = 2.689460252060185
+NTXENT_GROUPS_GRAD = [
+    [-0.0625272507157, 0.394720719714, -0.00272085653809],
+    [0.168035414521, 0.225527709303, 0.149382302473],
+    [0.304803231484, 0.148272609049, 0.289607328009],
+    [0.133710307066, -0.129329493374, -0.204622123155],
+    [-0.0393969145532, -0.0757655293766, -0.120748826645],
+    [-0.068124518975, -0.00546195561073, -0.0544585658277],
+    [-0.00738388953442, -0.107517660374, 0.10988133724],
+]
+
+
+def test_ntxent_groups_of_any_size_and_singletons():
+    # pytorch-metric-learning tests/losses/test_ntxent_loss.py TestNTXentLoss.test_ntxent_loss
+    # (labels with groups of several sizes; every positive pair averaged) and
+    # optax/losses/_self_supervised_test.py NtxentTest: the same per-pair form.
+    request = make_request("nt-xent", {"temperature": 0.5})
+    value = evaluate(request, GROUP_IDS, GROUP_X).value
+    assert value == pytest.approx(NTXENT_GROUPS_VALUE, rel=1e-13)
+    grads = gradient(request, GROUP_IDS, GROUP_X, reduction="mean").grads
+    assert grads == pytest.approx(np.array(NTXENT_GROUPS_GRAD), rel=1e-9, abs=1e-15)
+    with pytest.raises(DataError, match="no positive pair"):
+        evaluate(request, [0, 1, 2], GROUP_X[:3])
+
+
+def test_ntxent_zero_vectors_under_optax():
+    # optax/losses/_self_supervised_test.py NtxentTest: Optax's cosine floors the norm, so a
+    # zero vector has cosine 0 with every row; the same transcription with the norm clamped
+    # gives 1.0794079468425357 for these rows (temperature 0.5).
+    x = [[1.0, 0.0], [0.8, 0.6], [0.0, 0.0], [0.0, 1.0], [-1.0, 0.2]]
+    ids = [0, 0, 1, 1, 2]
+    request = make_request("nt-xent", {"temperature": 0.5}, convention="optax")
+    assert evaluate(request, ids, x).value == pytest.approx(1.0794079468425357, rel=1e-14)
+    grads = gradient(request, ids, x, reduction="mean").grads
+    assert np.all(grads[2] == 0.0)  # no derivative at 0: taken as 0 (autograd gives g / eps)
+    assert grads[1] == pytest.approx([-0.34773895, 0.46365193], rel=1e-6)
+    with pytest.raises(DataError, match="zero vector"):
+        evaluate(make_request("nt-xent", {"temperature": 0.5}), ids, x)
