@@ -361,7 +361,8 @@ def _focal_logs(
 
 
 def _alpha_t(y: Array, alpha: float | None) -> Array | float:
-    if alpha is None:
+    # alpha < 0 turns the weighting off, as torchvision's sigmoid_focal_loss(alpha=-1) does.
+    if alpha is None or alpha < 0:
         return 1.0
     return np.where(y == 1, alpha, 1.0 - alpha)
 
@@ -575,8 +576,9 @@ FOCAL = register(
             Param(
                 "alpha",
                 None,
-                "weight of the positive class (negatives get 1-alpha); unset: no weighting",
-                lower=0.0,
+                "weight of the positive class (negatives get 1-alpha); unset or negative "
+                "(torchvision's alpha=-1): no weighting",
+                lower=-1.0,
                 upper=1.0,
             ),
             EPS_PARAM,

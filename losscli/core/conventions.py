@@ -113,7 +113,8 @@ TORCH = Convention(
             "torchvision.ops.sigmoid_focal_loss.html",
             differences=(
                 "alpha = 0.25 is applied by default: positives weigh 0.25, negatives 0.75 "
-                "(torchvision disables it with alpha < 0, which is the catalog's default).",
+                "(torchvision disables it with alpha < 0: --alpha -1 gives the catalog's "
+                "unweighted loss).",
             ),
             summary="alpha = 0.25 by default",
             notes=(

@@ -415,3 +415,20 @@ def test_ntxent_zero_vectors_under_optax():
     assert grads[1] == pytest.approx([-0.34773895, 0.46365193], rel=1e-6)
     with pytest.raises(DataError, match="zero vector"):
         evaluate(make_request("nt-xent", {"temperature": 0.5}), ids, x)
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def test_torchvision_focal_alpha_minus_one_disables_the_weighting():
+    # torchvision test/test_ops.py TestFocalLoss.test_equal_ce_loss: alpha=-1, gamma=0 gives
+    # binary_cross_entropy_with_logits exactly; with gamma 2 the unweighted focal loss,
+    # 0.41315638464767135 here (PyTorch transcription of sigmoid_focal_loss).
+    y, z = [1, 0, 0], [0.3, -2.0, 1.5]
+    focal = mean("focal", y, z, "torch", "logit", alpha=-1, gamma=0)
+    assert focal == pytest.approx(mean("bce", y, z, space="logit"), rel=1e-15)
+    assert mean("focal", y, z, "torch", "logit", alpha=-1) == pytest.approx(
+        0.41315638464767135, rel=1e-14
+    )
+    weighted = mean("focal", y, z, "torch", "logit")  # torchvision's default alpha = 0.25
+    assert weighted != pytest.approx(0.41315638464767135)
