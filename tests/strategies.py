@@ -748,6 +748,8 @@ def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:
             lo += 0.05  # keep away from a degenerate 0 (delta, margin)
         hi = p.upper if p.upper is not None else lo + 10.0
         number = _floats(lo, hi)
+        if p.gap is not None:  # both sides of a refused interval (Tweedie: p <= 0, p >= 1)
+            number = st.one_of(_floats(-3.0, p.gap[0]), _floats(p.gap[1], p.gap[1] + 10.0))
         # None stands for "unset" (focal's alpha): the record then omits it.
         fields[p.name] = st.one_of(st.just(p.default), number)
     return st.fixed_dictionaries(fields).map(

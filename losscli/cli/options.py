@@ -334,7 +334,8 @@ Power = Annotated[
     float | None,
     typer.Option(
         "--power",
-        help="Tweedie: variance power p >= 1 (1 Poisson, 2 gamma; default 1.5).",
+        help="Tweedie: variance power p <= 0 or p >= 1 (0 squared error, 1 Poisson, 2 gamma; "
+        "default 1.5).",
         rich_help_panel=PARAMS,
     ),
 ]

@@ -66,6 +66,8 @@ class Param:
     upper: float | None = None
     vector: bool = False
     integer: bool = False
+    # An open interval of values refused inside [lower, upper] (Tweedie's 0 < p < 1).
+    gap: tuple[float, float] | None = None
 
     @property
     def option(self) -> str:
@@ -115,6 +117,11 @@ class Param:
                 raise UsageError(f"{self.option} must be at least {self.lower:g}, not {value}")
         if self.upper is not None and number > self.upper:
             raise UsageError(f"{self.option} must be at most {self.upper:g}, not {value}")
+        if self.gap is not None and self.gap[0] < number < self.gap[1]:
+            low, high = self.gap
+            raise UsageError(
+                f"{self.option} must be at most {low:g} or at least {high:g}, not {value}"
+            )
         return number
 
 

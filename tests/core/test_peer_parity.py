@@ -432,3 +432,24 @@ def test_torchvision_focal_alpha_minus_one_disables_the_weighting():
     )
     weighted = mean("focal", y, z, "torch", "logit")  # torchvision's default alpha = 0.25
     assert weighted != pytest.approx(0.41315638464767135)
+
+
+def test_tweedie_power_at_most_zero_is_sklearn():
+    # sklearn/metrics/tests/test_regression.py test_regression_metrics: power=0 is
+    # mean_squared_error; test_tweedie_deviance_continuity takes p < 0 too (any target).
+    # mean_tweedie_deviance on these arrays (scikit-learn): p = 0 1.0474999999999999,
+    # p = -1 0.7150833333333324, p = -2.5 1.9103762511412081 (assert_allclose, rtol 1e-7).
+    y, mu = [-1.0, 0.0, 2.0, 3.5], [0.5, 1.2, 2.5, 3.0]
+    assert mean("tweedie", y, mu, power=0.0) == pytest.approx(mean("mse", y, mu), rel=1e-15)
+    assert mean("tweedie", y, mu, power=0.0) == pytest.approx(1.0474999999999999, rel=1e-12)
+    assert mean("tweedie", y, mu, power=-1.0) == pytest.approx(0.7150833333333324, rel=1e-12)
+    assert mean("tweedie", y, mu, power=-2.5) == pytest.approx(1.9103762511412081, rel=1e-12)
+    log_mu = np.log(mu)
+    assert mean("tweedie", y, log_mu, space="log", power=-1.0) == pytest.approx(
+        0.7150833333333324, rel=1e-12
+    )
+    with pytest.raises(UsageError, match="at most 0 or at least 1"):
+        make_request("tweedie", {"power": 0.5})
+    with pytest.raises(DataError, match="a mean > 0"):
+        mean("tweedie", [1.0], [-1.0], power=-1.0)
+    assert mean("tweedie", [1.0], [-1.0], power=0.0) == pytest.approx(4.0)
