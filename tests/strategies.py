@@ -580,7 +580,8 @@ def _away_from_the_hinge(
 
 def _triplet_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
     none = np.zeros((n, 0))
-    width = draw(st.integers(0, 3))
+    # --swap needs the embeddings (d(p, n)); width 0 is the two-distance form.
+    width = draw(st.integers(1 if params.get("swap") == "yes" else 0, 3))
     if width == 0:
         distance = {
             "smooth": _floats(0.05, 3.0),
@@ -613,6 +614,8 @@ def _triplet_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) ->
     none = np.zeros((n, 0))
     width = draw(st.integers(0, 3))
     far = margin + 1.0 + _vector(draw, n, _floats(0.0, 10.0))
+    if params.get("swap") == "yes":
+        width = max(width, 1)  # --swap needs the embeddings
     if width == 0:
         return none, np.column_stack([np.zeros(n), far]), True
     a = _vector(draw, n * width, _floats(-10.0, 10.0)).reshape(n, width)
@@ -748,6 +751,8 @@ def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:
             lo += 0.05  # keep away from a degenerate 0 (delta, margin)
         hi = p.upper if p.upper is not None else lo + 10.0
         number = _floats(lo, hi)
+        if p.integer:  # whole numbers only (multi-margin's exponent 1 or 2)
+            number = st.integers(int(lo), int(hi)).map(float)
         if p.gap is not None:  # both sides of a refused interval (Tweedie: p <= 0, p >= 1)
             number = st.one_of(_floats(-3.0, p.gap[0]), _floats(p.gap[1], p.gap[1] + 10.0))
         # None stands for "unset" (focal's alpha): the record then omits it.

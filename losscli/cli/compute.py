@@ -71,6 +71,7 @@ def compute(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    swap: o.Swap = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
     precision: o.Precision = None,

@@ -398,7 +398,17 @@ PNorm = Annotated[
     typer.Option(
         "--p-norm",
         metavar="P",
-        help="Triplet: the p of the p-norm distance, >= 1 (default 2).",
+        help="Triplet: the p of the p-norm distance, >= 1 (default 2); multi-margin: the "
+        "exponent of each term, 1 or 2 (default 1).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Swap = Annotated[
+    bool | None,
+    typer.Option(
+        "--swap",
+        help="Triplet: the negative's distance is min(d(a, n), d(p, n)) (PyTorch swap=True).",
+        show_default=False,
         rich_help_panel=PARAMS,
     ),
 ]
@@ -495,6 +505,7 @@ LOSS_PARAMS = (
     "temperature",
     "batch_size",
     "p_norm",
+    "swap",
     "ignore_label",
     "log_target",
     "multioutput",

@@ -80,6 +80,7 @@ def plot(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    swap: o.Swap = None,
     kl_p: Annotated[
         float | None,
         typer.Option(

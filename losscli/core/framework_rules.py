@@ -124,6 +124,7 @@ TORCH_MISSING = {
     "pinball": "PyTorch has no quantile (pinball) loss",
     "mape": "PyTorch has no percentage-error loss",
     "msle": "PyTorch has no squared-log-error loss",
+    "rmsle": "PyTorch has no squared-log-error loss",
     "rmse": "PyTorch has no RMSE loss: torch.sqrt(MSELoss()(...)) computes it",
     "tweedie": "PyTorch has no Tweedie deviance",
     "gamma-deviance": "PyTorch has no gamma deviance",
@@ -244,6 +245,8 @@ KERAS_RULES = {
 KERAS_MISSING = {
     "pseudo-huber": "Keras has no pseudo-Huber loss (keras.losses.Huber has the kink)",
     "pinball": "Keras has no quantile (pinball) loss",
+    "rmsle": "Keras has no root mean squared logarithmic error (MeanSquaredLogarithmicError "
+    "is msle)",
     "gaussian-nll": "Keras has no Gaussian negative log-likelihood loss",
     "tweedie": "Keras has no Tweedie deviance",
     "gamma-deviance": "Keras has no gamma deviance",
@@ -288,6 +291,10 @@ SKLEARN_RULES = {
     "rmse": Rule(
         "sklearn.metrics.root_mean_squared_error",
         SKLEARN_DOCS + "sklearn.metrics.root_mean_squared_error.html",
+    ),
+    "rmsle": Rule(
+        "sklearn.metrics.root_mean_squared_log_error",
+        SKLEARN_DOCS + "sklearn.metrics.root_mean_squared_log_error.html",
     ),
     "poisson": Rule(
         "sklearn.metrics.mean_poisson_deviance",
@@ -439,6 +446,7 @@ OPTAX_MISSING = {
     "pinball": "Optax has no quantile (pinball) loss",
     "mape": "Optax has no percentage-error loss",
     "msle": "Optax has no squared-log-error loss",
+    "rmsle": "Optax has no squared-log-error loss",
     "rmse": "Optax has no RMSE loss",
     "poisson": "Optax has no Poisson loss",
     "gaussian-nll": "Optax has no Gaussian NLL loss",

@@ -235,6 +235,11 @@ def prepare_triplets(
             "(Σ (a - p)^p + eps)^(1/p) without abs(), which is a distance only for even p"
         )
     if width == 2:
+        if params.get("swap") == "yes":
+            raise UsageError(
+                "--swap needs the three embeddings: the distance d(p, n) is not among two "
+                "distance columns"
+            )
         checks.check_range(y_pred, "pred", 0.0, np.inf, "a distance (>= 0)")
     elif width % 3:
         raise DataError(
@@ -291,6 +296,16 @@ def _direction_norms(diffs: Array, p: float, eps: float, placement: str) -> tupl
     return n_pos, n_neg
 
 
+def _swap_parts(y_pred: Array, p: float, eps: float, placement: str) -> tuple[Array, Array]:
+    """d(p, n) and the difference p - n as the gradient uses it (TripletMarginLoss's swap:
+    the negative's distance is the smaller of d(a, n) and d(p, n))."""
+    d = y_pred.shape[1] // 3
+    pos, neg = y_pred[:, d : 2 * d], y_pred[:, 2 * d :]
+    d_pn, _, diffs, _ = _triplet_parts(np.concatenate([pos, neg, neg], axis=1), p, eps, placement)
+    assert diffs is not None
+    return d_pn, diffs[0]
+
+
 def triplet_value(
     y_true: Array,
     y_pred: Array,
@@ -300,8 +315,11 @@ def triplet_value(
     p_norm: float = 2.0,
     distance_eps: float = 0.0,
     eps_placement: str = "none",
+    swap: str = "no",
 ) -> Array:
     d_pos, d_neg, _, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
+    if swap == "yes":
+        d_neg = np.minimum(d_neg, _swap_parts(y_pred, p_norm, distance_eps, eps_placement)[0])
     with np.errstate(invalid="ignore"):
         out = np.maximum(0.0, (d_pos - d_neg) + margin)
     # Both distances infinite: the order of the difference is unknown; the anchor is as far
@@ -318,12 +336,20 @@ def triplet_grad(
     p_norm: float = 2.0,
     distance_eps: float = 0.0,
     eps_placement: str = "none",
+    swap: str = "no",
 ) -> Array:
     d_pos, d_neg, diffs, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
+    swapped = np.zeros(d_pos.shape, dtype=bool)
+    if swap == "yes":
+        d_pn, diff_pn = _swap_parts(y_pred, p_norm, distance_eps, eps_placement)
+        swapped = d_pn < d_neg
+        d_neg = np.where(swapped, d_pn, d_neg)
     with np.errstate(invalid="ignore"):
         active = ((d_pos - d_neg) + margin > 0).astype(np.float64)
     if diffs is None:
         return np.column_stack([active, 0.0 - active])
+    if swapped.any():
+        return _swapped_grad(diffs, diff_pn, swapped, active, p_norm, distance_eps, eps_placement)
     # The directions from the (possibly halved) differences and their own norms.
     n_pos, n_neg = _direction_norms(diffs, p_norm, distance_eps, eps_placement)
     u_pos = _p_norm_grad(diffs[0], n_pos, p_norm)
@@ -332,6 +358,29 @@ def triplet_grad(
     # d(a,p) = ||a - p||: +u at a, -u at p; d(a,n) enters with a minus sign. (+ 0.0 turns the
     # -0.0 of inactive rows into 0.0.)
     return np.concatenate([act * (u_pos - u_neg), -act * u_pos, act * u_neg], axis=1) + 0.0
+
+
+def _swapped_grad(
+    diffs: Array,
+    diff_pn: Array,
+    swapped: Array,
+    active: Array,
+    p: float,
+    eps: float,
+    placement: str,
+) -> Array:
+    """The triplet gradient where some rows' negative distance is d(p, n) (swap): there
+    L = d(a, p) - d(p, n) + m, so a gets +u_ap, p gets -u_ap - u_pn and n gets +u_pn."""
+    n_pos, n_neg = _direction_norms(diffs, p, eps, placement)
+    n_pn = _direction_norms(np.stack([diff_pn, diff_pn]), p, eps, placement)[0]
+    u_pos = _p_norm_grad(diffs[0], n_pos, p)
+    u_neg = np.where(swapped[:, None], 0.0, _p_norm_grad(diffs[1], n_neg, p))
+    u_pn = np.where(swapped[:, None], _p_norm_grad(diff_pn, n_pn, p), 0.0)
+    act = active[:, None]
+    return (
+        np.concatenate([act * (u_pos - u_neg), -act * (u_pos + u_pn), act * (u_neg + u_pn)], axis=1)
+        + 0.0
+    )
 
 
 def _sign_labels(y_true: Array, what: str) -> tuple[Array, tuple[Notice, ...]]:
@@ -464,6 +513,13 @@ TRIPLET = register(
                 lower=0.0,
             ),
             Param("p_norm", 2.0, "the p of the p-norm distance (2: Euclidean)", lower=1.0),
+            Param(
+                "swap",
+                "no",
+                "yes: the negative's distance is min(d(a, n), d(p, n)), TripletMarginLoss's "
+                "swap (embeddings only)",
+                choices=("no", "yes"),
+            ),
         ),
         properties=Properties(convex=False, smooth=False, robust=False, probabilistic=False),
         value=triplet_value,

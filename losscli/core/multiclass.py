@@ -174,6 +174,28 @@ def _weston_watkins_terms(y_true: Array, y_pred: Array, margin: float) -> Array:
     return terms
 
 
+def prepare_weighted_scores(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """As prepare_class_scores, with --class-weights one weight per class column."""
+    prepared = prepare_class_scores(y_true, y_pred, space, params, normalize)
+    weights = params.get("class_weights")
+    k = prepared.y_pred.shape[1]
+    if weights is not None and len(weights) != k:
+        raise UsageError(
+            f"--class-weights has {len(weights)} values but the predictions have {k} class "
+            "columns; give one weight per class"
+        )
+    return prepared
+
+
+def _label_weight(y_true: Array, class_weights: tuple[float, ...] | None) -> Array | float:
+    """w[y] per example (PyTorch MultiMarginLoss's weight), 1 without class weights."""
+    if class_weights is None:
+        return 1.0
+    return np.asarray(class_weights, dtype=np.float64)[_label_index(y_true)]
+
+
 def weston_watkins_value(
     y_true: Array,
     y_pred: Array,
@@ -181,11 +203,17 @@ def weston_watkins_value(
     space: Space = "raw",
     margin: float = 1.0,
     per_class: bool = False,
+    p_norm: float = 1.0,
+    class_weights: tuple[float, ...] | None = None,
 ) -> Array:
-    """Σ_{k≠y} max(0, m + f_k - f_y); a convention's `per_class` (PyTorch MultiMarginLoss)
-    divides by the number of classes."""
+    """w[y] Σ_{k≠y} max(0, m + f_k - f_y)^p (p = 1 or 2, PyTorch MultiMarginLoss's p and
+    weight); a convention's `per_class` (PyTorch) divides by the number of classes."""
+    terms = _weston_watkins_terms(y_true, y_pred, margin)
     with np.errstate(over="ignore"):
-        total = np.sum(_weston_watkins_terms(y_true, y_pred, margin), axis=1)
+        if p_norm == 2:
+            terms = terms * terms
+        total = np.sum(terms, axis=1)
+        total = x_times(_label_weight(y_true, class_weights), total)
     return total / y_pred.shape[1] if per_class else total
 
 
@@ -196,10 +224,17 @@ def weston_watkins_grad(
     space: Space = "raw",
     margin: float = 1.0,
     per_class: bool = False,
+    p_norm: float = 1.0,
+    class_weights: tuple[float, ...] | None = None,
 ) -> Array:
-    active = (_weston_watkins_terms(y_true, y_pred, margin) > 0).astype(np.float64)
+    terms = _weston_watkins_terms(y_true, y_pred, margin)
+    # d/df_k of max(0, t)^p: 1 while active (p = 1), 2 t (p = 2, 0 at the margin).
+    active = 2.0 * terms if p_norm == 2 else (terms > 0).astype(np.float64)
     g = active.copy()
     g[np.arange(y_pred.shape[0]), _label_index(y_true)] = 0.0 - active.sum(axis=1)
+    weight = _label_weight(y_true, class_weights)
+    if class_weights is not None:
+        g = x_times(np.asarray(weight)[:, None], g)
     return g / y_pred.shape[1] if per_class else g
 
 
@@ -462,12 +497,32 @@ MULTI_MARGIN = register(
         name="multi-margin",
         aliases=("weston-watkins", "multi-margin-loss", "multiclass-hinge-sum"),
         summary="Weston-Watkins multi-class hinge: the margin against every other class, summed.",
-        params=(MARGIN_PARAM,),
+        params=(
+            MARGIN_PARAM,
+            Param(
+                "p_norm",
+                1.0,
+                "exponent p of each term: 1 (hinge) or 2 (squared hinge), MultiMarginLoss's p",
+                lower=1.0,
+                upper=2.0,
+                integer=True,
+            ),
+            Param(
+                "class_weights",
+                None,
+                "one weight per class: the example's loss times w[y] (MultiMarginLoss's weight)",
+                lower=0.0,
+                vector=True,
+            ),
+        ),
         properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
         value=weston_watkins_value,
         grad=weston_watkins_grad,
-        formula="L = Σ_{k≠y} max(0, m + f_k - f_y)",
-        grad_formula=("dL/df_k = 1 for each active k ≠ y; dL/df_y = -(number of active classes)"),
+        formula="L = w_y Σ_{k≠y} max(0, m + f_k - f_y)^p,  p = 1 or 2 (--p-norm), w = 1 unset",
+        grad_formula=(
+            "p = 1: dL/df_k = w_y for each active k ≠ y, dL/df_y = -w_y (number active); "
+            "p = 2: 2 w_y t_k and -2 w_y Σ t_k, t_k = max(0, m + f_k - f_y)"
+        ),
         typical_use=(
             "Multi-class max-margin training where every competing class should be pushed "
             "below the true one (PyTorch MultiMarginLoss)."
@@ -476,7 +531,8 @@ MULTI_MARGIN = register(
             "PyTorch MultiMarginLoss divides the sum by the number of classes C; the "
             "Weston-Watkins definition (and losscli) does not.",
             "Sum over other classes, not the max (that is multiclass-hinge, Crammer-Singer).",
-            "PyTorch's p = 2 variant squares each term; losscli has p = 1.",
+            "PyTorch's p = 2 variant squares each term: --p-norm 2; its weight multiplies "
+            "each example by w[y] and the mean still divides by n: --class-weights.",
         ),
         references=(
             "Weston, Watkins. Support Vector Machines for Multi-Class Pattern Recognition. "
@@ -484,7 +540,7 @@ MULTI_MARGIN = register(
             "PyTorch torch.nn.MultiMarginLoss.",
         ),
         kink_note="not differentiable where a term reaches its margin; losscli uses 0 there",
-        **_SCORES,  # type: ignore[arg-type]
+        **(_SCORES | {"prepare": prepare_weighted_scores}),  # type: ignore[arg-type]
     )
 )
 

@@ -76,7 +76,8 @@ class Param:
     def check(self, value: ParamValue) -> ParamValue:
         """Return the value in its canonical type, or raise UsageError naming the option."""
         if self.choices:
-            text = str(value)
+            # A flag (--swap) gives True: the yes of a no/yes choice.
+            text = ("yes" if value else "no") if isinstance(value, bool) else str(value)
             if text not in self.choices:
                 raise UsageError(
                     f"{self.option} must be one of {', '.join(self.choices)}, not {text!r}"

@@ -133,7 +133,7 @@ def test_all_on_residuals_keeps_the_regression_losses(cli):
     assert names[:4] == ["mse", "mae", "huber", "smooth-l1"]
     assert set(names) == {
         "mse", "mae", "huber", "smooth-l1", "log-cosh", "pseudo-huber", "pinball", "mape",
-        "msle", "rmse", "poisson", "tweedie", "gamma-deviance", "generalized-kl",
+        "msle", "rmse", "rmsle", "poisson", "tweedie", "gamma-deviance", "generalized-kl",
     }
 
 

@@ -533,6 +533,7 @@ def test_every_new_loss_under_every_convention_it_has():
         "mape": ([2.0], [1.0]),
         "msle": ([2.0], [1.0]),
         "rmse": ([2.0], [1.0]),
+        "rmsle": ([2.0], [1.0]),
         "poisson": ([2.0], [1.0]),
         "gaussian-nll": ([2.0], [[1.0, 0.5]]),
         "tweedie": ([2.0], [1.0]),

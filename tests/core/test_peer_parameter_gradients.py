@@ -221,3 +221,16 @@ def test_ntxent_groups_gradient(data: Any) -> None:
             down[row, col] -= h
             slope = (evaluate(optax, ids, up).value - evaluate(optax, ids, down).value) / (2 * h)
             assert analytic[row, col] == pytest.approx(slope, rel=1e-4, abs=1e-6)
+
+
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_triplet_swap_gradient(data: Any) -> None:
+    # Rows where d(p, n) < d(a, n) take the swapped branch; both branches against differences.
+    n = data.draw(st.integers(1, 5))
+    d = data.draw(st.integers(1, 3))
+    cells = data.draw(st.lists(st.floats(-2, 2), min_size=3 * n * d, max_size=3 * n * d))
+    x = np.array(cells).reshape(n, 3 * d)
+    for convention in ("catalog", "torch"):
+        request = make_request("triplet", {"swap": "yes", "margin": 1.0}, convention=convention)
+        _checked(request, S.Case(get("triplet"), "raw", {}, np.zeros((n, 0)), x))

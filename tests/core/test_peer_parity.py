@@ -453,3 +453,60 @@ def test_tweedie_power_at_most_zero_is_sklearn():
     with pytest.raises(DataError, match="a mean > 0"):
         mean("tweedie", [1.0], [-1.0], power=-1.0)
     assert mean("tweedie", [1.0], [-1.0], power=0.0) == pytest.approx(4.0)
+
+
+def test_rmsle_is_sklearn_root_mean_squared_log_error():
+    # sklearn/metrics/tests/test_regression.py test_regression_metrics (root_mean_squared_log_
+    # error is the root of mean_squared_log_error) on the arrays of mean_squared_log_error's
+    # docstring: 0.19932416558108; weighted [1, 2, 3, 4]: 0.2133009736665704; multi-output
+    # raw_values [0.06800207, 0.28943815], uniform 0.17872010861934334 (scikit-learn).
+    y, p = [3, 5, 2.5, 7], [2.5, 5, 4, 8]
+    assert mean("rmsle", y, p) == pytest.approx(0.19932416558108, rel=1e-13)
+    request = make_request("rmsle")
+    weighted = evaluate(request, y, p, weights=[1, 2, 3, 4]).value
+    assert weighted == pytest.approx(0.2133009736665704, rel=1e-13)
+    raw = outputs("rmsle", [[0.5, 1], [1, 2], [7, 6]], [[0.5, 2], [1, 2.5], [8, 8]])
+    assert raw == pytest.approx([0.06800207, 0.28943815], rel=1e-7)
+    assert np.mean(raw) == pytest.approx(0.17872010861934334, rel=1e-13)
+    assert mean("rmsle", y, p, "sklearn") == pytest.approx(0.19932416558108, rel=1e-13)
+
+
+def test_multi_margin_p2_and_weight_are_torch_multimarginloss():
+    # PyTorch test/test_nn.py and torch/testing/_internal/common_nn.py MultiMarginLoss
+    # (desc 'p', p=2; desc 'weights', weight=...; reference multimarginloss_reference):
+    # torch.nn.MultiMarginLoss on these rows, mean over n (the weight does not divide).
+    f = [[0.1, 0.2, 0.4, 0.8], [0.5, -0.3, 0.9, 0.0], [1.0, 0.2, -0.5, 0.3]]
+    y = [3, 0, 2]
+    w = (1.0, 2.0, 0.5, 3.0)
+    assert mean("multi-margin", y, f, "torch") == pytest.approx(0.7833333333333332, rel=1e-14)
+    assert mean("multi-margin", y, f, "torch", p_norm=2) == pytest.approx(1.27, rel=1e-14)
+    weighted = mean("multi-margin", y, f, "torch", p_norm=2, class_weights=w)
+    assert weighted == pytest.approx(0.8558333333333333, rel=1e-14)
+    assert mean("multi-margin", y, f, "torch", class_weights=w) == pytest.approx(0.75, rel=1e-14)
+    # The catalog does not divide by C = 4.
+    assert mean("multi-margin", y, f, p_norm=2) == pytest.approx(4 * 1.27, rel=1e-14)
+    with pytest.raises(UsageError, match="whole number"):
+        make_request("multi-margin", {"p_norm": 1.5})
+    with pytest.raises(UsageError, match="one weight per class"):
+        mean("multi-margin", y, f, class_weights=(1.0, 2.0))
+
+
+TRIPLETS = [
+    [0.6614, 0.2669, 0.0617, 0.795, 0.0563, -0.1937, -0.0651, 0.7007, 0.1499],
+    [0.6213, -0.4519, -0.1661, -0.165, -0.5135, 1.6274, -1.1859, 0.0335, -0.2768],
+    [-1.5228, 0.3817, -1.0276, -2.4384, 1.181, -1.6661, -0.858, 0.1835, -1.67],
+    [-0.5631, -0.8923, -0.0583, -0.4003, -1.1319, 0.6313, -0.3738, -0.6637, 0.4936],
+    [-0.1955, -0.9656, 0.4224, 1.0688, -0.7603, -0.0716, -0.702, -0.2621, -0.1249],
+]
+
+
+def test_triplet_swap_is_torch_triplet_margin_loss():
+    # PyTorch test/test_nn.py test_triplet_margin_loss_swap (and common_nn.py
+    # TripletMarginLoss desc 'swap'): torch.nn.TripletMarginLoss(swap=True) on these anchor,
+    # positive, negative rows: 1.1250540145500096 (1.097474477525014 without swap).
+    request = make_request("triplet", {"swap": True}, convention="torch")
+    assert evaluate(request, None, TRIPLETS).value == pytest.approx(1.1250540145500096, rel=1e-13)
+    plain = make_request("triplet", convention="torch")
+    assert evaluate(plain, None, TRIPLETS).value == pytest.approx(1.097474477525014, rel=1e-13)
+    with pytest.raises(UsageError, match="--swap needs the three embeddings"):
+        evaluate(make_request("triplet", {"swap": "yes"}), None, [[1.0, 2.0]])
