@@ -304,7 +304,7 @@ def test_unknown_parameter() -> None:
         ("huber", {"delta": math.nan}, "--delta must be finite"),
         ("focal", {"gamma": -0.5}, "--gamma must be at least 0"),
         ("focal", {"alpha": 1.5}, "--alpha must be at most 1"),
-        ("focal", {"alpha": -0.1}, "--alpha must be at least 0"),
+        ("focal", {"alpha": -1.5}, "--alpha must be at least -1"),
         ("bce", {"eps": 0.6}, "--eps must be at most 0.5"),
         ("contrastive", {"margin": 0.0}, "--margin must be greater than 0"),
         ("kl", {"direction": "sideways"}, "--direction must be one of forward, reverse"),
