@@ -72,6 +72,7 @@ def compute(
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
     swap: o.Swap = None,
+    full: o.Full = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
     precision: o.Precision = None,

@@ -74,6 +74,7 @@ def grad(
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
     swap: o.Swap = None,
+    full: o.Full = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
     precision: o.Precision = None,

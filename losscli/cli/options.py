@@ -412,6 +412,16 @@ Swap = Annotated[
         rich_help_panel=PARAMS,
     ),
 ]
+Full = Annotated[
+    bool | None,
+    typer.Option(
+        "--full",
+        help="Poisson: the whole negative log-likelihood, with ln y! (PyTorch full=True: "
+        "Stirling's approximation).",
+        show_default=False,
+        rich_help_panel=PARAMS,
+    ),
+]
 
 # Settings of how rows are read and reduced, given with the parameters (issue 12); the core's
 # make_request takes them out of the parameters (evaluation.REQUEST_SETTINGS).
@@ -506,6 +516,7 @@ LOSS_PARAMS = (
     "batch_size",
     "p_norm",
     "swap",
+    "full",
     "ignore_label",
     "log_target",
     "multioutput",

@@ -81,6 +81,7 @@ def plot(
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
     swap: o.Swap = None,
+    full: o.Full = None,
     kl_p: Annotated[
         float | None,
         typer.Option(

@@ -36,7 +36,10 @@ TORCH_RULES = {
             "y - y ln y (the same gradient in η) and can be negative.",
         ),
         summary="no target constant; eps 1e-8 on rates",
-        notes=("full=True adds Stirling's approximation of ln(y!) for y > 1; not reproduced.",),
+        notes=(
+            "--full is full=True: it adds Stirling's approximation of ln(y!), y ln y - y + "
+            "½ ln(2π y), for y > 1 only.",
+        ),
         settings={"nll_eps": 1e-8},
     ),
     "gaussian-nll": Rule(
@@ -184,6 +187,7 @@ KERAS_RULES = {
         summary="no target constant; eps 1e-7",
         notes=("It takes rates; with --log-input losscli uses ŷ = e^η in its formula.",),
         settings={"nll_eps": KERAS_EPSILON, "nll_eps_in_log": True},
+        refuses={"full": "keras.losses.Poisson has no full=True (no ln y! term)"},
     ),
     "squared-hinge": Rule(
         "keras.losses.SquaredHinge",
@@ -302,6 +306,7 @@ SKLEARN_RULES = {
         differences=("The deviance: twice the catalog's value, 2 (y ln(y/μ) - y + μ).",),
         summary="x 2 (deviance)",
         scale=2.0,
+        refuses={"full": "mean_poisson_deviance is a deviance, without ln y!"},
     ),
     "tweedie": Rule(
         "sklearn.metrics.mean_tweedie_deviance(power=...)",

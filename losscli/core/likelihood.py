@@ -80,10 +80,40 @@ def prepare_poisson(
     return Prepared(y_true[:, 0], y_pred[:, 0])
 
 
+def _poisson_full_term(y: Array, framework_form: bool) -> Array:
+    """What --full adds, a term of the target alone: in the catalog, ln y! - y ln y + y (the
+    whole negative log-likelihood μ - y ln μ + ln y!); in PyTorch's form (full=True),
+    Stirling's approximation y ln y - y + ½ ln(2π y), for y > 1 only."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if framework_form:
+            safe = np.where(y > 1, y, 1.0)
+            stirling = safe * np.log(safe) - safe + 0.5 * np.log(2.0 * math.pi * safe)
+            return np.where(y > 1, stirling, 0.0)
+        # math.lgamma per value: NumPy has no log-gamma (SciPy is not a dependency).
+        log_factorial = np.vectorize(math.lgamma, otypes=[np.float64])(y + 1.0)
+        return log_factorial - x_times(y, np.log(y)) + y
+
+
 def poisson_value(
     y_true: Array,
     y_pred: Array,
     *,
+    space: Space = "raw",
+    nll_eps: float | None = None,
+    nll_eps_in_log: bool = False,
+    full: str = "no",
+) -> Array:
+    if full == "yes":
+        base = poisson_value(
+            y_true, y_pred, space=space, nll_eps=nll_eps, nll_eps_in_log=nll_eps_in_log
+        )
+        return base + _poisson_full_term(y_true, nll_eps is not None)
+    return _poisson_nll(y_true, y_pred, space, nll_eps, nll_eps_in_log)
+
+
+def _poisson_nll(
+    y_true: Array,
+    y_pred: Array,
     space: Space = "raw",
     nll_eps: float | None = None,
     nll_eps_in_log: bool = False,
@@ -112,7 +142,9 @@ def poisson_grad(
     space: Space = "raw",
     nll_eps: float | None = None,
     nll_eps_in_log: bool = False,
+    full: str = "no",
 ) -> Array:
+    # --full adds a term of the target alone: the gradient is the same.
     y = y_true
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if space == "log":
@@ -396,7 +428,15 @@ POISSON = register(
         summary="Poisson negative log-likelihood of a count given a rate, 0 at a perfect rate.",
         target="count",
         pred_columns="one",
-        params=(),
+        params=(
+            Param(
+                "full",
+                "no",
+                "yes: the whole negative log-likelihood μ - y ln μ + ln y! (PyTorch's "
+                "full=True: its Stirling approximation of ln y!, for y > 1)",
+                choices=("no", "yes"),
+            ),
+        ),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=poisson_value,
         grad=poisson_grad,
@@ -416,7 +456,8 @@ POISSON = register(
             "this by y - y ln y, a term of the target alone (same gradient), and can be "
             "negative. scikit-learn mean_poisson_deviance is twice this.",
             "The exact negative log-likelihood adds ln(y!) - y + y ln y; losscli subtracts the "
-            "saturated model's so that a perfect prediction scores 0.",
+            "saturated model's so that a perfect prediction scores 0 (--full keeps it: "
+            "μ - y ln μ + ln y!).",
             "A rate of 0 for a positive count is an infinite loss; --log-input avoids it.",
         ),
         references=(

@@ -234,3 +234,18 @@ def test_triplet_swap_gradient(data: Any) -> None:
     for convention in ("catalog", "torch"):
         request = make_request("triplet", {"swap": "yes", "margin": 1.0}, convention=convention)
         _checked(request, S.Case(get("triplet"), "raw", {}, np.zeros((n, 0)), x))
+
+
+@pytest.mark.parametrize("space", get("poisson").spaces)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_poisson_full_gradient(space: str, data: Any) -> None:
+    # --full adds a term of the target alone: the gradient is unchanged and matches differences.
+    case = data.draw(S.cases(get("poisson"), space, "smooth"))
+    for convention in ("catalog", "torch"):
+        full = make_request("poisson", {"full": "yes"}, space=space, convention=convention)
+        plain = make_request("poisson", space=space, convention=convention)
+        assert gradient(full, case.y_true, case.y_pred).grads == pytest.approx(
+            gradient(plain, case.y_true, case.y_pred).grads, nan_ok=True
+        )
+        _checked(full, case)

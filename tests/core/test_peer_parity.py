@@ -510,3 +510,20 @@ def test_triplet_swap_is_torch_triplet_margin_loss():
     assert evaluate(plain, None, TRIPLETS).value == pytest.approx(1.097474477525014, rel=1e-13)
     with pytest.raises(UsageError, match="--swap needs the three embeddings"):
         evaluate(make_request("triplet", {"swap": "yes"}), None, [[1.0, 2.0]])
+
+
+def test_poisson_full_is_torch_poisson_nll_full():
+    # PyTorch test/test_nn.py test_poisson_nll_loss_full / common_nn.py PoissonNLLLoss desc
+    # 'full' (full=True adds Stirling's y ln y - y + ½ ln(2πy) for y > 1):
+    # torch.nn.PoissonNLLLoss(log_input=True, full=True) = 1.3239791620460226 on these rows,
+    # log_input=False 1.3239791547608923 (its eps 1e-8 in the log).
+    y = [0.0, 1.0, 2.0, 5.0, 0.5]
+    eta = np.array([0.3, -0.2, 1.0, 1.4, 0.1])
+    logged = mean("poisson", y, eta, "torch", "log", full="yes")
+    assert logged == pytest.approx(1.3239791620460226, rel=1e-14)
+    rates = mean("poisson", y, np.exp(eta), "torch", full="yes")
+    assert rates == pytest.approx(1.3239791547608923, rel=1e-14)
+    # The catalog's --full is the exact negative log-likelihood: -scipy.stats.poisson.logpmf
+    # averaged, 1.405677569824924 on the first four rows.
+    exact = mean("poisson", y[:4], np.exp(eta[:4]), full="yes")
+    assert exact == pytest.approx(1.405677569824924, rel=1e-14)
