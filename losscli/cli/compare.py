@@ -123,6 +123,8 @@ def compare(
     p_norm: o.PNorm = None,
     swap: o.Swap = None,
     full: o.Full = None,
+    pos_margin: o.PosMargin = None,
+    distance: o.Distance = None,
     ignore_label: o.IgnoreLabel = None,
     log_target: o.LogTarget = None,
     precision: o.Precision = None,

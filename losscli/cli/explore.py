@@ -74,6 +74,8 @@ def explore(
     p_norm: o.PNorm = None,
     swap: o.Swap = None,
     full: o.Full = None,
+    pos_margin: o.PosMargin = None,
+    distance: o.Distance = None,
     kl_p: Annotated[
         float | None,
         typer.Option(

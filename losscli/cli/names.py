@@ -163,6 +163,7 @@ FAMILIES: tuple[str, ...] = ("classification", "divergence", "metric", "regressi
 # loss parameter option -> the values it accepts
 CHOICES: dict[str, tuple[str, ...]] = {
     "--direction": ("forward", "reverse"),
+    "--distance": ("euclidean", "squared"),
     "--full": ("no", "yes"),
     "--log-base": ("e", "2", "10"),
     "--swap": ("no", "yes"),

@@ -412,6 +412,24 @@ Swap = Annotated[
         rich_help_panel=PARAMS,
     ),
 ]
+PosMargin = Annotated[
+    float | None,
+    typer.Option(
+        "--pos-margin",
+        help="Contrastive: distance below which a similar pair costs nothing (default 0).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Distance = Annotated[
+    str | None,
+    typer.Option(
+        "--distance",
+        metavar="euclidean|squared",
+        help="Contrastive: squared puts d^2 in place of d, margins included (default euclidean).",
+        autocompletion=parameter_values("--distance"),
+        rich_help_panel=PARAMS,
+    ),
+]
 Full = Annotated[
     bool | None,
     typer.Option(
@@ -517,6 +535,8 @@ LOSS_PARAMS = (
     "p_norm",
     "swap",
     "full",
+    "pos_margin",
+    "distance",
     "ignore_label",
     "log_target",
     "multioutput",

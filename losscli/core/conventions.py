@@ -411,6 +411,10 @@ HADSELL = Convention(
             summary="label 0 = similar; factors 1/2",
             input_settings={"similar_label": 0},
             scale=0.5,
+            refuses={
+                "pos_margin": "the paper's loss has no positive margin",
+                "distance": "the paper's loss uses the Euclidean distance",
+            },
         ),
     },
     missing_default="the hadsell convention defines only the contrastive loss",
@@ -432,7 +436,10 @@ PML = Convention(
                 "loss, taken for similar and dissimilar pairs separately and added.",
             ),
             summary="no squares; unit embeddings; non-zero mean",
-            notes=("--margin is neg_margin; pos_margin is 0.",),
+            notes=(
+                "--margin is neg_margin and --pos-margin pos_margin (default 0); --distance "
+                "squared is LpDistance(power=2), the margins compared with d^2.",
+            ),
             settings={"squared": False, "normalize": True},
             mean="nonzero-by-label",
         ),

@@ -85,6 +85,50 @@ def _distance(y_pred: Array, normalize: bool) -> tuple[Array, Array | None]:
     return _norm(diff), diff
 
 
+def _contrastive_general(
+    y_true: Array,
+    y_pred: Array,
+    margin: float,
+    squared: bool,
+    normalize: bool,
+    pos_margin: float,
+    distance: str,
+    want_grad: bool,
+) -> Array:
+    """Contrastive with a positive margin or squared distances (pytorch-metric-learning's
+    pos_margin and LpDistance(power=2)): with D = d or d^2, a similar pair costs
+    max(0, D - pos_margin), a dissimilar one max(0, m - D), each squared unless a
+    convention's `squared=False` (pml). The value, or its gradient with respect to the
+    predictions."""
+    d, diff = _distance(y_pred, normalize)
+    big = d * d if distance == "squared" else d
+    over = np.maximum(0.0, big - pos_margin)
+    gap = np.maximum(0.0, margin - big)
+    if not want_grad:
+        if not squared:
+            return x_times(y_true, over) + x_times(1.0 - y_true, gap)
+        return x_times(y_true, over * over) + x_times(1.0 - y_true, gap * gap)
+    if squared:
+        dl_dbig = 2.0 * x_times(y_true, over) - 2.0 * (1.0 - y_true) * gap
+    else:
+        dl_dbig = y_true * (over > 0) - (1.0 - y_true) * (gap > 0)
+    dbig_dd = 2.0 * d if distance == "squared" else np.ones(d.shape)
+    dl_dd = dl_dbig * dbig_dd
+    if diff is None:
+        return dl_dd[:, None]
+    unit = np.where(d[:, None] > 0, diff / np.where(d > 0, d, 1.0)[:, None], 0.0)
+    g_a = dl_dd[:, None] * unit
+    g_b = -g_a
+    if normalize:
+        half = y_pred.shape[1] // 2
+        for side, g in ((slice(None, half), g_a), (slice(half, None), g_b)):
+            x_hat, norm = _unit(y_pred[:, side])
+            radial = np.sum(x_hat * g, axis=1, keepdims=True)
+            g -= x_hat * radial
+            g /= norm[:, None]
+    return np.concatenate([g_a, g_b], axis=1)
+
+
 def contrastive_value(
     y_true: Array,
     y_pred: Array,
@@ -93,10 +137,16 @@ def contrastive_value(
     margin: float = 1.0,
     squared: bool = True,
     normalize: bool = False,
+    pos_margin: float = 0.0,
+    distance: str = "euclidean",
 ) -> Array:
     """y d^2 + (1 - y) max(0, m - d)^2. Convention settings: `squared=False` drops the
     squares and `normalize=True` measures d between unit embeddings (pytorch-metric-learning).
     """
+    if pos_margin > 0 or distance == "squared":
+        return _contrastive_general(
+            y_true, y_pred, margin, squared, normalize, pos_margin, distance, False
+        )
     d, _ = _distance(y_pred, normalize)
     gap = np.maximum(0.0, margin - d)
     # x_times: a dissimilar pair at an overflowing distance costs 0, not 0 * inf = NaN.
@@ -113,7 +163,13 @@ def contrastive_grad(
     margin: float = 1.0,
     squared: bool = True,
     normalize: bool = False,
+    pos_margin: float = 0.0,
+    distance: str = "euclidean",
 ) -> Array:
+    if pos_margin > 0 or distance == "squared":
+        return _contrastive_general(
+            y_true, y_pred, margin, squared, normalize, pos_margin, distance, True
+        )
     d, diff = _distance(y_pred, normalize)
     gap = np.maximum(0.0, margin - d)
     if not squared:
@@ -162,12 +218,29 @@ CONTRASTIVE = register(
                 lower=0.0,
                 lower_open=True,
             ),
+            Param(
+                "pos_margin",
+                0.0,
+                "distance below which a similar pair costs nothing (pytorch-metric-learning's "
+                "pos_margin)",
+                lower=0.0,
+            ),
+            Param(
+                "distance",
+                "euclidean",
+                "euclidean: d = ||a - b||; squared: d^2 in its place, margins included "
+                "(pytorch-metric-learning's LpDistance(power=2))",
+                choices=("euclidean", "squared"),
+            ),
         ),
         properties=Properties(convex=False, smooth=True, robust=False, probabilistic=False),
         value=contrastive_value,
         grad=contrastive_grad,
         prepare=prepare_pairs,
-        formula="L = y d^2 + (1 - y) max(0, m - d)^2,  y = 1 similar, d = ||a - b||",
+        formula=(
+            "L = y max(0, d - m_pos)^2 + (1 - y) max(0, m - d)^2,  y = 1 similar, d = ||a - b|| "
+            "(or d^2 with --distance squared), m_pos = --pos-margin 0"
+        ),
         grad_formula="dL/dd = 2 y d - 2 (1 - y) max(0, m - d);  dL/da = dL/dd (a - b)/d = -dL/db",
         typical_use=(
             "Siamese networks and metric learning from labelled pairs: verification, "

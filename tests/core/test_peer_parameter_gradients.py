@@ -249,3 +249,21 @@ def test_poisson_full_gradient(space: str, data: Any) -> None:
             gradient(plain, case.y_true, case.y_pred).grads, nan_ok=True
         )
         _checked(full, case)
+
+
+@pytest.mark.parametrize("convention", ["catalog", "pml"])
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_contrastive_pos_margin_and_squared_distance_gradient(convention: str, data: Any) -> None:
+    case = data.draw(S.cases(get("contrastive"), "raw", "smooth"))
+    x = np.asarray(case.y_pred, dtype=np.float64)
+    if convention == "pml" and x.shape[1] > 1:  # unit embeddings: none near 0
+        half = x.shape[1] // 2
+        assume(np.all(np.linalg.norm(x[:, :half], axis=1) > 0.1))
+        assume(np.all(np.linalg.norm(x[:, half:], axis=1) > 0.1))
+    params = {
+        **case.params,
+        "pos_margin": data.draw(st.floats(0.0, 1.0)),
+        "distance": data.draw(st.sampled_from(["euclidean", "squared"])),
+    }
+    _checked(make_request("contrastive", params, convention=convention), case)

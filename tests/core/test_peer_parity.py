@@ -527,3 +527,30 @@ def test_poisson_full_is_torch_poisson_nll_full():
     # averaged, 1.405677569824924 on the first four rows.
     exact = mean("poisson", y[:4], np.exp(eta[:4]), full="yes")
     assert exact == pytest.approx(1.405677569824924, rel=1e-14)
+
+
+PML_PAIRS = [
+    [-0.2177, 0.1467, -2.2236, -0.419, -1.6649, 1.1065],
+    [-0.4724, -1.3464, -0.2842, -0.7726, 0.9811, 1.4228],
+    [0.1679, 0.7581, 1.0784, -0.0176, -0.4991, 0.9396],
+    [0.3436, 1.0038, -0.2214, 1.0793, 1.2244, 1.216],
+    [-0.584, -1.225, -0.2697, 0.0621, 0.8037, 0.9151],
+    [0.2037, 0.0288, 0.2424, -0.7554, 0.0665, -0.005],
+]
+
+
+def test_pml_contrastive_pos_margin_and_squared_distances():
+    # pytorch-metric-learning tests/losses/test_contrastive_loss.py TestContrastiveLoss
+    # (pos_margin, neg_margin; LpDistance(power=2) for squared distances; AvgNonZeroReducer):
+    # a PyTorch transcription of ContrastiveLoss(pos_margin=0.2, neg_margin=1) on unit
+    # embeddings gives 1.474525053691581, with LpDistance(power=2) 2.5902797266180926.
+    y = [1, 0, 1, 0, 1, 0]
+    plain = mean("contrastive", y, PML_PAIRS, "pml", pos_margin=0.2)
+    assert plain == pytest.approx(1.474525053691581, rel=1e-13)
+    squared = mean("contrastive", y, PML_PAIRS, "pml", pos_margin=0.2, distance="squared")
+    assert squared == pytest.approx(2.5902797266180926, rel=1e-13)
+    # The catalog's form: y max(0, d - m_pos)^2 + (1 - y) max(0, m - d)^2.
+    rows = per_example("contrastive", [1, 0], [[0.5], [0.5]], pos_margin=0.2)
+    assert rows == pytest.approx([0.09, 0.25], rel=1e-14)
+    with pytest.raises(UsageError, match="--pos-margin does not apply"):
+        make_request("contrastive", {"pos_margin": 0.2}, convention="hadsell")
