@@ -164,7 +164,5 @@ FAMILIES: tuple[str, ...] = ("classification", "divergence", "metric", "regressi
 CHOICES: dict[str, tuple[str, ...]] = {
     "--direction": ("forward", "reverse"),
     "--distance": ("euclidean", "squared"),
-    "--full": ("no", "yes"),
     "--log-base": ("e", "2", "10"),
-    "--swap": ("no", "yes"),
 }
