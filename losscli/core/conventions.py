@@ -443,8 +443,28 @@ PML = Convention(
             settings={"squared": False, "normalize": True},
             mean="nonzero-by-label",
         ),
+        "triplet": Rule(
+            "pytorch_metric_learning.losses.TripletMarginLoss(margin=0.05)",
+            "https://kevinmusgrave.github.io/pytorch-metric-learning/losses/#tripletmarginloss",
+            differences=(
+                "Embeddings are L2-normalised before the distances (LpDistance with "
+                "normalize_embeddings=True); given distances are used as they are.",
+                "The default margin is 0.05.",
+                "--reduction mean is AvgNonZeroReducer: the mean over the triplets with a "
+                "non-zero loss (0 when there is none).",
+            ),
+            summary="unit embeddings; margin 0.05; non-zero mean",
+            notes=(
+                "Each row is one triplet (losscli does not mine triplets from labels).",
+                "--distance squared is not offered for triplets; --p-norm is LpDistance's p.",
+            ),
+            defaults={"margin": 0.05},
+            settings={"normalize": True},
+            input_settings={"one_group": True},
+            mean="nonzero-by-label",
+        ),
     },
-    missing_default="the pml convention defines only the contrastive loss",
+    missing_default="the pml convention defines only the contrastive and triplet losses",
 )
 
 CATALOG = Convention(

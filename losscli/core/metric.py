@@ -379,6 +379,37 @@ def _swap_parts(y_pred: Array, p: float, eps: float, placement: str) -> tuple[Ar
     return d_pn, diffs[0]
 
 
+def _unit_thirds(y_pred: Array) -> Array:
+    """Anchor, positive and negative each scaled to unit L2 norm (pytorch-metric-learning's
+    LpDistance(normalize_embeddings=True))."""
+    d = y_pred.shape[1] // 3
+    return np.concatenate([_unit(y_pred[:, k * d : (k + 1) * d])[0] for k in range(3)], axis=1)
+
+
+def _through_unit_thirds(g: Array, y_pred: Array) -> Array:
+    """A gradient with respect to the unit embeddings carried back to the given ones: the
+    Jacobian (I - x̂ x̂^T) / |x| of each third."""
+    d = y_pred.shape[1] // 3
+    out = g.copy()
+    for k in range(3):
+        side = slice(k * d, (k + 1) * d)
+        x_hat, norm = _unit(y_pred[:, side])
+        radial = np.sum(x_hat * out[:, side], axis=1, keepdims=True)
+        out[:, side] = (out[:, side] - x_hat * radial) / norm[:, None]
+    return out
+
+
+def prepare_triplets_one_group(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """prepare_triplets, with every triplet labelled 0: a convention's non-zero mean
+    (pytorch-metric-learning's AvgNonZeroReducer) takes them as one group."""
+    prepared = prepare_triplets(y_true, y_pred, space, params, normalize)
+    if not params.get("one_group"):
+        return prepared
+    return Prepared(np.zeros(prepared.y_pred.shape[0]), prepared.y_pred, prepared.notices)
+
+
 def triplet_value(
     y_true: Array,
     y_pred: Array,
@@ -389,7 +420,10 @@ def triplet_value(
     distance_eps: float = 0.0,
     eps_placement: str = "none",
     swap: str = "no",
+    normalize: bool = False,
 ) -> Array:
+    if normalize and y_pred.shape[1] != 2:
+        y_pred = _unit_thirds(y_pred)
     d_pos, d_neg, _, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
     if swap == "yes":
         d_neg = np.minimum(d_neg, _swap_parts(y_pred, p_norm, distance_eps, eps_placement)[0])
@@ -410,7 +444,20 @@ def triplet_grad(
     distance_eps: float = 0.0,
     eps_placement: str = "none",
     swap: str = "no",
+    normalize: bool = False,
 ) -> Array:
+    if normalize and y_pred.shape[1] != 2:
+        unit = _unit_thirds(y_pred)
+        g = triplet_grad(
+            y_true,
+            unit,
+            margin=margin,
+            p_norm=p_norm,
+            distance_eps=distance_eps,
+            eps_placement=eps_placement,
+            swap=swap,
+        )
+        return _through_unit_thirds(g, y_pred)
     d_pos, d_neg, diffs, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
     swapped = np.zeros(d_pos.shape, dtype=bool)
     if swap == "yes":
@@ -597,7 +644,7 @@ TRIPLET = register(
         properties=Properties(convex=False, smooth=False, robust=False, probabilistic=False),
         value=triplet_value,
         grad=triplet_grad,
-        prepare=prepare_triplets,
+        prepare=prepare_triplets_one_group,
         formula=(
             "L = max(0, d(a, p) - d(a, n) + m),  d(x, y) = (Σ_k |x_k - y_k|^p)^(1/p); "
             "predictions a | p | n side by side, or the distances d(a,p), d(a,n); no target"

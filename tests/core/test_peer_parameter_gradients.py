@@ -267,3 +267,18 @@ def test_contrastive_pos_margin_and_squared_distance_gradient(convention: str, d
         "distance": data.draw(st.sampled_from(["euclidean", "squared"])),
     }
     _checked(make_request("contrastive", params, convention=convention), case)
+
+
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_pml_triplet_gradient(data: Any) -> None:
+    # Unit embeddings and the non-zero mean: gradients against differences of the mean.
+    n = data.draw(st.integers(1, 5))
+    d = data.draw(st.integers(2, 3))
+    cells = data.draw(st.lists(st.floats(-2, 2), min_size=3 * n * d, max_size=3 * n * d))
+    x = np.array(cells).reshape(n, 3 * d)
+    for k in range(3):
+        assume(np.all(np.linalg.norm(x[:, k * d : (k + 1) * d], axis=1) > 0.2))
+    swap = data.draw(st.sampled_from(["no", "yes"]))
+    request = make_request("triplet", {"swap": swap, "margin": 0.3}, convention="pml")
+    _checked(request, S.Case(get("triplet"), "raw", {}, np.zeros((n, 0)), x))

@@ -554,3 +554,27 @@ def test_pml_contrastive_pos_margin_and_squared_distances():
     assert rows == pytest.approx([0.09, 0.25], rel=1e-14)
     with pytest.raises(UsageError, match="--pos-margin does not apply"):
         make_request("contrastive", {"pos_margin": 0.2}, convention="hadsell")
+
+
+PML_TRIPLETS = [
+    [0.887, -1.552, -0.4651, 0.7802, -2.314, -0.4099, 0.5273, -2.2018, -1.3997],
+    [0.7138, 0.7002, -1.1857, 0.9301, 0.7202, -1.239, 0.978, 2.2019, -2.3617],
+    [0.515, 0.3578, -1.312, -0.628, -0.0033, -0.8913, -0.5826, -0.4461, -1.8664],
+    [-1.0237, 0.9709, 0.0316, -1.605, 0.0193, 0.1541, -1.0361, 1.8041, 0.2949],
+    [-0.1677, 0.052, 0.7815, 0.5205, -0.8136, 1.01, -0.8923, 0.7392, 0.2778],
+    [0.471, 0.5809, -0.5633, 0.9228, 0.4986, -0.0635, 0.4843, 1.1819, -0.8485],
+]
+
+
+def test_pml_triplet_averages_the_non_zero_triplets():
+    # pytorch-metric-learning tests/losses/test_triplet_margin_loss.py
+    # TestTripletMarginLoss (margin 0.05, unit embeddings, AvgNonZeroReducer): a PyTorch
+    # transcription gives per-triplet [0, 0, 0.2192041035420242, 0.47016278771535003, 0,
+    # 0.4795683569251467] and the mean over the three non-zero ones, 0.38964508272750703.
+    request = make_request("triplet", convention="pml")
+    assert evaluate(request, None, PML_TRIPLETS).value == pytest.approx(
+        0.38964508272750703, rel=1e-13
+    )
+    rows = evaluate(request, None, PML_TRIPLETS, reduction="none").values
+    assert rows[[0, 1, 4]] == pytest.approx([0.0, 0.0, 0.0])
+    assert rows[3] == pytest.approx(0.47016278771535003, rel=1e-13)
