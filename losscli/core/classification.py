@@ -456,11 +456,19 @@ def prepare_hinge(
     elif np.all((y == 0) | (y == 1)) and np.any(y == 0):
         y = 2.0 * y - 1.0
         notices = (Notice("hinge labels 0/1 were mapped to -1/+1"),)
+    elif params.get("two_labels", False) and np.unique(y).size == 2 and np.any(np.abs(y) != 1):
+        # scikit-learn's hinge_loss: any two labels, the larger one the positive class.
+        low, high = np.unique(y)
+        y = np.where(y == high, 1.0, -1.0)
+        notices = (
+            Notice(f"hinge labels {low:g}/{high:g} were mapped to -1/+1 (the larger is +1)"),
+        )
     bad = (y != 1) & (y != -1) & ((y != 0) | bool(params.get("map_01", True)))
     if bad.any():
         row = int(np.argmax(bad))
+        hint = "" if params.get("two_labels") else "; --convention sklearn maps any two labels"
         raise DataError(
-            "must be a label -1 or +1 (or 0/1 throughout)",
+            "must be a label -1 or +1 (or 0/1 throughout" + hint + ")",
             row=row,
             side="target",
             column=0,

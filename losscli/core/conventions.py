@@ -290,9 +290,14 @@ SKLEARN = Convention(
         "hinge": Rule(
             "sklearn.metrics.hinge_loss",
             SKLEARN_DOCS + "sklearn.metrics.hinge_loss.html",
+            differences=(
+                "Any two labels are accepted, the larger one the positive class ({0, 2}: 2 is "
+                "+1), as hinge_loss's LabelBinarizer reads them (said on stderr); the catalog "
+                "takes -1/+1 or 0/1. Each block of a long table must hold both.",
+            ),
+            summary="any two labels",
+            input_settings={"two_labels": True},
             notes=(
-                "It accepts any two labels (the larger becomes +1); losscli takes -1/+1 or 0/1, "
-                "where both agree.",
                 "With a single label value in y_true it treats every example as the negative "
                 "class; losscli does not reproduce that.",
                 "Multi-class input gives Crammer-Singer's hinge, another loss.",

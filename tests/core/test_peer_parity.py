@@ -578,3 +578,15 @@ def test_pml_triplet_averages_the_non_zero_triplets():
     rows = evaluate(request, None, PML_TRIPLETS, reduction="none").values
     assert rows[[0, 1, 4]] == pytest.approx([0.0, 0.0, 0.0])
     assert rows[3] == pytest.approx(0.47016278771535003, rel=1e-13)
+
+
+def test_hinge_with_any_two_labels_under_sklearn():
+    # sklearn/metrics/tests/test_classification.py test_hinge_loss_binary: y_true [0, 2, 2, 0]
+    # against [-8.5, 0.5, 1.5, -0.3] gives 1.2 / 4, as with [-1, 1, 1, -1].
+    f = [-8.5, 0.5, 1.5, -0.3]
+    result = evaluate(make_request("hinge", convention="sklearn"), [0, 2, 2, 0], f)
+    assert result.value == pytest.approx(1.2 / 4, rel=1e-15)
+    assert any("0/2 were mapped" in n.text for n in result.notices)
+    assert mean("hinge", [-1, 1, 1, -1], f) == pytest.approx(1.2 / 4, rel=1e-15)
+    with pytest.raises(DataError, match="--convention sklearn maps any two labels"):
+        mean("hinge", [0, 2, 2, 0], f)
