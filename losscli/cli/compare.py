@@ -204,14 +204,20 @@ def _split_file(args: list[str]) -> tuple[list[str], str | None]:
 
 
 def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
-    names = {p.name for p in loss.params}
+    from losscli.core.evaluation import settings_for
+
+    # The loss's own parameters, and the settings of how rows are read that apply to it
+    # (--ignore-label for the losses of class labels, --precision for all).
+    names = {p.name for p in loss.params} | settings_for(loss)
     return {k: v for k, v in params.items() if k in names}
 
 
 def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
     from losscli.core.errors import UsageError
+    from losscli.core.evaluation import settings_for
 
     taken = {p.name for loss in records for p in loss.params}
+    taken |= {name for loss in records for name in settings_for(loss)}
     for name in params:
         if name not in taken:
             option = "--" + name.replace("_", "-")

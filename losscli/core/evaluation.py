@@ -163,6 +163,18 @@ def make_request(
     )
 
 
+def settings_for(loss: Loss) -> set[str]:
+    """The REQUEST_SETTINGS that apply to `loss` (the others are refused by make_request)."""
+    names = {"precision"}
+    if loss.target in LABEL_TARGETS:
+        names.add("ignore_label")
+    if loss.target == "distribution":
+        names.add("log_target")
+    if loss.pred_columns == "one" and loss.target not in LABEL_TARGETS and not loss.batch:
+        names.add("multioutput")
+    return names
+
+
 def options_for(loss: Loss) -> list[tuple[str, str]]:
     """The settings of how rows are read and reduced (REQUEST_SETTINGS) that apply to `loss`,
     each with what it does under each convention, for `show`."""

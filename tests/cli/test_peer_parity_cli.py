@@ -225,3 +225,30 @@ def test_readme_peer_parity_examples_are_true(cli):
         run = cli(*shlex.split(command)[1:])
         assert run.exit_code == 0, run.stderr
         assert run.stdout.splitlines() == expected
+
+
+def test_compare_passes_the_row_settings_to_the_losses_they_apply_to(cli):
+    rows = ("--y-true", "0,2,1", "--y-pred", "0.7,0.2,0.1;0.3,0.3,0.4;0.2,0.6,0.2")
+    run = cli("compare", "ce", "multiclass-hinge", "--ignore-label", "2", *rows, "-f", "tsv")
+    assert run.exit_code == 0, run.stderr
+    values = {row["loss"]: float(row["value"]) for row in run.tsv()}
+    # Rows 1 and 3 only: (-ln 0.7 - ln 0.6) / 2.
+    assert values["cross-entropy"] == pytest.approx((-np_log(0.7) - np_log(0.6)) / 2)
+    assert "left out 1 example labelled 2" in run.stderr
+    single = cli(
+        "compare",
+        "mse",
+        "mae",
+        "--precision",
+        "float32",
+        "--y-true",
+        "0,1",
+        "--y-pred",
+        "0.3,0.2",
+        "-f",
+        "tsv",
+    )
+    assert single.exit_code == 0, single.stderr
+    assert float(single.tsv()[0]["value"]) == pytest.approx(0.365, rel=1e-7)
+    none = cli("compare", "mse", "mae", "--ignore-label", "1", "--y-true", "0", "--y-pred", "1")
+    assert none.exit_code == 2 and "none of the losses compared" in none.stderr
