@@ -95,8 +95,11 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> Source:
-    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin."""
+def open_source(
+    loss: Loss, options: InputOptions, *, whole: bool = False, quiet: bool = False
+) -> Source:
+    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin.
+    `quiet`: the column choice is not said again (a file read a second time)."""
     inline = options.y_true is not None or options.y_pred is not None
     if inline:
         if options.file is not None:
@@ -128,12 +131,17 @@ def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> So
             names, options.target, options.pred, options.weight, takes_target=loss.takes_target
         ),
         no_input="no input: give FILE, pipe a table in, or type values with --y-true and --y-pred",
+        quiet=quiet,
     )
     return _whole(loss, source, whole)
 
 
 def open_table_source(
-    options: InputOptions, choose: Callable[[list[str]], Selection], *, no_input: str
+    options: InputOptions,
+    choose: Callable[[list[str]], Selection],
+    *,
+    no_input: str,
+    quiet: bool = False,
 ) -> Any:
     """The table in FILE or on stdin, its columns picked by `choose` from the header (the
     choice said on stderr when defaults made it), drawn with a progress bar when asked."""
@@ -151,7 +159,7 @@ def open_table_source(
         has_header=not options.no_header,
     )
     selection = choose(reader.names)
-    if selection.note:
+    if selection.note and not quiet:
         note(selection.note)
     source: Any = TableSource(reader, selection, skip_missing=options.nan == "skip")
     return WithProgress(source) if options.progress else source
@@ -218,7 +226,9 @@ def notice_text(notice: Notice, source: Source, batch: Batch) -> str:
 
 
 def note(text: str) -> None:
-    sys.stderr.write(f"losscli: note: {text}\n")
+    from losscli.render.report import printable
+
+    sys.stderr.write(f"losscli: note: {printable(text)}\n")
     sys.stderr.flush()
 
 
@@ -232,7 +242,9 @@ class Warnings:
 
     def add(self, text: str) -> None:
         if self.live:
-            sys.stderr.write(f"losscli: warning: {text}\n")
+            from losscli.render.report import printable
+
+            sys.stderr.write(f"losscli: warning: {printable(text)}\n")
             sys.stderr.flush()
         else:
             self.items.append(text)

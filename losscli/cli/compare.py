@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
-from losscli.cli.candidates import loss_names
+from losscli.cli.candidates import losses_then_tables
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,7 +74,7 @@ def compare(
             help="Loss names or aliases (losscli list), then optionally the table to read "
             "('-' for stdin).",
             show_default=False,
-            autocompletion=loss_names,
+            autocompletion=losses_then_tables,
         ),
     ] = None,
     all_losses: Annotated[

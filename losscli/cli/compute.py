@@ -19,6 +19,10 @@ HELP = """Compute a loss of predictions against targets.
 
 Values come inline (--y-true, --y-pred) or from a table: FILE, or stdin when it is piped.
 
+--reduction none streams one row per example as the table is read: on a bad row the rows
+already written stand, the output ends at a whole line and the error (exit 3) names the row.
+The terminal table shows the first 1000 rows; -f tsv, csv or jsonl write every row.
+
 Examples:
 
 \b

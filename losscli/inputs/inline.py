@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from losscli.inputs.source import Batch, InputError
+from losscli.inputs.source import Batch, InputError, parse_number, shown_value
 
 if TYPE_CHECKING:
     from losscli.core.registry import Loss
@@ -50,11 +50,11 @@ def parse_list(text: str, option: str) -> ParsedList:
         row = []
         for c, cell in enumerate(part.split(","), start=1):
             cell = cell.strip()
-            try:
-                row.append(float(cell))
-            except ValueError:
+            value = parse_number(cell)
+            if value is None:
                 shown = f"value {c}" if cell else f"value {c} is empty"
-                raise InputError(f"{where}, {shown}: {cell!r} is not a number") from None
+                raise InputError(f"{where}, {shown}: {shown_value(cell)} is not a number")
+            row.append(value)
         rows.append(row)
     return ParsedList(rows, explicit)
 

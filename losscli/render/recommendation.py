@@ -8,7 +8,7 @@ from typing import Any
 
 from losscli.core.profile import LabelProfile, Profile, label_text
 from losscli.core.recommend import Recommendation, Situation, outlier_level
-from losscli.render.report import Report
+from losscli.render.report import Report, printable
 
 
 def _entry(r: Recommendation) -> dict[str, Any]:
@@ -72,8 +72,8 @@ def _human(console: Any, profile: dict[str, Any], found: list[Recommendation]) -
         if lines:
             lines.append("\n")
         lines.append(f"{key.replace('_', ' ')}: ", style="bold")
-        lines.append(_shown(value))
-    console.print(Panel(lines, title=Text(title), title_align="left", expand=False))
+        lines.append(printable(_shown(value)))  # a column name may hold escape sequences
+    console.print(Panel(lines, title=Text(printable(title)), title_align="left", expand=False))
     for rank, r in enumerate(found, 1):
         head = Text(f"{rank}. ", style="bold")
         head.append(r.loss, style="bold cyan")

@@ -252,3 +252,29 @@ def test_compare_passes_the_row_settings_to_the_losses_they_apply_to(cli):
     assert float(single.tsv()[0]["value"]) == pytest.approx(0.365, rel=1e-7)
     none = cli("compare", "mse", "mae", "--ignore-label", "1", "--y-true", "0", "--y-pred", "1")
     assert none.exit_code == 2 and "none of the losses compared" in none.stderr
+
+
+def test_ignore_label_gradient_of_the_mean_from_a_file(cli, tmp_path):
+    # A FILE is read twice for the gradient of the mean (totals, then rows): the ignored row
+    # is 0 and the others are divided by the 2 kept rows.
+    table = tmp_path / "t.csv"
+    table.write_text("y,p0,p1,p2\n0,0.7,0.2,0.1\n2,0.3,0.3,0.4\n1,0.2,0.6,0.2\n")
+    run = cli(
+        "grad",
+        "ce",
+        str(table),
+        "-t",
+        "y",
+        "-p",
+        "p*",
+        "--ignore-label",
+        "2",
+        "--reduction",
+        "mean",
+        "--json",
+    )
+    assert run.exit_code == 0, run.stderr
+    rows = run.json()["grad"]
+    assert rows[1] == [0.0, 0.0, 0.0]
+    assert rows[0][0] == pytest.approx(-1 / 0.7 / 2)
+    assert rows[2][1] == pytest.approx(-1 / 0.6 / 2)
