@@ -320,6 +320,8 @@ def _similarity_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mo
 
 def _similarity_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
     margin = float(params.get("margin", 1.0))
+    if params.get("distance") == "squared":  # the margin is compared with d^2
+        margin = float(np.sqrt(margin)) * (1.0 + 1e-9)  # past it after rounding too
     y = _hard_labels(draw, n, (0.0, 1.0))
     # Similar pairs at distance 0; dissimilar pairs at or beyond the margin.
     d = np.where(y == 1, 0.0, margin * _vector(draw, n, _floats(1.0, 10.0)))

@@ -112,12 +112,21 @@ def _contrastive_general(
         dl_dbig = 2.0 * x_times(y_true, over) - 2.0 * (1.0 - y_true) * gap
     else:
         dl_dbig = y_true * (over > 0) - (1.0 - y_true) * (gap > 0)
-    dbig_dd = 2.0 * d if distance == "squared" else np.ones(d.shape)
-    dl_dd = dl_dbig * dbig_dd
+    with np.errstate(over="ignore"):
+        dbig_dd = 2.0 * d if distance == "squared" else np.ones(d.shape)
+    # x_times: a pair beyond the margin at a distance whose square overflows pulls with no
+    # force (0), not 0 * inf = NaN.
+    dl_dd = x_times(dl_dbig, dbig_dd)
     if diff is None:
         return dl_dd[:, None]
-    unit = np.where(d[:, None] > 0, diff / np.where(d > 0, d, 1.0)[:, None], 0.0)
-    g_a = dl_dd[:, None] * unit
+    if not normalize:
+        # The direction from the halves: a - b may overflow where (a - b)/2 does not.
+        half = y_pred.shape[1] // 2
+        diff = 0.5 * y_pred[:, :half] - 0.5 * y_pred[:, half:]
+    length = _norm(diff)
+    unit = np.where(length[:, None] > 0, diff / np.where(length > 0, length, 1.0)[:, None], 0.0)
+    with np.errstate(invalid="ignore"):
+        g_a = x_times(unit, dl_dd[:, None])  # a zero component stays 0, also at inf
     g_b = -g_a
     if normalize:
         half = y_pred.shape[1] // 2

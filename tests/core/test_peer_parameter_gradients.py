@@ -277,8 +277,13 @@ def test_pml_triplet_gradient(data: Any) -> None:
     d = data.draw(st.integers(2, 3))
     cells = data.draw(st.lists(st.floats(-2, 2), min_size=3 * n * d, max_size=3 * n * d))
     x = np.array(cells).reshape(n, 3 * d)
-    for k in range(3):
-        assume(np.all(np.linalg.norm(x[:, k * d : (k + 1) * d], axis=1) > 0.2))
+    thirds = [x[:, k * d : (k + 1) * d] for k in range(3)]
+    for third in thirds:
+        assume(np.all(np.linalg.norm(third, axis=1) > 0.2))
+    # No two unit embeddings of a triplet (nearly) equal: the distance's kink at 0.
+    units = [t / np.linalg.norm(t, axis=1, keepdims=True) for t in thirds]
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assume(np.all(np.linalg.norm(units[i] - units[j], axis=1) > 0.05))
     swap = data.draw(st.sampled_from(["no", "yes"]))
     request = make_request("triplet", {"swap": swap, "margin": 0.3}, convention="pml")
     _checked(request, S.Case(get("triplet"), "raw", {}, np.zeros((n, 0)), x))
