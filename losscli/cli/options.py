@@ -465,6 +465,8 @@ LogTarget = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+
+
 class MultiOutputName(enum.StrEnum):
     raw = "raw"
     uniform = "uniform"
@@ -479,6 +481,8 @@ MultiOutput = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+
+
 class PrecisionName(enum.StrEnum):
     float64 = "float64"
     float32 = "float32"
