@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from losscli.cli.common import Warnings
     from losscli.core.evaluation import Request
     from losscli.inputs.source import Source
+    from losscli.render.blocks import Block
 
 HELP = """Compute a loss of predictions against targets.
 
@@ -106,9 +107,9 @@ def compute(
     }
 
     if reduction is o.Reduction.none:
-        rows = _per_example(request, source, warnings)
+        blocks = _per_example(request, source, warnings)
         if output == "json":
-            values = [value for _, value in rows]
+            values = [value for block in blocks for value in block.values[:, 0].tolist()]
             report = Report(
                 payload={**header, "n": len(values), "values": values},
                 columns=(),
@@ -119,7 +120,8 @@ def compute(
             report = Report(
                 payload=header,
                 columns=("row", "value"),
-                rows=rows,
+                rows=(),
+                blocks=blocks,
                 title=f"{request.loss.name} per example",
                 indexed=True,
             )
@@ -161,10 +163,11 @@ def _reduced(
         return acc.result(reduction), acc.count
 
 
-def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[tuple[int, Any]]:
-    """(input row number, value) for every example, batch by batch, as they are computed."""
+def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[Block]:
+    """Each batch's values with their input row numbers, as they are computed."""
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values
+    from losscli.render.blocks import Block
 
     count = 0
     for batch in source.batches():
@@ -172,9 +175,9 @@ def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterat
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
-        values = result.weighted().tolist()
-        count += len(values)
-        yield from zip(batch.row_numbers(), values, strict=True)
+        values = result.weighted()
+        count += values.shape[0]
+        yield Block(batch.row_number_array(), values.reshape(-1, 1))
     warnings.finish(source, count)
 
 

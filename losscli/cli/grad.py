@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from losscli.cli.common import Warnings
     from losscli.core.evaluation import GradientCheck, Request
     from losscli.inputs.source import Batch, Source
+    from losscli.render.blocks import Block
 
 HELP = """Gradient of each example's loss with respect to its prediction.
 
@@ -97,7 +98,7 @@ def grad(
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     checks = _Checks() if check else None
-    rows = _gradients(request, source, warnings, reduction.value, checks)
+    blocks = _gradients(request, source, warnings, reduction.value, checks)
     header: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -107,9 +108,9 @@ def grad(
     }
     names = _grad_columns(source.pred_names, source.pred_width)
     if output == "json":
-        collected = [row[1:] for row in rows]
+        collected = [row for block in blocks for row in block.values.tolist()]
         flat = len(names) == 1
-        header |= {"n": len(collected), "grad": [r[0] if flat else list(r) for r in collected]}
+        header |= {"n": len(collected), "grad": [r[0] if flat else r for r in collected]}
         if checks is not None:
             header["check"] = checks.summary()
         report = Report(payload=header, columns=(), rows=(), warnings=warnings.items)
@@ -117,7 +118,8 @@ def grad(
         report = Report(
             payload=header,
             columns=("row", *names),
-            rows=rows,
+            rows=(),
+            blocks=blocks,
             title=f"d {request.loss.name} / d {_wrt(request.space)}",
             indexed=True,
         )
@@ -132,8 +134,8 @@ def grad(
 
 def _gradients(
     request: Request, source: Source, warnings: Warnings, reduction: str, checks: _Checks | None
-) -> Iterator[tuple[Any, ...]]:
-    """(input row number, gradient components...) per example, batch by batch.
+) -> Iterator[Block]:
+    """Input row numbers and gradient components (one row per example), batch by batch.
 
     With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
     only at the end: those rows are held until the input is read (so are the rows of a
@@ -143,9 +145,10 @@ def _gradients(
 
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import BatchValues, batch_values, check_gradient
+    from losscli.render.blocks import Block
 
     reducer = request.reducer()  # the mean as the convention takes it
-    held: list[tuple[list[int], Any, BatchValues]] = []
+    held: list[tuple[Any, Any, BatchValues]] = []
     count = 0
     batch = None
     for batch in source.batches():
@@ -163,12 +166,11 @@ def _gradients(
         count += n
         if reducer.holds(reduction):
             reducer.add(result)
-            held.append((batch.row_numbers(), grads, result))
+            held.append((batch.row_number_array(), grads, result))
             continue
         if result.weights is not None:
             grads = _scaled(grads, result.weights[:, None])
-        for number, row in zip(batch.row_numbers(), grads.tolist(), strict=True):
-            yield (number, *row)
+        yield Block(batch.row_number_array(), grads)
     warnings.finish(source, count)
     if not reducer.holds(reduction) or batch is None:
         return
@@ -176,8 +178,7 @@ def _gradients(
         with located(source, batch):  # the weights may sum to 0
             scale = reducer.grad_scale(result, reduction)
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        for number, row in zip(numbers, _scaled(grads, factor).tolist(), strict=True):
-            yield (number, *row)
+        yield Block(numbers, _scaled(grads, factor))
 
 
 def _scaled(grads: Any, factor: Any) -> Any:
