@@ -54,10 +54,10 @@ def write_blocks(blocks: Iterable[Block], columns: Sequence[str], fmt: str, stre
         if block.values.shape[0] == 0:
             continue
         if block.values.shape[0] < POLARS_FROM_ROWS:
-            text = _joined(block, columns, fmt)
+            stream.write(_joined(block, columns, fmt))
         else:
-            text = _polars_text(block, columns, fmt)
-        stream.write(text)
+            frame = _polars_frame(block, columns, fmt)
+            _write_frame(frame, "\t" if fmt in ("tsv", "plain") else ",", stream)
         # Rows reach the reader batch by batch (and `| head` can stop us early).
         stream.flush()
 
@@ -97,8 +97,8 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int) or (value - value == 0)
 
 
-def _polars_text(block: Block, columns: Sequence[str], fmt: str) -> str:
-    """The block's text formatted by Polars, identical to `_joined`'s."""
+def _polars_frame(block: Block, columns: Sequence[str], fmt: str) -> pl.DataFrame:
+    """The block as columns of text for Polars to write: the text `_joined` would make."""
     import numpy as np
     import polars as pl
 
@@ -124,14 +124,51 @@ def _polars_text(block: Block, columns: Sequence[str], fmt: str) -> str:
             lines = pl.DataFrame(
                 [lines.get_column("line").scatter(bad, pl.Series(fixed, dtype=pl.String))]
             )
-        return _csv_text(lines, ",")
-    frame = pl.DataFrame(list(texts.values()) if fmt == "plain" else [numbers, *texts.values()])
-    return _csv_text(frame, "," if fmt == "csv" else "\t")
+        return lines
+    return pl.DataFrame(list(texts.values()) if fmt == "plain" else [numbers, *texts.values()])
 
 
-def _csv_text(frame: pl.DataFrame, separator: str) -> str:
-    text = frame.write_csv(include_header=False, separator=separator, quote_style="never")
-    return text
+class _Sink:
+    """The binary stream under stdout, as Polars writes to it; keeps the error (a reader
+    that went away: BrokenPipeError) that Polars would turn into a plain OSError."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.error: BaseException | None = None
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self.raw.write(data)
+        except BaseException as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def _write_frame(frame: pl.DataFrame, separator: str, stream: TextIO) -> None:
+    """CSV text of the frame, straight into the stream's bytes when it has them (UTF-8):
+    no Python string of the whole batch, no second encoding pass."""
+    options: dict[str, Any] = {
+        "include_header": False,
+        "separator": separator,
+        "quote_style": "never",
+    }
+    raw = getattr(stream, "buffer", None)
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    if raw is None or encoding != "utf8":
+        stream.write(frame.write_csv(**options))
+        return
+    stream.flush()  # what the text layer holds goes first
+    sink = _Sink(raw)
+    try:
+        frame.write_csv(sink, **options)
+    except Exception:
+        if sink.error is not None:
+            raise sink.error from None
+        raise
+    raw.flush()
 
 
 def _float_texts(values: np.ndarray) -> pl.Series:

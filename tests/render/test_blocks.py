@@ -129,3 +129,47 @@ def test_first_rows_come_out_before_the_input_ends(tmp_path):
     process.stdout.read()
     assert process.wait(timeout=60) == 0
     assert time.monotonic() - started < 60
+
+
+def run_losscli(args: list[str], chunk_bytes: int | None = None) -> bytes:
+    env = dict(os.environ)
+    if chunk_bytes is not None:
+        env["LOSSCLI_CHUNK_BYTES"] = str(chunk_bytes)
+    done = subprocess.run(
+        [sys.executable, "-m", "losscli", *args], capture_output=True, env=env, check=True
+    )
+    return done.stdout
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_polars_path_into_stdout_bytes_equals_the_joined_path(fmt, tmp_path):
+    """A big batch goes to stdout's bytes through Polars; tiny batches are joined in Python."""
+    rng = np.random.default_rng(5)
+    y = rng.normal(0, 1, 6000)
+    p = y + rng.normal(0, 0.01, 6000)
+    p[::97] = y[::97]  # exact zeros
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "y_true,y_pred\n"
+        + "".join(f"{a!r},{b!r}\n" for a, b in zip(y.tolist(), p.tolist(), strict=True))
+    )
+    args = ["grad", "huber", str(path), "-f", fmt]
+    whole = run_losscli(args)
+    assert whole == run_losscli(args, chunk_bytes=4096)
+    assert whole.count(b"\n") == 6000 + (fmt in ("csv", "tsv"))
+
+
+def test_reader_gone_exits_141_silently_from_the_polars_path(tmp_path):
+    n = 300_000
+    path = tmp_path / "big.csv"
+    rows = np.random.default_rng(2).normal(size=(n, 2))
+    path.write_text("y_true,y_pred\n" + "\n".join(f"{a},{b}" for a, b in rows.tolist()) + "\n")
+    script = (
+        f"{sys.executable} -m losscli compute mse {path} --reduction none -f csv | head -2;"
+        ' echo "${PIPESTATUS[0]}"'
+    )
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "row,value" and lines[1].startswith("1,")
+    assert lines[2] == "141", done.stdout + done.stderr
+    assert done.stderr == ""
