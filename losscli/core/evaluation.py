@@ -44,7 +44,7 @@ class Request:
                 **self.params,
                 **self.rule.settings,
             )
-        return self._scaled(out)
+        return self._scaled(out, prepared)
 
     def grads(self, prepared: Prepared) -> Array:
         with np.errstate(all="ignore"):
@@ -55,15 +55,32 @@ class Request:
                 **self.params,
                 **self.rule.settings,
             )
-        return self._scaled(out)
+        return self._scaled(out, prepared)
 
-    def _scaled(self, out: object) -> Array:
+    def values_and_grads(self, prepared: Prepared) -> tuple[Array, Array]:
+        """values() and grads() together: one call where the loss shares their work."""
+        if self.loss.value_and_grad is None:
+            return self.values(prepared), self.grads(prepared)
+        with np.errstate(all="ignore"):
+            value, grad = self.loss.value_and_grad(
+                prepared.y_true,
+                prepared.y_pred,
+                space=self.space,
+                **self.params,
+                **self.rule.settings,
+            )
+        return self._scaled(value, prepared), self._scaled(grad, prepared)
+
+    def _scaled(self, out: object, prepared: Prepared) -> Array:
         arr = np.asarray(out, dtype=np.float64)
         if self.rule.scale != 1.0:
             arr = arr * self.rule.scale
+        elif not _own_array(arr, prepared):
+            arr = arr.copy()
         # A loss written as -(terms) gives -0.0 where every term is 0; adding 0.0 turns it
-        # into 0.0 (IEEE 754) and leaves every other value as it is.
-        return arr + 0.0
+        # into 0.0 (IEEE 754) and leaves every other value as it is. In place: the array is
+        # the loss's own result, not the caller's input.
+        return np.add(arr, 0.0, out=arr)
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
@@ -71,6 +88,9 @@ class Request:
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(values)):  # one pass: inf or NaN would stay in the sum
+                return None
         rows = np.flatnonzero(~np.isfinite(values))
         if rows.size == 0:
             return None
@@ -86,6 +106,14 @@ class Request:
         count = rows.size
         text = f"the loss is infinite for {count} example{'s' if count > 1 else ''}: {why}"
         return Notice(text, tuple(int(r) for r in rows[:10]))
+
+
+def _own_array(arr: Array, prepared: Prepared) -> bool:
+    """Whether `arr` may be changed in place: writable and not (a view of) an input."""
+    if not arr.flags.writeable:
+        return False
+    inputs = (prepared.y_true, prepared.y_pred)
+    return not any(isinstance(a, np.ndarray) and np.may_share_memory(arr, a) for a in inputs)
 
 
 def make_request(
@@ -181,11 +209,14 @@ def batch_values(
     (`request.reducer()`, then `add` each batch)."""
     refuse_batch_weights(request, weights)
     prepared = request.prepare(y_true, y_pred)
-    values = request.values(prepared)
+    grads: Array | None = None
+    if with_grads:
+        values, grads = request.values_and_grads(prepared)
+    else:
+        values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
-    grads = request.grads(prepared) if with_grads else None
     return BatchValues(
         values,
         w,
@@ -235,10 +266,15 @@ def gradient(
     scale: Any = reducer.grad_scale(batch, reduction)
     if isinstance(scale, np.ndarray):
         scale = scale.reshape((n,) + (1,) * (grads.ndim - 1))
-    # A zero-weight example contributes nothing, even where its own gradient is infinite
-    # (0 * inf would be NaN), as in Accumulator.add for the values.
-    with np.errstate(invalid="ignore"):
-        grads = np.where(scale == 0, 0.0, grads * scale)
+        # A zero-weight example contributes nothing, even where its own gradient is infinite
+        # (0 * inf would be NaN), as in Accumulator.add for the values.
+        with np.errstate(invalid="ignore"):
+            grads = np.where(scale == 0, 0.0, grads * scale)
+    elif scale == 0:
+        grads = np.zeros_like(grads)
+    elif scale != 1:
+        with np.errstate(over="ignore", under="ignore"):
+            grads = np.multiply(grads, scale, out=grads)  # grads is this call's own array
     return Gradient(request, reduction, n, grads, batch.notices)
 
 
