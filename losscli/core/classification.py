@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -124,9 +125,7 @@ def bce_value(
 ) -> Array:
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
-        # y softplus(-z) + (1-y) softplus(z): each term is exact in its own tail, so a
-        # confident correct logit gives about e^-|z|, not a cancelled 0.
-        return -(x_times(y, log_sigmoid(y_pred)) + x_times(1.0 - y, log_sigmoid(-y_pred)))
+        return _bce_logit_value(y, _logit_parts(y_pred))
     p, _ = _clip(y_pred, max(eps, clip))
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(p), np.log1p(-p)
@@ -148,16 +147,88 @@ def bce_grad(
 ) -> Array:
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
-        # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term
-        # is 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0,
-        # not -e^-40), as the value does with log_sigmoid.
-        return x_times(1.0 - y, sigmoid(y_pred)) - x_times(y, sigmoid(-y_pred))
+        return _bce_logit_grad(y, _logit_parts(y_pred))
     p, free = _clip(y_pred, max(eps, clip))
     if grad_floor is not None:
         g = (p - y) / np.maximum(p * (1.0 - p), grad_floor)
     else:
         g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
     return np.where(free, g, 0.0)
+
+
+def bce_value_and_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+    log_floor: float | None = None,
+    grad_floor: float | None = None,
+) -> tuple[Array, Array]:
+    """bce_value and bce_grad from one call: for logits, one e^-|z| serves both."""
+    if space == "logit":
+        y = smooth_binary(y_true, label_smoothing)
+        parts = _logit_parts(y_pred)
+        return _bce_logit_value(y, parts), _bce_logit_grad(y, parts)
+    settings: dict[str, Any] = dict(
+        space=space,
+        eps=eps,
+        label_smoothing=label_smoothing,
+        clip=clip,
+        log_floor=log_floor,
+        grad_floor=grad_floor,
+    )
+    return bce_value(y_true, y_pred, **settings), bce_grad(y_true, y_pred, **settings)
+
+
+@dataclass(frozen=True)
+class _LogitParts:
+    """What the logit forms of the binary losses share, from one exponential:
+    e = e^-|z|, softplus(z) = max(z, 0) + ln(1 + e) and softplus(-z) = max(z, 0) - z + ln(1 + e)
+    (numpy's logaddexp(0, -+z) term for term: each exact in its own tail)."""
+
+    z: Array
+    e: Array
+    softplus_pos: Array  # softplus(z) = -ln sigmoid(-z)
+    softplus_neg: Array  # softplus(-z) = -ln sigmoid(z)
+
+
+def _logit_parts(z: Array) -> _LogitParts:
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    log_term = np.log1p(e)
+    top = np.maximum(z, 0.0)
+    softplus_neg = top - z
+    softplus_neg += log_term
+    top += log_term
+    return _LogitParts(z, e, top, softplus_neg)
+
+
+def _bce_logit_value(y: Array, parts: _LogitParts) -> Array:
+    # y softplus(-z) + (1-y) softplus(z): a confident correct logit gives about e^-|z|, not a
+    # cancelled 0 (the terms are finite for finite z, so 0 * term is 0).
+    out = y * parts.softplus_neg
+    out += (1.0 - y) * parts.softplus_pos
+    return out
+
+
+def _bce_logit_grad(y: Array, parts: _LogitParts) -> Array:
+    # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term is
+    # 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0, not
+    # -e^-40). sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e), each rounded once.
+    one_plus = 1.0 + parts.e
+    small = np.divide(parts.e, one_plus)  # sigmoid(-|z|)
+    large = np.divide(1.0, one_plus, out=one_plus)  # sigmoid(|z|)
+    positive = parts.z >= 0
+    sig_z = np.where(positive, large, small)
+    sig_minus_z = np.where(positive, small, large)
+    sig_z *= 1.0 - y
+    sig_minus_z *= y
+    sig_z -= sig_minus_z
+    return sig_z
 
 
 # --- cross-entropy -----------------------------------------------------------------------
@@ -490,6 +561,7 @@ BCE = register(
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=bce_value,
         grad=bce_grad,
+        value_and_grad=bce_value_and_grad,
         prepare=prepare_bce,
         formula=(
             "L = -[y ln p + (1-y) ln(1-p)];  with a logit z: L = y softplus(-z) + (1-y) softplus(z)"
