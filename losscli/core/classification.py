@@ -340,7 +340,7 @@ def ce_value(
         labels = y_true[:, 0].astype(np.intp)
         w = 1.0 if class_weights is None else np.asarray(class_weights)[labels]
         if space == "logit":
-            return x_times(w, -log_softmax(y_pred)[rows, labels])
+            return _ce_label_value(_softmax_parts(y_pred, labels), w)
         if space == "logprob":
             return x_times(w, -y_pred[rows, labels])
         p_true, _ = _clip(y_pred[rows, labels], max(eps, clip))
@@ -377,6 +377,10 @@ def ce_grad(
             label_smoothing=label_smoothing,
             clip=clip,
         )[:, None]
+    if space == "logit" and y_true.shape[1] == 1 and not label_smoothing:
+        labels = y_true[:, 0].astype(np.intp)
+        w = None if class_weights is None else np.asarray(class_weights)[labels]
+        return _ce_label_grad(_softmax_parts(y_pred, labels), w)
     y = smooth_rows(target_rows(y_true, y_pred.shape[1]), label_smoothing)
     # Class weights scale each class's target mass: the formulas below hold with w y for y.
     y = _weighted_rows(y, class_weights)
@@ -396,6 +400,80 @@ def ce_grad(
         return -y
     p, free = _clip(y_pred, max(eps, clip))
     return np.where(free, -safe_divide(y, p), 0.0)
+
+
+def ce_value_and_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+    class_weights: tuple[float, ...] | None = None,
+) -> tuple[Array, Array]:
+    """ce_value and ce_grad from one call: for logits against a label column, one softmax."""
+    if space == "logit" and y_pred.shape[1] > 1 and y_true.shape[1] == 1 and not label_smoothing:
+        labels = y_true[:, 0].astype(np.intp)
+        parts = _softmax_parts(y_pred, labels)
+        if class_weights is None:
+            return _ce_label_value(parts, 1.0), _ce_label_grad(parts, None)
+        w = np.asarray(class_weights)[labels]
+        return _ce_label_value(parts, w), _ce_label_grad(parts, w)
+    settings: dict[str, Any] = dict(
+        space=space,
+        eps=eps,
+        label_smoothing=label_smoothing,
+        clip=clip,
+        class_weights=class_weights,
+    )
+    return ce_value(y_true, y_pred, **settings), ce_grad(y_true, y_pred, **settings)
+
+
+@dataclass(frozen=True)
+class _SoftmaxParts:
+    """Rows of logits shifted by their largest: what log-softmax and softmax share.
+
+    `others` holds e^(z - max) with the largest cell set to 0, `total` its row sums S, so
+    that ln(sum of e^(z - max)) = log1p(S) (numerics.log_softmax does the same).
+    """
+
+    rows: np.ndarray
+    labels: np.ndarray
+    top: np.ndarray
+    shifted: Array
+    others: Array
+    total: Array
+
+
+def _softmax_parts(z: Array, labels: np.ndarray) -> _SoftmaxParts:
+    rows = np.arange(z.shape[0])
+    top = np.argmax(z, axis=1)
+    shifted = z - z[rows, top][:, None]
+    others = np.exp(shifted)
+    others[rows, top] = 0.0
+    return _SoftmaxParts(rows, labels, top, shifted, others, np.sum(others, axis=1))
+
+
+def _ce_label_value(parts: _SoftmaxParts, w: Array | float) -> Array:
+    # -log_softmax(z)[y] = ln(1 + S) - (z[y] - max)
+    return x_times(w, np.log1p(parts.total) - parts.shifted[parts.rows, parts.labels])
+
+
+def _ce_label_grad(parts: _SoftmaxParts, w: Array | None) -> Array:
+    # softmax(z) - onehot(y), times w[y]. The label's cell is -(1 - p[y]); where the label is
+    # the largest logit, 1 - p[y] is S / (1 + S), the mass of the others, not a subtraction
+    # from 1 (which would round a confident correct row's gradient to 0).
+    norm = 1.0 + parts.total
+    p = parts.others / norm[:, None]
+    p[parts.rows, parts.top] = 1.0 / norm
+    at_label = p[parts.rows, parts.labels]
+    rest = np.where(parts.labels == parts.top, parts.total / norm, 1.0 - at_label)
+    if w is not None:
+        p *= w[:, None]
+        rest = x_times(w, rest)
+    p[parts.rows, parts.labels] = -rest
+    return p
 
 
 # --- focal -------------------------------------------------------------------------------
@@ -601,6 +679,7 @@ CE = register(
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=ce_value,
         grad=ce_grad,
+        value_and_grad=ce_value_and_grad,
         prepare=prepare_ce,
         formula="L = -Σ_k y_k ln p_k  (= -log(p[y]) for an integer label y)",
         grad_formula="dL/dz = softmax(z) - y wrt logits;  dL/dp_k = -y_k / p_k wrt probabilities",
