@@ -37,11 +37,11 @@ class Request:
 
     def values(self, prepared: Prepared) -> Array:
         (out,) = self._blockwise((self.loss.value,), prepared)
-        return self._scaled(out, prepared)
+        return out
 
     def grads(self, prepared: Prepared) -> Array:
         (out,) = self._blockwise((self.loss.grad,), prepared)
-        return self._scaled(out, prepared)
+        return out
 
     def values_and_grads(self, prepared: Prepared) -> tuple[Array, Array]:
         """values() and grads() together: one call where the loss shares their work."""
@@ -50,12 +50,13 @@ class Request:
             value, grad = self._blockwise((self.loss.value, self.loss.grad), prepared)
         else:
             value, grad = self._blockwise((both,), prepared, pairs=True)
-        return self._scaled(value, prepared), self._scaled(grad, prepared)
+        return value, grad
 
     def _blockwise(
         self, fns: tuple[Any, ...], prepared: Prepared, *, pairs: bool = False
     ) -> list[Array]:
-        """Each function's result on the whole batch, computed BLOCK_ELEMENTS cells at a time.
+        """Each function's result on the whole batch (as `_scaled` leaves it), computed
+        BLOCK_ELEMENTS cells at a time.
 
         Every example's value and gradient depend on its own row alone (except for a batch
         loss, computed whole), so rows may be taken in blocks: the temporaries of a formula
@@ -76,7 +77,7 @@ class Request:
                 for fn in fns:
                     result = fn(y_true, y_pred, **kwargs)
                     outputs.extend(result if pairs else (result,))
-                return outputs
+                return [self._scaled(out, prepared) for out in outputs]
             for start in range(0, n, rows):
                 stop = min(start + rows, n)
                 parts: list[Any] = []
@@ -86,19 +87,22 @@ class Request:
                 if not outputs:
                     outputs = [np.empty((n, *np.shape(part)[1:])) for part in parts]
                 for out, part in zip(outputs, parts, strict=True):
-                    out[start:stop] = part
+                    self._scaled(part, None, into=out[start:stop])
         return outputs
 
-    def _scaled(self, out: object, prepared: Prepared) -> Array:
+    def _scaled(
+        self, out: object, prepared: Prepared | None, *, into: Array | None = None
+    ) -> Array:
+        """float64, times the convention's scale, with -0.0 made 0.0: written `into` a block
+        of the output when given, else in place where the array is the loss's own."""
         arr = np.asarray(out, dtype=np.float64)
         if self.rule.scale != 1.0:
             arr = arr * self.rule.scale
-        elif not _own_array(arr, prepared):
+        elif into is None and (prepared is None or not _own_array(arr, prepared)):
             arr = arr.copy()
         # A loss written as -(terms) gives -0.0 where every term is 0; adding 0.0 turns it
-        # into 0.0 (IEEE 754) and leaves every other value as it is. In place: the array is
-        # the loss's own result, not the caller's input.
-        return np.add(arr, 0.0, out=arr)
+        # into 0.0 (IEEE 754) and leaves every other value as it is.
+        return np.add(arr, 0.0, out=arr if into is None else into)
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
