@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -183,16 +182,17 @@ def bce_value_and_grad(
     return bce_value(y_true, y_pred, **settings), bce_grad(y_true, y_pred, **settings)
 
 
-@dataclass(frozen=True)
 class _LogitParts:
     """What the logit forms of the binary losses share, from one exponential:
     e = e^-|z|, softplus(z) = max(z, 0) + ln(1 + e) and softplus(-z) = max(z, 0) - z + ln(1 + e)
-    (numpy's logaddexp(0, -+z) term for term: each exact in its own tail)."""
+    (numpy's logaddexp(0, -+z) term for term: each exact in its own tail).
+    (A plain class: a dataclass costs milliseconds of every start-up.)"""
 
-    z: Array
-    e: Array
-    softplus_pos: Array  # softplus(z) = -ln sigmoid(-z)
-    softplus_neg: Array  # softplus(-z) = -ln sigmoid(z)
+    def __init__(self, z: Array, e: Array, softplus_pos: Array, softplus_neg: Array) -> None:
+        self.z = z
+        self.e = e
+        self.softplus_pos = softplus_pos  # softplus(z) = -ln sigmoid(-z)
+        self.softplus_neg = softplus_neg  # softplus(-z) = -ln sigmoid(z)
 
 
 def _logit_parts(z: Array) -> _LogitParts:
@@ -430,7 +430,6 @@ def ce_value_and_grad(
     return ce_value(y_true, y_pred, **settings), ce_grad(y_true, y_pred, **settings)
 
 
-@dataclass(frozen=True)
 class _SoftmaxParts:
     """Rows of logits shifted by their largest: what log-softmax and softmax share.
 
@@ -438,12 +437,21 @@ class _SoftmaxParts:
     that ln(sum of e^(z - max)) = log1p(S) (numerics.log_softmax does the same).
     """
 
-    rows: np.ndarray
-    labels: np.ndarray
-    top: np.ndarray
-    shifted: Array
-    others: Array
-    total: Array
+    def __init__(
+        self,
+        rows: np.ndarray,
+        labels: np.ndarray,
+        top: np.ndarray,
+        shifted: Array,
+        others: Array,
+        total: Array,
+    ) -> None:
+        self.rows = rows
+        self.labels = labels
+        self.top = top
+        self.shifted = shifted
+        self.others = others
+        self.total = total
 
 
 def _softmax_parts(z: Array, labels: np.ndarray) -> _SoftmaxParts:
