@@ -118,9 +118,58 @@ def main() -> None:
     args = sys.argv[1:]
     if completion.COMPLETE_VAR in os.environ:
         args = _completed_words(os.environ)
-    command = typer.main.get_command(narrowed(app, args))
+    small = narrowed(app, args)
+    if small is app and not _command_words(args):
+        # Only the command list is shown (--help, no arguments, completing a command name):
+        # the list is made from what each command was registered with, nothing is built.
+        small = narrowed(app, ["--version"])
+        command = typer.main.get_command(small)
+        add_listing(command, app)
+    else:
+        command = typer.main.get_command(small)
     lazy_coercion(command)
     command()
+
+
+def _command_words(args: Sequence[str]) -> list[str]:
+    return [a for a in args if not a.startswith("-")]
+
+
+def add_listing(group: Any, full: typer.Typer) -> None:
+    """Stand-ins for the group's commands that say what `--help` and completion say about
+    them (name, short help, hidden), made from their registration alone; never invoked,
+    since this is only used where the arguments name no command."""
+    import inspect
+
+    from typer.core import TyperCommand
+
+    for info in full.registered_commands:
+        if info.help is None:
+            text = inspect.getdoc(info.callback)
+        else:
+            text = inspect.cleandoc(info.help)
+        group.add_command(
+            TyperCommand(
+                name=info.name,
+                help=text,
+                short_help=info.short_help,
+                hidden=info.hidden,
+                deprecated=info.deprecated,
+            ),
+            info.name,
+        )
+    for group_info in full.registered_groups:
+        solved = typer.main.solve_typer_info_defaults(group_info)
+        group.add_command(
+            TyperGroup(
+                name=solved.name,
+                help=typer.main.solve_typer_info_help(group_info),
+                short_help=solved.short_help,
+                hidden=solved.hidden,
+                deprecated=solved.deprecated,
+            ),
+            solved.name,
+        )
 
 
 def narrowed(full: typer.Typer, args: Sequence[str]) -> typer.Typer:
@@ -130,7 +179,7 @@ def narrowed(full: typer.Typer, args: Sequence[str]) -> typer.Typer:
     `--version` alone needs no command; `--help`, no command at all, or a word that names no
     command get the whole app, so the command list and "No such command" read as always.
     """
-    words = [a for a in args if not a.startswith("-")]
+    words = _command_words(args)
     name = words[0] if words else None
     if name is None and "--version" in args and not {"-h", "--help"} & set(args):
         keep: set[str | None] = set()

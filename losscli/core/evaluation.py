@@ -61,7 +61,7 @@ class Request:
         Every example's value and gradient depend on its own row alone (except for a batch
         loss, computed whole), so rows may be taken in blocks: the temporaries of a formula
         then stay in the CPU's cache instead of each being a fresh array of the whole batch.
-        The numbers are the same either way (tests/core/test_blocks.py).
+        The numbers are the same either way (tests/core/test_row_blocks.py).
         """
         y_true, y_pred = prepared.y_true, prepared.y_pred
         kwargs = {"space": self.space, **self.params, **self.rule.settings}

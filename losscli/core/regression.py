@@ -36,6 +36,14 @@ def mse_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
     return 2.0 * (y_pred - y_true)
 
 
+def mse_value_and_grad(
+    y_true: Array, y_pred: Array, *, space: Space = "raw"
+) -> tuple[Array, Array]:
+    """mse_value and mse_grad from one residual."""
+    r = y_pred - y_true
+    return r * r, 2.0 * r
+
+
 def mae_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
     return np.abs(y_pred - y_true)
 
@@ -102,6 +110,7 @@ MSE = register(
         ),
         value=mse_value,
         grad=mse_grad,
+        value_and_grad=mse_value_and_grad,
         formula="L(y, ŷ) = (ŷ - y)^2",
         grad_formula="dL/dŷ = 2 (ŷ - y)",
         typical_use=(

@@ -116,6 +116,10 @@ def test_only_the_named_command_is_built():
         ["grad", "huber", "--delta", "2", "--y-true", "0", "--y-pred", "3"],
         ["comptue"],
         ["--version", "--json"],
+        ["--help"],  # the command list, from stand-ins (add_listing)
+        [],
+        ["--json"],
+        ["exercise", "--help"],
     ],
 )
 def test_the_narrowed_app_answers_as_the_whole_app(args):
@@ -132,3 +136,30 @@ def test_the_narrowed_app_answers_as_the_whole_app(args):
     assert runs[0].returncode == runs[1].returncode
     assert runs[0].stdout == runs[1].stdout
     assert runs[0].stderr == runs[1].stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "losscli "},
+        {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": "losscli co", "COMP_CWORD": "1"},
+        {"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "losscli compute hu"},
+        {"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "losscli exercise "},
+    ],
+)
+def test_completion_through_the_console_script_is_the_whole_apps(env):
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, **env},
+        )
+        for code in (
+            "from losscli.cli.app import app\napp()",
+            "from losscli.cli.app import main\nmain()",
+        )
+    ]
+    assert runs[0].stdout.strip()
+    assert (runs[0].returncode, runs[0].stdout) == (runs[1].returncode, runs[1].stdout)
