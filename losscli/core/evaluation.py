@@ -4,6 +4,7 @@ reductions, gradients and a finite-difference check of the gradients."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,16 +79,30 @@ class Request:
                     result = fn(y_true, y_pred, **kwargs)
                     outputs.extend(result if pairs else (result,))
                 return [self._scaled(out, prepared) for out in outputs]
-            for start in range(0, n, rows):
+
+            def block(start: int) -> None:
                 stop = min(start + rows, n)
-                parts: list[Any] = []
-                for fn in fns:
-                    result = fn(y_true[start:stop], y_pred[start:stop], **kwargs)
-                    parts.extend(result if pairs else (result,))
-                if not outputs:
-                    outputs = [np.empty((n, *np.shape(part)[1:])) for part in parts]
-                for out, part in zip(outputs, parts, strict=True):
-                    self._scaled(part, None, into=out[start:stop])
+                # errstate is per thread: each block sets its own.
+                with np.errstate(all="ignore"):
+                    parts: list[Any] = []
+                    for fn in fns:
+                        result = fn(y_true[start:stop], y_pred[start:stop], **kwargs)
+                        parts.extend(result if pairs else (result,))
+                    if not outputs:
+                        outputs.extend(np.empty((n, *np.shape(part)[1:])) for part in parts)
+                    for out, part in zip(outputs, parts, strict=True):
+                        self._scaled(part, None, into=out[start:stop])
+
+            block(0)  # the first block tells the shapes of the outputs
+            rest = range(rows, n, rows)
+            pool = _block_pool()
+            if pool is None:
+                for start in rest:
+                    block(start)
+            else:
+                # NumPy releases the GIL inside each operation: blocks run on both cores,
+                # each writing its own rows of the outputs.
+                list(pool.map(block, rest))
         return outputs
 
     def _scaled(
@@ -128,6 +143,22 @@ class Request:
         count = rows.size
         text = f"the loss is infinite for {count} example{'s' if count > 1 else ''}: {why}"
         return Notice(text, tuple(int(r) for r in rows[:10]))
+
+
+_POOL: list[Any] = []
+
+
+def _block_pool() -> Any:
+    """A thread pool with one worker per core (at most BLOCK_THREADS), made once; None on
+    one core."""
+    workers = min(BLOCK_THREADS, os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="losscli-block"))
+    return _POOL[0]
 
 
 def _own_array(arr: Array, prepared: Prepared) -> bool:
@@ -303,6 +334,8 @@ def gradient(
 # How many cells of a batch the value and gradient formulas take at a time (Request._blockwise):
 # a formula's few temporaries of this size stay in the cache.
 BLOCK_ELEMENTS = 1 << 15
+# Threads over blocks (NumPy releases the GIL within each operation); 1: none.
+BLOCK_THREADS = 2
 
 # How many ulps of a loss value check_gradient attributes to rounding (see there).
 ROUNDING_ULPS = 32

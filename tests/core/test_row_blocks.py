@@ -62,5 +62,5 @@ def test_a_big_batch_is_taken_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None
     request = replace(huber, loss=replace(huber.loss, value=counting))
     y = np.arange(10.0)
     values = request.values(request.prepare(y, y + 0.5))
-    assert calls == [4, 4, 2]
+    assert sorted(calls, reverse=True) == [4, 4, 2]  # blocks may run on two threads
     assert values.tolist() == [0.125] * 10
