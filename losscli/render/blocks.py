@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from losscli.render.report import printable
+
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
@@ -49,7 +51,8 @@ def write_blocks(blocks: Iterable[Block], columns: Sequence[str], fmt: str, stre
         csv.writer(header, lineterminator="\n").writerow(columns)
         stream.write(header.getvalue())
     elif fmt == "tsv":
-        stream.write("\t".join(columns) + "\n")
+        # A column name may hold a tab, a line end or an escape sequence: shown escaped.
+        stream.write("\t".join(printable(name) for name in columns) + "\n")
     for block in blocks:
         if block.values.shape[0] == 0:
             continue
