@@ -22,6 +22,7 @@ from losscli.cli import (
     exercise,
     explore,
     grad,
+    merge,
     plot,
     recommend,
 )
@@ -100,6 +101,7 @@ def main_options(
 
 catalog.register(app)
 compute.register(app)
+merge.register(app)
 grad.register(app)
 compare.register(app)
 recommend.register(app)

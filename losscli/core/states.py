@@ -46,7 +46,7 @@ STATE_VERSION = 1
 class StateMismatch(DataError):
     """Two states that cannot merge: computed with different settings (exit 3)."""
 
-    def __init__(self, message: str, field_name: str) -> None:
+    def __init__(self, message: str, field_name: str = "") -> None:
         super().__init__(message)
         self.field_name = field_name
 
@@ -435,3 +435,11 @@ def _reducer_from_dict(data: dict[str, Any]) -> Reducer:
         root=bool(data["root"]),
         denominator=_accumulator_from_dict(data["denominator"]),
     )
+
+
+STATE_KINDS: dict[str, Any] = {"loss": LossState, "grad": GradState, "compare": CompareState}
+
+
+def state_kind(kind: str) -> Any:
+    """The state class of a reduction: loss (compute), grad, compare."""
+    return STATE_KINDS[kind]
