@@ -122,7 +122,7 @@ def dataset_state(
     if engine is Engine.dask:
         from losscli.cli.dask_engine import dask_state
 
-        state, notices, skipped, chosen = dask_state(paths, inputs, identity, kind, scheduler)
+        state, notices, skipped, chosen = dask_state(paths, inputs, identity, kind, scheduler, jobs)
     else:
         files = expand(paths)
         state, notices, skipped, chosen = reduce_files(

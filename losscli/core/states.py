@@ -443,3 +443,9 @@ STATE_KINDS: dict[str, Any] = {"loss": LossState, "grad": GradState, "compare": 
 def state_kind(kind: str) -> Any:
     """The state class of a reduction: loss (compute), grad, compare."""
     return STATE_KINDS[kind]
+
+
+def new_state(kind: str, identity: dict[str, Any]) -> Any:
+    """An empty state of a kind, from its identity alone (a picklable recipe for workers)."""
+    request = request_of(identity)
+    return STATE_KINDS[kind](identity, request.reducer(), _request=request)
