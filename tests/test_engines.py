@@ -21,6 +21,8 @@ import pytest
 
 from losscli.core import CompareState, GradState, LossState, ProfileState, make_request
 
+REPO = Path(__file__).resolve().parent.parent
+
 # The workers unpickle this module's functions by value: they cannot import tests/.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -290,3 +292,60 @@ def test_one_off_commands_import_no_engine(dataset):
             [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
         )
         assert done.stdout.splitlines()[-1] == "", (args, done.stdout)
+
+
+# --- the README's "At scale" section ------------------------------------------------------------
+
+
+def _at_scale() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return readme.split("## At scale", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_at_scale_commands_print_what_the_readme_shows(dataset):
+    """Each `$ ...` line of the section is run by bash in the repository (states + merge,
+    --jobs, a glob, --engine dask) and prints the value shown under it."""
+    import re
+
+    block = re.search(r"```console\n(.*?)```", _at_scale(), re.S)
+    assert block is not None
+    commands: list[tuple[str, list[str]]] = []
+    for line in block.group(1).splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        else:
+            commands[-1][1].append(line)
+    assert len(commands) == 4
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    values = set()
+    for command, expected in commands:
+        done = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, cwd=REPO, env=env
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout.splitlines() == expected, command
+        values.update(expected)
+    assert len(values) == 1  # every way, the same value
+
+
+def test_readme_at_scale_python_prints_the_same_value(dask_cluster, spark):
+    """The section's Dask and Spark snippets, run as written (Dask on the test cluster, which
+    is the default client; Spark with the test session as `spark`)."""
+    import contextlib
+    import io
+    import re
+
+    snippets = re.findall(r"```python\n(.*?)```", _at_scale(), re.S)
+    assert len(snippets) == 2
+    for code in snippets:
+        shown = re.search(r"print\(state.result\(\"mean\"\)\)  # (\S+)", code)
+        assert shown is not None
+        out = io.StringIO()
+        cwd = os.getcwd()
+        os.chdir(REPO)
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, "README.md", "exec"), {"__name__": "readme", "spark": spark})
+        finally:
+            os.chdir(cwd)
+        assert out.getvalue().strip() == shown.group(1)
