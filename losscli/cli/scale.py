@@ -184,20 +184,41 @@ def _in_processes(tasks: list[tuple[Any, ...]], workers: int) -> list[FileResult
 
     # spawn, not fork: Polars' thread pool does not survive a fork.
     context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_one_thread_each
+    )
     futures = [executor.submit(file_state, *task) for task in tasks]
     results = []
     try:
-        for task, future in zip(tasks, futures, strict=True):
+        for k, future in enumerate(futures):
             try:
                 results.append(future.result())
             except BrokenProcessPool:
+                unfinished = [
+                    t[0].path
+                    for t, f in zip(tasks, futures, strict=True)
+                    if not f.done() or f.exception() is not None
+                ]
+                others = len(unfinished) - 1
                 raise InputError(
-                    f"{task[0].path}: a worker process died while reading it; no value printed"
+                    f"{tasks[k][0].path}: a worker process died while the files were read"
+                    + (
+                        f" ({others} other file{'s' if others > 1 else ''} unfinished)"
+                        if others > 0
+                        else ""
+                    )
+                    + "; no value printed"
                 ) from None
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     return results
+
+
+def _one_thread_each() -> None:
+    """In a worker, before Polars and NumPy load: one thread each, since the workers are
+    the parallelism (N workers x N threads would only fight over the cores)."""
+    for name in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"
 
 
 def file_state(

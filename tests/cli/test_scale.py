@@ -173,3 +173,56 @@ def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
         assert missing.exit_code == 3 and "memory://nowhere/x.csv: no such file" in missing.stderr
     finally:
         fs.rm("/preds", recursive=True)
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The multiprocessing workers (spawned) among a process's children."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = []
+    for child in map(int, children):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.append(child)
+    return found
+
+
+def test_a_worker_that_dies_is_an_error_naming_the_files(dataset, tmp_path):
+    """A worker killed while it waits on a file (a FIFO nobody writes): exit 3, one line
+    naming the file, nothing on stdout."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    fifo = tmp_path / "stuck.csv"
+    os.mkfifo(fifo)
+    good = str(dataset["root"] / "part-0.csv")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "losscli", "compute", "mse", str(fifo), good, "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = _workers_of(process.pid)
+        assert workers, "no worker process started"
+        time.sleep(1.0)  # the good file is read; the FIFO's reader waits
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 3, stderr
+    assert stdout == ""
+    assert "a worker process died while the files were read" in stderr
+    assert "stuck.csv" in stderr
+    assert len(stderr.strip().splitlines()) == 1
