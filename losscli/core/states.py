@@ -34,7 +34,15 @@ import numpy as np
 from losscli.core.errors import DataError
 from losscli.core.evaluation import BatchValues, Request, batch_values, make_request
 from losscli.core.influence import Influence
-from losscli.core.profile import Profile, Profiler
+from losscli.core.profile import (
+    EXACT_LIMIT,
+    MAD_TO_SD,
+    TAIL_SDS,
+    Profile,
+    Profiler,
+    RobustSample,
+    SpreadProfile,
+)
 from losscli.core.reduce import Accumulator, Reducer
 from losscli.core.registry import Array
 
@@ -339,16 +347,26 @@ class CompareState(_RequestHolder):
         }
 
 
+# KLL sketches of this size rank any value within 0.28% of the count (99% confidence:
+# datasketches' get_normalized_rank_error(1000, False)), in about 30 KB however many values.
+SKETCH_K = 1000
+
+
 @dataclass
 class ProfileState:
     """recommend's profile of a target column, or of residuals: a Profiler (mergeable moments,
-    label counts, and the values for the median, MAD and quantiles)."""
+    label counts, and the values themselves while they fit in memory: an exact median, MAD
+    and quartiles), and an Apache DataSketches KLL sketch of the same values, which merges and
+    stays small. Beyond the profiler's exact limit the median, MAD, quartiles and tail share
+    come from the sketch, and `robust_method` states its rank error; without the
+    `datasketches` package, from the profiler's uniform sample (core/profile.py)."""
 
     profiler: Profiler
+    sketch: Any = None
 
     @classmethod
-    def empty(cls, *, with_pred: bool) -> ProfileState:
-        return cls(Profiler(with_pred=with_pred))
+    def empty(cls, *, with_pred: bool, exact_limit: int = EXACT_LIMIT) -> ProfileState:
+        return cls(Profiler(with_pred=with_pred, sample=RobustSample(limit=exact_limit)), _kll())
 
     @property
     def count(self) -> int:
@@ -360,12 +378,93 @@ class ProfileState:
         target = np.asarray(y_true, dtype=np.float64).reshape(-1)
         pred = None if y_pred is None else np.asarray(y_pred, dtype=np.float64).reshape(-1)
         self.profiler.add(target, pred if self.profiler.with_pred else None)
+        if self.sketch is not None:  # the values the profiler took (it checked them)
+            values = pred - target if pred is not None and self.profiler.with_pred else target
+            self.sketch.update(values)
 
     def merge(self, other: ProfileState) -> None:
         self.profiler.merge(other.profiler)
+        if self.sketch is not None and other.sketch is not None:
+            self.sketch.merge(other.sketch)
+        else:
+            self.sketch = None
+
+    @property
+    def exact(self) -> bool:
+        return self.profiler.sample.exact
+
+    @property
+    def robust_method(self) -> str:
+        """How the median, MAD, quartiles and tail share were found, with their error."""
+        if self.exact:
+            return f"exact (all {self.count} values held in memory)"
+        if self.sketch is not None:
+            error = self.sketch.get_normalized_rank_error(SKETCH_K, False)
+            return (
+                f"KLL sketch (Apache DataSketches, k={SKETCH_K}) of {self.count} values: each "
+                f"quantile's rank within {100 * error:.2g}% of the count (99% confidence)"
+            )
+        return (
+            f"a uniform sample of {self.profiler.sample.size} of {self.count} values "
+            "(core/profile.py states its error)"
+        )
 
     def result(self, *, as_labels: bool | None = None) -> Profile:
-        return self.profiler.finish(as_labels=as_labels)
+        profile = self.profiler.finish(as_labels=as_labels)
+        if self.exact or self.sketch is None or not isinstance(profile, SpreadProfile):
+            return profile
+        return _from_sketch(profile, self.sketch)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The sketch pickles as its own compact serialization.
+        sketch = None if self.sketch is None else bytes(self.sketch.serialize())
+        return {"profiler": self.profiler, "sketch": sketch}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.profiler = state["profiler"]
+        self.sketch = None
+        if state["sketch"] is not None:
+            from datasketches import kll_doubles_sketch
+
+            self.sketch = kll_doubles_sketch.deserialize(state["sketch"])
+
+
+def _kll() -> Any:
+    try:
+        from datasketches import kll_doubles_sketch
+    except ImportError:
+        return None
+    return kll_doubles_sketch(SKETCH_K)
+
+
+def _from_sketch(profile: SpreadProfile, sketch: Any) -> SpreadProfile:
+    """The robust statistics of a spread profile read from a KLL sketch of the values: the
+    MAD is the t with F(median + t) - F(median - t) = 1/2, found by bisection on the CDF."""
+    median = float(sketch.get_quantile(0.5))
+    low, high = 0.0, max(sketch.get_max_value() - median, median - sketch.get_min_value())
+    for _ in range(100):
+        middle = (low + high) / 2
+        inside = np.diff(sketch.get_cdf([median - middle, median + middle]))[0]
+        if inside >= 0.5:
+            high = middle
+        else:
+            low = middle
+        if high - low <= 1e-12 * max(high, 1e-300):
+            break
+    scale = MAD_TO_SD * high
+    if scale == 0.0 or not math.isfinite(scale):
+        return profile  # over half the values equal the median: the profiler's own reading
+    q1, q3 = float(sketch.get_quantile(0.25)), float(sketch.get_quantile(0.75))
+    near = sketch.get_cdf([median - TAIL_SDS * scale, median + TAIL_SDS * scale])
+    return dataclasses.replace(
+        profile,
+        median=median,
+        scale=scale,
+        scale_method="MAD x 1.4826 (from a KLL sketch)",
+        tail_share=float(1.0 - (near[1] - near[0])),
+        quartile_skew=(q3 + q1 - 2 * median) / (q3 - q1) if q3 > q1 else 0.0,
+        robust_from=profile.n,
+    )
 
 
 State = LossState | GradState | CompareState | ProfileState
