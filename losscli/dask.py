@@ -27,17 +27,41 @@ SPLIT_EVERY = 8
 CONNECT_TIMEOUT = "5s"
 
 
-def read(paths: Sequence[str], input_format: str | None = None) -> Any:
-    """A dask DataFrame of the files: Parquet (directories with key=value folders give their
-    partition columns) or CSV/TSV/NDJSON, by extension unless `input_format` says."""
+def read(
+    paths: Sequence[str],
+    input_format: str | None = None,
+    partitions: Sequence[dict[str, str]] | None = None,
+) -> Any:
+    """A dask DataFrame of the files: Parquet (a directory's key=value folders give their
+    partition columns) or CSV/TSV/NDJSON, by extension unless `input_format` says. For text
+    files, `partitions` (one dict per path) adds each file's key=value folders as columns."""
     import dask.dataframe as dd
 
     fmt = input_format or _format_of(paths[0])
     if fmt == "parquet":
         return dd.read_parquet(list(paths))
+    if partitions and any(partitions):
+        # One frame per file, its partition values as constant columns, in file order.
+        return dd.concat(
+            [
+                read([path], fmt).assign(**_columns(p))
+                for path, p in zip(paths, partitions, strict=True)
+            ]
+        )
     if fmt == "ndjson":
         return dd.read_json(list(paths), lines=True, blocksize=2**26)
     return dd.read_csv(list(paths), sep="\t" if fmt == "tsv" else ",", blocksize="64MB")
+
+
+def _columns(partition: dict[str, str]) -> dict[str, Any]:
+    """key=value folders as column values: numbers where they are numbers."""
+    values: dict[str, Any] = {}
+    for key, text in partition.items():
+        try:
+            values[key] = float(text)
+        except ValueError:
+            values[key] = text
+    return values
 
 
 def _format_of(path: str) -> str:

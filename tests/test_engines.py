@@ -154,6 +154,35 @@ def test_cli_engine_dask_on_a_scheduler_equals_jobs(cli, dask_cluster, dataset):
     assert float(csv.stdout) == pytest.approx(unweighted.result("mean"), rel=REL)
 
 
+def test_dask_reads_key_value_folders_as_columns(cli, dask_cluster, tmp_path):
+    """day=1/, day=2/ ... give a column `day`, from CSV files and from a Parquet dataset."""
+    address = dask_cluster.scheduler.address
+    days = str(REPO / "examples" / "days")
+    local = cli("compute", "mse", days, "--weight", "day", "-j", "1")
+    on_dask = cli(
+        "compute", "mse", days, "--weight", "day", "--engine", "dask", "--scheduler", address
+    )
+    assert local.exit_code == on_dask.exit_code == 0, on_dask.stderr
+    assert on_dask.stdout == local.stdout
+    for folder in sorted((REPO / "examples" / "days").iterdir()):
+        out = tmp_path / folder.name
+        out.mkdir()
+        pl.read_csv(folder / "preds.csv").write_parquet(out / "part-0.parquet")
+    parquet = cli(
+        "compute",
+        "mse",
+        str(tmp_path),
+        "--weight",
+        "day",
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+    )
+    assert parquet.exit_code == 0, parquet.stderr
+    assert parquet.stdout == local.stdout
+
+
 def _dies_once(marker: str) -> LossState:
     """A state factory whose first call kills its worker process, as a crash would."""
     try:

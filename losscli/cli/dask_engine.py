@@ -36,11 +36,14 @@ def dask_state(
         raise UsageError("--engine dask reads tables with a header and their usual delimiter")
     files = expand(paths)  # a missing file is named before any cluster starts
     whole_directory = len(paths) == 1 and len(files) > 1 and not any(c in paths[0] for c in "*?[")
-    sources = [paths[0]] if whole_directory and _parquet(files) else [f.path for f in files]
+    if whole_directory and _parquet(files):
+        sources, partitions = [paths[0]], None  # read as a Parquet dataset, partitions and all
+    else:
+        sources, partitions = [f.path for f in files], [f.partitions for f in files]
     client = _client(engine, scheduler, workers)
     try:
         try:
-            frame = engine.read(sources, inputs.input_format)
+            frame = engine.read(sources, inputs.input_format, partitions)
         except Exception as error:  # a reader's own error: find the file with ours
             raise _located(files, inputs, identity, kind, error) from None
         selection = choose_columns(
