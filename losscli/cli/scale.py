@@ -146,10 +146,20 @@ def dataset_state(
 
 @dataclass(frozen=True)
 class FileResult:
-    state: Any
+    """What one file gives: a state per request (None where an optional request's domain did
+    not fit the file, with the reason and whether it was the file's first batch), the
+    notices, the rows skipped, the note on default columns and the columns read."""
+
+    states: list[Any]
     notices: list[str]
     skipped: int
     note: str | None
+    columns: dict[str, Any]
+    dropped: dict[int, tuple[str, bool]]
+
+    @property
+    def state(self) -> Any:
+        return self.states[0]
 
 
 def reduce_files(
@@ -161,18 +171,43 @@ def reduce_files(
 ) -> tuple[Any, list[str], int, str | None]:
     """The merged state of every file, the notices (each naming its file), the rows skipped
     (--nan skip) and the note on the columns chosen by default (from the first file)."""
+    states, notices, skipped, note, _ = reduce_files_many(
+        files, inputs, [identity], [False], kind, jobs
+    )
+    return states[0], notices, skipped, note
+
+
+def reduce_files_many(
+    files: list[DataFile],
+    inputs: InputOptions,
+    identities: list[dict[str, Any]],
+    optional: list[bool],
+    kind: str,
+    jobs: int,
+) -> tuple[list[Any], list[str], int, str | None, dict[int, tuple[str, bool]]]:
+    """reduce_files for several requests over the same files (compare): one merged state per
+    request, None for an optional one left out, with the reason (and whether it failed on the
+    first batch of the first file, where --all leaves a loss out silently)."""
     from losscli.core.states import merge_all
 
-    tasks = [(f, inputs, identity, kind) for f in files]
+    tasks = [(f, inputs, identities, optional, kind) for f in files]
     workers = min(jobs, len(files))
     if workers <= 1:
-        results = [file_state(*task) for task in tasks]
+        results = [file_states(*task) for task in tasks]
     else:
         results = _in_processes(tasks, workers)
     _check_columns(files, results)
     notices = [text for r in results for text in r.notices]
-    state = merge_all([r.state for r in results])
-    return state, notices, sum(r.skipped for r in results), results[0].note
+    dropped: dict[int, tuple[str, bool]] = {}
+    for k, result in enumerate(results):
+        for index, (why, first) in result.dropped.items():
+            dropped.setdefault(index, (why, first and k == 0))
+    merged = [
+        None if index in dropped else merge_all([r.states[index] for r in results])
+        for index in range(len(identities))
+    ]
+    skipped = sum(r.skipped for r in results)
+    return merged, notices, skipped, results[0].note, dropped
 
 
 def _in_processes(tasks: list[tuple[Any, ...]], workers: int) -> list[FileResult]:
@@ -187,7 +222,7 @@ def _in_processes(tasks: list[tuple[Any, ...]], workers: int) -> list[FileResult
     executor = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_one_thread_each
     )
-    futures = [executor.submit(file_state, *task) for task in tasks]
+    futures = [executor.submit(file_states, *task) for task in tasks]
     results = []
     try:
         for k, future in enumerate(futures):
@@ -224,10 +259,22 @@ def _one_thread_each() -> None:
 def file_state(
     data_file: DataFile, inputs: InputOptions, identity: dict[str, Any], kind: str
 ) -> FileResult:
-    """One file read and reduced to a state (runs in a worker process); an error names the
-    file as well as the row and column."""
+    """One file read and reduced to a state; an error names the file, row and column."""
+    return file_states(data_file, inputs, [identity], [False], kind)
+
+
+def file_states(
+    data_file: DataFile,
+    inputs: InputOptions,
+    identities: list[dict[str, Any]],
+    optional: list[bool],
+    kind: str,
+) -> FileResult:
+    """One file read once and reduced to a state per request (runs in a worker process); an
+    error names the file as well as the row and column. An optional request that does not
+    fit the data is left out of this file's result instead."""
     from losscli.cli.common import located, notice_text
-    from losscli.core.errors import DataError
+    from losscli.core.errors import DataError, UsageError
     from losscli.core.states import request_of, state_kind
     from losscli.inputs.dataset import open_file
     from losscli.inputs.source import InputError
@@ -240,13 +287,13 @@ def file_state(
             delimiter=inputs.delimiter,
             has_header=not inputs.no_header,
         )
-        request = request_of(identity)
+        requests = [request_of(identity) for identity in identities]
         selection = choose_columns(
             reader.names,
             inputs.target,
             inputs.pred,
             inputs.weight,
-            takes_target=request.loss.takes_target,
+            takes_target=requests[0].loss.takes_target,
         )
         source = TableSource(reader, selection, skip_missing=inputs.nan == "skip")
         columns = {
@@ -254,15 +301,28 @@ def file_state(
             "pred": list(source.pred_names),
             "weight": source.weight_name,
         }
-        state = state_kind(kind).empty(request, columns)
+        states: list[Any] = [state_kind(kind).empty(r, columns) for r in requests]
+        dropped: dict[int, tuple[str, bool]] = {}
         notices = []
-        for batch in source.batches():
-            with located(source, batch):
-                result = state.update(batch.y_true, batch.y_pred, batch.weights)
-            notices.extend(
-                f"{data_file.path}: {notice_text(n, source, batch)}" for n in result.notices
-            )
-        return FileResult(state, notices, source.skipped, selection.note)
+        for number, batch in enumerate(source.batches()):
+            for index, state in enumerate(states):
+                if state is None:
+                    continue
+                try:
+                    with located(source, batch):
+                        result = state.update(batch.y_true, batch.y_pred, batch.weights)
+                except (InputError, UsageError) as error:
+                    if not optional[index]:
+                        raise
+                    states[index] = None
+                    dropped[index] = (str(error), number == 0)
+                    continue
+                label = f"{requests[index].loss.name}: " if len(states) > 1 else ""
+                notices.extend(
+                    f"{data_file.path}: {label}{notice_text(n, source, batch)}"
+                    for n in result.notices
+                )
+        return FileResult(states, notices, source.skipped, selection.note, columns, dropped)
     except (InputError, DataError) as error:
         raise InputError(_in_file(data_file.path, str(error))) from None
 
@@ -275,9 +335,9 @@ def _check_columns(files: list[DataFile], results: list[FileResult]) -> None:
     """Every file must give the same columns: a file of another schema is named."""
     from losscli.inputs.source import InputError
 
-    first = results[0].state.identity["columns"]
+    first = results[0].columns
     for data_file, result in zip(files, results, strict=True):
-        columns = result.state.identity["columns"]
+        columns = result.columns
         if columns != first:
             raise InputError(
                 f"{data_file.path}: another schema: it gives columns {_describe(columns)}, "

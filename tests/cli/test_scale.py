@@ -226,3 +226,38 @@ def test_a_worker_that_dies_is_an_error_naming_the_files(dataset, tmp_path):
     assert "a worker process died while the files were read" in stderr
     assert "stuck.csv" in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_compare_over_many_files_equals_compare_over_their_concatenation(cli, dataset):
+    root = dataset["root"]
+    whole = cli(
+        "compare",
+        "mse",
+        "mae",
+        "huber",
+        str(root / "whole.csv"),
+        "-t",
+        "y_true",
+        "-p",
+        "y_pred",
+        "--json",
+    )
+    many = cli("compare", "mse", "mae", "huber", str(root / "part-*.csv"), "-j", "2", "--json")
+    assert whole.exit_code == many.exit_code == 0, many.stderr
+    got, want = many.json(), whole.json()
+    assert got["n"] == want["n"] == N_FILES * ROWS
+    for mine, theirs in zip(got["losses"], want["losses"], strict=True):
+        assert mine["loss"] == theirs["loss"]
+        for key in ("value", "top_1pct_share", "max_abs_grad"):
+            assert mine[key] == pytest.approx(theirs[key], rel=1e-15), (mine["loss"], key)
+    # --all leaves out, silently, the losses whose domain does not fit the first file.
+    every = cli("compare", "--all", str(root / "part-*.csv"), "-j", "1", "--json")
+    assert every.exit_code == 0, every.stderr
+    names = [r["loss"] for r in every.json()["losses"]]
+    assert "mse" in names and "binary-cross-entropy" not in names
+    assert every.json()["warnings"] == []
+
+
+def test_compare_per_example_reads_one_table(cli, dataset):
+    run = cli("compare", "mse", str(dataset["root"] / "part-*.csv"), "--per-example")
+    assert run.exit_code == 2 and "--per-example prints the rows of one table" in run.stderr
