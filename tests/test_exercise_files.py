@@ -123,7 +123,7 @@ def default_answers(exercise_id: str) -> dict[str, float]:
 
 
 def test_catalog_problems_have_design_numbers():
-    # DESIGN section 6.
+    # docs/design.md section 6.
     assert default_answers("ce-3class")["loss"] == pytest.approx(-math.log(0.7), rel=1e-15)
     assert default_answers("ce-3class")["loss"] == pytest.approx(0.356675, abs=5e-7)
     assert default_answers("huber-vs-mse") == {

@@ -11,7 +11,7 @@ import typer
 
 from losscli.cli import options as o
 from losscli.cli import scale as sc
-from losscli.cli.candidates import loss_names
+from losscli.cli.candidates import losses_then_tables
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,7 +76,7 @@ def compare(
             help="Loss names or aliases (losscli list), then optionally the table to read "
             "('-' for stdin), or several: files, globs, a directory (a dataset).",
             show_default=False,
-            autocompletion=loss_names,
+            autocompletion=losses_then_tables,
         ),
     ] = None,
     all_losses: Annotated[

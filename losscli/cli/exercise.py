@@ -1,4 +1,4 @@
-"""`losscli exercise ...`: problems whose answers the core computes (DESIGN section 6).
+"""`losscli exercise ...`: problems whose answers the core computes (docs/design.md section 6).
 
 Each command loads the exercise files (inputs.exercises), draws the variant, lets the core
 work out the answers, reads or updates the progress file (inputs.progress) and hands a

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from losscli.cli.candidates import loss_names, parameter_values
+from losscli.cli.candidates import column_names, loss_names, parameter_values
 
 
 class OutputFormat(enum.StrEnum):
@@ -161,6 +161,7 @@ Target = Annotated[
         help="Target column(s): names, 1-based indices or globs ('p*'), comma-separated. "
         "Default: y_true, else the first column.",
         rich_help_panel=INPUT,
+        autocompletion=column_names,
     ),
 ]
 Pred = Annotated[
@@ -171,6 +172,7 @@ Pred = Annotated[
         metavar="COLS",
         help="Prediction column(s), as for --target. Default: y_pred, else the rest.",
         rich_help_panel=INPUT,
+        autocompletion=column_names,
     ),
 ]
 WeightColumn = Annotated[
@@ -180,6 +182,7 @@ WeightColumn = Annotated[
         metavar="COL",
         help="Column of sample weights (weighted mean).",
         rich_help_panel=INPUT,
+        autocompletion=column_names,
     ),
 ]
 Nan = Annotated[

@@ -1,6 +1,6 @@
 """Named conventions: each loss the way a framework computes it, as data.
 
-The catalog's definitions (DESIGN section 4) are one convention among others. Every other
+The catalog's definitions (docs/design.md section 4) are one convention among others. Every other
 convention states, per loss, what the framework does differently and how losscli reproduces
 it, without a second implementation: a Rule only
 
@@ -429,7 +429,7 @@ PML = Convention(
 CATALOG = Convention(
     name="catalog",
     title="losscli catalog",
-    summary="The definitions of DESIGN section 4: exact values, inf where the loss is infinite.",
+    summary="The catalog's own definitions: exact values, inf where the loss is infinite.",
     rules={},
 )
 

@@ -476,7 +476,7 @@ def choose_columns(
     *,
     takes_target: bool = True,
 ) -> Selection:
-    """Apply -t/-p/--weight, or the defaults of DESIGN section 3. A loss without targets
+    """Apply -t/-p/--weight, or the defaults of docs/design.md section 3. A loss without targets
     (triplets) reads predictions only: -p, else every column but the weight."""
     weight_index = select_columns(weight, names, "--weight")[0] if weight else None
     if weight and len(select_columns(weight, names, "--weight")) != 1:

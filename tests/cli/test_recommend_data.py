@@ -158,7 +158,7 @@ def test_nan_skip_profiles_the_rest(cli, tmp_path):
     assert any("skipped 1 row" in w for w in doc["warnings"])
 
 
-# --- errors: DESIGN section 3 ---------------------------------------------------------------
+# --- errors: docs/design.md section 3 ---------------------------------------------------------------
 
 
 def error_of(run, code: int) -> str:

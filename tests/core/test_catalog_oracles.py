@@ -1,4 +1,4 @@
-"""The catalog's further losses against the libraries that define them (DESIGN 5): values
+"""The catalog's further losses against the libraries that define them (docs/design.md section 7): values
 against scikit-learn and SciPy, values and autograd gradients against PyTorch where it is
 installed (pytest.importorskip: these tests skip cleanly without it).
 

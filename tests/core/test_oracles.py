@@ -1,9 +1,9 @@
-"""Agreement with other libraries where they define the same thing (DESIGN 5).
+"""Agreement with other libraries where they define the same thing (docs/design.md section 7).
 
 scikit-learn and SciPy are test dependencies; PyTorch is optional. Each oracle is imported with
 pytest.importorskip, so these tests skip cleanly where a library is absent. Conventions that
 differ on purpose (clamps, factors of 1/2, argument order) are set so both sides compute the
-same mathematical quantity; see ANCHORS.md for the differences themselves.
+same mathematical quantity; see docs/design.md section 5 for the differences themselves.
 """
 
 from __future__ import annotations
