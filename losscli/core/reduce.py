@@ -241,7 +241,14 @@ class Reducer:
                 if total > 0:
                     scale[mask] = (1.0 if w is None else w[mask]) / total
             return scale
-        mean_scale = grad_scale(self.totals.count, "mean", w)
+        if w is None:
+            mean_scale: Array | float = 1.0 / self.totals.count
+        else:
+            # The weight of the whole input, not of this batch: batches are scaled alike.
+            weight = self.totals.weight_total + self.totals.weight_compensation
+            if weight <= 0:
+                raise DataError("the weights sum to 0: the weighted mean is undefined")
+            mean_scale = w / weight
         return mean_scale / self.width if self.rule == "elements" else mean_scale
 
     def merge(self, other: Reducer) -> None:

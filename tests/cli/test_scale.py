@@ -261,3 +261,27 @@ def test_compare_over_many_files_equals_compare_over_their_concatenation(cli, da
 def test_compare_per_example_reads_one_table(cli, dataset):
     run = cli("compare", "mse", str(dataset["root"] / "part-*.csv"), "--per-example")
     assert run.exit_code == 2 and "--per-example prints the rows of one table" in run.stderr
+
+
+def test_weighted_grad_mean_scales_every_block_by_the_whole_weight(cli, tmp_path):
+    """grad --reduction mean with --weight: row i is w_i * 2 (p_i - y_i) / sum(w) (here
+    sum(w) = 8), however many blocks the table is read in (LOSSCLI_CHUNK_BYTES=10: a row
+    a block). Each block was once divided by its own weight sum."""
+    table = tmp_path / "w.csv"
+    table.write_text("y_true,y_pred,w\n0,1,1\n0,2,1\n0,3,2\n0,4,4\n")
+    expected = ["0.25", "0.5", "1.5", "4.0"]
+    for chunk in ("10", "1000000"):
+        run = cli(
+            "grad",
+            "mse",
+            str(table),
+            "--weight",
+            "w",
+            "--reduction",
+            "mean",
+            "-f",
+            "plain",
+            env={"LOSSCLI_CHUNK_BYTES": chunk},
+        )
+        assert run.exit_code == 0, run.stderr
+        assert run.lines() == expected, chunk
