@@ -37,7 +37,7 @@ def merge(
     states: Annotated[
         list[str],
         typer.Argument(
-            metavar="STATE...",
+            metavar="STATE",
             help="State files from compute --state; '-' reads states from stdin, one per line.",
             show_default=False,
         ),

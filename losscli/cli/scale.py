@@ -31,7 +31,7 @@ class Engine(enum.StrEnum):
 Files = Annotated[
     list[str] | None,
     typer.Argument(
-        metavar="FILE...",
+        metavar="FILE",
         help="Table(s) to read (.csv .tsv .parquet .jsonl .ndjson), '-' for stdin: several "
         "files, a glob ('preds/*.parquet'), a directory (a dataset; key=value folders are "
         "columns), or a URL fsspec opens. Without FILE or inline values, stdin is read.",
