@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 
 from losscli.cli import options as o
+from losscli.cli import scale as sc
 from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
 
 
 def recommend(
-    file: o.File = None,
+    files: sc.Files = None,
     target: Annotated[
         str | None,
         typer.Option(
@@ -173,10 +174,13 @@ def recommend(
             rich_help_panel=FACTS,
         ),
     ] = False,
+    jobs: sc.Jobs = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    dataset = sc.is_dataset(files)
+    file = files[0] if files and not dataset else None
     facts = {
         "--positive-rate": positive_rate,
         "--class-counts": class_counts,
@@ -186,7 +190,15 @@ def recommend(
         "--variational": variational or None,
     }
     table = TableChoice(
-        file, target, pred, o.input_format(input_format), delimiter, no_header, nan.value
+        file,
+        target,
+        pred,
+        o.input_format(input_format),
+        delimiter,
+        no_header,
+        nan.value,
+        tuple(files or ()) if dataset else (),
+        jobs,
     )
     output = o.output_format(fmt, json_flag)
     if _reads_data(table, task, facts):
@@ -234,10 +246,12 @@ class TableChoice:
     delimiter: str | None
     no_header: bool
     nan: str
+    files: tuple[str, ...] = ()  # FILE... when it names several tables (a dataset)
+    jobs: int | None = None
 
     def given(self) -> bool:
         options = (self.file, self.target, self.pred, self.input_format, self.delimiter)
-        return any(v is not None for v in options) or self.no_header
+        return any(v is not None for v in options) or self.no_header or bool(self.files)
 
 
 def _reads_data(table: TableChoice, task: Task | None, facts: dict[str, Any]) -> bool:
@@ -298,6 +312,8 @@ def _profile_table(
     table: TableChoice, task: str | None, progress: bool
 ) -> tuple[Profile, dict[str, Any], list[str]]:
     """Stream the table through a profiler: the profile, its description, and warnings."""
+    import contextlib
+
     from losscli.cli.common import InputOptions, Warnings, located, open_table_source
     from losscli.core.errors import DataError
     from losscli.core.profile import LabelProfile, Profiler
@@ -313,25 +329,34 @@ def _profile_table(
         nan=table.nan,
         progress=progress,
     )
-    source = open_table_source(
-        options,
-        lambda names: _columns(names, table.target, table.pred),
-        no_input="no input: give FILE, or pipe a table in",
-    )
-    selection = source.selection
-    residuals = len(selection.pred) == 1
-    profiler = Profiler(with_pred=residuals)
     warnings = Warnings(live=False)
-    rows, batch = 0, None
-    for batch in source.batches():
-        with located(source, batch):
-            profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
-        rows += batch.y_true.shape[0]
-    warnings.finish(source, rows)  # raises when no rows were read
-    assert batch is not None
+    if table.files:
+        profiler, rows, selection, names, label = _profile_files(table, options)
+        located_last: Any = contextlib.nullcontext
+    else:
+        source = open_table_source(
+            options,
+            lambda names: _columns(names, table.target, table.pred),
+            no_input="no input: give FILE, or pipe a table in",
+        )
+        selection = source.selection
+        residuals = len(selection.pred) == 1
+        profiler = Profiler(with_pred=residuals)
+        rows, batch = 0, None
+        for batch in source.batches():
+            with located(source, batch):
+                profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
+            rows += batch.y_true.shape[0]
+        warnings.finish(source, rows)  # raises when no rows were read
+        assert batch is not None
+        last = batch
+        located_last = lambda: located(source, last)  # noqa: E731
+        names = (source.target_names[0], source.pred_names[0] if residuals else None)
+        label = source.reader.label
+    residuals = len(selection.pred) == 1
     # --task says how to read the target; without it, its values do.
     as_labels = None if task is None else task != "regression"
-    with located(source, batch):
+    with located_last():
         profile = profiler.finish(as_labels=as_labels)
         if isinstance(profile, LabelProfile) and task not in (None, profile.task):
             raise DataError(
@@ -344,13 +369,87 @@ def _profile_table(
             f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
         )
     described = {
-        "source": source.reader.label,
+        "source": label,
         "rows": rows,
-        "target": source.target_names[0],
-        "pred": source.pred_names[0] if residuals else None,
+        "target": names[0],
+        "pred": names[1],
         **measured_profile(profile),
     }
     return profile, described, warnings.items
+
+
+def _profile_files(
+    table: TableChoice, options: Any
+) -> tuple[Any, int, Selection, tuple[str, str | None], str]:
+    """The profile of FILE... (files, globs, a directory): each file profiled by --jobs
+    processes into a ProfileState, the states merged in file order. Returns the profiler,
+    the rows, the selection, the (target, pred) names and how to name the input."""
+    from losscli.cli.common import note
+    from losscli.core.states import merge_all
+    from losscli.inputs.dataset import expand
+    from losscli.inputs.source import InputError
+
+    files = expand(list(table.files))
+    tasks = [(f, options) for f in files]
+    results = sc.map_files(_profile_file, tasks, table.jobs or sc.cores())
+    first = results[0]
+    for data_file, result in zip(files, results, strict=True):
+        if result.columns != first.columns:
+            raise InputError(
+                f"{data_file.path}: another schema: it gives columns {result.columns}, but "
+                f"{files[0].path} gives {first.columns}"
+            )
+    if first.note:
+        note(first.note)
+    state = merge_all([r.state for r in results])
+    skipped = sum(r.skipped for r in results)
+    if state.count == 0:
+        if skipped:
+            raise InputError(f"no examples left: all {skipped} rows had missing values")
+        raise InputError("no examples: the files have no data rows")
+    target, pred = first.columns["target"][0], (first.columns["pred"] or [None])[0]
+    label = f"{len(files)} files ({files[0].path}, ...)" if len(files) > 1 else files[0].path
+    return state.profiler, state.count, first.selection, (target, pred), label
+
+
+@dataclass(frozen=True)
+class _FileProfile:
+    state: Any
+    selection: Selection
+    columns: dict[str, Any]
+    note: str | None
+    skipped: int
+
+
+def _profile_file(data_file: Any, options: Any) -> _FileProfile:
+    """One file's ProfileState (in a worker process); errors name the file."""
+    from losscli.cli.common import located
+    from losscli.core.errors import DataError
+    from losscli.core.states import ProfileState
+    from losscli.inputs.dataset import open_file
+    from losscli.inputs.source import InputError
+    from losscli.inputs.table import TableSource
+
+    try:
+        reader = open_file(
+            data_file,
+            input_format=options.input_format,
+            delimiter=options.delimiter,
+            has_header=not options.no_header,
+        )
+        selection = _columns(reader.names, options.target, options.pred)
+        source = TableSource(reader, selection, skip_missing=options.nan == "skip")
+        residuals = len(selection.pred) == 1
+        state = ProfileState.empty(with_pred=residuals)
+        for batch in source.batches():
+            with located(source, batch):
+                state.update(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
+        columns = {"target": list(source.target_names), "pred": list(source.pred_names)}
+        return _FileProfile(state, selection, columns, selection.note, source.skipped)
+    except (InputError, DataError) as error:
+        message = str(error)
+        prefix = f"{data_file.path}: "
+        raise InputError(message if message.startswith(prefix) else prefix + message) from None
 
 
 # Below this many rows a tail share or a kurtosis says little; the output says so.

@@ -191,11 +191,7 @@ def reduce_files_many(
     from losscli.core.states import merge_all
 
     tasks = [(f, inputs, identities, optional, kind) for f in files]
-    workers = min(jobs, len(files))
-    if workers <= 1:
-        results = [file_states(*task) for task in tasks]
-    else:
-        results = _in_processes(tasks, workers)
+    results = map_files(file_states, tasks, jobs)
     _check_columns(files, results)
     notices = [text for r in results for text in r.notices]
     dropped: dict[int, tuple[str, bool]] = {}
@@ -210,7 +206,16 @@ def reduce_files_many(
     return merged, notices, skipped, results[0].note, dropped
 
 
-def _in_processes(tasks: list[tuple[Any, ...]], workers: int) -> list[FileResult]:
+def map_files(function: Any, tasks: list[tuple[Any, ...]], jobs: int) -> list[Any]:
+    """function(*task) for every task (the first item of each is its DataFile), in order:
+    in this process for one job, else in `jobs` worker processes."""
+    workers = min(jobs, len(tasks))
+    if workers <= 1:
+        return [function(*task) for task in tasks]
+    return _in_processes(function, tasks, workers)
+
+
+def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> list[Any]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -222,7 +227,7 @@ def _in_processes(tasks: list[tuple[Any, ...]], workers: int) -> list[FileResult
     executor = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_one_thread_each
     )
-    futures = [executor.submit(file_states, *task) for task in tasks]
+    futures = [executor.submit(function, *task) for task in tasks]
     results = []
     try:
         for k, future in enumerate(futures):
@@ -331,7 +336,7 @@ def _in_file(path: str, message: str) -> str:
     return message if message.startswith(f"{path}:") else f"{path}: {message}"
 
 
-def _check_columns(files: list[DataFile], results: list[FileResult]) -> None:
+def _check_columns(files: list[DataFile], results: list[Any]) -> None:
     """Every file must give the same columns: a file of another schema is named."""
     from losscli.inputs.source import InputError
 

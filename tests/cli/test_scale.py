@@ -285,3 +285,26 @@ def test_weighted_grad_mean_scales_every_block_by_the_whole_weight(cli, tmp_path
         )
         assert run.exit_code == 0, run.stderr
         assert run.lines() == expected, chunk
+
+
+def test_recommend_profiles_many_files_as_their_concatenation(cli, dataset):
+    root = dataset["root"]
+    whole = cli("recommend", str(root / "whole.csv"), "-t", "y_true", "-p", "y_pred", "--json")
+    many = cli("recommend", str(root / "part-*.csv"), "-j", "2", "--json")
+    assert whole.exit_code == many.exit_code == 0, many.stderr
+    got, want = many.json(), whole.json()
+    assert got["profile"]["rows"] == want["profile"]["rows"] == N_FILES * ROWS
+    assert got["profile"]["source"].startswith(f"{N_FILES} files (")
+    for key in ("median", "scale", "tail_share", "quartile_skew", "robust_stats", "outliers"):
+        assert got["profile"][key] == want["profile"][key], key  # exact: held in memory
+    for key in ("mean", "std", "skew", "excess_kurtosis"):
+        assert got["profile"][key] == pytest.approx(want["profile"][key], rel=1e-12), key
+    assert got["recommendations"] == want["recommendations"]
+
+
+def test_recommend_names_the_file_of_another_schema(cli, dataset, tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("label,score\n1,2\n3,4\n")
+    run = cli("recommend", str(dataset["root"] / "part-0.csv"), str(other), "-j", "1")
+    assert run.exit_code == 3 and run.stdout == ""
+    assert "other.csv: another schema" in run.stderr
