@@ -106,12 +106,8 @@ def compute(
     warnings = Warnings(live=output != "json")
     if scheduler is not None and engine is not sc.Engine.dask:
         raise UsageError("--scheduler is the address of a Dask scheduler: add --engine dask")
-    if dataset:
-        if reduction is o.Reduction.none and not state:
-            raise UsageError(
-                "--reduction none prints one row per example of one table; with several files "
-                "use mean or sum (or run compute on each file)"
-            )
+    per_example = reduction is o.Reduction.none and not state
+    if dataset and not per_example:
         if request.loss.batch:
             raise UsageError(
                 f"{request.loss.name} is a batch loss (each value depends on the rows around "
@@ -122,6 +118,13 @@ def compute(
         loss_state = sc.dataset_state(
             files or [], inputs, request, jobs, engine, scheduler, warnings
         )
+    elif dataset:  # one row per example: the files one after another
+        if request.loss.batch:
+            raise UsageError(f"{request.loss.name} is a batch loss: give it one table")
+        if engine is sc.Engine.dask:
+            raise UsageError("--engine dask reduces; --reduction none reads the files in order")
+        loss_state = None
+        source = sc.chained_source(files or [], request.loss.takes_target, inputs)
     else:
         loss_state = None
         source = open_source(request.loss, inputs)

@@ -355,3 +355,35 @@ def _describe(columns: dict[str, Any]) -> str:
     if columns.get("weight"):
         parts.append(f"weight {columns['weight']!r}")
     return ", ".join(parts)
+
+
+def chained_source(paths: list[str], takes_target: bool, inputs: InputOptions) -> Any:
+    """FILE... as one source read file after file, for the commands that print a row per
+    example (grad, compute --reduction none): rows in file order, errors naming the file."""
+    from losscli.core.errors import UsageError
+    from losscli.inputs.dataset import ChainedSource, expand, open_file
+    from losscli.inputs.table import TableSource, choose_columns
+
+    if "-" in paths:
+        raise UsageError("several inputs are files, globs or directories; stdin ('-') is one table")
+    if inputs.y_true is not None or inputs.y_pred is not None:
+        raise UsageError("give FILE... or --y-true/--y-pred, not both")
+
+    def open_one(data_file: DataFile) -> TableSource:
+        reader = open_file(
+            data_file,
+            input_format=inputs.input_format,
+            delimiter=inputs.delimiter,
+            has_header=not inputs.no_header,
+        )
+        selection = choose_columns(
+            reader.names, inputs.target, inputs.pred, inputs.weight, takes_target=takes_target
+        )
+        return TableSource(reader, selection, skip_missing=inputs.nan == "skip")
+
+    source = ChainedSource(expand(paths), open_one)
+    if source.selection.note:
+        from losscli.cli.common import note
+
+        note(source.selection.note)
+    return source

@@ -12,10 +12,11 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from losscli.inputs.source import InputError
+from losscli.inputs.source import Batch, InputError
 from losscli.inputs.table import EXTENSIONS, Frame, TableReader, open_table
 
 GLOB_CHARS = "*?["
@@ -180,3 +181,64 @@ class PartitionedReader(TableReader):
                 frame.first_row,
                 [by_index[k] if k in by_index else np.full(rows, constants[k]) for k in columns],
             )
+
+
+class ChainedSource:
+    """Several tables read one after another as one source, in file order (for the commands
+    that print a row per example: grad, compute --reduction none). Rows are numbered through
+    the whole chain, as in the tables' concatenation; a place in an error is named by its
+    file and its row within that file."""
+
+    def __init__(self, files: list[DataFile], open_one: Any) -> None:
+        self.files = files
+        self.open_one = open_one  # DataFile -> TableSource
+        self.first = open_one(files[0])
+        self.target_names = self.first.target_names
+        self.pred_names = self.first.pred_names
+        self.weight_name = self.first.weight_name
+        self.pred_width = self.first.pred_width
+        self.selection = self.first.selection
+        self.skipped = 0
+        self.starts: list[tuple[int, str]] = []  # (first row in the chain, path)
+
+    def batches(self) -> Iterator[Batch]:
+        offset = 0
+        for k, data_file in enumerate(self.files):
+            try:
+                source = self.first if k == 0 else self.open_one(data_file)
+            except InputError as error:
+                raise InputError(_in_file(data_file.path, str(error))) from None
+            names = (source.target_names, source.pred_names, source.weight_name)
+            if names != (self.target_names, self.pred_names, self.weight_name):
+                raise InputError(
+                    f"{data_file.path}: another schema: its columns {names} are not "
+                    f"{self.files[0].path}'s {(self.target_names, self.pred_names)}"
+                )
+            self.starts.append((offset, data_file.path))
+            end = offset
+            try:
+                for batch in source.batches():
+                    n = batch.y_pred.shape[0]
+                    index = None if batch.row_index is None else batch.row_index + offset
+                    last = batch.first_row + n if index is None else int(batch.row_index[-1]) + 1
+                    end = max(end, offset + last)
+                    yield Batch(
+                        batch.y_true, batch.y_pred, batch.weights, batch.first_row + offset, index
+                    )
+            except InputError as error:
+                raise InputError(_in_file(data_file.path, str(error))) from None
+            self.skipped += source.skipped
+            offset = end
+
+    def row_name(self, row: int) -> str:
+        start, path = next(
+            ((s, p) for s, p in reversed(self.starts) if s <= row), (0, self.files[0].path)
+        )
+        return f"{path}: row {row - start + 1}"
+
+    def column_name(self, side: str, column: int | None) -> str:
+        return str(self.first.column_name(side, column))
+
+
+def _in_file(path: str, message: str) -> str:
+    return message if message.startswith(f"{path}:") else f"{path}: {message}"

@@ -149,12 +149,6 @@ def test_errors_name_the_file_and_print_nothing(cli, dataset, tmp_path, jobs):
         assert len(run.stderr.strip().splitlines()) <= 2  # the error, and a column note
 
 
-def test_several_files_need_a_reduction(cli, dataset):
-    root = dataset["root"]
-    run = cli("compute", "mse", str(root / "part-*.csv"), "--reduction", "none")
-    assert run.exit_code == 2 and "one row per example of one table" in run.stderr
-
-
 def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
     """fsspec's in-memory filesystem stands in for s3:// and gs:// (no network in tests)."""
     import fsspec
@@ -308,3 +302,34 @@ def test_recommend_names_the_file_of_another_schema(cli, dataset, tmp_path):
     run = cli("recommend", str(dataset["root"] / "part-0.csv"), str(other), "-j", "1")
     assert run.exit_code == 3 and run.stdout == ""
     assert "other.csv: another schema" in run.stderr
+
+
+def test_grad_and_per_example_values_over_files_are_those_of_the_concatenation(cli, dataset):
+    """grad (mean: every row divided by the n of all files) and compute --reduction none read
+    the files one after another; rows are numbered as in the concatenation."""
+    root = dataset["root"]
+    files = [str(root / f"part-{k}.csv") for k in range(N_FILES)]
+    columns = ("-t", "y_true", "-p", "y_pred", "-f", "tsv")
+    for args in (
+        ("grad", "huber", "--reduction", "mean"),
+        ("compute", "mse", "--reduction", "none"),
+    ):
+        many = cli(*args, *files, "-f", "tsv")
+        whole = cli(*args, str(root / "whole.csv"), *columns)
+        assert many.exit_code == whole.exit_code == 0, many.stderr
+        assert many.stdout == whole.stdout
+        assert len(many.lines()) == N_FILES * ROWS + 1
+
+
+def test_per_example_errors_and_notices_name_the_file(cli, dataset, tmp_path):
+    good = str(dataset["root"] / "part-0.csv")
+    huge = tmp_path / "huge.csv"
+    huge.write_text("y_true,y_pred\n1,2\n3,4\n5,-1e308\n")
+    run = cli("compute", "mse", good, str(huge), "--reduction", "none", "-f", "tsv")
+    assert run.exit_code == 0
+    assert "the loss is infinite for 1 example" in run.stderr and "huge.csv: row 3)" in run.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("y_true,y_pred\n1,2\nx,4\n")
+    run = cli("grad", "mse", str(bad), good)
+    assert run.exit_code == 3
+    assert "bad.csv: row 2, column 'y_true': 'x' is not a number" in run.stderr
