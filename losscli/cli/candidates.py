@@ -107,7 +107,9 @@ def typed_table(ctx: typer.Context) -> Path | None:
     return None
 
 
-def table_columns(path: Path, fmt: str | None, delimiter: str | None, no_header: bool) -> list[str]:
+def table_columns(
+    path: Path, fmt: str | None, delimiter: str | None, no_header: bool | None
+) -> list[str]:
     """The column names of a table, from its first line (or a Parquet file's footer); none
     when the file cannot be read: completion offers nothing rather than failing."""
     fmt = fmt or TABLE_FORMATS.get(path.suffix.lower())
@@ -127,7 +129,19 @@ def table_columns(path: Path, fmt: str | None, delimiter: str | None, no_header:
         row = next(csv.reader([first], delimiter=delimiter or ("\t" if fmt == "tsv" else ",")))
     except Exception:
         return []
+    if no_header is None:
+        # The reader's own judgement needs the lines below; for a TAB, a first line of
+        # numbers only is taken as data, as the reader mostly takes it.
+        no_header = all(_is_number(cell) for cell in row)
     return [str(k) for k in range(1, len(row) + 1)] if no_header else row
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def column_names(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
@@ -140,7 +154,7 @@ def column_names(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
         path,
         str(fmt.value) if fmt is not None else None,
         ctx.params.get("delimiter"),
-        bool(ctx.params.get("no_header")),
+        None if ctx.params.get("header") is None else not ctx.params["header"],
     )
     done, comma, last = incomplete.rpartition(",")
     return [

@@ -32,7 +32,7 @@ def dask_state(
         raise UsageError("--engine dask needs Dask: pip install 'losscli[dask]'") from None
     if inputs.nan != "error":
         raise UsageError("--engine dask reads every row: --nan skip needs the local engine")
-    if inputs.no_header or inputs.delimiter:
+    if inputs.header is False or inputs.delimiter:
         raise UsageError("--engine dask reads tables with a header and their usual delimiter")
     files = expand(paths)  # a missing file is named before any cluster starts
     whole_directory = len(paths) == 1 and len(files) > 1 and not any(c in paths[0] for c in "*?[")

@@ -144,11 +144,13 @@ Delimiter = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
-NoHeader = Annotated[
-    bool,
+Header = Annotated[
+    bool | None,
     typer.Option(
-        "--no-header",
-        help="The table has no header row: columns are named 1..N.",
+        "--header/--no-header",
+        help="Whether the first line of a CSV-like table is column names. Default: a header "
+        "unless it looks like data (said on stderr); without one, columns are named 1..N.",
+        show_default=False,
         rich_help_panel=INPUT,
     ),
 ]
@@ -310,11 +312,13 @@ LogBase = Annotated[
 
 
 Convention = Annotated[
-    ConventionName,
+    ConventionName | None,
     typer.Option(
         "--convention",
-        help="Compute as this framework does: catalog (exact), torch, keras, sklearn, optax; "
-        "for contrastive also hadsell, pml. 'losscli show LOSS' lists the differences.",
+        help="Compute as this framework does: catalog (exact, the default), torch, keras, "
+        "sklearn, optax; for contrastive also hadsell, pml. An alias that names a framework's "
+        "function (bce-with-logits, kl-div) computes as that framework. 'losscli show LOSS' "
+        "lists the differences.",
         rich_help_panel=PARAMS,
     ),
 ]

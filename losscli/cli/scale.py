@@ -290,7 +290,7 @@ def file_states(
             data_file,
             input_format=inputs.input_format,
             delimiter=inputs.delimiter,
-            has_header=not inputs.no_header,
+            has_header=inputs.header,
         )
         requests = [request_of(identity) for identity in identities]
         selection = choose_columns(
@@ -374,7 +374,7 @@ def chained_source(paths: list[str], takes_target: bool, inputs: InputOptions) -
             data_file,
             input_format=inputs.input_format,
             delimiter=inputs.delimiter,
-            has_header=not inputs.no_header,
+            has_header=inputs.header,
         )
         selection = choose_columns(
             reader.names, inputs.target, inputs.pred, inputs.weight, takes_target=takes_target

@@ -127,6 +127,14 @@ def grad_scale(n: int, reduction: str, weights: Array | None) -> Array | float:
 #                     of the number of examples; examples without one (soft targets) count 1.
 MEAN_RULES = ("examples", "elements", "nonzero-by-label", "target-weights")
 
+# What a mean with sample weights divides Σ w·L by:
+#   weights  Σ w, a weighted mean (the catalog, scikit-learn's sample_weight, Keras metrics).
+#   count    the number of examples N (or elements, n x C, for the elements rule), as Keras's
+#            default loss reduction 'sum_over_batch_size' with sample_weight and PyTorch's
+#            element weights ((w * loss).mean(), BCELoss(weight=w)) do: a weight scales a loss.
+# Without weights both are the plain mean.
+WEIGHTED_MEANS = ("weights", "count")
+
 
 class ReducibleBatch(Protocol):
     """What a Reducer reads from one batch (evaluation.BatchValues has these)."""
@@ -161,10 +169,25 @@ class Reducer:
     groups: dict[float, Accumulator] = field(default_factory=dict)
     root: bool = False
     denominator: Accumulator = field(default_factory=Accumulator)
+    weighted_mean: str = "weights"  # one of WEIGHTED_MEANS
+    weighted: bool = False  # some batch had sample weights
 
     def __post_init__(self) -> None:
         if self.rule not in MEAN_RULES:
             raise ValueError(f"unknown mean rule {self.rule!r}")
+        if self.weighted_mean not in WEIGHTED_MEANS:
+            raise ValueError(f"unknown weighted mean {self.weighted_mean!r}")
+
+    @property
+    def _by_count(self) -> bool:
+        """Sample weights are given and the mean divides Σ w·L by the count (see above). The
+        mean rules with a denominator of their own keep it: the class-weighted mean divides by
+        Σ w·w[y] (weights of 1 give PyTorch's Σ w[y]), the non-zero mean by its groups."""
+        return (
+            self.weighted
+            and self.weighted_mean == "count"
+            and self.rule in ("examples", "elements")
+        )
 
     @property
     def count(self) -> int:
@@ -176,6 +199,7 @@ class Reducer:
 
     def add(self, batch: ReducibleBatch) -> None:
         self.totals.add(batch.values, batch.weights)
+        self.weighted = self.weighted or batch.weights is not None
         self.width = self.width or batch.width
         if self.rule == "target-weights":
             counts = batch.mean_weights
@@ -198,6 +222,11 @@ class Reducer:
     def _reduced(self, reduction: str) -> float:
         if reduction == "sum":
             return self.totals.sum()
+        if self._by_count:
+            if self.totals.count == 0:
+                raise DataError("no examples: the mean is undefined")
+            mean = self.totals.sum() / self.totals.count
+            return mean / self.width if self.rule == "elements" else mean
         if self.rule == "target-weights":
             weight = self.denominator.sum()
             if weight <= 0:
@@ -227,6 +256,9 @@ class Reducer:
         w = batch.weights
         if reduction != "mean":
             return w if w is not None else 1.0
+        if self._by_count:
+            scale = (w if w is not None else 1.0) / self.totals.count
+            return scale / self.width if self.rule == "elements" else scale
         if self.rule == "target-weights":
             weight = self.denominator.sum()
             if weight <= 0:
@@ -242,16 +274,17 @@ class Reducer:
                     scale[mask] = (1.0 if w is None else w[mask]) / total
             return scale
         if w is None:
-            mean_scale: Array | float = 1.0 / self.totals.count
+            mean_scale = grad_scale(self.totals.count, "mean", None)
         else:
-            # The weight of the whole input, not of this batch: batches are scaled alike.
-            weight = self.totals.weight_total + self.totals.weight_compensation
-            if weight <= 0:
+            # The weight total of every batch added, not of this batch alone.
+            total = self.totals.weight_total + self.totals.weight_compensation
+            if total <= 0:
                 raise DataError("the weights sum to 0: the weighted mean is undefined")
-            mean_scale = w / weight
+            mean_scale = w / total
         return mean_scale / self.width if self.rule == "elements" else mean_scale
 
     def merge(self, other: Reducer) -> None:
+        self.weighted = self.weighted or other.weighted
         self.totals.merge(other.totals)
         self.denominator.merge(other.denominator)
         self.width = self.width or other.width

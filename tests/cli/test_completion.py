@@ -354,6 +354,9 @@ def test_after_a_comma_the_next_column_is_completed(cli, tables):
 
 def test_columns_of_a_headerless_table_are_numbered(cli, tables):
     assert candidates(cli, "losscli compute ce bare.csv --no-header -t ") == ["1", "2", "3"]
+    # A first line of numbers is data (as the reader judges it), --header says otherwise.
+    assert candidates(cli, "losscli compute ce bare.csv -t ") == ["1", "2", "3"]
+    assert candidates(cli, "losscli compute ce bare.csv --header -t 0") == ["0.2", "0.8"]
 
 
 def test_compare_completes_columns_of_its_table_and_the_table_itself(cli, tables):
