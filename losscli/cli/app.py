@@ -24,6 +24,7 @@ from losscli.cli import (
     exercise,
     explore,
     grad,
+    merge,
     plot,
     recommend,
 )
@@ -154,6 +155,7 @@ def main_options(
 
 catalog.register(app)
 compute.register(app)
+merge.register(app)
 grad.register(app)
 compare.register(app)
 recommend.register(app)

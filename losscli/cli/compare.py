@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
+from losscli.cli import scale as sc
 from losscli.cli.candidates import losses_then_tables
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ Examples:
   losscli compare mse mae huber --y-true 0,0,0,0 --y-pred 0.1,-0.2,0.3,10
   losscli compare bce --conventions --y-true 1,0 --y-pred 0,0.2
   losscli compare --all --y-true 1,0,1 --y-pred 0.9,0.2,0.6
+  losscli compare mse huber 'preds/*.parquet' --jobs 2   # many files, merged exactly
 """
 
 
@@ -74,9 +76,9 @@ def compare(
     losses: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="LOSS... [FILE]",
+            metavar="LOSS... [FILE...]",
             help="Loss names or aliases (losscli list), then optionally the table to read "
-            "('-' for stdin).",
+            "('-' for stdin), or several: files, globs, a directory (a dataset).",
             show_default=False,
             autocompletion=losses_then_tables,
         ),
@@ -145,6 +147,7 @@ def compare(
         o.Reduction,
         typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
     ] = o.Reduction.mean,
+    jobs: sc.Jobs = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
@@ -154,7 +157,9 @@ def compare(
 
     params = o.loss_params(locals())
     space = o.space_from_flags(logits, log_probs, log_input)
-    names, file = _split_file(losses or [])
+    names, files = _split_files(losses or [])
+    dataset = sc.is_dataset(files)
+    file = files[0] if files and not dataset else None
     if reduction is o.Reduction.none:
         raise UsageError(
             "compare reduces to one number per loss; for per-example values use --per-example"
@@ -186,9 +191,23 @@ def compare(
     layout = next(e.request for e in entries if e.request is not None)
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.
     whole = any(e.request is not None and e.request.loss.batch for e in entries)
-    source = open_source(layout.loss, inputs, whole=whole)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
+    if dataset:
+        if per_example:
+            raise UsageError(
+                "--per-example prints the rows of one table; with several files compare "
+                "their totals (or run compare on each file)"
+            )
+        if whole:
+            raise UsageError("a batch loss (each value depends on its neighbours) reads one table")
+        if inputs.y_true is not None or inputs.y_pred is not None:
+            raise UsageError("give FILE... or --y-true/--y-pred, not both")
+        _summary_many(
+            entries, files, inputs, jobs, warnings, reduction.value, conventions, output, color
+        )
+        return
+    source = open_source(layout.loss, inputs, whole=whole)
     if per_example:
         _per_example(entries, source, warnings, output, color.value)
     else:
@@ -202,6 +221,25 @@ def compare(
             color.value,
             select=_Selection(applies_to) if selecting else None,
         )
+
+
+def _split_files(args: list[str]) -> tuple[list[str], list[str]]:
+    """LOSS... [FILE...]: the trailing arguments that name tables (see _split_file; a glob,
+    a directory or a URL also names one), the losses before them."""
+    from losscli.inputs.dataset import GLOB_CHARS, is_remote
+
+    files: list[str] = []
+    rest = list(args)
+    while rest:
+        _, file = _split_file(rest)
+        last = rest[-1]
+        if file is None and not (
+            (is_remote(last) or any(ch in last for ch in GLOB_CHARS)) and len(rest) > 1
+        ):
+            break
+        files.insert(0, last)
+        rest = rest[:-1]
+    return list(dict.fromkeys(rest)), files
 
 
 def _split_file(args: list[str]) -> tuple[list[str], str | None]:
@@ -460,10 +498,7 @@ def _summary(
     select: _Selection | None = None,
 ) -> None:
     from losscli.cli.common import located
-    from losscli.core.errors import DataError
-    from losscli.core.influence import Influence, top_count
-    from losscli.render.emit import emit
-    from losscli.render.report import Report
+    from losscli.core.influence import Influence
 
     first = True
     last_batch = None
@@ -492,6 +527,102 @@ def _summary(
                 warnings.add(text)
         first = False
     warnings.finish(source, rows_read)
+    assert last_batch is not None
+    _show(
+        entries,
+        warnings,
+        reduction,
+        by_convention,
+        output,
+        color,
+        lambda: located(source, last_batch),
+        select,
+        weighted=source.weight_name is not None,
+    )
+
+
+def _summary_many(
+    entries: list[Entry],
+    files: list[str],
+    inputs: Any,
+    jobs: int | None,
+    warnings: Warnings,
+    reduction: str,
+    by_convention: bool,
+    output: str,
+    color: o.Color,
+) -> None:
+    """The summary over many files: each file read once (by --jobs processes) into a
+    CompareState per loss, the states merged, then shown as for one table."""
+    import contextlib
+
+    from losscli.cli.common import note
+    from losscli.core.states import identity_of
+    from losscli.inputs.dataset import expand
+    from losscli.inputs.source import InputError
+
+    active = [e for e in entries if e.request is not None]
+    identities = [identity_of(e.request) for e in active if e.request is not None]
+    states, notices, skipped, chosen, dropped = sc.reduce_files_many(
+        expand(files),
+        inputs,
+        identities,
+        [e.optional for e in active],
+        "compare",
+        jobs or sc.cores(),
+    )
+    if chosen:
+        note(chosen)
+    for text in notices:
+        warnings.add(text)
+    if skipped:
+        warnings.add(
+            f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or "
+            "non-finite values (--nan skip)"
+        )
+    for index, (entry, state) in enumerate(zip(active, states, strict=True)):
+        if state is None:
+            why, first = dropped[index]
+            entry.request = None
+            if not first:
+                entry.why = f"{entry.label} left out: {why}"
+                warnings.add(entry.why)
+            continue
+        entry.reducer, entry.influence = state.reducer, state.influence
+    if sum(s.count for s in states if s is not None) == 0 and any(states):
+        raise InputError("no examples: the files have no data rows")
+    _show(
+        entries,
+        warnings,
+        reduction,
+        by_convention,
+        output,
+        color.value,
+        contextlib.nullcontext,
+        None,
+        weighted=inputs.weight is not None,
+    )
+
+
+def _show(
+    entries: list[Entry],
+    warnings: Warnings,
+    reduction: str,
+    by_convention: bool,
+    output: str,
+    color: str,
+    where: Any,
+    select: _Selection | None,
+    *,
+    weighted: bool,
+) -> None:
+    """The comparison table of entries whose totals are in (`where()`: the context that
+    names the place of an error in the totals, such as weights that sum to 0; `select`:
+    what --all chose, when it chose)."""
+    from losscli.core.errors import DataError
+    from losscli.core.influence import top_count
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
 
     shown = [e for e in entries if e.reducer is not None or (by_convention and e.why)]
     if not any(e.reducer is not None for e in shown):
@@ -502,8 +633,8 @@ def _summary(
     for entry in shown:
         record = _record(entry, reduction, by_convention)
         if entry.reducer is not None:
-            assert last_batch is not None and entry.influence is not None
-            with located(source, last_batch):  # the weights may sum to 0
+            assert entry.influence is not None
+            with where():  # the weights may sum to 0
                 record["value"] = entry.reducer.result(reduction)
             record["top_1pct_share"] = entry.influence.top_share()
             record["max_abs_grad"] = entry.influence.max_abs_grad
@@ -533,7 +664,6 @@ def _summary(
 
     if by_convention:
         columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
-        weighted = source.weight_name is not None
         if weighted:  # how each convention's mean divides the weighted sum
             columns = (*columns[:4], "weighted_mean", columns[4])
         rows = [

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
+from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
     from losscli.cli.common import Warnings
     from losscli.core.evaluation import Request
+    from losscli.core.states import LossState
     from losscli.inputs.source import Source
     from losscli.render.blocks import Block
 
@@ -31,6 +33,8 @@ Examples:
   losscli compute cross-entropy --y-true 2 --y-pred 0.1,0.2,0.7   # -log(p[y])
   losscli compute bce --logits --y-true 1,0 --y-pred 0.3,-2
   losscli compute mse examples/regression.csv
+  losscli compute mse 'preds/*.parquet' --jobs 2      # many files, merged exactly
+  losscli compute mse day1.csv --state > day1.json    # then: losscli merge day*.json
   model predict | losscli compute ce -t label -p 'p*'
 """
 
@@ -41,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
 def compute(
     loss: o.LossName,
-    file: o.File = None,
+    files: sc.Files = None,
     y_true: o.YTrue = None,
     y_pred: o.YPred = None,
     weights: o.Weights = None,
@@ -93,15 +97,16 @@ def compute(
     ] = None,
     rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance of --expect.")] = 1e-9,
     atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance of --expect.")] = 0.0,
+    state: sc.StateFlag = False,
+    jobs: sc.Jobs = None,
+    engine: sc.EngineOpt = sc.Engine.local,
+    scheduler: sc.Scheduler = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli.common import InputOptions, Warnings, build_request, open_source
-    from losscli.cli.errors import CheckFailed
     from losscli.core.errors import UsageError
-    from losscli.render.emit import emit
-    from losscli.render.report import Report
 
     if expect is not None and reduction is o.Reduction.none:
         raise UsageError("--expect compares one number; it does not go with --reduction none")
@@ -109,10 +114,65 @@ def compute(
     request = build_request(
         loss, params, logits, log_probs, normalize, convention and convention.value, log_input
     )
+    dataset = sc.is_dataset(files) or engine is sc.Engine.dask
+    file = files[0] if files and not dataset else None
     inputs = InputOptions.from_arguments(locals())
-    source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
+    if scheduler is not None and engine is not sc.Engine.dask:
+        raise UsageError("--scheduler is the address of a Dask scheduler: add --engine dask")
+    per_example = reduction is o.Reduction.none and not state
+    if request.multioutput is not None and (dataset or state):
+        raise UsageError("--multioutput reads one table; it goes with neither FILE... nor --state")
+    if dataset and not per_example:
+        if request.loss.batch:
+            raise UsageError(
+                f"{request.loss.name} is a batch loss (each value depends on the rows around "
+                "it): give it one table"
+            )
+        if inputs.y_true is not None or inputs.y_pred is not None:
+            raise UsageError("give FILE... or --y-true/--y-pred, not both")
+        loss_state = sc.dataset_state(
+            files or [], inputs, request, jobs, engine, scheduler, warnings
+        )
+    elif dataset:  # one row per example: the files one after another
+        if request.loss.batch:
+            raise UsageError(f"{request.loss.name} is a batch loss: give it one table")
+        if engine is sc.Engine.dask:
+            raise UsageError("--engine dask reduces; --reduction none reads the files in order")
+        loss_state = None
+        source = sc.chained_source(files or [], request.loss.takes_target, inputs)
+    else:
+        loss_state = None
+        source = open_source(request.loss, inputs, space=request.space)
+    if state:
+        if loss_state is None:
+            loss_state = _state(request, source, warnings)
+        _print_state(loss_state)
+        return
+    if loss_state is not None:
+        show_value(
+            request, loss_state, reduction.value, warnings, output, color.value, expect, rtol, atol
+        )
+        return
+    _compute_one(request, source, reduction, warnings, output, color.value, expect, rtol, atol)
+
+
+def _compute_one(
+    request: Request,
+    source: Source,
+    reduction: o.Reduction,
+    warnings: Warnings,
+    output: str,
+    color: str,
+    expect: float | None,
+    rtol: float,
+    atol: float,
+) -> None:
+    from losscli.core.errors import UsageError
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
     header = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -129,7 +189,7 @@ def compute(
             warnings,
             reduction.value,
             output,
-            color.value,
+            color,
             header,
             expect,
             rtol,
@@ -156,32 +216,62 @@ def compute(
                 title=f"{request.loss.name} per example",
                 indexed=True,
             )
-        emit(report, output, color.value)
+        emit(report, output, color)
         return
 
-    value, n = _reduced(request, source, warnings, reduction.value)
+    loss_state = _state(request, source, warnings)
+    show_value(request, loss_state, reduction.value, warnings, output, color, expect, rtol, atol)
+
+
+def show_value(
+    request: Request,
+    loss_state: LossState,
+    reduction: str,
+    warnings: Warnings,
+    output: str,
+    color: str,
+    expect: float | None = None,
+    rtol: float = 1e-9,
+    atol: float = 0.0,
+) -> None:
+    """The reduced value as compute prints it (merge prints merged states the same way)."""
+    from losscli.cli.errors import CheckFailed
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    header = {
+        "loss": request.loss.name,
+        "params": dict(request.params),
+        "convention": request.convention,
+        "reduction": reduction,
+    }
+    value, n = loss_state.result(reduction), loss_state.count
     report = Report(
         payload={**header, "n": n, "value": value},
         columns=("loss", "reduction", "n", "value"),
-        rows=[(request.loss.name, reduction.value, n, value)],
+        rows=[(request.loss.name, reduction, n, value)],
         scalar=value,
         title=_title(request),
         warnings=warnings.items,
     )
-    emit(report, output, color.value)
+    emit(report, output, color)
     if expect is not None and not math.isclose(value, expect, rel_tol=rtol, abs_tol=atol):
         raise CheckFailed(f"expected {expect!r}, got {value!r} (rtol {rtol:g}, atol {atol:g})")
 
 
-def _reduced(
-    request: Request, source: Source, warnings: Warnings, reduction: str
-) -> tuple[float, int]:
-    """Stream every batch into one compensated sum; memory does not grow with the input."""
+def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
+    """Stream every batch into one state of compensated sums; memory does not grow with the
+    input. The columns read are part of the state (merge refuses states of other columns)."""
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values
+    from losscli.core.states import LossState
 
-    acc = request.reducer()  # the mean as the convention takes it
-    batch = None
+    columns = {
+        "target": list(source.target_names),
+        "pred": list(source.pred_names),
+        "weight": source.weight_name,
+    }
+    acc = LossState.empty(request, columns)  # the mean as the convention takes it
     ignored = 0
     for batch in source.batches():
         with located(source, batch):
@@ -191,9 +281,14 @@ def _reduced(
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
     warnings.finish(source, acc.count, ignored)
-    assert batch is not None
-    with located(source, batch):  # the weights may sum to 0
-        return acc.result(reduction), acc.count
+    return acc
+
+
+def _print_state(loss_state: LossState) -> None:
+    import sys
+
+    sys.stdout.write(loss_state.to_json() + "\n")
+    sys.stdout.flush()
 
 
 def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[Block]:

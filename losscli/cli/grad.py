@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
+from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
     from losscli.cli.common import Warnings
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
 def grad(
     loss: o.LossName,
-    file: o.File = None,
+    files: sc.Files = None,
     y_true: o.YTrue = None,
     y_pred: o.YPred = None,
     weights: o.Weights = None,
@@ -108,8 +109,17 @@ def grad(
     request = build_request(
         loss, params, logits, log_probs, normalize, convention and convention.value, log_input
     )
+    dataset = sc.is_dataset(files)
+    file = files[0] if files and not dataset else None
     inputs = InputOptions.from_arguments(locals())
-    source = open_source(request.loss, inputs, space=request.space)
+    if dataset:  # the files one after another, rows numbered as in their concatenation
+        if request.loss.batch:
+            from losscli.core.errors import UsageError
+
+            raise UsageError(f"{request.loss.name} is a batch loss: give it one table")
+        source = sc.chained_source(files or [], request.loss.takes_target, inputs)
+    else:
+        source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     checks = _Checks() if check else None

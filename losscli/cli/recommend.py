@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 
 from losscli.cli import options as o
+from losscli.cli import scale as sc
 from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def register(app: typer.Typer) -> None:
 
 def recommend(
     ctx: typer.Context,
-    file: o.File = None,
+    files: sc.Files = None,
     target: Annotated[
         str | None,
         typer.Option(
@@ -205,6 +206,7 @@ def recommend(
             rich_help_panel=FACTS,
         ),
     ] = False,
+    jobs: sc.Jobs = None,
     trial: Annotated[
         bool,
         typer.Option(
@@ -256,6 +258,8 @@ def recommend(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    dataset = sc.is_dataset(files)
+    file = files[0] if files and not dataset else None
     if not trial:
         given = {"-x": features, "--metric": metric}
         for flag, value in given.items():
@@ -271,7 +275,15 @@ def recommend(
         "--target-kind": target_kind,
     }
     table = TableChoice(
-        file, target, pred, o.input_format(input_format), delimiter, header, nan.value
+        file,
+        target,
+        pred,
+        o.input_format(input_format),
+        delimiter,
+        header,
+        nan.value,
+        tuple(files or ()) if dataset else (),
+        jobs,
     )
     output = o.output_format(fmt, json_flag)
     if _nothing_given(table, task, facts, target_stat, quantile, want):
@@ -279,6 +291,8 @@ def recommend(
         typer.echo(ctx.get_help(), err=True)
         raise typer.Exit(2)
     if trial:
+        if dataset:
+            raise UsageError("--trial fits models on one table; give it one FILE")
         from losscli.cli.recommend_trial import trial_report
 
         report = trial_report(
@@ -346,10 +360,12 @@ class TableChoice:
     delimiter: str | None
     header: bool | None
     nan: str
+    files: tuple[str, ...] = ()  # FILE... when it names several tables (a dataset)
+    jobs: int | None = None
 
     def given(self) -> bool:
         options = (self.file, self.target, self.pred, self.input_format, self.delimiter)
-        return any(v is not None for v in options) or self.header is not None
+        return any(v is not None for v in options) or self.header is not None or bool(self.files)
 
 
 def _nothing_given(table: TableChoice, task: Any, facts: dict[str, Any], *reading: Any) -> bool:
@@ -433,6 +449,8 @@ def _profile_table(
     table: TableChoice, task: str | None, progress: bool
 ) -> tuple[Profile, dict[str, Any], list[str]]:
     """Stream the table through a profiler: the profile, its description, and warnings."""
+    import contextlib
+
     from losscli.cli.common import InputOptions, Warnings, located, open_table_source
     from losscli.core.errors import DataError
     from losscli.core.profile import LabelProfile, PairProfile, Profiler
@@ -448,28 +466,38 @@ def _profile_table(
         nan=table.nan,
         progress=progress,
     )
-    source = open_table_source(
-        options,
-        lambda names: _columns(names, table.target, table.pred),
-        no_input="no input: give FILE, or pipe a table in",
-    )
-    selection = source.selection
-    if len(selection.target) > 1:
-        return _profile_distributions(source, task)
-    if task == "distribution":
-        raise UsageError("--task distribution reads soft labels: name their columns with -t")
-    residuals = len(selection.pred) == 1
-    profiler = Profiler(with_pred=residuals)
     warnings = Warnings(live=False)
-    rows, batch = 0, None
-    for batch in source.batches():
-        with located(source, batch):
-            profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
-        rows += batch.y_true.shape[0]
-    warnings.finish(source, rows)  # raises when no rows were read
-    assert batch is not None
+    if table.files:
+        if task == "distribution":
+            raise UsageError("--task distribution reads one table of soft labels")
+        profiler, rows, selection, names, label = _profile_files(table, options)
+        located_last: Any = contextlib.nullcontext
+    else:
+        source = open_table_source(
+            options,
+            lambda names: _columns(names, table.target, table.pred),
+            no_input="no input: give FILE, or pipe a table in",
+        )
+        selection = source.selection
+        if len(selection.target) > 1:
+            return _profile_distributions(source, task)
+        if task == "distribution":
+            raise UsageError("--task distribution reads soft labels: name their columns with -t")
+        residuals = len(selection.pred) == 1
+        profiler = Profiler(with_pred=residuals)
+        rows, batch = 0, None
+        for batch in source.batches():
+            with located(source, batch):
+                profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
+            rows += batch.y_true.shape[0]
+        warnings.finish(source, rows)  # raises when no rows were read
+        assert batch is not None
+        last = batch
+        located_last = lambda: located(source, last)  # noqa: E731
+        names = (source.target_names[0], source.pred_names[0] if residuals else None)
+        label = source.reader.label
     profile: Profile
-    with located(source, batch):
+    with located_last():
         if task == "embedding" or (task is None and profiler.looks_like_pairs()):
             profile = profiler.pair_profile()
         else:
@@ -487,13 +515,87 @@ def _profile_table(
             f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
         )
     described = {
-        "source": source.reader.label,
+        "source": label,
         "rows": rows,
-        "target": source.target_names[0],
-        "pred": source.pred_names[0] if residuals else None,
+        "target": names[0],
+        "pred": names[1],
         **measured_profile(profile),
     }
     return profile, described, warnings.items
+
+
+def _profile_files(
+    table: TableChoice, options: Any
+) -> tuple[Any, int, Selection, tuple[str, str | None], str]:
+    """The profile of FILE... (files, globs, a directory): each file profiled by --jobs
+    processes into a ProfileState, the states merged in file order. Returns the profiler,
+    the rows, the selection, the (target, pred) names and how to name the input."""
+    from losscli.cli.common import note
+    from losscli.core.states import merge_all
+    from losscli.inputs.dataset import expand
+    from losscli.inputs.source import InputError
+
+    files = expand(list(table.files))
+    tasks = [(f, options) for f in files]
+    results = sc.map_files(_profile_file, tasks, table.jobs or sc.cores())
+    first = results[0]
+    for data_file, result in zip(files, results, strict=True):
+        if result.columns != first.columns:
+            raise InputError(
+                f"{data_file.path}: another schema: it gives columns {result.columns}, but "
+                f"{files[0].path} gives {first.columns}"
+            )
+    if first.note:
+        note(first.note)
+    state = merge_all([r.state for r in results])
+    skipped = sum(r.skipped for r in results)
+    if state.count == 0:
+        if skipped:
+            raise InputError(f"no examples left: all {skipped} rows had missing values")
+        raise InputError("no examples: the files have no data rows")
+    target, pred = first.columns["target"][0], (first.columns["pred"] or [None])[0]
+    label = f"{len(files)} files ({files[0].path}, ...)" if len(files) > 1 else files[0].path
+    return state.profiler, state.count, first.selection, (target, pred), label
+
+
+@dataclass(frozen=True)
+class _FileProfile:
+    state: Any
+    selection: Selection
+    columns: dict[str, Any]
+    note: str | None
+    skipped: int
+
+
+def _profile_file(data_file: Any, options: Any) -> _FileProfile:
+    """One file's ProfileState (in a worker process); errors name the file."""
+    from losscli.cli.common import located
+    from losscli.core.errors import DataError
+    from losscli.core.states import ProfileState
+    from losscli.inputs.dataset import open_file
+    from losscli.inputs.source import InputError
+    from losscli.inputs.table import TableSource
+
+    try:
+        reader = open_file(
+            data_file,
+            input_format=options.input_format,
+            delimiter=options.delimiter,
+            has_header=options.header,
+        )
+        selection = _columns(reader.names, options.target, options.pred)
+        source = TableSource(reader, selection, skip_missing=options.nan == "skip")
+        residuals = len(selection.pred) == 1
+        state = ProfileState.empty(with_pred=residuals)
+        for batch in source.batches():
+            with located(source, batch):
+                state.update(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
+        columns = {"target": list(source.target_names), "pred": list(source.pred_names)}
+        return _FileProfile(state, selection, columns, selection.note, source.skipped)
+    except (InputError, DataError) as error:
+        message = str(error)
+        prefix = f"{data_file.path}: "
+        raise InputError(message if message.startswith(prefix) else prefix + message) from None
 
 
 def _profile_distributions(

@@ -16,6 +16,11 @@ from typing import Any
 _EXPORTS = {
     "Accumulator": "losscli.core.reduce",
     "reduce_values": "losscli.core.reduce",
+    "CompareState": "losscli.core.states",
+    "GradState": "losscli.core.states",
+    "LossState": "losscli.core.states",
+    "ProfileState": "losscli.core.states",
+    "merge_all": "losscli.core.states",
     "DataError": "losscli.core.errors",
     "LossError": "losscli.core.errors",
     "UsageError": "losscli.core.errors",

@@ -63,6 +63,15 @@ class Influence:
         if grads is not None and grads.size:
             self.max_abs_grad = max(self.max_abs_grad, float(np.max(np.abs(grads))))
 
+    def merge(self, other: Influence) -> None:
+        """Both parts' totals: the largest of the two pools is the largest of the union."""
+        pool = np.concatenate([self.largest, other.largest])
+        if pool.size > self.keep:
+            pool = np.partition(pool, pool.size - self.keep)[-self.keep :]
+        self.largest = pool
+        self.total.merge(other.total)
+        self.max_abs_grad = max(self.max_abs_grad, other.max_abs_grad)
+
     @property
     def exact(self) -> bool:
         return top_count(self.count) <= self.keep

@@ -187,7 +187,7 @@ class RobustSample:
         self._keep(values, np.concatenate([self.keys, self.rng.random(x.shape[0])]))
 
     def _keep(self, values: Array, keys: Array) -> None:
-        if values.size > self.size:
+        if keys.shape[0] > self.size:  # one key per row (values may be rows of k)
             # The `size` smallest keys: a uniform sample of everything keyed so far.
             chosen = np.argpartition(keys, self.size - 1)[: self.size]
             values, keys = values[chosen], keys[chosen]

@@ -324,7 +324,11 @@ def measured_profile(profile: Profile) -> dict[str, Any]:
         "skew": profile.skew,
         "quartile_skew": profile.quartile_skew,
         "outliers": outlier_level(profile),
-        "robust_stats": "exact" if exact else f"from a uniform sample of {profile.robust_from}",
+        "robust_stats": "exact"
+        if exact
+        else profile.scale_method
+        if "KLL sketch" in profile.scale_method
+        else f"from a uniform sample of {profile.robust_from}",
         **target,
     }
 

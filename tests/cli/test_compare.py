@@ -294,7 +294,7 @@ def test_per_example_warnings_go_to_stderr(cli):
 def test_no_arguments_shows_help_and_exits_2(cli):
     run = cli("compare")
     assert run.exit_code == 2 and run.stdout == ""
-    assert run.stderr.startswith("Usage: losscli compare [OPTIONS] [LOSS... [FILE]]")
+    assert run.stderr.startswith("Usage: losscli compare [OPTIONS] [LOSS... [FILE...]]")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,389 @@
+"""Many files on every core, or on a Dask cluster: each file (or partition) is reduced to a
+partial state (core/states.py) and the states are merged, in file order, into one.
+
+The states merge in the same pairwise tree whatever the number of processes, so --jobs 1 and
+--jobs 8 give the same bits; against one pass over the concatenated table they agree to
+about 1e-15 relative (compensated sums throughout).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from losscli.cli.common import InputOptions, Warnings
+    from losscli.core.evaluation import Request
+    from losscli.inputs.dataset import DataFile
+
+SCALE = "Scale"
+
+
+class Engine(enum.StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+Files = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="FILE",
+        help="Table(s) to read (.csv .tsv .parquet .jsonl .ndjson), '-' for stdin: several "
+        "files, a glob ('preds/*.parquet'), a directory (a dataset; key=value folders are "
+        "columns), or a URL fsspec opens. Without FILE or inline values, stdin is read.",
+        show_default=False,
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        help="Processes that read and reduce files in parallel (default: the number of cores).",
+        min=1,
+        rich_help_panel=SCALE,
+    ),
+]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="local: this machine's processes (--jobs); dask: a Dask cluster (losscli[dask]).",
+        rich_help_panel=SCALE,
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Address of a Dask scheduler (tcp://host:8786); default: a local cluster.",
+        metavar="ADDRESS",
+        rich_help_panel=SCALE,
+    ),
+]
+StateFlag = Annotated[
+    bool,
+    typer.Option(
+        "--state",
+        help="Print the partial state as JSON instead of the value (merge with losscli merge).",
+        rich_help_panel=SCALE,
+    ),
+]
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def is_dataset(files: list[str] | None) -> bool:
+    """Whether FILE... needs the many-files path: several paths, a glob, a directory or a URL."""
+    if not files:
+        return False
+    if len(files) > 1:
+        return True
+    from pathlib import Path
+
+    from losscli.inputs.dataset import GLOB_CHARS, is_remote
+
+    path = files[0]
+    if path == "-":
+        return False
+    return is_remote(path) or any(ch in path for ch in GLOB_CHARS) or Path(path).is_dir()
+
+
+def dataset_state(
+    paths: list[str],
+    inputs: InputOptions,
+    request: Request,
+    jobs: int | None,
+    engine: Engine,
+    scheduler: str | None,
+    warnings: Warnings,
+    kind: str = "loss",
+) -> Any:
+    """The merged state of FILE... (files, globs, directories, URLs), read by --jobs local
+    processes or by a Dask cluster. Nothing is printed on stdout here: an error in any file
+    stops the whole before a value exists."""
+    from losscli.cli.common import note
+    from losscli.core.errors import UsageError
+    from losscli.core.states import identity_of
+    from losscli.inputs.dataset import expand
+
+    if not paths or "-" in paths:
+        raise UsageError("several inputs are files, globs or directories; stdin ('-') is one table")
+    identity = identity_of(request)
+    if engine is Engine.dask:
+        from losscli.cli.dask_engine import dask_state
+
+        state, notices, skipped, chosen = dask_state(paths, inputs, identity, kind, scheduler, jobs)
+    else:
+        files = expand(paths)
+        state, notices, skipped, chosen = reduce_files(
+            files, inputs, identity, kind, jobs or cores()
+        )
+    if chosen:
+        note(chosen)
+    for text in notices:
+        warnings.add(text)
+    if skipped:
+        warnings.add(
+            f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or non-finite "
+            "values (--nan skip)"
+        )
+    if state.count == 0:
+        from losscli.inputs.source import InputError
+
+        raise InputError("no examples: the files have no data rows")
+    return state
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file gives: a state per request (None where an optional request's domain did
+    not fit the file, with the reason and whether it was the file's first batch), the
+    notices, the rows skipped, the note on default columns and the columns read."""
+
+    states: list[Any]
+    notices: list[str]
+    skipped: int
+    note: str | None
+    columns: dict[str, Any]
+    dropped: dict[int, tuple[str, bool]]
+
+    @property
+    def state(self) -> Any:
+        return self.states[0]
+
+
+def reduce_files(
+    files: list[DataFile],
+    inputs: InputOptions,
+    identity: dict[str, Any],
+    kind: str,
+    jobs: int,
+) -> tuple[Any, list[str], int, str | None]:
+    """The merged state of every file, the notices (each naming its file), the rows skipped
+    (--nan skip) and the note on the columns chosen by default (from the first file)."""
+    states, notices, skipped, note, _ = reduce_files_many(
+        files, inputs, [identity], [False], kind, jobs
+    )
+    return states[0], notices, skipped, note
+
+
+def reduce_files_many(
+    files: list[DataFile],
+    inputs: InputOptions,
+    identities: list[dict[str, Any]],
+    optional: list[bool],
+    kind: str,
+    jobs: int,
+) -> tuple[list[Any], list[str], int, str | None, dict[int, tuple[str, bool]]]:
+    """reduce_files for several requests over the same files (compare): one merged state per
+    request, None for an optional one left out, with the reason (and whether it failed on the
+    first batch of the first file, where --all leaves a loss out silently)."""
+    from losscli.core.states import merge_all
+
+    tasks = [(f, inputs, identities, optional, kind) for f in files]
+    results = map_files(file_states, tasks, jobs)
+    _check_columns(files, results)
+    notices = [text for r in results for text in r.notices]
+    dropped: dict[int, tuple[str, bool]] = {}
+    for k, result in enumerate(results):
+        for index, (why, first) in result.dropped.items():
+            dropped.setdefault(index, (why, first and k == 0))
+    merged = [
+        None if index in dropped else merge_all([r.states[index] for r in results])
+        for index in range(len(identities))
+    ]
+    skipped = sum(r.skipped for r in results)
+    return merged, notices, skipped, results[0].note, dropped
+
+
+def map_files(function: Any, tasks: list[tuple[Any, ...]], jobs: int) -> list[Any]:
+    """function(*task) for every task (the first item of each is its DataFile), in order:
+    in this process for one job, else in `jobs` worker processes."""
+    workers = min(jobs, len(tasks))
+    if workers <= 1:
+        return [function(*task) for task in tasks]
+    return _in_processes(function, tasks, workers)
+
+
+def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> list[Any]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from losscli.inputs.source import InputError
+
+    # spawn, not fork: Polars' thread pool does not survive a fork.
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_one_thread_each
+    )
+    futures = [executor.submit(function, *task) for task in tasks]
+    results = []
+    try:
+        for k, future in enumerate(futures):
+            try:
+                results.append(future.result())
+            except BrokenProcessPool:
+                unfinished = [
+                    t[0].path
+                    for t, f in zip(tasks, futures, strict=True)
+                    if not f.done() or f.exception() is not None
+                ]
+                others = len(unfinished) - 1
+                raise InputError(
+                    f"{tasks[k][0].path}: a worker process died while the files were read"
+                    + (
+                        f" ({others} other file{'s' if others > 1 else ''} unfinished)"
+                        if others > 0
+                        else ""
+                    )
+                    + "; no value printed"
+                ) from None
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _one_thread_each() -> None:
+    """In a worker, before Polars and NumPy load: one thread each, since the workers are
+    the parallelism (N workers x N threads would only fight over the cores)."""
+    for name in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"
+
+
+def file_state(
+    data_file: DataFile, inputs: InputOptions, identity: dict[str, Any], kind: str
+) -> FileResult:
+    """One file read and reduced to a state; an error names the file, row and column."""
+    return file_states(data_file, inputs, [identity], [False], kind)
+
+
+def file_states(
+    data_file: DataFile,
+    inputs: InputOptions,
+    identities: list[dict[str, Any]],
+    optional: list[bool],
+    kind: str,
+) -> FileResult:
+    """One file read once and reduced to a state per request (runs in a worker process); an
+    error names the file as well as the row and column. An optional request that does not
+    fit the data is left out of this file's result instead."""
+    from losscli.cli.common import located, notice_text
+    from losscli.core.errors import DataError, UsageError
+    from losscli.core.states import request_of, state_kind
+    from losscli.inputs.dataset import open_file
+    from losscli.inputs.source import InputError
+    from losscli.inputs.table import TableSource, choose_columns
+
+    try:
+        reader = open_file(
+            data_file,
+            input_format=inputs.input_format,
+            delimiter=inputs.delimiter,
+            has_header=inputs.header,
+        )
+        requests = [request_of(identity) for identity in identities]
+        selection = choose_columns(
+            reader.names,
+            inputs.target,
+            inputs.pred,
+            inputs.weight,
+            takes_target=requests[0].loss.takes_target,
+        )
+        source = TableSource(reader, selection, skip_missing=inputs.nan == "skip")
+        columns = {
+            "target": list(source.target_names),
+            "pred": list(source.pred_names),
+            "weight": source.weight_name,
+        }
+        states: list[Any] = [state_kind(kind).empty(r, columns) for r in requests]
+        dropped: dict[int, tuple[str, bool]] = {}
+        notices = []
+        for number, batch in enumerate(source.batches()):
+            for index, state in enumerate(states):
+                if state is None:
+                    continue
+                try:
+                    with located(source, batch):
+                        result = state.update(batch.y_true, batch.y_pred, batch.weights)
+                except (InputError, UsageError) as error:
+                    if not optional[index]:
+                        raise
+                    states[index] = None
+                    dropped[index] = (str(error), number == 0)
+                    continue
+                label = f"{requests[index].loss.name}: " if len(states) > 1 else ""
+                notices.extend(
+                    f"{data_file.path}: {label}{notice_text(n, source, batch)}"
+                    for n in result.notices
+                )
+        return FileResult(states, notices, source.skipped, selection.note, columns, dropped)
+    except (InputError, DataError) as error:
+        raise InputError(_in_file(data_file.path, str(error))) from None
+
+
+def _in_file(path: str, message: str) -> str:
+    return message if message.startswith(f"{path}:") else f"{path}: {message}"
+
+
+def _check_columns(files: list[DataFile], results: list[Any]) -> None:
+    """Every file must give the same columns: a file of another schema is named."""
+    from losscli.inputs.source import InputError
+
+    first = results[0].columns
+    for data_file, result in zip(files, results, strict=True):
+        columns = result.columns
+        if columns != first:
+            raise InputError(
+                f"{data_file.path}: another schema: it gives columns {_describe(columns)}, "
+                f"but {files[0].path} gives {_describe(first)}"
+            )
+
+
+def _describe(columns: dict[str, Any]) -> str:
+    parts = [f"{side} {columns[side]}" for side in ("target", "pred") if columns.get(side)]
+    if columns.get("weight"):
+        parts.append(f"weight {columns['weight']!r}")
+    return ", ".join(parts)
+
+
+def chained_source(paths: list[str], takes_target: bool, inputs: InputOptions) -> Any:
+    """FILE... as one source read file after file, for the commands that print a row per
+    example (grad, compute --reduction none): rows in file order, errors naming the file."""
+    from losscli.core.errors import UsageError
+    from losscli.inputs.dataset import ChainedSource, expand, open_file
+    from losscli.inputs.table import TableSource, choose_columns
+
+    if "-" in paths:
+        raise UsageError("several inputs are files, globs or directories; stdin ('-') is one table")
+    if inputs.y_true is not None or inputs.y_pred is not None:
+        raise UsageError("give FILE... or --y-true/--y-pred, not both")
+
+    def open_one(data_file: DataFile) -> TableSource:
+        reader = open_file(
+            data_file,
+            input_format=inputs.input_format,
+            delimiter=inputs.delimiter,
+            has_header=inputs.header,
+        )
+        selection = choose_columns(
+            reader.names, inputs.target, inputs.pred, inputs.weight, takes_target=takes_target
+        )
+        return TableSource(reader, selection, skip_missing=inputs.nan == "skip")
+
+    source = ChainedSource(expand(paths), open_one)
+    if source.selection.note:
+        from losscli.cli.common import note
+
+        note(source.selection.note)
+    return source

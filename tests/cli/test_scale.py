@@ -1,0 +1,335 @@
+"""Many files (FILE..., globs, directories, Hive partitions, fsspec URLs), --jobs, and
+`compute --state` with `losscli merge`: the one-pass value, and errors that name the file."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+N_FILES = 5
+ROWS = 400
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Five CSV files and the same rows as a Hive-partitioned Parquet dataset; the weight of
+    each row is its partition's `w=` folder."""
+    root = tmp_path_factory.mktemp("dataset")
+    rng = np.random.default_rng(16)
+    frames = []
+    for k in range(N_FILES):
+        y = rng.normal(0, 1, ROWS)
+        # Residuals over many orders of magnitude: sums that a naive total would round.
+        p = y + rng.standard_cauchy(ROWS) * 10.0 ** rng.integers(-4, 4, ROWS)
+        frame = pl.DataFrame({"y_true": y, "y_pred": p})
+        frame.write_csv(root / f"part-{k}.csv", float_precision=17)
+        folder = root / "hive" / f"w={k + 1}"
+        folder.mkdir(parents=True)
+        frame.write_parquet(folder / "part-0.parquet")
+        frames.append(frame.with_columns(w=pl.lit(float(k + 1))))
+    whole = pl.concat(frames)
+    whole.write_csv(root / "whole.csv", float_precision=17)
+    return {"root": root, "whole": whole}
+
+
+def _fsum_mse(whole: pl.DataFrame, weighted: bool = False) -> float:
+    y, p, w = (whole[c].to_numpy() for c in ("y_true", "y_pred", "w"))
+    w = w if weighted else np.ones_like(y)
+    return math.fsum((w * (p - y) ** 2).tolist()) / math.fsum(w.tolist())
+
+
+def test_many_files_equal_one_pass_and_the_exact_sum(cli, dataset):
+    root = dataset["root"]
+    files = [str(root / f"part-{k}.csv") for k in range(N_FILES)]
+    one = cli("compute", "mse", str(root / "whole.csv"), "-t", "y_true", "-p", "y_pred")
+    serial = cli("compute", "mse", *files, "--jobs", "1")
+    parallel = cli("compute", "mse", *files, "--jobs", "2")
+    assert one.exit_code == serial.exit_code == parallel.exit_code == 0
+    # The states merge in the same tree whatever the number of processes: the same bits.
+    assert serial.stdout == parallel.stdout
+    assert float(serial.stdout) == pytest.approx(float(one.stdout), rel=1e-15)
+    assert float(serial.stdout) == pytest.approx(_fsum_mse(dataset["whole"]), rel=1e-15)
+
+
+def test_a_glob_and_a_directory_read_the_same_files(cli, dataset):
+    root = dataset["root"]
+    by_glob = cli("compute", "mse", str(root / "part-*.csv"), "--json", "-j", "1")
+    files = [str(root / f"part-{k}.csv") for k in range(N_FILES)]
+    by_list = cli("compute", "mse", *files, "--json", "-j", "1")
+    assert by_glob.exit_code == 0
+    assert by_glob.json()["n"] == N_FILES * ROWS
+    assert by_glob.json()["value"] == by_list.json()["value"]
+
+
+def test_hive_partitions_are_columns(cli, dataset):
+    """`w=3/` gives every row under it the column w = 3: here the weight."""
+    hive = str(dataset["root"] / "hive")
+    run = cli("compute", "mse", hive, "-t", "y_true", "-p", "y_pred", "--weight", "w", "-j", "2")
+    assert run.exit_code == 0, run.stderr
+    expected = _fsum_mse(dataset["whole"], weighted=True)
+    assert float(run.stdout) == pytest.approx(expected, rel=1e-15)
+
+
+def test_state_then_merge_gives_the_one_pass_value(cli, dataset, tmp_path):
+    root = dataset["root"]
+    paths = []
+    for k in range(N_FILES):
+        run = cli("compute", "mse", str(root / f"part-{k}.csv"), "--state")
+        assert run.exit_code == 0
+        state = json.loads(run.stdout)
+        assert state["format"] == "losscli-state" and state["version"] == 1
+        assert state["loss"] == "mse" and state["columns"]["pred"] == ["y_pred"]
+        path = tmp_path / f"s{k}.json"
+        path.write_text(run.stdout)
+        paths.append(str(path))
+    merged = cli("merge", *paths, "--json")
+    assert merged.exit_code == 0
+    doc = merged.json()
+    assert doc["n"] == N_FILES * ROWS and doc["loss"] == "mse"
+    assert doc["value"] == pytest.approx(_fsum_mse(dataset["whole"]), rel=1e-15)
+    # One state per line on stdin, as `xargs -P ... | losscli merge -` gives them.
+    piped = cli("merge", "-", input="".join(Path(p).read_text() for p in paths))
+    assert float(piped.stdout) == doc["value"]
+    summed = cli("merge", *paths, "--reduction", "sum")
+    assert float(summed.stdout) == pytest.approx(doc["value"] * N_FILES * ROWS, rel=1e-15)
+
+
+def test_merge_refuses_states_of_another_loss_parameter_or_version(cli, dataset, tmp_path):
+    part = str(dataset["root"] / "part-0.csv")
+    states = {}
+    for name, args in {
+        "huber1": ("huber", "--delta", "1"),
+        "huber2": ("huber", "--delta", "2"),
+        "mae": ("mae",),
+    }.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(cli("compute", *args, part, "--state").stdout)
+        states[name] = str(path)
+    run = cli("merge", states["huber1"], states["huber2"])
+    assert run.exit_code == 3 and run.stdout == ""
+    assert "huber2.json: computed with another params" in run.stderr
+    run = cli("merge", states["huber1"], states["mae"])
+    assert run.exit_code == 3 and "another loss" in run.stderr
+    old = tmp_path / "old.json"
+    old.write_text(Path(states["mae"]).read_text().replace('"version":1', '"version":0'))
+    run = cli("merge", states["mae"], str(old))
+    assert run.exit_code == 3 and run.stdout == ""
+    assert "old.json: state version 0; this losscli reads version 1" in run.stderr
+    run = cli("merge", str(tmp_path / "none.json"))
+    assert run.exit_code == 3 and "none.json: no such file" in run.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_errors_name_the_file_and_print_nothing(cli, dataset, tmp_path, jobs):
+    root = dataset["root"]
+    good = str(root / "part-0.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("y_true,y_pred\n1,2\n3,oops\n")
+    other = tmp_path / "other.csv"
+    other.write_text("label,score\n1,2\n")
+    corrupt = tmp_path / "corrupt.parquet"
+    data = (dataset["root"] / "hive" / "w=1" / "part-0.parquet").read_bytes()
+    corrupt.write_bytes(data[:-12] + b"\0" * 8 + data[-4:])  # the footer's length is wrong
+    cases = {
+        (good, str(tmp_path / "missing.csv")): "missing.csv: no such file",
+        (good, str(bad)): "bad.csv: row 2, column 'y_pred': 'oops' is not a number",
+        (good, str(other)): "other.csv: another schema",
+        (good, str(corrupt)): "corrupt.parquet: not a readable Parquet file",
+    }
+    for files, message in cases.items():
+        run = cli("compute", "mse", *files, "--jobs", jobs)
+        assert run.exit_code == 3, (files, run.stderr)
+        assert run.stdout == ""
+        assert message in run.stderr
+        assert len(run.stderr.strip().splitlines()) <= 2  # the error, and a column note
+
+
+def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
+    """fsspec's in-memory filesystem stands in for s3:// and gs:// (no network in tests)."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    root = dataset["root"]
+    for k in range(N_FILES):
+        fs.pipe(f"/preds/date=2024-01-0{k + 1}/part.csv", (root / f"part-{k}.csv").read_bytes())
+    try:
+        remote = cli("compute", "mse", "memory://preds", "-j", "1", "--json")
+        local = cli("compute", "mse", str(root / "part-*.csv"), "-j", "1", "--json")
+        assert remote.exit_code == 0, remote.stderr
+        assert remote.json()["value"] == local.json()["value"]
+        assert remote.json()["n"] == N_FILES * ROWS
+        missing = cli("compute", "mse", "memory://nowhere/x.csv", "-j", "1")
+        assert missing.exit_code == 3 and "memory://nowhere/x.csv: no such file" in missing.stderr
+    finally:
+        fs.rm("/preds", recursive=True)
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The multiprocessing workers (spawned) among a process's children."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = []
+    for child in map(int, children):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.append(child)
+    return found
+
+
+def test_a_worker_that_dies_is_an_error_naming_the_files(dataset, tmp_path):
+    """A worker killed while it waits on a file (a FIFO nobody writes): exit 3, one line
+    naming the file, nothing on stdout."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    fifo = tmp_path / "stuck.csv"
+    os.mkfifo(fifo)
+    good = str(dataset["root"] / "part-0.csv")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "losscli", "compute", "mse", str(fifo), good, "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = _workers_of(process.pid)
+        assert workers, "no worker process started"
+        time.sleep(1.0)  # the good file is read; the FIFO's reader waits
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 3, stderr
+    assert stdout == ""
+    assert "a worker process died while the files were read" in stderr
+    assert "stuck.csv" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_compare_over_many_files_equals_compare_over_their_concatenation(cli, dataset):
+    root = dataset["root"]
+    whole = cli(
+        "compare",
+        "mse",
+        "mae",
+        "huber",
+        str(root / "whole.csv"),
+        "-t",
+        "y_true",
+        "-p",
+        "y_pred",
+        "--json",
+    )
+    many = cli("compare", "mse", "mae", "huber", str(root / "part-*.csv"), "-j", "2", "--json")
+    assert whole.exit_code == many.exit_code == 0, many.stderr
+    got, want = many.json(), whole.json()
+    assert got["n"] == want["n"] == N_FILES * ROWS
+    for mine, theirs in zip(got["losses"], want["losses"], strict=True):
+        assert mine["loss"] == theirs["loss"]
+        for key in ("value", "top_1pct_share", "max_abs_grad"):
+            assert mine[key] == pytest.approx(theirs[key], rel=1e-15), (mine["loss"], key)
+    # --all leaves out, silently, the losses whose domain does not fit the first file.
+    every = cli("compare", "--all", str(root / "part-*.csv"), "-j", "1", "--json")
+    assert every.exit_code == 0, every.stderr
+    names = [r["loss"] for r in every.json()["losses"]]
+    assert "mse" in names and "binary-cross-entropy" not in names
+    assert every.json()["warnings"] == []
+
+
+def test_compare_per_example_reads_one_table(cli, dataset):
+    run = cli("compare", "mse", str(dataset["root"] / "part-*.csv"), "--per-example")
+    assert run.exit_code == 2 and "--per-example prints the rows of one table" in run.stderr
+
+
+def test_weighted_grad_mean_scales_every_block_by_the_whole_weight(cli, tmp_path):
+    """grad --reduction mean with --weight: row i is w_i * 2 (p_i - y_i) / sum(w) (here
+    sum(w) = 8), however many blocks the table is read in (LOSSCLI_CHUNK_BYTES=10: a row
+    a block). Each block was once divided by its own weight sum."""
+    table = tmp_path / "w.csv"
+    table.write_text("y_true,y_pred,w\n0,1,1\n0,2,1\n0,3,2\n0,4,4\n")
+    expected = ["0.25", "0.5", "1.5", "4.0"]
+    for chunk in ("10", "1000000"):
+        run = cli(
+            "grad",
+            "mse",
+            str(table),
+            "--weight",
+            "w",
+            "--reduction",
+            "mean",
+            "-f",
+            "plain",
+            env={"LOSSCLI_CHUNK_BYTES": chunk},
+        )
+        assert run.exit_code == 0, run.stderr
+        assert run.lines() == expected, chunk
+
+
+def test_recommend_profiles_many_files_as_their_concatenation(cli, dataset):
+    root = dataset["root"]
+    whole = cli("recommend", str(root / "whole.csv"), "-t", "y_true", "-p", "y_pred", "--json")
+    many = cli("recommend", str(root / "part-*.csv"), "-j", "2", "--json")
+    assert whole.exit_code == many.exit_code == 0, many.stderr
+    got, want = many.json(), whole.json()
+    assert got["profile"]["rows"] == want["profile"]["rows"] == N_FILES * ROWS
+    assert got["profile"]["source"].startswith(f"{N_FILES} files (")
+    for key in ("median", "scale", "tail_share", "quartile_skew", "robust_stats", "outliers"):
+        assert got["profile"][key] == want["profile"][key], key  # exact: held in memory
+    for key in ("mean", "std", "skew", "excess_kurtosis"):
+        assert got["profile"][key] == pytest.approx(want["profile"][key], rel=1e-12), key
+    assert got["recommendations"] == want["recommendations"]
+
+
+def test_recommend_names_the_file_of_another_schema(cli, dataset, tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("label,score\n1,2\n3,4\n")
+    run = cli("recommend", str(dataset["root"] / "part-0.csv"), str(other), "-j", "1")
+    assert run.exit_code == 3 and run.stdout == ""
+    assert "other.csv: another schema" in run.stderr
+
+
+def test_grad_and_per_example_values_over_files_are_those_of_the_concatenation(cli, dataset):
+    """grad (mean: every row divided by the n of all files) and compute --reduction none read
+    the files one after another; rows are numbered as in the concatenation."""
+    root = dataset["root"]
+    files = [str(root / f"part-{k}.csv") for k in range(N_FILES)]
+    columns = ("-t", "y_true", "-p", "y_pred", "-f", "tsv")
+    for args in (
+        ("grad", "huber", "--reduction", "mean"),
+        ("compute", "mse", "--reduction", "none"),
+    ):
+        many = cli(*args, *files, "-f", "tsv")
+        whole = cli(*args, str(root / "whole.csv"), *columns)
+        assert many.exit_code == whole.exit_code == 0, many.stderr
+        assert many.stdout == whole.stdout
+        assert len(many.lines()) == N_FILES * ROWS + 1
+
+
+def test_per_example_errors_and_notices_name_the_file(cli, dataset, tmp_path):
+    good = str(dataset["root"] / "part-0.csv")
+    huge = tmp_path / "huge.csv"
+    huge.write_text("y_true,y_pred\n1,2\n3,4\n5,-1e308\n")
+    run = cli("compute", "mse", good, str(huge), "--reduction", "none", "-f", "tsv")
+    assert run.exit_code == 0
+    assert "the loss is infinite for 1 example" in run.stderr and "huge.csv: row 3)" in run.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("y_true,y_pred\n1,2\nx,4\n")
+    run = cli("grad", "mse", str(bad), good)
+    assert run.exit_code == 3
+    assert "bad.csv: row 2, column 'y_true': 'x' is not a number" in run.stderr
