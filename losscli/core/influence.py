@@ -76,6 +76,11 @@ class Influence:
         """The share of the total from the worst 1%, or None where it has no meaning: no
         examples, a total of 0 (every loss 0) or an infinite total."""
         total = self.total.sum()
-        if self.count == 0 or total == 0 or not math.isfinite(total):
+        if self.count == 0 or total == 0 or math.isnan(total):
             return None
-        return self.top_total() / total
+        k = min(top_count(self.count), self.largest.size)
+        top = Accumulator()
+        top.add(np.partition(self.largest, self.largest.size - k)[-k:])
+        # Scaled sums: the share of losses near 1e308 is finite though their total is not.
+        share = top.values.ratio(self.total.values)
+        return share if math.isfinite(share) else None
