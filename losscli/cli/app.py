@@ -25,6 +25,7 @@ from losscli.cli import (
     plot,
     recommend,
 )
+from losscli.cli.environment import check_environment
 from losscli.cli.errors import PipeClosed, handle
 
 
@@ -46,6 +47,7 @@ class LossCliGroup(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
+        check_environment()  # after --help and completion, before any command's work
         try:
             return super().invoke(ctx)
         except BrokenPipeError as error:

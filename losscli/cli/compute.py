@@ -90,6 +90,9 @@ def compute(
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
+    o.check_number("--expect", expect, infinite=True)
+    o.check_number("--rtol", rtol, 0.0)
+    o.check_number("--atol", atol, 0.0)
     if expect is not None and reduction is o.Reduction.none:
         raise UsageError("--expect compares one number; it does not go with --reduction none")
     params = o.loss_params(locals())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import REPO, run_subprocess
 
 # --- wrong numbers with exit 0 -----------------------------------------------------------------
 
@@ -49,3 +50,78 @@ def test_weights_near_the_largest_float(cli) -> None:
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert [float(row["grad"]) for row in r.tsv()] == [1.0, 2.0]
+
+
+# --- options and environment, checked before any work ---------------------------------------
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if not line.startswith("hint:")]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("losscli: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("compute", "mse", "--y-true", "0", "--y-pred", "1", "--expect", "1", "--rtol", "-1"),
+         "--rtol must be at least 0, not -1"),
+        (("compute", "mse", "--y-true", "0", "--y-pred", "1", "--expect", "1", "--atol", "nan"),
+         "--atol must be at least 0, not nan"),
+        (("compute", "mse", "--y-true", "0", "--y-pred", "1", "--expect", "nan"),
+         "--expect must be a number, not nan"),
+        (("plot", "mse", "-o", "x.png", "--dpi", "100000"), "--dpi must be between 10 and 2400"),
+        (("plot", "mse", "-o", "x.png", "--dpi", "1e300"), "--dpi must be between 10 and 2400"),
+        (("plot", "mse", "-o", "x.png", "--dpi", "1"), "--dpi must be between 10 and 2400"),
+        (("plot", "mse", "--width", "10000000000"), "--width must be between 30 and 1000"),
+        (("plot", "mse", "--height", "100000"), "--height must be between 8 and 500"),
+    ],
+)  # fmt: skip
+def test_bad_option_values_are_usage_errors(cli, tmp_path, monkeypatch, args, says) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = cli(*args)
+    assert r.exit_code == 2, r.stderr
+    assert says in one_error_line(r.stderr)
+    assert r.stdout == ""  # the value is not printed before the error
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_expect_inf_is_a_value(cli) -> None:
+    r = cli("compute", "mse", "--y-true", "0", "--y-pred", "1e200", "--expect", "inf")
+    assert r.exit_code == 0 and float(r.stdout) == math.inf
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOSSCLI_CHUNK_BYTES", "abc"),
+        ("LOSSCLI_CHUNK_BYTES", "0"),
+        ("LOSSCLI_CHUNK_BYTES", "1e9"),
+        ("LOSSCLI_CHUNK_BYTES", str(1 << 40)),
+        ("COLUMNS", "100000000"),
+        ("LINES", "many"),
+    ],
+)
+def test_bad_environment_is_a_usage_error(name, value) -> None:
+    # A real process: the environment as a shell user sets it.
+    done = run_subprocess(
+        "compute", "mse", str(REPO / "examples/regression.csv"), env={name: value}
+    )
+    assert done.returncode == 2, done.stderr
+    line = one_error_line(done.stderr.decode())
+    assert name in line and repr(value) in line
+    assert done.stdout == b""
+
+
+def test_good_environment_is_used(cli) -> None:
+    r = cli(
+        "compute", "mse", str(REPO / "examples/regression.csv"), env={"LOSSCLI_CHUNK_BYTES": "64"}
+    )
+    whole = cli("compute", "mse", str(REPO / "examples/regression.csv"))
+    assert r.exit_code == whole.exit_code == 0
+    assert float(r.stdout) == pytest.approx(float(whole.stdout), rel=1e-15)
+    r = cli("list", env={"LOSSCLI_DEBUG": "yes"})
+    assert r.exit_code == 2 and "LOSSCLI_DEBUG must be 1" in one_error_line(r.stderr)
+    # --help works whatever the environment says.
+    assert cli("--help", env={"LOSSCLI_CHUNK_BYTES": "abc"}).exit_code == 0
