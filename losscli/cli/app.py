@@ -26,7 +26,7 @@ from losscli.cli import (
     recommend,
 )
 from losscli.cli.environment import check_environment
-from losscli.cli.errors import PipeClosed, handle
+from losscli.cli.errors import PipeClosed, handle, out_of_memory
 
 
 class LossCliGroup(TyperGroup):
@@ -40,10 +40,15 @@ class LossCliGroup(TyperGroup):
         completion.enable_protocol()
         try:
             result = super().main(args=args, prog_name=prog_name or "losscli", **extra)
+            sys.stdout.flush()  # a full disk or a closed pipe is reported, not ignored at exit
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
-            sys.exit(handle(exc))
+            try:
+                code = handle(exc)
+            except MemoryError:
+                code = out_of_memory()
+            sys.exit(code)
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
@@ -112,4 +117,11 @@ completion.register(app)
 
 
 def main() -> None:
-    app()
+    from losscli.cli import streams
+
+    streams.prepare()
+    try:
+        app()
+    except SystemExit as done:
+        streams.exit_by_signal(done.code)
+        raise
