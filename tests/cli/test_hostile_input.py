@@ -125,3 +125,36 @@ def test_good_environment_is_used(cli) -> None:
     assert r.exit_code == 2 and "LOSSCLI_DEBUG must be 1" in one_error_line(r.stderr)
     # --help works whatever the environment says.
     assert cli("--help", env={"LOSSCLI_CHUNK_BYTES": "abc"}).exit_code == 0
+
+
+# --- temperatures below the smallest normal float ------------------------------------------------
+
+
+def test_nt_xent_and_infonce_at_a_subnormal_temperature(cli) -> None:
+    # Each row's partner is its nearest neighbour: the loss tends to 0 as τ -> 0 (it is
+    # ln(1 + Σ e^((cos_k - cos_partner)/τ)), every exponent -inf); it printed nan.
+    r = cli(
+        "compute", "nt-xent", "--temperature", "1e-309", "--y-true", "0,0,1,1",
+        "--y-pred", "1,0;1,0.1;0,1;0.1,1", "--reduction", "none",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert [float(row["value"]) for row in r.tsv()] == [0.0] * 4
+    assert "infinite" not in r.stderr
+    # Partners far apart: (cos_best - cos_partner) / τ overflows, the loss is really infinite.
+    r = cli(
+        "compute", "nt-xent", "--temperature", "1e-309", "--y-true", "0,1,0,1",
+        "--y-pred", "1,0;1,0.1;0,1;0.1,1",
+    )  # fmt: skip
+    assert r.exit_code == 0 and float(r.stdout) == math.inf and "infinite" in r.stderr
+    r = cli(
+        "grad", "nt-xent", "--temperature", "5e-324", "--y-true", "0,0,1,1",
+        "--y-pred", "1,0;1,0.1;0,1;0.1,1",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert all(float(v) == 0.0 for row in r.tsv() for k, v in row.items() if k != "row")
+    # InfoNCE: the right candidate scores highest in row 1 (loss 0), not in row 2 (inf).
+    r = cli(
+        "compute", "infonce", "--temperature", "1e-309", "--y-true", "0,0",
+        "--y-pred", "1,0.5;0.2,1", "--reduction", "none",
+    )  # fmt: skip
+    assert [float(row["value"]) for row in r.tsv()] == [0.0, math.inf]
