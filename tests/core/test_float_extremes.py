@@ -114,3 +114,19 @@ def test_top_share_of_huge_losses() -> None:
     assert influence.top_share() == 0.5
     influence.add(np.array([math.inf]))
     assert influence.top_share() is None  # the total is really infinite
+
+
+def test_row_means_of_huge_cells() -> None:
+    from losscli.core.numerics import row_mean
+
+    cells = np.array([[1e308, 1.7e308], [1.0, 2.0], [BIG, np.inf], [BIG, -BIG]])
+    # Exact: 1.35e308; 1.5; inf (an infinite cell); 0.
+    assert row_mean(cells).tolist() == [1.35e308, 1.5, math.inf, 0.0]
+    # multilabel-bce averages its labels per example: -ln sigmoid(-1e308) = 1e308 per label.
+    ev = evaluate(
+        make_request("multilabel-bce", space="logit"),
+        [[1.0, 1.0]],
+        [[-1e308, -1.7e308]],
+        reduction="none",
+    )
+    assert ev.values.tolist() == [1.35e308]
