@@ -76,6 +76,7 @@ def one_error_line(stderr: str) -> str:
         (("plot", "mse", "-o", "x.png", "--dpi", "1"), "--dpi must be between 10 and 2400"),
         (("plot", "mse", "--width", "10000000000"), "--width must be between 30 and 1000"),
         (("plot", "mse", "--height", "100000"), "--height must be between 8 and 500"),
+        (("exercise", "validate", "--seeds", "10000000000"), "less than or equal to 10000"),
     ],
 )  # fmt: skip
 def test_bad_option_values_are_usage_errors(cli, tmp_path, monkeypatch, args, says) -> None:
@@ -158,3 +159,18 @@ def test_nt_xent_and_infonce_at_a_subnormal_temperature(cli) -> None:
         "--y-pred", "1,0.5;0.2,1", "--reduction", "none",
     )  # fmt: skip
     assert [float(row["value"]) for row in r.tsv()] == [0.0, math.inf]
+
+
+def test_figure_on_a_full_disk_is_exit_74(cli, tmp_path, monkeypatch) -> None:
+    # plot -o on a full disk: the same exit 74 as stdout on /dev/full, not a usage error.
+    import errno
+
+    import matplotlib.figure
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "curve.png"))
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    r = cli("plot", "mse", "-o", str(tmp_path / "curve.png"))
+    assert r.exit_code == 74
+    assert one_error_line(r.stderr).startswith("losscli: error: no space left on device (")
