@@ -39,9 +39,14 @@ class _StickyEof(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         if self.at_end:
             return 0
-        # os.readv retries on EINTR after running Python's signal handlers, so Ctrl-C
+        # os.read(v) retries on EINTR after running Python's signal handlers, so Ctrl-C
         # raises KeyboardInterrupt here even while a read waits on a terminal or a pipe.
-        count = os.readv(self.fd, [buffer])
+        if hasattr(os, "readv"):
+            count = os.readv(self.fd, [buffer])
+        else:  # Windows
+            data = os.read(self.fd, len(buffer))
+            count = len(data)
+            memoryview(buffer).cast("B")[:count] = data
         self.at_end = count == 0
         return count
 
@@ -89,8 +94,8 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def exit_by_signal(code: object) -> None:
     """For the exit code of an interrupted command: die by that signal, if the platform can."""
-    if code not in SIGNAL_EXITS:
-        return
+    if code not in SIGNAL_EXITS or os.name != "posix":
+        return  # elsewhere the exit code says it
     number = SIGNAL_EXITS[code]  # type: ignore[index]
     for stream in (sys.stdout, sys.stderr):
         try:
