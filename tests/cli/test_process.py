@@ -183,6 +183,20 @@ def test_sigterm_while_waiting_dies_by_sigterm() -> None:
     assert b"Traceback" not in err
 
 
+def losscli_child(parent: int) -> int | None:
+    """The child of `parent` that runs `python -m losscli` (after its exec: before it, a
+    forked shell's command line mentions losscli too)."""
+    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, check=False)
+    for pid in found.stdout.split():
+        try:
+            argv = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[1:3] == [b"-m", b"losscli"]:
+            return int(pid)
+    return None
+
+
 def test_a_shell_loop_stops_at_the_first_ctrl_c(tmp_path: Path) -> None:
     # for f in *.csv; do losscli compute mse "$f"; done: the first interrupted run ends the loop.
     marker = tmp_path / "ran"
@@ -196,10 +210,7 @@ def test_a_shell_loop_stops_at_the_first_ctrl_c(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         child = None
         while child is None and time.monotonic() < deadline:
-            found = subprocess.run(
-                ["pgrep", "-P", str(shell.pid), "-f", "losscli"], capture_output=True, check=False
-            ).stdout.split()
-            child = int(found[0]) if found else None
+            child = losscli_child(shell.pid)
             time.sleep(0.05)
         assert child is not None
 
