@@ -36,8 +36,9 @@ from losscli.core import Loss, all_losses
 
 # Shared Hypothesis settings for the core property tests: few enough examples that the whole
 # tests/core suite stays well under 20 s, no per-example deadline (first calls import things).
-# LOSSCLI_EXAMPLES=500 runs a deeper search locally.
-EXAMPLES = int(os.environ.get("LOSSCLI_EXAMPLES", "25"))
+# The number comes from the Hypothesis profile (tests/conftest.py: "ci" 25, derandomised;
+# "explore" 200, random); LOSSCLI_EXAMPLES=500 runs a deeper search locally.
+EXAMPLES = int(os.environ.get("LOSSCLI_EXAMPLES", settings.default.max_examples))
 PROPERTY_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -547,11 +548,32 @@ def _smooth_rows(draw: Any, n: int, width: int) -> np.ndarray:
 
 def _cosine_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
     width = draw(st.integers(1, 3))
+    y = _hard_labels(draw, n, (-1.0, 1.0))
     if mode == "smooth":
-        a, b = _smooth_rows(draw, n, width), _smooth_rows(draw, n, width)
+        a, b = _smooth_pairs(draw, y, width, float(params.get("margin", 0.0)))
     else:
         a, b = _rows_of(draw, n, width, _COORDS[mode]), _rows_of(draw, n, width, _COORDS[mode])
-    return _hard_labels(draw, n, (-1.0, 1.0)), np.concatenate([a, b], axis=1)
+    return y, np.concatenate([a, b], axis=1)
+
+
+def _smooth_pairs(draw: Any, y: np.ndarray, width: int, margin: float) -> Any:
+    """Pairs of rows away from the zero vector whose cosine, for a dissimilar pair (y = -1),
+    stays 0.05 or more from the margin: max(0, cos - margin) has its kink there (two
+    orthogonal vectors at margin 0 were a falsifying example of the gradient test)."""
+    row = st.lists(_floats(-3.0, 3.0), min_size=width, max_size=width).filter(
+        lambda r: float(np.linalg.norm(r)) >= 0.1
+    )
+
+    def off_kink(pair: tuple[list[float], list[float]]) -> bool:
+        a, b = np.array(pair[0]), np.array(pair[1])
+        cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+        return abs(cos - margin) >= 0.05
+
+    pairs = [
+        draw(st.tuples(row, row).filter(off_kink) if label == -1 else st.tuples(row, row))
+        for label in y
+    ]
+    return np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
 
 
 def _cosine_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:

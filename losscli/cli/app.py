@@ -51,6 +51,12 @@ class LossCliGroup(TyperGroup):
             sys.exit(code)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            refuse_repeated_options(command, rest)
+        return name, command, rest
+
     def invoke(self, ctx: Any) -> Any:
         check_environment()  # after --help and completion, before any command's work
         try:
@@ -58,6 +64,52 @@ class LossCliGroup(TyperGroup):
         except BrokenPipeError as error:
             # Typer turns EPIPE into exit 1 before we could see it; 141 is the promise.
             raise PipeClosed() from error
+
+
+def refuse_repeated_options(command: Any, args: Sequence[str]) -> None:
+    """A single-valued option given twice is a usage error (click would keep the last one
+    silently: `--y-pred 0.3 --y-pred 0.4` computed with 0.4 alone). Flags may repeat, and an
+    option declared `multiple` collects its values. Checked down into subcommands."""
+    from losscli.core.errors import UsageError
+
+    single: dict[str, Any] = {}
+    for param in command.params:
+        if param.param_type_name == "option" and not (
+            param.multiple or param.count or param.is_flag
+        ):
+            for spelling in param.opts:
+                single[spelling] = param
+    seen: dict[str, str] = {}
+    position = 0
+    while position < len(args):
+        token = args[position]
+        if token == "--":
+            return
+        value: str | None = None
+        spelling = token
+        if token.startswith("--") and "=" in token:
+            spelling, value = token.split("=", 1)
+        elif not token.startswith("--") and len(token) > 2 and token[:2] in single:
+            spelling, value = token[:2], token[2:]  # -tlabel
+        param = single.get(spelling)
+        if param is None:
+            subcommands = getattr(command, "commands", None)
+            if subcommands and token in subcommands:
+                refuse_repeated_options(subcommands[token], args[position + 1 :])
+                return
+            position += 1
+            continue
+        if value is None:  # the value is the next argument
+            position += 1
+            value = args[position] if position < len(args) else ""
+        if param.name in seen:
+            option = max(param.opts, key=len)
+            raise UsageError(
+                f"{option} was given twice ({seen[param.name]} and {value}): it takes one value; "
+                "give it once"
+            )
+        seen[param.name] = value
+        position += 1
 
 
 app = typer.Typer(

@@ -1,4 +1,5 @@
-"""What TAB offers for values: loss names and aliases, families, parameter choices, exercises.
+"""What TAB offers for values: loss names and aliases, families, parameter choices, exercises,
+the column names of the table already on the line, and table files after compare's losses.
 
 Completion starts losscli on every TAB, so nothing here may import NumPy or Polars: loss
 names come from the generated `names` module (a test keeps it equal to the registry) and
@@ -8,6 +9,8 @@ that start with what was typed; each is a (value, description) pair for zsh and 
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import tomllib
 from collections.abc import Callable
@@ -80,3 +83,104 @@ def exercise_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
                 if path.stem.startswith(incomplete):
                     found.setdefault(path.stem, _title(path))
     return sorted(found.items())
+
+
+# The table formats by extension, as the readers pick them (--input-format overrides).
+TABLE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".jsonl": "ndjson",
+    ".ndjson": "ndjson",
+}
+HEADER_BYTES = 1 << 20  # a header line longer than this is not worth completing
+
+
+def typed_table(ctx: typer.Context) -> Path | None:
+    """The table file already on the command line: compute's FILE, or compare's last word.
+    Before an option still waiting for its value, the parser leaves the positional words
+    unassigned, in ctx.args."""
+    words = [ctx.params.get("file"), *(ctx.params.get("losses") or []), *ctx.args]
+    for word in words:
+        if isinstance(word, str) and word != "-" and os.path.isfile(word):
+            return Path(word)
+    return None
+
+
+def table_columns(
+    path: Path, fmt: str | None, delimiter: str | None, no_header: bool | None
+) -> list[str]:
+    """The column names of a table, from its first line (or a Parquet file's footer); none
+    when the file cannot be read: completion offers nothing rather than failing."""
+    fmt = fmt or TABLE_FORMATS.get(path.suffix.lower())
+    try:
+        if fmt == "parquet":
+            # Polars reads only the footer here; the one place completion imports it.
+            import polars
+
+            return list(polars.read_parquet_schema(path))
+        if fmt not in ("csv", "tsv", "ndjson", "jsonl"):
+            return []
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            first = handle.readline(HEADER_BYTES)
+        if fmt in ("ndjson", "jsonl"):
+            record = json.loads(first)
+            return list(record) if isinstance(record, dict) else []
+        row = next(csv.reader([first], delimiter=delimiter or ("\t" if fmt == "tsv" else ",")))
+    except Exception:
+        return []
+    if no_header is None:
+        # The reader's own judgement needs the lines below; for a TAB, a first line of
+        # numbers only is taken as data, as the reader mostly takes it.
+        no_header = all(_is_number(cell) for cell in row)
+    return [str(k) for k in range(1, len(row) + 1)] if no_header else row
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def column_names(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Columns of the table on the line, for -t/-p/--weight; after a comma, the next one."""
+    path = typed_table(ctx)
+    if path is None:
+        return []
+    fmt = ctx.params.get("input_format")
+    columns = table_columns(
+        path,
+        str(fmt.value) if fmt is not None else None,
+        ctx.params.get("delimiter"),
+        None if ctx.params.get("header") is None else not ctx.params["header"],
+    )
+    done, comma, last = incomplete.rpartition(",")
+    return [
+        (f"{done}{comma}{name}", f"column of {path.name}")
+        for name in columns
+        if name.startswith(last)
+    ]
+
+
+def losses_then_tables(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """compare's words: loss names, and once a loss is typed, table files too (its last
+    word may be the table)."""
+    found = loss_names(incomplete)
+    if not (ctx.params.get("losses") or ctx.args):
+        return found
+    folder, _, stem = incomplete.rpartition("/")
+    directory = Path(folder or ".").expanduser()
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.name.startswith(stem) and not entry.name.startswith("."):
+            shown = f"{folder}/{entry.name}" if folder else entry.name
+            if entry.is_dir():
+                found.append((shown + "/", "directory"))
+            elif entry.suffix.lower() in TABLE_FORMATS:
+                found.append((shown, "table"))
+    return found

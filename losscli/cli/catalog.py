@@ -80,16 +80,23 @@ def show(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.core.conventions import describe
-    from losscli.core.registry import get
+    from losscli.core.registry import alias_meaning, get
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
     record = get(loss)
     conventions = [c for c in describe(record) if c["name"] != "catalog"]
-    data = _record(record) | {"conventions": conventions}
+    framework_aliases = _framework_aliases(record)
+    data = _record(record) | {"conventions": conventions, "framework_aliases": framework_aliases}
+    meaning = alias_meaning(loss)
+    if meaning is not None:
+        from losscli.cli.common import note
+
+        note(meaning.describe(loss.strip().lower().replace("_", "-")))
     rows = [
         ("name", record.name),
         ("aliases", ", ".join(record.aliases)),
+        *((f"alias {alias}", what) for alias, what in framework_aliases.items()),
         ("family", record.family),
         ("summary", record.summary),
         ("formula", record.formula),
@@ -196,12 +203,24 @@ def _bullets(console: Any, title: str, items: tuple[str, ...]) -> None:
     console.print(grid)
 
 
+def _framework_aliases(record: Loss) -> dict[str, str]:
+    """The loss's aliases that name a framework's function, and how each reads and computes."""
+    from losscli.core.registry import alias_meaning
+
+    found = {}
+    for alias in record.aliases:
+        meaning = alias_meaning(alias)
+        if meaning is not None:
+            found[alias] = meaning.describe(alias)
+    return found
+
+
 def _convention_line(c: dict[str, Any]) -> str:
     """One line for a convention in the table and TSV views of `show`."""
     if not c["available"]:
         return f"no such loss: {c['why']}"
     what = " ".join(c["differences"]) if c["differences"] else "same as the catalog."
-    return f"{c['function']}: {what}"
+    return f"{c['function']}: {what} With --weights: {c['weighted_mean']}."
 
 
 def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> None:
@@ -212,6 +231,8 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
     console.print(Text(f"{loss.name}", style="bold"), Text(f"  ({loss.family})", style="dim"))
     if loss.aliases:
         console.print(Text("aliases: " + ", ".join(loss.aliases), style="dim"))
+    for line in _framework_aliases(loss).values():
+        console.print(Text(line, style="dim"))
     console.print(Text(loss.summary))
     console.print()
     console.print(Text("formula   ", style="bold") + Text(loss.formula))
@@ -253,5 +274,6 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
             cell.append("\ndiffers: " + line)
         for line in c["notes"]:
             cell.append("\nnote: " + line, style="dim")
+        cell.append("\nwith --weights: " + c["weighted_mean"], style="dim")
         table.add_row(Text(c["name"]), cell)
     console.print(table)

@@ -25,13 +25,15 @@ def build_request(
     logits: bool,
     log_probs: bool,
     normalize: bool,
-    convention: str = "catalog",
+    convention: str | None = None,
     log_input: bool = False,
 ) -> Request:
     from losscli.cli.options import space_from_flags
     from losscli.core.evaluation import make_request
 
-    space = space_from_flags(logits, log_probs, log_input)
+    space, convention = alias_defaults(
+        loss, space_from_flags(logits, log_probs, log_input), convention
+    )
     return make_request(
         loss,
         params,
@@ -39,6 +41,24 @@ def build_request(
         normalize=normalize,
         convention=convention,
     )
+
+
+def alias_defaults(loss: str, space: str | None, convention: str | None) -> tuple[str | None, str]:
+    """The space and convention of an alias that names a framework's function
+    (`bce-with-logits` reads logits, as torch.nn.BCEWithLogitsLoss), where the command line
+    does not give them; said on stderr. Else the flags' space and the catalog."""
+    from losscli.core.registry import alias_meaning
+
+    meaning = alias_meaning(loss)
+    if meaning is not None:
+        applied = (meaning.space is not None and space is None) or (
+            meaning.convention is not None and convention is None
+        )
+        if applied:
+            note(meaning.describe(loss.strip().lower().replace("_", "-")))
+        space = space if space is not None else meaning.space
+        convention = convention if convention is not None else meaning.convention
+    return space, convention or "catalog"
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,7 @@ class InputOptions:
     weights: str | None = None
     input_format: str | None = None
     delimiter: str | None = None
-    no_header: bool = False
+    header: bool | None = None  # None: a header unless the first line looks like data
     target: str | None = None
     pred: str | None = None
     weight: str | None = None
@@ -74,7 +94,7 @@ class InputOptions:
             weight=arguments["weight"],
             input_format=input_format(arguments["input_format"]),
             delimiter=arguments["delimiter"],
-            no_header=arguments["no_header"],
+            header=arguments["header"],
             nan=arguments["nan"].value,
             progress=not arguments["no_progress"],
         )
@@ -83,7 +103,7 @@ class InputOptions:
         given = {
             "--input-format": self.input_format,
             "--delimiter": self.delimiter,
-            "--no-header": self.no_header or None,
+            "--header" if self.header else "--no-header": self.header,
             "--target": self.target,
             "--pred": self.pred,
             "--weight": self.weight,
@@ -95,8 +115,17 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> Source:
-    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin."""
+def open_source(
+    loss: Loss,
+    options: InputOptions,
+    *,
+    whole: bool = False,
+    quiet: bool = False,
+    space: str | None = None,
+) -> Source:
+    """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin.
+    `quiet`: the column choice is not said again (a file read a second time). `space` (what
+    the predictions are) settles how an ambiguous inline list is read."""
     inline = options.y_true is not None or options.y_pred is not None
     if inline:
         if options.file is not None:
@@ -116,7 +145,9 @@ def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> So
             raise UsageError(f"{missing} is missing: inline input needs both --y-true and --y-pred")
         from losscli.inputs.inline import InlineSource
 
-        inline = InlineSource(loss, options.y_true, options.y_pred, options.weights)
+        inline = InlineSource(loss, options.y_true, options.y_pred, options.weights, space=space)
+        if inline.note:
+            note(inline.note)
         return _whole(loss, inline, whole)
     if options.weights is not None:
         raise UsageError("--weights is for inline values; with a table use --weight COLUMN")
@@ -128,12 +159,17 @@ def open_source(loss: Loss, options: InputOptions, *, whole: bool = False) -> So
             names, options.target, options.pred, options.weight, takes_target=loss.takes_target
         ),
         no_input="no input: give FILE, pipe a table in, or type values with --y-true and --y-pred",
+        quiet=quiet,
     )
     return _whole(loss, source, whole)
 
 
 def open_table_source(
-    options: InputOptions, choose: Callable[[list[str]], Selection], *, no_input: str
+    options: InputOptions,
+    choose: Callable[[list[str]], Selection],
+    *,
+    no_input: str,
+    quiet: bool = False,
 ) -> Any:
     """The table in FILE or on stdin, its columns picked by `choose` from the header (the
     choice said on stderr when defaults made it), drawn with a progress bar when asked."""
@@ -148,10 +184,12 @@ def open_table_source(
         path,
         input_format=options.input_format,
         delimiter=options.delimiter,
-        has_header=not options.no_header,
+        has_header=options.header,
     )
+    if reader.note:
+        note(reader.note)
     selection = choose(reader.names)
-    if selection.note:
+    if selection.note and not quiet:
         note(selection.note)
     source: Any = TableSource(reader, selection, skip_missing=options.nan == "skip")
     return WithProgress(source) if options.progress else source
@@ -202,12 +240,55 @@ class WithProgress:
 @contextmanager
 def located(source: Source, batch: Batch) -> Iterator[None]:
     """Turn the core's DataError into an input error that names the row and column."""
-    from losscli.inputs.source import locate
+    from losscli.inputs.source import InputError, locate
 
     try:
         yield
     except DataError as error:
-        raise locate(error, source, batch) from None
+        located_error = locate(error, source, batch)
+        selection = getattr(source, "selection", None)
+        better = suggest_columns(source.reader.names, selection) if selection else None
+        if better is not None:
+            # The columns were guessed: the remedy the message names (--normalize, --logits)
+            # would compute on the wrong columns; naming the columns is the fix that works.
+            message = str(located_error)
+            remedy = message.rfind(" (pass ")
+            if remedy == -1:
+                remedy = message.rfind(" (raw scores?")
+            if remedy != -1 and message.endswith(")"):
+                message = message[:remedy]
+            raise InputError(message, f"the columns were guessed; name them: {better}") from None
+        raise located_error from None
+
+
+# Column names that usually hold the target.
+TARGET_NAMES = ("y_true", "y", "label", "labels", "target", "class", "truth", "true")
+
+
+def suggest_columns(names: list[str], selection: Selection) -> str | None:
+    """-t/-p options for a table whose columns the defaults guessed (`selection.note`): the
+    column named like a target, and the largest group of columns sharing a prefix (p0, p1,
+    ...) as a glob. None when the columns were named, or the suggestion is the guess."""
+    import shlex
+
+    if not selection.note:
+        return None
+    target = next((n for n in names if n.lower() in TARGET_NAMES), names[0])
+    rest = [n for n in names if n != target]
+    groups: dict[str, list[str]] = {}
+    for name in rest:
+        prefix = name.rstrip("0123456789")
+        if prefix and prefix != name:
+            groups.setdefault(prefix, []).append(name)
+    largest = max(groups.values(), key=len, default=[])
+    if len(largest) >= 2:
+        preds, spelled = largest, largest[0].rstrip("0123456789") + "*"
+    else:
+        preds, spelled = rest, ",".join(rest)
+    guessed = ([names[k] for k in selection.target], [names[k] for k in selection.pred])
+    if not preds or guessed == ([target], preds):
+        return None
+    return f"-t {shlex.quote(target)} -p {shlex.quote(spelled)}"
 
 
 def notice_text(notice: Notice, source: Source, batch: Batch) -> str:
@@ -218,7 +299,9 @@ def notice_text(notice: Notice, source: Source, batch: Batch) -> str:
 
 
 def note(text: str) -> None:
-    sys.stderr.write(f"losscli: note: {text}\n")
+    from losscli.render.report import printable
+
+    sys.stderr.write(f"losscli: note: {printable(text)}\n")
     sys.stderr.flush()
 
 
@@ -232,7 +315,9 @@ class Warnings:
 
     def add(self, text: str) -> None:
         if self.live:
-            sys.stderr.write(f"losscli: warning: {text}\n")
+            from losscli.render.report import printable
+
+            sys.stderr.write(f"losscli: warning: {printable(text)}\n")
             sys.stderr.flush()
         else:
             self.items.append(text)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from losscli.cli import options as o
-from losscli.cli.candidates import loss_names
+from losscli.cli.candidates import losses_then_tables
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,8 +32,11 @@ Each row shows the value (mean or sum), top_1pct_share: the share of the total t
 residuals with a few outliers, MSE's total belongs to the outliers; Huber's and MAE's do not,
 and Huber's largest gradient is delta.
 
---all compares every loss whose input domain fits the data (batch losses such as nt-xent,
-which read the whole input at once, only when named). --conventions shows one loss the
+--all compares the losses that apply to the data: the task its values show (regression,
+binary or class labels, distributions, pairs) and the space of its predictions (probabilities
+or scores); the rest are listed on stderr with the reason. --all --any-task compares every
+loss whose input domain fits the data. Batch losses such as nt-xent, which read the whole
+input at once, are compared only when named. --conventions shows one loss the
 way each framework computes it, one row per convention. --per-example prints one column per
 loss (or convention) and one row per example instead.
 
@@ -74,11 +77,19 @@ def compare(
             help="Loss names or aliases (losscli list), then optionally the table to read "
             "('-' for stdin).",
             show_default=False,
-            autocompletion=loss_names,
+            autocompletion=losses_then_tables,
         ),
     ] = None,
     all_losses: Annotated[
-        bool, typer.Option("--all", help="Every loss whose input domain fits the data.")
+        bool,
+        typer.Option("--all", help="Every loss that applies to the data's task and predictions."),
+    ] = False,
+    any_task: Annotated[
+        bool,
+        typer.Option(
+            "--any-task",
+            help="With --all: every loss whose input domain fits, whatever the task.",
+        ),
     ] = False,
     conventions: Annotated[
         bool,
@@ -96,7 +107,7 @@ def compare(
     weight: o.WeightColumn = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
@@ -121,7 +132,7 @@ def compare(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
-    convention: o.Convention = o.ConventionName.catalog,
+    convention: o.Convention = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
@@ -143,17 +154,24 @@ def compare(
     if conventions:
         if all_losses or len(names) != 1:
             raise UsageError("--conventions compares one loss: give exactly one LOSS")
-        if convention is not o.ConventionName.catalog:
+        if convention is not None:
             raise UsageError("--conventions shows every convention; leave out --convention")
         entries = _convention_entries(names[0], params, space, normalize)
     elif all_losses:
         if names:
             raise UsageError("give LOSS... or --all, not both")
-        entries = _all_entries(params, space, normalize, convention.value)
+        entries = _all_entries(
+            params, space, normalize, convention.value if convention else "catalog"
+        )
     elif names:
-        entries = _loss_entries(names, params, space, normalize, convention.value)
+        entries = _loss_entries(names, params, space, normalize, convention and convention.value)
     else:
         raise UsageError("name the losses to compare, or pass --all")
+    if any_task and not all_losses:
+        raise UsageError("--any-task goes with --all")
+    # --all without --any-task: only the losses that apply to the data's task and space.
+    applies_to = space if all_losses and not any_task else None
+    selecting = all_losses and not any_task
 
     inputs = InputOptions.from_arguments(locals())
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
@@ -166,7 +184,16 @@ def compare(
     if per_example:
         _per_example(entries, source, warnings, output, color.value)
     else:
-        _summary(entries, source, warnings, reduction.value, conventions, output, color.value)
+        _summary(
+            entries,
+            source,
+            warnings,
+            reduction.value,
+            conventions,
+            output,
+            color.value,
+            select=_Selection(applies_to) if selecting else None,
+        )
 
 
 def _split_file(args: list[str]) -> tuple[list[str], str | None]:
@@ -213,26 +240,36 @@ def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
 
 
 def _loss_entries(
-    names: list[str], params: dict[str, Any], space: str | None, normalize: bool, convention: str
+    names: list[str],
+    params: dict[str, Any],
+    space: str | None,
+    normalize: bool,
+    convention: str | None,
 ) -> list[Entry]:
+    from losscli.cli.common import alias_defaults
     from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.registry import alias_meaning, get
 
-    records = list({get(name).name: get(name) for name in names}.values())
-    _check_params_used(params, records)
-    return [
-        Entry(
-            loss.name,
-            make_request(
-                loss,
-                _taken(params, loss),
-                space=space,  # type: ignore[arg-type]
-                normalize=normalize,
-                convention=convention,
-            ),
+    # A loss once, by its canonical name; an alias that names a framework's function
+    # (bce-with-logits) is its own row, computed as that function is.
+    chosen: dict[str, str] = {}
+    for name in names:
+        label = name.strip().lower() if alias_meaning(name) else get(name).name
+        chosen.setdefault(label, name)
+    _check_params_used(params, [get(name) for name in chosen.values()])
+    entries = []
+    for label, name in chosen.items():
+        loss = get(name)
+        loss_space, loss_convention = alias_defaults(name, space, convention)
+        request = make_request(
+            loss,
+            _taken(params, loss),
+            space=loss_space,  # type: ignore[arg-type]
+            normalize=normalize,
+            convention=loss_convention,
         )
-        for loss in records
-    ]
+        entries.append(Entry(label, request))
+    return entries
 
 
 FAMILY_ORDER = ("regression", "classification", "divergence", "metric")
@@ -329,6 +366,7 @@ def _run(
             )
     except (InputError, UsageError) as error:
         if entry.optional and first:
+            entry.why = str(error)
             return None  # --all: this loss's domain does not fit the data
         if entry.optional and may_drop and isinstance(error, InputError):
             # Its totals so far cover only part of the input: drop them with it.
@@ -355,6 +393,44 @@ def _weighted_grads(result: BatchValues) -> np.ndarray:
         return np.where(w == 0, 0.0, result.grads * w)
 
 
+@dataclass
+class _Selection:
+    """--all without --any-task: on the first batch, leave out the losses that do not apply
+    to the data's task and prediction space, and say which and why."""
+
+    space: str | None
+    left_out: list[tuple[str, str]] | None = None
+
+    def apply(self, entries: list[Entry], batch: Batch) -> None:
+        from losscli.core.applicability import data_kind, reason_left_out
+
+        kind = data_kind(batch.y_true, batch.y_pred)
+        self.left_out = []
+        for entry in entries:
+            if entry.request is None:
+                continue
+            why = reason_left_out(entry.request.loss, kind, self.space)
+            if why is not None:
+                entry.request = None
+                self.left_out.append((entry.label, why))
+
+    def tell(self, entries: list[Entry]) -> list[dict[str, str]]:
+        """The losses left out, on stderr, also those whose domain refused the data."""
+        from losscli.cli.common import note
+
+        assert self.left_out is not None
+        refused = [(e.label, e.why) for e in entries if e.request is None and e.why]
+        left = self.left_out + refused
+        if left:
+            note(f"--all left out {len(left)} losses that do not apply (--any-task compares them):")
+        by_reason: dict[str, list[str]] = {}
+        for label, why in left:
+            by_reason.setdefault(why, []).append(label)
+        for why, labels in by_reason.items():
+            note(f"  {', '.join(labels)}: {why}")
+        return [{"loss": label, "reason": why} for label, why in left]
+
+
 def _summary(
     entries: list[Entry],
     source: Source,
@@ -363,6 +439,7 @@ def _summary(
     by_convention: bool,
     output: str,
     color: str,
+    select: _Selection | None = None,
 ) -> None:
     from losscli.cli.common import located
     from losscli.core.errors import DataError
@@ -376,6 +453,8 @@ def _summary(
     for batch in source.batches():
         rows_read += batch.y_pred.shape[0]
         last_batch = batch
+        if first and select is not None:
+            select.apply(entries, batch)
         for entry in entries:
             if entry.request is None:
                 continue
@@ -399,6 +478,7 @@ def _summary(
     shown = [e for e in entries if e.reducer is not None or (by_convention and e.why)]
     if not any(e.reducer is not None for e in shown):
         raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
+    left_out = select.tell(entries) if select is not None and select.left_out is not None else []
     n = next(e.influence.count for e in shown if e.influence is not None)
     records = []
     for entry in shown:
@@ -409,6 +489,16 @@ def _summary(
                 record["value"] = entry.reducer.result(reduction)
             record["top_1pct_share"] = entry.influence.top_share()
             record["max_abs_grad"] = entry.influence.max_abs_grad
+            if entry.influence.negative or not entry.request.loss.properties.nonnegative:
+                # The loss is a log-density or drops a constant of the target (PyTorch's and
+                # Keras's Poisson): its zero is arbitrary, so no share of its total is
+                # meaningful, even where every value of this input happens to be positive.
+                record["top_1pct_share"] = None
+                how = "is below 0 for some examples" if entry.influence.negative else "can be < 0"
+                warnings.add(
+                    f"{entry.label}: top_1pct_share is n/a: the loss {how}, and a share of a "
+                    "total is defined only for parts >= 0"
+                )
             if not entry.influence.exact:
                 warnings.add(
                     f"{entry.label}: top_1pct_share is a lower bound: the worst 1% of {n} "
@@ -425,12 +515,16 @@ def _summary(
 
     if by_convention:
         columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
+        weighted = source.weight_name is not None
+        if weighted:  # how each convention's mean divides the weighted sum
+            columns = (*columns[:4], "weighted_mean", columns[4])
         rows = [
             (
                 r["convention"],
                 r.get("value"),
                 r.get("top_1pct_share"),
                 r.get("max_abs_grad"),
+                *((r.get("weighted_mean"),) if weighted else ()),
                 r["difference"],
             )
             for r in records
@@ -454,9 +548,12 @@ def _summary(
         payload = {"losses": records}
         title = "compare"
     payload |= {"reduction": reduction, "n": n, "top_count": top_count(n)}
+    if select is not None:
+        payload["left_out"] = left_out
     caption = (
         f"{reduction} over {n} examples; top 1% share: the part of the total from the "
-        f"{top_count(n)} largest; max |grad|: the largest per-example gradient"
+        f"{top_count(n)} largest (n/a for a loss that can be below 0); max |grad|: the largest "
+        "per-example gradient"
     )
     report = Report(
         payload=payload,
@@ -486,6 +583,10 @@ def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]
             "params": dict(entry.request.params),
             "difference": "reference" if entry.label == "catalog" else rule.short,
             "differences": list(rule.differences),
+            # What the mean divides Σ w·L by when sample weights are given.
+            "weighted_mean": "Σ w·L / N"
+            if entry.request.weighted_mean == "count"
+            else "Σ w·L / Σ w",
         }
     assert entry.request is not None
     props = entry.request.loss.properties
@@ -508,7 +609,11 @@ def _human(
     from rich.table import Table
     from rich.text import Text
 
-    headers = {"top_1pct_share": "top 1% share", "max_abs_grad": "max |grad|"}
+    headers = {
+        "top_1pct_share": "top 1% share",
+        "max_abs_grad": "max |grad|",
+        "weighted_mean": "weighted mean",
+    }
     table = Table(title=Text(title), title_justify="left", caption=Text(caption))
     for name in columns:
         numeric = name in ("value", "top_1pct_share", "max_abs_grad")

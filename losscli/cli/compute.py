@@ -19,6 +19,10 @@ HELP = """Compute a loss of predictions against targets.
 
 Values come inline (--y-true, --y-pred) or from a table: FILE, or stdin when it is piped.
 
+--reduction none streams one row per example as the table is read: on a bad row the rows
+already written stand, the output ends at a whole line and the error (exit 3) names the row.
+The terminal table shows the first 1000 rows; -f tsv, csv or jsonl write every row.
+
 Examples:
 
 \b
@@ -45,7 +49,7 @@ def compute(
     weight: o.WeightColumn = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
@@ -61,7 +65,7 @@ def compute(
     log_base: o.LogBase = None,
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
-    convention: o.Convention = o.ConventionName.catalog,
+    convention: o.Convention = None,
     quantile: o.Quantile = None,
     power: o.Power = None,
     variance: o.Variance = None,
@@ -96,9 +100,11 @@ def compute(
     if expect is not None and reduction is o.Reduction.none:
         raise UsageError("--expect compares one number; it does not go with --reduction none")
     params = o.loss_params(locals())
-    request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
+    request = build_request(
+        loss, params, logits, log_probs, normalize, convention and convention.value, log_input
+    )
     inputs = InputOptions.from_arguments(locals())
-    source = open_source(request.loss, inputs)
+    source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     header = {

@@ -31,6 +31,12 @@ def _whole_number(name: str, low: int, high: int, what: str) -> None:
 def check_environment() -> None:
     """Raise UsageError for the first environment variable whose value cannot be used."""
     _whole_number("LOSSCLI_CHUNK_BYTES", 1, MAX_CHUNK_BYTES, "a whole number of bytes")
+    # The same rule and words as inputs/table.py's max_line_bytes, which reads it later.
+    line = os.environ.get("LOSSCLI_MAX_LINE_BYTES", "").strip()
+    if line and not (line.isascii() and line.isdigit() and int(line) >= 1):
+        raise UsageError(
+            f"LOSSCLI_MAX_LINE_BYTES must be a whole number of bytes above 0, not {line!r}"
+        )
     for name in ("COLUMNS", "LINES"):
         _whole_number(name, 0, MAX_TERMINAL_CELLS, "a whole number")
     debug = os.environ.get("LOSSCLI_DEBUG", "")

@@ -43,11 +43,14 @@ class CheckFailed(Exception):
 
 
 def error_line(message: str, hint: str | None = None) -> None:
-    """The error format of DESIGN section 3: one line, optionally a hint line, on stderr."""
+    """The error format of docs/design.md section 3: one line, optionally a hint line, on stderr.
+    Control characters from the input (a column name, a cell) are shown escaped."""
+    from losscli.render.report import printable
+
     try:
-        sys.stderr.write(f"losscli: error: {message}\n")
+        sys.stderr.write(f"losscli: error: {printable(message)}\n")
         if hint:
-            sys.stderr.write(f"hint: {hint}\n")
+            sys.stderr.write(f"hint: {printable(hint)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr itself is gone or full: the exit code still tells
@@ -114,7 +117,7 @@ def handle(exc: BaseException) -> int:
         error_line(str(exc))
         return ExitCode.CHECK_FAILED
     if isinstance(exc, (InputError, DataError)):
-        error_line(str(exc))
+        error_line(str(exc), getattr(exc, "hint", None))
         return ExitCode.BAD_INPUT
     if os.environ.get("LOSSCLI_DEBUG") == "1":
         traceback.print_exception(exc)

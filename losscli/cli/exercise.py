@@ -1,4 +1,4 @@
-"""`losscli exercise ...`: problems whose answers the core computes (DESIGN section 6).
+"""`losscli exercise ...`: problems whose answers the core computes (docs/design.md section 6).
 
 Each command loads the exercise files (inputs.exercises), draws the variant, lets the core
 work out the answers, reads or updates the progress file (inputs.progress) and hands a
@@ -18,7 +18,8 @@ from losscli.cli import options as o
 from losscli.cli.candidates import exercise_ids
 
 if TYPE_CHECKING:
-    from losscli.core.exercises import Exercise, Worked
+    from losscli.core.exercises import Exercise, Part, Worked
+    from losscli.core.expressions import Expression
 
 HELP = """Exercises: the catalog's problems and more, checked by the same core as compute.
 
@@ -65,16 +66,17 @@ Seed = Annotated[
 ]
 
 
-def _load(extra: list[str] | None) -> dict[str, Exercise]:
+def _load(extra: list[str] | None, warnings: list[str]) -> dict[str, Exercise]:
+    """Every exercise; a file that cannot be used is skipped with a warning naming it."""
     from losscli.inputs.exercises import exercise_dirs, load_all
 
-    return load_all(exercise_dirs(extra or ()))
+    return load_all(exercise_dirs(extra or ()), warnings)
 
 
 def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
     """The exercise named by ID or ID@N, its variant, and the core's answers for it."""
     from losscli.core.errors import UsageError
-    from losscli.core.exercises import draw_variant, work
+    from losscli.core.exercises import work_variant
     from losscli.inputs.exercises import exercise_dirs, find
 
     name, at, suffix = wanted.partition("@")
@@ -85,7 +87,7 @@ def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
             raise UsageError(f"{wanted!r} and --seed {seed} name different variants")
         seed = int(suffix)
     exercise = find(exercise_dirs(extra or ()), name)
-    return work(exercise, draw_variant(exercise, seed))
+    return work_variant(exercise, seed)
 
 
 def _emit(report: object, fmt: o.OutputFormat, json_flag: bool, color: o.Color) -> None:
@@ -110,10 +112,12 @@ def list_exercises(
     from losscli.cli import exercise_views as views
     from losscli.inputs.progress import ProgressStore
 
-    exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+    skipped: list[str] = []
+    exercises = sorted(_load(exercises_dir, skipped).values(), key=lambda e: e.sort_key)
     if topic is not None:
         exercises = views.on_topic(exercises, topic)
     store = ProgressStore()
+    store.warnings[:0] = skipped
     data = store.read()
     if status is not None:
         exercises = [
@@ -168,13 +172,23 @@ def check(
 
     worked = _pick(exercises_dir, exercise_id, seed)
     exercise = worked.exercise
-    given = _read_answers(exercise, answers or [])  # exit 2 before anything counts
-    verdicts = grade(worked, {name: value for name, (_, value) in given.items()})
     store = p.ProgressStore()
+    before = store.read()["exercises"].get(exercise.id, {})
+    solved_before = {
+        name
+        for name, rec in before.get("variants", {})
+        .get(worked.variant.key, {})
+        .get("parts", {})
+        .items()
+        if rec.get("solved_at")
+    }
+    given = _read_answers(exercise, answers or [], solved_before)  # exit 2 before anything counts
+    verdicts = grade(worked, {name: value for name, (_, value) in given.items()})
     with store.update() as data:
         entry = p.exercise_entry(data, exercise.id)
         entry["attempts"] += 1
         variant = p.variant_entry(entry, worked.variant.key)
+        variant["attempts"] += 1
         stamp = p.now()
         for verdict in verdicts:
             part = p.part_entry(variant, verdict.part)
@@ -188,6 +202,8 @@ def check(
         if not remaining and not entry["solved_at"]:
             entry["solved_at"] = stamp
         record = {k: entry[k] for k in ("attempts", "hints_seen", "solved_at")}
+        record["variant_attempts"] = variant["attempts"]
+        record["part_attempts"] = {n: r["attempts"] for n, r in variant["parts"].items()}
     report = views.verdicts(worked, given, verdicts, remaining, record)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
@@ -205,12 +221,17 @@ def check(
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*=(.*)", re.DOTALL)
 
 
-def _read_answers(exercise: Exercise, raw: list[str]) -> dict[str, tuple[str, float]]:
-    """Part name -> (answer as typed, its value): `-a VALUE` in order, or `-a part=VALUE`."""
+def _read_answers(
+    exercise: Exercise, raw: list[str], solved: set[str] | frozenset[str] = frozenset()
+) -> dict[str, tuple[str, float | Expression]]:
+    """Part name -> (answer as typed, its value): `-a VALUE` in order, or `-a part=VALUE`.
+
+    Positional answers fill the parts not solved yet, in order (after solving two parts of
+    six, four answers are the other four); as many as there are parts fill them all.
+    """
     import difflib
 
     from losscli.core.errors import UsageError
-    from losscli.core.expressions import answer_value
 
     names = [p.name for p in exercise.parts]
     if not raw:
@@ -233,22 +254,68 @@ def _read_answers(exercise: Exercise, raw: list[str]) -> dict[str, tuple[str, fl
             raise UsageError(f"part {name} is answered twice")
         texts[name] = text
     free = [n for n in names if n not in texts]
+    unsolved = [n for n in free if n not in solved]
+    if len(positional) <= len(unsolved) and len(positional) != len(free):
+        free = unsolved
     if len(positional) > len(free):
+        left = f"; still to answer: {', '.join(unsolved)}" if solved else ""
         raise UsageError(
             f"{exercise.id} has {len(names)} part{'s' if len(names) > 1 else ''} "
-            f"({', '.join(names)}) but {len(raw)} answers were given"
+            f"({', '.join(names)}) but {len(raw)} answers were given{left}"
         )
     texts.update(zip(free, positional, strict=False))
-    given = {}
+    given: dict[str, tuple[str, float | Expression]] = {}
     for part in exercise.parts:
         if part.name in texts:
             text = texts[part.name]
             try:
-                value = answer_value(text, plain_number=part.accepts == "number")
+                value = _answer(part, text)
             except UsageError as error:
                 raise UsageError(f"part {part.name}: {error}") from None
             given[part.name] = (text.strip(), value)
     return given
+
+
+def _loss_name(text: str) -> str | None:
+    from losscli.core.errors import UsageError
+    from losscli.core.registry import get
+
+    try:
+        return get(text).name
+    except UsageError:
+        return None
+
+
+def _answer(part: Part, text: str) -> float | Expression:
+    """A number; for a formula part the parsed formula; for a choice the option's index."""
+    from losscli.core.errors import UsageError
+    from losscli.core.expressions import answer_value, parse
+
+    if part.accepts == "formula":
+        return parse(text, names=frozenset(part.domain), fold_case=True)
+    if part.accepts == "choice":
+        wanted = text.strip().lower()
+        aliases = {
+            "t": "true",
+            "yes": "true",
+            "y": "true",
+            "f": "false",
+            "no": "false",
+            "n": "false",
+        }
+        wanted = aliases.get(wanted, wanted) if part.options == ("true", "false") else wanted
+        for i, option in enumerate(part.options):
+            letter = chr(97 + i)
+            if wanted in (option.lower(), letter, f"{letter})"):
+                return float(i)
+        named = _loss_name(wanted)  # a loss option may be answered by any alias: bce
+        if named is not None:
+            for i, option in enumerate(part.options):
+                if _loss_name(option) == named:
+                    return float(i)
+        letters = ", ".join(f"{chr(65 + i)}) {o}" for i, o in enumerate(part.options))
+        raise UsageError(f"{text.strip()!r} is none of the options: {letters}")
+    return answer_value(text, plain_number=part.accepts == "number")
 
 
 @exercise_app.command("hint", help="The hints your attempts have unlocked so far.")
@@ -261,16 +328,18 @@ def hint(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import exercise_views as views
+    from losscli.core.exercises import unlocked_hints
     from losscli.inputs import progress as p
 
     worked = _pick(exercises_dir, exercise_id, seed)
     store = p.ProgressStore()
     with store.update() as data:
         entry = p.exercise_entry(data, worked.exercise.id)
-        attempts = entry["attempts"]
-        unlocked = sum(1 for h in worked.exercise.hints if h.after <= attempts)
-        entry["hints_seen"] = max(entry["hints_seen"], unlocked)
-    report = views.hints(worked, attempts)
+        variant = p.variant_entry(entry, worked.variant.key)
+        part_attempts = {n: r.get("attempts", 0) for n, r in variant["parts"].items()}
+        unlocked = unlocked_hints(worked.exercise, variant["attempts"], part_attempts)
+        entry["hints_seen"] = max(entry["hints_seen"], len(unlocked))
+    report = views.hints(worked, variant["attempts"], part_attempts)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
@@ -295,22 +364,46 @@ def solution(
     exercise, variant = worked.exercise, worked.variant
     store = p.ProgressStore()
     with store.update(save=False) as data:
-        entry = data["exercises"].get(exercise.id, {})
-        solved = bool(entry.get("variants", {}).get(variant.key, {}).get("solved_at"))
+        # ce-3class@7 and ce-3class are one exercise: solving any variant earns the solutions.
+        solved = bool(data["exercises"].get(exercise.id, {}).get("solved_at"))
     if not solved and not force:
         which = exercise.id if variant.seed is None else f"{exercise.id}@{variant.seed}"
         raise UsageError(f"the solution of {which} shows once it is solved; --force shows it now")
     if not solved:
         with store.update() as data:
-            p.exercise_entry(data, exercise.id)["solution_seen"] = True
+            entry = p.exercise_entry(data, exercise.id)
+            entry["solution_seen"] = True  # before solving: progress and list say so
+            entry.setdefault("solution_seen_at", p.now())
     report = views.solution(worked)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
 
+Yes = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask before forgetting all progress.")
+]
+
+
+def _confirm_full_reset(yes: bool) -> None:
+    """Forgetting everything asks first (a backup is kept either way); --yes skips it."""
+    import sys
+
+    from losscli.core.errors import UsageError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("resetting all progress asks for confirmation: add --yes")
+    if not typer.confirm("Forget all exercise progress? (a backup is kept)", err=True):
+        raise typer.Exit(1)
+
+
 @exercise_app.command("progress", help="Attempts, hints seen and solved times; --reset forgets.")
 def progress(
-    reset: Annotated[bool, typer.Option("--reset", help="Forget all progress.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Forget all progress (asks first; a backup is kept).")
+    ] = False,
+    yes: Yes = False,
     exercises_dir: ExercisesDir = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
@@ -321,10 +414,45 @@ def progress(
 
     store = ProgressStore()
     if reset:
-        report = views.reset(store.path, store.reset())
+        _confirm_full_reset(yes)
+        report = views.reset(store.path, store.reset(), None)
     else:
-        exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
+        exercises = sorted(_load(exercises_dir, store.warnings).values(), key=lambda e: e.sort_key)
         report = views.progress(exercises, store.read(), store.path)
+    report.warnings.extend(store.warnings)
+    _emit(report, fmt, json_flag, color)
+
+
+@exercise_app.command(
+    "reset", help="Forget the progress of one exercise (or of all, asking first); keeps a backup."
+)
+def reset(
+    exercise_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ID]",
+            help="The exercise to forget (every variant); without it, all progress.",
+            autocompletion=exercise_ids,
+        ),
+    ] = None,
+    yes: Yes = False,
+    exercises_dir: ExercisesDir = None,
+    fmt: o.Format = o.OutputFormat.auto,
+    json_flag: o.Json = False,
+    color: o.ColorOpt = o.Color.auto,
+) -> None:
+    from losscli.cli import exercise_views as views
+    from losscli.inputs.exercises import exercise_dirs, find
+    from losscli.inputs.progress import ProgressStore
+
+    store = ProgressStore()
+    if exercise_id is None:
+        _confirm_full_reset(yes)
+        report = views.reset(store.path, store.reset(), None)
+    else:
+        name = exercise_id.partition("@")[0]
+        find(exercise_dirs(exercises_dir or ()), name)  # a usage error names the closest id
+        report = views.reset(store.path, store.forget(name), name)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
@@ -339,17 +467,17 @@ def next_exercise(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import exercise_views as views
-    from losscli.core.exercises import draw_variant, work
+    from losscli.core.exercises import work_variant
     from losscli.inputs.progress import ProgressStore
 
-    exercises = sorted(_load(exercises_dir).values(), key=lambda e: (e.level, e.id))
     store = ProgressStore()
+    exercises = sorted(_load(exercises_dir, store.warnings).values(), key=lambda e: e.sort_key)
     data = store.read()
     chosen, reason = views.choose_next(exercises, data)
     if chosen is None:
         report = views.all_done(len(exercises))
     else:
-        report = views.problem(work(chosen, draw_variant(chosen)), data, reason=reason)
+        report = views.problem(work_variant(chosen), data, reason=reason)
     report.warnings.extend(store.warnings)
     _emit(report, fmt, json_flag, color)
 
@@ -367,7 +495,7 @@ def validate(
         typer.Option(
             "--seeds", min=0, max=10_000, help="Also compute the variants of seeds 0..N-1."
         ),
-    ] = 21,
+    ] = 300,
     exercises_dir: ExercisesDir = None,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,

@@ -8,6 +8,7 @@ from the parameters only; values appear in `verdicts` for parts answered right, 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,22 @@ def status(data: dict[str, Any], exercise_id: str) -> str:
     entry = data["exercises"].get(exercise_id, {})
     if entry.get("solved_at"):
         return "done"
-    return "started" if entry.get("attempts") else "todo"
+    return "started" if entry.get("attempts") or entry.get("solution_seen") else "todo"
+
+
+def solution_seen_first(data: dict[str, Any], exercise_id: str) -> bool:
+    """True when the solution was shown (--force) before the exercise was solved."""
+    return bool(data["exercises"].get(exercise_id, {}).get("solution_seen"))
+
+
+def _shown_status(data: dict[str, Any], exercise_id: str) -> str:
+    mark = " (solution seen first)" if solution_seen_first(data, exercise_id) else ""
+    return status(data, exercise_id) + mark
+
+
+def _variant_record(data: dict[str, Any], worked: Worked) -> dict[str, Any]:
+    entry = data["exercises"].get(worked.exercise.id, {})
+    return entry.get("variants", {}).get(worked.variant.key, {})  # type: ignore[no-any-return]
 
 
 def topics(exercise: Exercise) -> list[str]:
@@ -74,12 +90,20 @@ def listing(exercises: Sequence[Exercise], data: dict[str, Any], warnings: list[
                 "topics": topics(e),
                 "parts": [p.name for p in e.parts],
                 "status": status(data, e.id),
+                "solution_seen_first": solution_seen_first(data, e.id),
                 "attempts": entry.get("attempts", 0),
                 "solved_at": entry.get("solved_at"),
             }
         )
     rows = [
-        (r["id"], r["title"], r["level"], ", ".join(r["topics"]), len(r["parts"]), r["status"])
+        (
+            r["id"],
+            r["title"],
+            r["level"],
+            ", ".join(r["topics"]),
+            len(r["parts"]),
+            _shown_status(data, r["id"]),
+        )
         for r in records
     ]
 
@@ -98,7 +122,7 @@ def listing(exercises: Sequence[Exercise], data: dict[str, Any], warnings: list[
                 Text(r["title"]),
                 Text(str(r["level"])),
                 Text(str(len(r["parts"]))),
-                Text(r["status"], style=done),
+                Text(_shown_status(data, r["id"]), style=done),
             )
         console.print(table)
 
@@ -125,12 +149,15 @@ def _check_command(worked: Worked) -> str:
 
 def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> Report:
     """The problem as the student sees it before answering."""
-    from losscli.core.exercises import fill, format_value
+    from losscli.core.exercises import fill, format_value, unlocked_hints
 
     e, variant = worked.exercise, worked.variant
     entry = data["exercises"].get(e.id, {})
     attempts = entry.get("attempts", 0)
-    unlocked = sum(1 for h in e.hints if h.after <= attempts)
+    record = _variant_record(data, worked)
+    part_records = record.get("parts", {})
+    part_attempts = {n: r.get("attempts", 0) for n, r in part_records.items()}
+    unlocked = len(unlocked_hints(e, record.get("attempts", 0), part_attempts))
     prompt = fill(e.prompt, e, variant)
     parts = [
         {
@@ -139,9 +166,17 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
             "accepts": p.accepts,
             "accepts_text": p.accepts_text(),
             "tolerance": {"rel": p.tolerance.rel, "abs": p.tolerance.abs},
+            "solved": bool(part_records.get(p.name, {}).get("solved_at")),
+            "options": list(p.options),
         }
         for p in e.parts
     ]
+    for shown, p in zip(parts, e.parts, strict=True):
+        if p.options and p.options != ("true", "false"):
+            # The options belong to the question: in every format, not only on a terminal.
+            letters = "  ".join(f"{chr(65 + i)}) {o}" for i, o in enumerate(p.options))
+            shown["prompt"] = f"{shown['prompt']}  {letters}"
+    remaining = [p["name"] for p in parts if not p["solved"]]
     payload: dict[str, Any] = {
         "id": e.id,
         "title": e.title,
@@ -154,7 +189,9 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
         "parts": parts,
         "hints": {"total": len(e.hints), "unlocked": unlocked},
         "status": status(data, e.id),
+        "solution_seen_first": solution_seen_first(data, e.id),
         "attempts": attempts,
+        "remaining": remaining,
         "check": _check_command(worked),
     }
     if reason is not None:
@@ -163,7 +200,13 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
         ("id", _variant_name(worked)),
         ("title", e.title),
         ("prompt", prompt),
-        *((f"part {p['name']}", f"{p['prompt']} ({p['accepts_text']})") for p in parts),
+        *(
+            (
+                f"part {p['name']}",
+                ("(solved) " if p["solved"] else "") + f"{p['prompt']} ({p['accepts_text']})",
+            )
+            for p in parts
+        ),
         *((f"param {k}", format_value(v)) for k, v in variant.values.items()),
         ("hints", f"{len(e.hints)} ({unlocked} unlocked)"),
         ("status", payload["status"]),
@@ -187,15 +230,22 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
         console.print()
         grid = _grid(2)
         for p in parts:
+            solved = Text("solved  ", style="green") if p["solved"] else Text("")
             grid.add_row(
                 Text(p["name"], style="bold"),
-                Text(p["prompt"]) + Text("\n" + p["accepts_text"], style="dim"),
+                solved + Text(p["prompt"]) + Text("\n" + p["accepts_text"], style="dim"),
             )
         console.print(grid)
         console.print()
+        if remaining and len(remaining) < len(parts):
+            console.print(Text(f"still to answer: {', '.join(remaining)}", style="dim"))
         console.print(Text(payload["check"]))
         if e.hints:
-            more = f"; {unlocked} unlocked: losscli exercise hint {e.id}" if unlocked else ""
+            more = (
+                f"; {unlocked} unlocked: losscli exercise hint {_variant_name(worked)}"
+                if unlocked
+                else ""
+            )
             console.print(
                 Text(f"{len(e.hints)} hint{'s' if len(e.hints) > 1 else ''}{more}", style="dim")
             )
@@ -205,21 +255,25 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
 
 def verdicts(
     worked: Worked,
-    given: dict[str, tuple[str, float]],
+    given: dict[str, tuple[str, Any]],
     results: Sequence[Verdict],
     remaining: list[str],
     record: dict[str, Any],
 ) -> Report:
+    from losscli.core.exercises import unlocked_hints
+
     e = worked.exercise
     attempts = record["attempts"]
-    unlocked = sum(1 for h in e.hints if h.after <= attempts)
+    unlocked = len(
+        unlocked_hints(e, record.get("variant_attempts", 0), record.get("part_attempts", {}))
+    )
     new_hints = unlocked > record["hints_seen"]
     solved = not remaining and all(v.right for v in results)
     parts = [
         {
             "name": v.part,
             "answer": given[v.part][0],
-            "value": v.given,
+            "value": v.given if math.isfinite(v.given) else None,
             "right": v.right,
             "feedback": v.message,
             "mistake": v.mistake,
@@ -249,7 +303,7 @@ def verdicts(
         grid = _grid(3)
         for p in parts:
             shown = p["answer"]
-            if p["right"] and shown != format_value(p["exact"], 6):
+            if p["right"] and p["exact"] is not None and shown != format_value(p["exact"], 6):
                 shown = f"{shown} = {format_value(p['exact'], 6)}"
             mark = Text("right", "bold green") if p["right"] else Text("wrong", "bold red")
             grid.add_row(Text(p["name"], style="bold"), mark, Text(f"{shown}\n{p['feedback']}"))
@@ -274,56 +328,74 @@ def verdicts(
     )
 
 
-def hints(worked: Worked, attempts: int) -> Report:
-    from losscli.core.exercises import fill
+def hints(worked: Worked, attempts: int, part_attempts: dict[str, int]) -> Report:
+    """The hints this variant's attempts have unlocked: the exercise's, then each part's."""
+    from losscli.core.exercises import fill, unlocked_hints
 
     e = worked.exercise
-    shown = [fill(h.text, e, worked.variant) for h in e.hints if h.after <= attempts]
-    locked = [h.after for h in e.hints if h.after > attempts]
+    unlocked = unlocked_hints(e, attempts, part_attempts)
+    shown = [{"part": h.part, "text": fill(h.text, e, worked.variant)} for h in unlocked]
+    locked = [h for h in e.hints if h not in unlocked]
     if not e.hints:
         note = f"{e.id} has no hints"
     elif locked:
-        more = locked[0] - attempts
-        note = f"the next hint unlocks after {more} more attempt{'s' if more > 1 else ''}"
+        h = locked[0]
+        done = attempts if h.part is None else part_attempts.get(h.part, 0)
+        more = h.after - done
+        on = "" if h.part is None else f" on part {h.part}"
+        note = f"the next hint unlocks after {more} more attempt{'s' if more > 1 else ''}{on}"
     else:
         note = "all hints are unlocked"
     payload = {
         "id": e.id,
-        "hints": shown,
+        "variant": worked.variant.key,
+        "hints": [h["text"] for h in shown],
+        "by_part": shown,
         "total": len(e.hints),
         "attempts": attempts,
-        "next_after": locked[0] if locked else None,
+        "next_after": locked[0].after if locked else None,
     }
+
+    def label(i: int, h: dict[str, Any]) -> str:
+        return f"hint {i}" + (f" ({h['part']})" if h["part"] else "")
 
     def human(console: Any) -> None:
         from rich.text import Text
 
-        for i, text in enumerate(shown, 1):
-            console.print(Text(f"hint {i}: ", style="bold") + Text(text))
+        for i, h in enumerate(shown, 1):
+            console.print(Text(f"{label(i, h)}: ", style="bold") + Text(h["text"]))
         console.print(Text(note, style="dim"))
 
-    rows = [(i, text) for i, text in enumerate(shown, 1)]
-    return Report(payload=payload, columns=("hint", "text"), rows=rows, title=e.id, human=human)
+    rows = [(i, h["part"] or "", h["text"]) for i, h in enumerate(shown, 1)]
+    return Report(
+        payload=payload, columns=("hint", "part", "text"), rows=rows, title=e.id, human=human
+    )
 
 
 def solution(worked: Worked) -> Report:
-    from losscli.core.exercises import fill
+    """The worked solution with its numbers, then every part's answer, then the `losscli
+    show` commands that explain the losses: the same text on a terminal, piped, in plain."""
+    from losscli.core.exercises import fill, format_value
 
     e = worked.exercise
     text = fill(e.solution, e, worked.variant, worked)
+    see_also = [f"losscli show {loss}" for loss in e.losses]
+    answers = [f"{name} = {format_value(value, 12)}" for name, value in worked.answers.items()]
     payload = {
         "id": e.id,
         "variant": worked.variant.key,
         "seed": worked.variant.seed,
         "solution": text,
         "answers": dict(worked.answers),
+        "see_also": see_also,
     }
-    rows = [(name, value) for name, value in worked.answers.items()]
+    lines = [f"{_variant_name(worked)}  {e.title}", "", *text.splitlines(), ""]
+    lines += [f"  {a}" for a in answers]
+    lines += ["", *see_also]
+    rows = [(line,) for line in lines]
 
     def human(console: Any) -> None:
         from rich.text import Text
-
-        from losscli.core.exercises import format_value
 
         console.print(Text(_variant_name(worked), style="bold") + Text(f"  {e.title}"))
         console.print()
@@ -331,8 +403,11 @@ def solution(worked: Worked) -> Report:
         console.print()
         for name, value in worked.answers.items():
             console.print(Text(f"  {name} = ", style="bold") + Text(format_value(value, 12)))
+        console.print()
+        for command in see_also:
+            console.print(Text(command, style="dim"))
 
-    return Report(payload=payload, columns=("part", "answer"), rows=rows, title=e.id, human=human)
+    return Report(payload=payload, columns=("solution",), rows=rows, title=e.id, human=human)
 
 
 def progress(exercises: Sequence[Exercise], data: dict[str, Any], path: Path) -> Report:
@@ -343,6 +418,7 @@ def progress(exercises: Sequence[Exercise], data: dict[str, Any], path: Path) ->
             {
                 "id": e.id,
                 "status": status(data, e.id),
+                "solution_seen_first": solution_seen_first(data, e.id),
                 "attempts": entry.get("attempts", 0),
                 "hints_seen": entry.get("hints_seen", 0),
                 "solved_at": entry.get("solved_at"),
@@ -352,7 +428,13 @@ def progress(exercises: Sequence[Exercise], data: dict[str, Any], path: Path) ->
     solved = sum(1 for r in records if r["status"] == "done")
     payload = {"path": str(path), "solved": solved, "total": len(records), "exercises": records}
     rows = [
-        (r["id"], r["status"], r["attempts"], r["hints_seen"], r["solved_at"] or "")
+        (
+            r["id"],
+            _shown_status(data, r["id"]),
+            r["attempts"],
+            r["hints_seen"],
+            r["solved_at"] or "",
+        )
         for r in records
     ]
 
@@ -383,12 +465,22 @@ def progress(exercises: Sequence[Exercise], data: dict[str, Any], path: Path) ->
     )
 
 
-def reset(path: Path, existed: bool) -> Report:
-    message = f"progress reset ({path} removed)" if existed else "there was no progress to reset"
+def reset(path: Path, backup: Path | None, exercise_id: str | None) -> Report:
+    what = f"progress of {exercise_id}" if exercise_id else "all progress"
+    if backup is None:
+        message = f"there was no {what} to reset"
+    else:
+        message = f"{what} reset; the previous file is kept as {backup}"
     return Report(
-        payload={"reset": True, "path": str(path), "had_progress": existed},
-        columns=("reset", "path"),
-        rows=[(existed, str(path))],
+        payload={
+            "reset": True,
+            "id": exercise_id,
+            "path": str(path),
+            "had_progress": backup is not None,
+            "backup": None if backup is None else str(backup),
+        },
+        columns=("reset", "id", "backup"),
+        rows=[(backup is not None, exercise_id or "", "" if backup is None else str(backup))],
         human=lambda console: console.print(message, markup=False, highlight=False),
     )
 

@@ -22,7 +22,9 @@ contrastive margin, KL's target P₁); the numbers under the cursor, live.
 Keys: Tab / Shift+Tab  move between the plot, the checkboxes and the sliders
       Left / Right     on the plot: move the cursor; on a slider: change the value
       Shift+arrows     ten steps at a time
-      Space, 1-9       toggle a loss;  r  reset;  q  quit
+      Space            toggle the focused loss
+      1-9, 0, a-p...   toggle the loss with that key (shown beside it)
+      s then N         focus the N-th slider;  r  reset;  q  quit
 
 Works over SSH; no mouse needed. Needs the 'explore' extra (Textual).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -19,6 +19,12 @@ HELP = """Gradient of each example's loss with respect to its prediction.
 With --logits the derivative is taken with respect to the logits. --reduction mean gives the
 gradient of the mean loss (each row divided by n), as autograd would. At kinks a stated
 subgradient is used: sign(0) = 0; hinge exactly at the margin: 0.
+
+Rows stream as they are computed: on a bad row the rows already written stand, the output
+ends at a whole line and the error (exit 3) names the row. --reduction mean needs n (or the
+weight total) before the first row: a FILE is then read twice (totals, then rows) in flat
+memory; a table on stdin is held until it ends (about 16 bytes a row and 8 per gradient
+value; save a very large table to a file first).
 
 Examples:
 
@@ -47,7 +53,7 @@ def grad(
     weight: o.WeightColumn = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,
@@ -63,7 +69,7 @@ def grad(
     log_base: o.LogBase = None,
     beta: o.Beta = None,
     label_smoothing: o.LabelSmoothing = None,
-    convention: o.Convention = o.ConventionName.catalog,
+    convention: o.Convention = None,
     quantile: o.Quantile = None,
     power: o.Power = None,
     variance: o.Variance = None,
@@ -91,13 +97,19 @@ def grad(
     from losscli.render.report import Report
 
     params = o.loss_params(locals())
-    request = build_request(loss, params, logits, log_probs, normalize, convention.value, log_input)
+    request = build_request(
+        loss, params, logits, log_probs, normalize, convention and convention.value, log_input
+    )
     inputs = InputOptions.from_arguments(locals())
-    source = open_source(request.loss, inputs)
+    source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     checks = _Checks() if check else None
-    rows = _gradients(request, source, warnings, reduction.value, checks)
+    reread = None
+    if inputs.file not in (None, "-") and not request.loss.batch:
+        # A file can be read again: totals first, then the rows, in flat memory.
+        reread = lambda: open_source(request.loss, inputs, quiet=True, space=request.space)  # noqa: E731
+    rows = _gradients(request, source, warnings, reduction.value, checks, reread)
     header: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -131,13 +143,19 @@ def grad(
 
 
 def _gradients(
-    request: Request, source: Source, warnings: Warnings, reduction: str, checks: _Checks | None
+    request: Request,
+    source: Source,
+    warnings: Warnings,
+    reduction: str,
+    checks: _Checks | None,
+    reread: Callable[[], Source] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """(input row number, gradient components...) per example, batch by batch.
 
     With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
-    only at the end: those rows are held until the input is read (so are the rows of a
-    root loss such as RMSE, whose gradient needs the total). Otherwise rows stream.
+    only at the end (so is the total a root loss such as RMSE needs). When the input can be
+    read again (`reread`), a first pass sums the totals and a second streams the rows;
+    otherwise the rows are held until the input ends. Without totals, rows stream.
     """
     import numpy as np
 
@@ -145,7 +163,10 @@ def _gradients(
     from losscli.core.evaluation import BatchValues, batch_values, check_gradient
 
     reducer = request.reducer()  # the mean as the convention takes it
-    held: list[tuple[list[int], Any, BatchValues]] = []
+    if reread is not None and reducer.holds(reduction):
+        yield from _two_passes(request, source, reread(), warnings, reduction, checks)
+        return
+    held: list[tuple[Batch, Any, BatchValues]] = []
     count = 0
     batch = None
     for batch in source.batches():
@@ -163,7 +184,8 @@ def _gradients(
         count += n
         if reducer.holds(reduction):
             reducer.add(result)
-            held.append((batch.row_numbers(), grads, result))
+            # Only the row numbering of the batch is kept, not its inputs.
+            held.append((_numbering(batch), grads, result))
             continue
         if result.weights is not None:
             grads = _scaled(grads, result.weights[:, None])
@@ -172,12 +194,72 @@ def _gradients(
     warnings.finish(source, count)
     if not reducer.holds(reduction) or batch is None:
         return
-    for numbers, grads, result in held:
+    for numbering, grads, result in held:
         with located(source, batch):  # the weights may sum to 0
             scale = reducer.grad_scale(result, reduction)
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
+        numbers = numbering.row_numbers()
         for number, row in zip(numbers, _scaled(grads, factor).tolist(), strict=True):
             yield (number, *row)
+
+
+def _numbering(batch: Batch) -> Batch:
+    """A batch that keeps only its row numbering (its inputs may be freed)."""
+    import numpy as np
+
+    from losscli.inputs.source import Batch
+
+    rows = batch.y_pred.shape[0]
+    empty = np.empty((rows, 0))
+    return Batch(empty, empty, None, batch.first_row, batch.row_index)
+
+
+def _two_passes(
+    request: Request,
+    first: Source,
+    second: Source,
+    warnings: Warnings,
+    reduction: str,
+    checks: _Checks | None,
+) -> Iterator[tuple[Any, ...]]:
+    """The gradient of the mean (or of a root loss) in flat memory: the totals from a first
+    reading of the input, then every row scaled as it streams by in a second."""
+    import numpy as np
+
+    from losscli.cli.common import located, notice_text
+    from losscli.core.evaluation import batch_values, check_gradient
+
+    reducer = request.reducer()
+    count = 0
+    for batch in first.batches():
+        with located(first, batch):
+            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
+        for notice in result.notices:
+            warnings.add(notice_text(notice, first, batch))
+        reducer.add(result)
+        count += result.values.shape[0]
+    warnings.finish(first, count)
+    again = 0
+    for batch in second.batches():
+        with located(second, batch):
+            result = batch_values(
+                request, batch.y_true, batch.y_pred, batch.weights, with_grads=True
+            )
+            if checks is not None:
+                checks.add(check_gradient(request, batch.y_true, batch.y_pred), batch)
+            scale = reducer.grad_scale(result, reduction)
+        assert result.grads is not None
+        n = result.values.shape[0]
+        again += n
+        factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
+        for number, row in zip(
+            batch.row_numbers(), _scaled(result.grads.reshape(n, -1), factor).tolist(), strict=True
+        ):
+            yield (number, *row)
+    if again != count:
+        from losscli.inputs.source import InputError
+
+        raise InputError(f"the input changed while it was read ({count} rows, then {again})")
 
 
 def _scaled(grads: Any, factor: Any) -> Any:

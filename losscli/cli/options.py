@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from losscli.cli.candidates import loss_names, parameter_values
+from losscli.cli.candidates import column_names, loss_names, parameter_values
 
 
 class OutputFormat(enum.StrEnum):
@@ -144,11 +144,13 @@ Delimiter = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
-NoHeader = Annotated[
-    bool,
+Header = Annotated[
+    bool | None,
     typer.Option(
-        "--no-header",
-        help="The table has no header row: columns are named 1..N.",
+        "--header/--no-header",
+        help="Whether the first line of a CSV-like table is column names. Default: a header "
+        "unless it looks like data (said on stderr); without one, columns are named 1..N.",
+        show_default=False,
         rich_help_panel=INPUT,
     ),
 ]
@@ -161,6 +163,7 @@ Target = Annotated[
         help="Target column(s): names, 1-based indices or globs ('p*'), comma-separated. "
         "Default: y_true, else the first column.",
         rich_help_panel=INPUT,
+        autocompletion=column_names,
     ),
 ]
 Pred = Annotated[
@@ -171,6 +174,7 @@ Pred = Annotated[
         metavar="COLS",
         help="Prediction column(s), as for --target. Default: y_pred, else the rest.",
         rich_help_panel=INPUT,
+        autocompletion=column_names,
     ),
 ]
 WeightColumn = Annotated[
@@ -180,6 +184,7 @@ WeightColumn = Annotated[
         metavar="COL",
         help="Column of sample weights (weighted mean).",
         rich_help_panel=INPUT,
+        autocompletion=column_names,
     ),
 ]
 Nan = Annotated[
@@ -307,11 +312,13 @@ LogBase = Annotated[
 
 
 Convention = Annotated[
-    ConventionName,
+    ConventionName | None,
     typer.Option(
         "--convention",
-        help="Compute as this framework does: catalog (exact), torch, keras, sklearn, optax; "
-        "for contrastive also hadsell, pml. 'losscli show LOSS' lists the differences.",
+        help="Compute as this framework does: catalog (exact, the default), torch, keras, "
+        "sklearn, optax; for contrastive also hadsell, pml. An alias that names a framework's "
+        "function (bce-with-logits, kl-div) computes as that framework. 'losscli show LOSS' "
+        "lists the differences.",
         rich_help_panel=PARAMS,
     ),
 ]

@@ -147,7 +147,7 @@ def plot(
     pred: o.Pred = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
@@ -172,7 +172,7 @@ def plot(
         pred=pred,
         input_format=input_format.value if input_format is not None else None,
         delimiter=delimiter,
-        no_header=no_header,
+        header=header,
         nan=nan.value,
         progress=False,
     )

@@ -21,11 +21,20 @@ HELP = """Recommend a loss: from what you know (flags) or from a profile of the 
 From flags: --task and the facts you know. From data: a table (FILE, or piped to stdin),
 its target column (-t) and optionally one prediction column (-p) to profile the residuals;
 without -t and -p, y_true and y_pred if both are there, else y_true or the first column
-alone. A target with at most 20 distinct integer values is read as class labels (unless
-real-valued predictions say otherwise); --task regression reads it as numbers.
+alone. A target with at most 20 distinct integer values is read as class labels unless
+they are shaped like counts (0, 1, 2, ... with a Poisson or negative binomial shape) or
+real-valued predictions say otherwise; --task says which reading you mean. Numbers are
+read as counts, as many zeros with a positive part, as positive values whose spread grows
+with the mean, or as real values, with the checks that decided it.
 
 Each entry has suggested parameters, the reasons that fired and the caveats. -f plain prints
 the loss names best first, so $(losscli recommend ... -f plain | head -1) is the top one.
+
+--trial fits a linear (or logistic, or log-link) model with each candidate loss on the
+feature columns (-x), by k-fold cross-validation, and ranks the held-out scores on the metric
+that matches what you want: MSE for the mean, MAE for --target-stat median, pinball for a
+quantile, Poisson, Tweedie or gamma deviance for counts and positive targets, log loss for
+classes (or --metric). The winner's margin is compared with the fold-to-fold spread.
 
 Examples:
 
@@ -39,6 +48,7 @@ Examples:
 """
 
 FACTS = "Facts you know"
+TRIAL = "Trial on your data"
 
 
 class Task(enum.StrEnum):
@@ -65,13 +75,22 @@ class Want(enum.StrEnum):
     probabilities = "probabilities"
     margin = "margin"
     ranking = "ranking"
+    relative = "relative"
+
+
+class TargetKind(enum.StrEnum):
+    counts = "counts"
+    zero_inflated = "zero-inflated"
+    positive = "positive"
 
 
 def register(app: typer.Typer) -> None:
-    app.command("recommend", help=HELP, no_args_is_help=True)(recommend)
+    # Not no_args_is_help: `cat table.csv | losscli recommend` reads the piped table.
+    app.command("recommend", help=HELP)(recommend)
 
 
 def recommend(
+    ctx: typer.Context,
     file: o.File = None,
     target: Annotated[
         str | None,
@@ -95,7 +114,7 @@ def recommend(
     ] = None,
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
-    no_header: o.NoHeader = False,
+    header: o.Header = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     task: Annotated[
@@ -155,7 +174,20 @@ def recommend(
     ] = None,
     want: Annotated[
         Want | None,
-        typer.Option("--want", help="What the model's output is for.", rich_help_panel=FACTS),
+        typer.Option(
+            "--want",
+            help="What the model's output is for (relative: regression judged by relative error).",
+            rich_help_panel=FACTS,
+        ),
+    ] = None,
+    target_kind: Annotated[
+        TargetKind | None,
+        typer.Option(
+            "--target-kind",
+            help="Regression: counts, zero-inflated (many exact zeros, continuous positive "
+            "part) or positive (spread grows with the mean).",
+            rich_help_panel=FACTS,
+        ),
     ] = None,
     distillation: Annotated[
         bool,
@@ -173,10 +205,62 @@ def recommend(
             rich_help_panel=FACTS,
         ),
     ] = False,
+    trial: Annotated[
+        bool,
+        typer.Option(
+            "--trial",
+            help="Fit a simple model with each candidate loss (k-fold cross-validation) and "
+            "compare held-out scores. Needs losscli[trial].",
+            rich_help_panel=TRIAL,
+        ),
+    ] = False,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            "-x",
+            "--features",
+            metavar="COLS",
+            help="Feature columns for --trial: names, 1-based indices or globs, "
+            "comma-separated. Default: every column but the target.",
+            rich_help_panel=TRIAL,
+        ),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            "--metric",
+            metavar="NAME",
+            help="Metric that ranks the trial: a catalog loss, roc-auc, average-precision or "
+            "accuracy. Default: the one matching --target-stat or the target.",
+            rich_help_panel=TRIAL,
+        ),
+    ] = None,
+    folds: Annotated[
+        int,
+        typer.Option("--folds", metavar="K", help="Cross-validation folds.", rich_help_panel=TRIAL),
+    ] = 5,
+    sample: Annotated[
+        int,
+        typer.Option(
+            "--sample",
+            metavar="N",
+            help="Fit on at most N rows, a uniform sample drawn in one pass.",
+            rich_help_panel=TRIAL,
+        ),
+    ] = 200_000,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Seed of the sample and the folds.", rich_help_panel=TRIAL),
+    ] = 0,
     fmt: o.Format = o.OutputFormat.auto,
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    if not trial:
+        given = {"-x": features, "--metric": metric}
+        for flag, value in given.items():
+            if value is not None:
+                raise UsageError(f"{flag} goes with --trial")
     facts = {
         "--positive-rate": positive_rate,
         "--class-counts": class_counts,
@@ -184,11 +268,38 @@ def recommend(
         "--residual-scale": residual_scale,
         "--distillation": distillation or None,
         "--variational": variational or None,
+        "--target-kind": target_kind,
     }
     table = TableChoice(
-        file, target, pred, o.input_format(input_format), delimiter, no_header, nan.value
+        file, target, pred, o.input_format(input_format), delimiter, header, nan.value
     )
     output = o.output_format(fmt, json_flag)
+    if _nothing_given(table, task, facts, target_stat, quantile, want):
+        # At a terminal with nothing to go on: the help, as a usage error (as `compute`).
+        typer.echo(ctx.get_help(), err=True)
+        raise typer.Exit(2)
+    if trial:
+        from losscli.cli.recommend_trial import trial_report
+
+        report = trial_report(
+            table,
+            task=_value(task),
+            target_stat=_value(target_stat),
+            quantile=quantile,
+            want=_value(want),
+            features=features,
+            metric=metric,
+            folds=folds,
+            sample=sample,
+            seed=seed,
+            progress=not no_progress,
+            facts=facts,
+            output=output,
+        )
+        from losscli.render.emit import emit
+
+        emit(report, output, color.value)
+        return
     if _reads_data(table, task, facts):
         stated = [flag for flag, value in facts.items() if value is not None]
         if stated:
@@ -216,6 +327,7 @@ def recommend(
             want=_value(want),
             distillation=distillation,
             variational=variational,
+            target_kind=_value(target_kind),
         )
     from losscli.render.emit import emit
     from losscli.render.recommendation import recommendation_report
@@ -232,22 +344,47 @@ class TableChoice:
     pred: str | None
     input_format: str | None
     delimiter: str | None
-    no_header: bool
+    header: bool | None
     nan: str
 
     def given(self) -> bool:
         options = (self.file, self.target, self.pred, self.input_format, self.delimiter)
-        return any(v is not None for v in options) or self.no_header
+        return any(v is not None for v in options) or self.header is not None
+
+
+def _nothing_given(table: TableChoice, task: Any, facts: dict[str, Any], *reading: Any) -> bool:
+    from losscli.cli.common import stdin_is_terminal
+
+    given = [task, *facts.values(), *reading]
+    return not table.given() and all(v is None for v in given) and stdin_is_terminal()
 
 
 def _reads_data(table: TableChoice, task: Task | None, facts: dict[str, Any]) -> bool:
-    """A table when one is named; else stdin when it is piped and no flags state the task."""
+    """A table when one is named; else stdin when it is piped, holds data and no flag states
+    a fact that only the data could otherwise give (--task, --target-stat and --want say how
+    to read the data, so they go with a piped table too)."""
     from losscli.cli.common import stdin_is_terminal
 
     if table.given():
         return True
-    stating = task is not None or any(v is not None for v in facts.values())
-    return not stating and not stdin_is_terminal()
+    if any(v is not None for v in facts.values()) or stdin_is_terminal():
+        return False
+    # With --task alone, an empty stdin (`< /dev/null`, a script) means the flags.
+    return task is None or _stdin_has_data()
+
+
+def _stdin_has_data() -> bool:
+    """Whether stdin holds at least one byte, without consuming it."""
+    import sys
+
+    stream = sys.stdin.buffer
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return bool(peek(1))
+    position = stream.tell()  # an in-memory stream (tests) can seek back
+    data = stream.read(1)
+    stream.seek(position)
+    return bool(data)
 
 
 class Outcome(NamedTuple):
@@ -280,13 +417,11 @@ def _from_data(
     from losscli.core.recommend import from_profile
     from losscli.core.recommend import recommend as apply_guide
 
-    if task in ("distribution", "embedding"):
-        raise UsageError(
-            f"a table is profiled as labels or as numbers; for --task {task} state the facts "
-            "with flags and no FILE"
-        )
     profile, described, warnings = _profile_table(table, task, progress)
     situation = from_profile(profile, target_stat=target_stat, quantile=quantile, want=want)
+    other_reading = getattr(profile, "other_reading", None)
+    if other_reading is not None:
+        warnings.append(other_reading)
     if isinstance(profile, LabelProfile) and described["pred"] is not None:
         warnings.append("the target holds class labels: the prediction column is not used")
     if described["rows"] < SMALL_SAMPLE:
@@ -300,7 +435,7 @@ def _profile_table(
     """Stream the table through a profiler: the profile, its description, and warnings."""
     from losscli.cli.common import InputOptions, Warnings, located, open_table_source
     from losscli.core.errors import DataError
-    from losscli.core.profile import LabelProfile, Profiler
+    from losscli.core.profile import LabelProfile, PairProfile, Profiler
     from losscli.render.recommendation import measured_profile
 
     options = InputOptions(
@@ -309,7 +444,7 @@ def _profile_table(
         pred=table.pred,
         input_format=table.input_format,
         delimiter=table.delimiter,
-        no_header=table.no_header,
+        header=table.header,
         nan=table.nan,
         progress=progress,
     )
@@ -319,6 +454,10 @@ def _profile_table(
         no_input="no input: give FILE, or pipe a table in",
     )
     selection = source.selection
+    if len(selection.target) > 1:
+        return _profile_distributions(source, task)
+    if task == "distribution":
+        raise UsageError("--task distribution reads soft labels: name their columns with -t")
     residuals = len(selection.pred) == 1
     profiler = Profiler(with_pred=residuals)
     warnings = Warnings(live=False)
@@ -329,17 +468,21 @@ def _profile_table(
         rows += batch.y_true.shape[0]
     warnings.finish(source, rows)  # raises when no rows were read
     assert batch is not None
-    # --task says how to read the target; without it, its values do.
-    as_labels = None if task is None else task != "regression"
+    profile: Profile
     with located(source, batch):
-        profile = profiler.finish(as_labels=as_labels)
+        if task == "embedding" or (task is None and profiler.looks_like_pairs()):
+            profile = profiler.pair_profile()
+        else:
+            # --task says how to read the target; without it, its values do.
+            as_labels = None if task is None else task != "regression"
+            profile = profiler.finish(as_labels=as_labels)
         if isinstance(profile, LabelProfile) and task not in (None, profile.task):
             raise DataError(
                 f"--task {task}, but the target has {len(profile.counts)} classes",
                 side="target",
                 column=0,
             )
-    if len(selection.pred) > 1 and not isinstance(profile, LabelProfile):
+    if len(selection.pred) > 1 and not isinstance(profile, LabelProfile | PairProfile):
         raise UsageError(
             f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
         )
@@ -351,6 +494,43 @@ def _profile_table(
         **measured_profile(profile),
     }
     return profile, described, warnings.items
+
+
+def _profile_distributions(
+    source: Any, task: str | None
+) -> tuple[Profile, dict[str, Any], list[str]]:
+    """Several target columns: rows of soft labels (each non-negative, summing to 1)."""
+    from losscli.cli.common import Warnings, located
+    from losscli.core.profile import DistributionProfiler
+    from losscli.render.recommendation import measured_profile
+
+    if task not in (None, "distribution"):
+        raise UsageError(
+            f"--target names {len(source.selection.target)} columns: soft labels are "
+            f"--task distribution, not {task}"
+        )
+    profiler = DistributionProfiler()
+    warnings = Warnings(live=False)
+    rows = 0
+    for batch in source.batches():
+        with located(source, batch):
+            profiler.add(batch.y_true)
+        rows += batch.y_true.shape[0]
+    warnings.finish(source, rows)
+    profile = profiler.finish()
+    items = list(warnings.items)
+    if profile.one_hot_share == 1.0:
+        items.append(
+            "every row is one-hot: these are class labels, and cross-entropy on them is KL"
+        )
+    described = {
+        "source": source.reader.label,
+        "rows": rows,
+        "target": ", ".join(source.target_names),
+        "pred": None,
+        **measured_profile(profile),
+    }
+    return profile, described, items
 
 
 # Below this many rows a tail share or a kurtosis says little; the output says so.
@@ -369,8 +549,6 @@ def _columns(names: list[str], target: str | None, pred: str | None) -> Selectio
     note = None
     if target is not None:
         t = select_columns(target, names, "--target")
-        if len(t) != 1:
-            raise UsageError(f"--target names {len(t)} columns; recommend profiles one")
     elif "y_true" in names:
         t = [names.index("y_true")]
     else:
@@ -379,8 +557,9 @@ def _columns(names: list[str], target: str | None, pred: str | None) -> Selectio
             raise UsageError("no column is left for the target: choose it with -t")
         t = free[:1]
         note = f"using column {names[t[0]]!r} as the target (choose with -t)"
-    if t[0] in p:
-        raise UsageError(f"column {names[t[0]]!r} is both the target and a prediction")
+    both = [k for k in t if k in p]
+    if both:
+        raise UsageError(f"column {names[both[0]]!r} is both the target and a prediction")
     return Selection(t, p, None, note)
 
 

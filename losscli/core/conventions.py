@@ -1,6 +1,6 @@
 """Named conventions: each loss the way a framework computes it, as data.
 
-The catalog's definitions (DESIGN section 4) are one convention among others. Every other
+The catalog's definitions (docs/design.md section 4) are one convention among others. Every other
 convention states, per loss, what the framework does differently and how losscli reproduces
 it, without a second implementation: a Rule only
 
@@ -55,6 +55,18 @@ class Convention:
     rules: Mapping[str, Rule]
     missing: Mapping[str, str] = field(default_factory=dict)  # loss -> why there is none
     missing_default: str = ""  # why, for a loss that `missing` does not name
+    # What the mean divides Σ w·L by when sample weights are given (reduce.WEIGHTED_MEANS),
+    # how the framework does it, and the losses that do it the other way (loss -> why).
+    weighted_mean: str = "weights"
+    weighted_mean_how: str = "Σ w·L / Σ w, the weighted mean"
+    weighted_mean_except: Mapping[str, str] = field(default_factory=dict)
+
+    def weighted_mean_for(self, loss: str) -> tuple[str, str]:
+        """(what the mean with sample weights divides by, how the framework does it)."""
+        if loss in self.weighted_mean_except:
+            other = "weights" if self.weighted_mean == "count" else "count"
+            return other, self.weighted_mean_except[loss]
+        return self.weighted_mean, self.weighted_mean_how
 
 
 # --- the conventions ----------------------------------------------------------------------
@@ -151,6 +163,9 @@ TORCH = Convention(
         "HingeEmbeddingLoss are other losses); see --convention pml",
         **more.TORCH_MISSING,
     },
+    weighted_mean="count",
+    weighted_mean_how="Σ w·L / N: PyTorch's element weights (BCELoss(weight=w), or "
+    "(w * loss).mean() of reduction='none') divide by the number of elements, not by Σ w",
 )
 
 KERAS = Convention(
@@ -233,12 +248,20 @@ KERAS = Convention(
         "catalog's formula)",
         **more.KERAS_MISSING,
     },
+    weighted_mean="count",
+    weighted_mean_how="Σ w·L / N: Keras's default reduction 'sum_over_batch_size' divides the "
+    "weighted sum by the batch size, so a scalar sample_weight scales the loss",
+    weighted_mean_except={
+        "rmse": "Σ w·r² / Σ w under the root: RootMeanSquaredError is a metric, and Keras's "
+        "metrics take the weighted mean",
+    },
 )
 
 SKLEARN = Convention(
     name="sklearn",
     title="scikit-learn (sklearn.metrics)",
     summary="scikit-learn metrics: float64, the mean over samples (sample_weight weighted).",
+    weighted_mean_how="Σ w·L / Σ w: sample_weight gives the weighted average (numpy.average)",
     rules={
         "mse": Rule(
             "sklearn.metrics.mean_squared_error",
@@ -310,6 +333,8 @@ OPTAX = Convention(
     name="optax",
     title="Optax (optax.losses)",
     summary="Optax losses: elementwise values, the mean taken by the caller.",
+    weighted_mean_how="Σ w·L / Σ w, the catalog's weighted mean (Optax's losses are elementwise: "
+    "the caller weighs and reduces them)",
     rules={
         "mse": Rule(
             "optax.losses.l2_loss",
@@ -400,6 +425,7 @@ HADSELL = Convention(
         ),
     },
     missing_default="the hadsell convention defines only the contrastive loss",
+    weighted_mean_how="Σ w·L / Σ w, the catalog's weighted mean (the paper has no sample weights)",
 )
 
 PML = Convention(
@@ -429,7 +455,7 @@ PML = Convention(
 CATALOG = Convention(
     name="catalog",
     title="losscli catalog",
-    summary="The definitions of DESIGN section 4: exact values, inf where the loss is infinite.",
+    summary="The catalog's own definitions: exact values, inf where the loss is infinite.",
     rules={},
 )
 
@@ -488,6 +514,7 @@ def describe(loss: str | Loss) -> list[dict[str, Any]]:
                 "differences": list(rule.differences),
                 "notes": list(rule.notes),
                 "defaults": dict(rule.defaults),
+                "weighted_mean": conv.weighted_mean_for(record.name)[1],
             }
         )
     return out

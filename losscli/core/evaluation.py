@@ -27,6 +27,8 @@ class Request:
     normalize: bool = False
     convention: str = "catalog"
     rule: Rule = CATALOG_RULE
+    # What the mean with sample weights divides by: "weights" (Σ w) or "count" (N).
+    weighted_mean: str = "weights"
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         p = checks.as_2d(y_pred, "pred")
@@ -67,7 +69,7 @@ class Request:
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
-        return Reducer(self.rule.mean, root=self.loss.root)
+        return Reducer(self.rule.mean, root=self.loss.root, weighted_mean=self.weighted_mean)
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""
@@ -100,13 +102,15 @@ def make_request(
     UsageError if any is wrong (or the convention has no such loss)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     rule = conventions.rule_for(convention, record)
+    conv = conventions.get_convention(convention)
     return Request(
         record,
         conventions.resolve_params(rule, record, params or {}),
         record.resolve_space(space),
         normalize,
-        conventions.get_convention(convention).name,
+        conv.name,
         rule,
+        conv.weighted_mean_for(record.name)[0],
     )
 
 

@@ -1,8 +1,10 @@
 """Safe arithmetic expressions: students' answers and the formulas in exercise files.
 
 An expression is parsed with `ast.parse` and then walked over a whitelist: numbers, + - * /
-** (also written ^), unary minus and plus, the functions ln log log2 log10 exp sqrt abs, the
-constants e and pi, and, for exercise files only, the exercise's parameter names. Nothing is
+** (also written ^), unary minus and plus, the functions ln log log2 log10 exp sqrt abs tanh
+sigmoid sign, clip(x, low, high), max and min of several, softmax(x, others...) (the softmax
+component of x), the constants e and pi, and the names of variables where a formula is asked
+(and, in exercise files, the exercise's parameter names). Nothing is
 ever passed to eval: every node is computed here, in float64, with Python's math module.
 
 Hostile input is refused before it costs anything: answers longer than MAX_CHARS, nesting
@@ -28,7 +30,32 @@ from losscli.core.errors import UsageError
 MAX_CHARS = 500
 MAX_DEPTH = 32
 
-FUNCTIONS: dict[str, Callable[[float], float]] = {
+def _sigmoid(x: float) -> float:
+    # Stable on both sides: exp never sees a large positive argument.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _softmax(x: float, *others: float) -> float:
+    """The softmax component of x against the others: e^x / (e^x + sum e^other)."""
+    top = max(x, *others)
+    total = math.exp(x - top) + math.fsum(math.exp(o - top) for o in others)
+    return math.exp(x - top) / total
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    if low > high:
+        raise ValueError("clip(x, low, high) needs low <= high")
+    return min(max(x, low), high)
+
+
+def _sign(x: float) -> float:
+    return float((x > 0) - (x < 0))
+
+
+FUNCTIONS: dict[str, Callable[..., float]] = {
     "ln": math.log,
     "log": math.log,  # natural log, as in NumPy and most ML code
     "log2": math.log2,
@@ -36,13 +63,27 @@ FUNCTIONS: dict[str, Callable[[float], float]] = {
     "exp": math.exp,
     "sqrt": math.sqrt,
     "abs": abs,
+    "tanh": math.tanh,
+    "sigmoid": _sigmoid,
+    "sign": _sign,
+    "softmax": _softmax,
+    "clip": _clip,
+    "max": max,
+    "min": min,
+}
+# How many arguments each takes: (fewest, most); one unless listed.
+ARITY: dict[str, tuple[int, int]] = {
+    "softmax": (2, 16),
+    "clip": (3, 3),
+    "max": (2, 16),
+    "min": (2, 16),
 }
 CONSTANTS = {"e": math.e, "pi": math.pi}
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
 
 # Spellings people paste from documents, mapped to what the parser reads.
 _REPLACE = str.maketrans({"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "π": "pi", "^": "**"})
-_ALLOWED_CHARS = re.compile(r"[0-9A-Za-z_.+\-*/() \t]*")
+_ALLOWED_CHARS = re.compile(r"[0-9A-Za-z_.+\-*/(), \t]*")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: lambda a, b: a + b,
@@ -145,9 +186,14 @@ def _check(
         return ast.Name(name, ast.Load())
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         func = _known_name(node.func.id, frozenset(FUNCTIONS), fold_case, text)
-        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
-            raise ExpressionError(f"cannot read {_shown(text)}: {func}() takes one argument")
-        return ast.Call(ast.Name(func, ast.Load()), [sub(node.args[0])], [])
+        fewest, most = ARITY.get(func, (1, 1))
+        starred = any(isinstance(a, ast.Starred) for a in node.args)
+        if not fewest <= len(node.args) <= most or node.keywords or starred:
+            wanted = "one argument" if most == 1 else f"{fewest} to {most} arguments"
+            if fewest == most > 1:
+                wanted = f"{fewest} arguments"
+            raise ExpressionError(f"cannot read {_shown(text)}: {func}() takes {wanted}")
+        return ast.Call(ast.Name(func, ast.Load()), [sub(a) for a in node.args], [])
     if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.BoolOp)):
         raise ExpressionError(
             f"cannot read {_shown(text)}: only the operators + - * / ^ (or **) are allowed"
@@ -158,6 +204,7 @@ def _check(
         ast.Constant: "a text or other non-number",
         ast.Call: "calling anything but a named function",
         ast.Compare: "comparisons",
+        ast.Tuple: "a list of numbers",
     }.get(type(node), f"{type(node).__name__} expressions")
     raise ExpressionError(f"cannot read {_shown(text)}: {what} is not allowed; {HOW}")
 
@@ -215,7 +262,8 @@ def _node_value(node: ast.expr, values: Mapping[str, float | tuple[float, ...]])
         right = _node_value(node.right, values)
         return _finite(_BINARY[type(node.op)](left, right))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return _finite(float(FUNCTIONS[node.func.id](_node_value(node.args[0], values))))
+        args = [_node_value(a, values) for a in node.args]
+        return _finite(float(FUNCTIONS[node.func.id](*args)))
     raise AssertionError(f"unchecked node {type(node).__name__}")  # _check lets none through
 
 

@@ -157,6 +157,8 @@ KERAS_RULES = {
         ),
         summary="y, ŷ raised to 1e-7",
         settings={"clip_below": KERAS_EPSILON},
+        # The clip comes first, so values <= -1 are accepted (counted as 0).
+        input_settings={"clip_below": KERAS_EPSILON},
     ),
     "rmse": Rule(
         "keras.metrics.RootMeanSquaredError",

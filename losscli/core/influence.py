@@ -44,6 +44,7 @@ class Influence:
     largest: Array = field(default_factory=lambda: np.empty(0))
     total: Accumulator = field(default_factory=Accumulator)
     max_abs_grad: float = 0.0
+    negative: bool = False  # some contribution is below 0: a share of the total has no meaning
 
     @property
     def count(self) -> int:
@@ -54,6 +55,7 @@ class Influence:
         (weighted the same way), any shape with one row per example."""
         contributions = np.asarray(contributions, dtype=np.float64)
         self.total.add(contributions)
+        self.negative = self.negative or bool(np.any(contributions < 0))
         pool = np.concatenate([self.largest, contributions])
         if pool.size > self.keep:
             pool = np.partition(pool, pool.size - self.keep)[-self.keep :]
@@ -73,10 +75,13 @@ class Influence:
         return math.fsum(top.tolist())
 
     def top_share(self) -> float | None:
-        """The share of the total from the worst 1%, or None where it has no meaning: no
-        examples, a total of 0 (every loss 0) or an infinite total."""
+        """The share of the total from the worst 1%, in [0, 1], or None where it has no
+        meaning: no examples, a total of 0 (every loss 0), a total that is really infinite, or a
+        negative
+        contribution (a share of a total is defined for parts >= 0 only: a negative
+        log-likelihood's share could be 132% or -32%)."""
         total = self.total.sum()
-        if self.count == 0 or total == 0 or math.isnan(total):
+        if self.count == 0 or total == 0 or math.isnan(total) or self.negative:
             return None
         k = min(top_count(self.count), self.largest.size)
         top = Accumulator()

@@ -13,6 +13,8 @@ A loss that several rules support takes the highest of their scores and all thei
 
 >>> [r.loss for r in recommend(from_facts(task="binary", positive_rate=0.005))]
 ['focal', 'binary-cross-entropy']
+>>> [r.loss for r in recommend(from_facts(task="binary", want="ranking"))]
+['margin-ranking', 'binary-cross-entropy']
 """
 
 from __future__ import annotations
@@ -22,12 +24,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from losscli.core.errors import UsageError
-from losscli.core.profile import LabelProfile, Profile, SpreadProfile, label_text
+from losscli.core.profile import (
+    DistributionProfile,
+    LabelProfile,
+    PairProfile,
+    Profile,
+    SpreadProfile,
+    TargetSummary,
+    label_text,
+    looks_like_counts,
+)
 
 TASKS = ("binary", "multiclass", "regression", "distribution", "embedding")
 OUTLIER_LEVELS = ("none", "some", "heavy")
 TARGET_STATS = ("mean", "median", "quantile")
-WANTS = ("probabilities", "margin", "ranking")
+WANTS = ("probabilities", "margin", "ranking", "relative")
+# What kind of numbers a regression target holds, beyond real numbers with additive noise.
+TARGET_KINDS = ("counts", "zero-inflated", "positive")
 
 # Focal loss pays off when the rare class is under about 1% (Lin et al. 2017); from 1% to
 # 10% it is an alternative to try.
@@ -44,9 +57,18 @@ HEAVY_TAIL_SHARE = 0.05
 HEAVY_KURTOSIS = 10.0
 # Bowley's quartile skewness: 0.26 for exponential noise, 0.08 for Gamma(4) (moment skew 1).
 SKEWED = 0.1
+# Target kinds from a profile. A variance-to-mean slope below 0.5 is additive noise; a
+# moment skew above 1 with ln y within half of it of symmetric is multiplicative (log-normal
+# or gamma-like); a tenth of exact zeros beside continuous positive values is Tweedie's.
+ADDITIVE_SLOPE = 0.5
+MULTIPLICATIVE_SKEW = 1.0
+ZERO_HEAVY = 0.1
+OVERDISPERSED = 1.5
+TWEEDIE_POWER = 1.5
 
-# Losses the guide may name that `losscli compute` does not have yet.
-NOT_IN_CATALOG = frozenset({"pairwise-logistic"})
+# Lin et al. (2017, Table 1a) found alpha = 0.25 best with gamma = 2 (torchvision's default).
+FOCAL_ALPHA = 0.25
+FOCAL_GAMMA = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,11 +95,20 @@ class Situation:
     distillation: bool = False
     variational: bool = False
     measured: bool = False
+    target_kind: str | None = None
+    dispersion: float | None = None  # variance / mean of the target
+    variance_power: float | None = None  # the variance-to-mean slope, when measured
+    pairs_flipped: bool = False  # measured pairs labelled 1 lie farther apart than those of 0
     evidence: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def mean_target(self) -> bool:
         return self.target_stat in (None, "mean")
+
+    @property
+    def additive(self) -> bool:
+        """A regression on real numbers with additive noise (no count or positive kind)."""
+        return self.task == "regression" and self.target_kind is None
 
     def words(self) -> dict[str, str]:
         """The values reason and caveat templates are filled with."""
@@ -91,6 +122,15 @@ class Situation:
             "quartile_skew": _num(self.quartile_skew, 2),
             "scale": "1 (assumed)" if self.residual_scale is None else _num(self.residual_scale),
             "delta": _num(huber_delta(self)),
+            "focal_alpha": _num(_focal_params(self).get("alpha", FOCAL_ALPHA)),  # type: ignore[arg-type]
+            "power": _num(tweedie_power(self), 3),
+            "dispersion": _num(self.dispersion, 3),
+            "kind": "",
+            "pairs": "",
+            "distributions": "",
+            "balance_alpha": "1 - positive rate"
+            if self.positive_rate is None
+            else _num(_round(1.0 - self.positive_rate)),
         }
         words.update(self.evidence)
         return words
@@ -133,23 +173,31 @@ class Recommendation:
     references: tuple[str, ...]
     rules: tuple[str, ...]
 
-    @property
-    def in_catalog(self) -> bool:
-        return self.loss not in NOT_IN_CATALOG
-
 
 def huber_delta(s: Situation) -> float:
     scale = s.residual_scale if s.residual_scale is not None else 1.0
     return _round(HUBER_K * scale)
 
 
+def tweedie_power(s: Situation) -> float:
+    """The measured variance power within Tweedie's compound Poisson-gamma range, else 1.5."""
+    if s.variance_power is None:
+        return TWEEDIE_POWER
+    return _round(min(1.9, max(1.1, s.variance_power)))
+
+
+def _kind(*kinds: str) -> Callable[[Situation], bool]:
+    return lambda s: s.task == "regression" and s.target_kind in kinds and s.mean_target
+
+
 def _focal_params(s: Situation) -> Params:
-    params: Params = {"gamma": 2.0}
-    if s.task == "binary" and s.positive_rate is not None:
-        # Inverse-frequency balance: positives weighted by the negative share, negatives by
-        # the positive share, so each class carries the same total weight at gamma = 0.
-        params["alpha"] = _round(1.0 - s.positive_rate)
-    return params
+    # The sigmoid form takes alpha, the weight of the positive class: the rare class gets
+    # FOCAL_ALPHA as in Lin et al., so alpha is 1 - 0.25 when the positives are common. The
+    # catalog's softmax form has gamma alone.
+    if s.task != "binary":
+        return {"gamma": FOCAL_GAMMA}
+    positives_rare = s.positive_rate is None or s.positive_rate <= 0.5
+    return {"gamma": FOCAL_GAMMA, "alpha": FOCAL_ALPHA if positives_rare else 1 - FOCAL_ALPHA}
 
 
 def _is(*tasks: str) -> Callable[[Situation], bool]:
@@ -164,10 +212,12 @@ def _imbalanced(s: Situation) -> bool:
     return s.minority_share is not None and RARE_SHARE <= s.minority_share < IMBALANCED_SHARE
 
 
+LIN_2017 = "Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017."
 FOCAL_CAVEATS = (
-    "alpha = 1 - positive rate (inverse-frequency balance); Lin et al. found alpha = 0.25 best "
-    "with gamma = 2, which torchvision's sigmoid_focal_loss applies by default: the focusing "
-    "term already mutes easy negatives, so tune alpha between 0.25 and this value",
+    "alpha = {focal_alpha} weights the positive class so that the rare class gets 0.25, with "
+    "gamma = 2, as Lin et al. found best (torchvision's sigmoid_focal_loss default): the "
+    "focusing term already mutes the easy examples of the common class, so alpha does not "
+    "balance the class frequencies; at gamma = 0 the balancing alpha would be {balance_alpha}",
     "focal probabilities are under-confident: recalibrate (temperature or Platt scaling) "
     "before reading them as probabilities",
 )
@@ -215,11 +265,10 @@ RULES: tuple[Rule, ...] = (
         id="focal-rare-class",
         loss="focal",
         score=0.9,
-        when=lambda s: s.task in ("binary", "multiclass") and _rare(s),
+        when=lambda s: s.task == "binary" and _rare(s),
         reason="{imbalance}: under about 1%, the many easy examples of the common class "
         "dominate cross-entropy; focal loss scales each by (1 - p_t)^gamma",
-        reference="Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. "
-        "ICCV 2017.",
+        reference=LIN_2017,
         params=_focal_params,
         caveats=FOCAL_CAVEATS,
     ),
@@ -227,14 +276,36 @@ RULES: tuple[Rule, ...] = (
         id="focal-imbalanced",
         loss="focal",
         score=0.6,
-        when=lambda s: s.task in ("binary", "multiclass") and _imbalanced(s),
+        when=lambda s: s.task == "binary" and _imbalanced(s),
         reason="{imbalance}: a moderate imbalance that cross-entropy usually handles (with "
         "class weights or resampling); focal loss is worth a try if easy examples swamp "
         "training",
-        reference="Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. "
-        "ICCV 2017.",
+        reference=LIN_2017,
         params=_focal_params,
         caveats=FOCAL_CAVEATS,
+    ),
+    Rule(
+        id="softmax-focal-rare-class",
+        loss="softmax-focal",
+        score=0.9,
+        when=lambda s: s.task == "multiclass" and _rare(s),
+        reason="{imbalance}: under about 1%, the many easy examples of the common classes "
+        "dominate cross-entropy; softmax focal loss scales each by (1 - p_y)^gamma",
+        reference=LIN_2017,
+        params=_focal_params,
+        caveats=FOCAL_CAVEATS[1:],
+    ),
+    Rule(
+        id="softmax-focal-imbalanced",
+        loss="softmax-focal",
+        score=0.6,
+        when=lambda s: s.task == "multiclass" and _imbalanced(s),
+        reason="{imbalance}: a moderate imbalance that cross-entropy usually handles (with "
+        "class weights or resampling); softmax focal loss is worth a try if easy examples "
+        "swamp training",
+        reference=LIN_2017,
+        params=_focal_params,
+        caveats=FOCAL_CAVEATS[1:],
     ),
     Rule(
         id="hinge-margin",
@@ -263,19 +334,27 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pairwise-ranking",
-        loss="pairwise-logistic",
+        loss="margin-ranking",
         score=0.85,
         when=lambda s: s.task == "binary" and s.want == "ranking",
-        reason="you rank by score (AUC, precision at k): a logistic loss on (positive, "
-        "negative) pairs optimises the order directly; cross-entropy's scores also rank well",
-        reference="Burges et al. Learning to Rank using Gradient Descent (RankNet). ICML 2005.",
+        reason="you rank by score (AUC, precision at k): a pairwise loss on (positive, "
+        "negative) pairs optimises the order directly (RankSVM's hinge; RankNet's logistic "
+        "form is the smooth alternative); cross-entropy's scores also rank well",
+        reference="Herbrich, Graepel, Obermayer. Large Margin Rank Boundaries for Ordinal "
+        "Regression. 2000; Joachims. Optimizing Search Engines using Clickthrough Data. KDD "
+        "2002.",
+        params=lambda s: {"margin": 1.0},
+        caveats=(
+            "it scores pairs: target +1 and two prediction columns, x1 the positive's score "
+            "and x2 the negative's (sample the pairs; all of them grow as n^2)",
+        ),
     ),
     # Regression.
     Rule(
         id="mse-gaussian",
         loss="mse",
         score=0.85,
-        when=lambda s: s.task == "regression" and s.outliers in (None, "none") and s.mean_target,
+        when=lambda s: s.additive and s.outliers in (None, "none") and s.mean_target,
         reason="{outliers}: squared error is the maximum-likelihood loss under Gaussian noise "
         "and estimates the conditional mean",
         reference="Hastie, Tibshirani, Friedman. The Elements of Statistical Learning, 2nd "
@@ -286,7 +365,7 @@ RULES: tuple[Rule, ...] = (
         id="huber-unsure",
         loss="huber",
         score=0.6,
-        when=lambda s: s.task == "regression" and s.outliers is None and s.mean_target,
+        when=lambda s: s.additive and s.outliers is None and s.mean_target,
         reason="no outlier level was stated: Huber is squared error for residuals within "
         "delta and bounds the influence of larger ones, a safe choice when unsure",
         reference="Huber. Robust Estimation of a Location Parameter. Ann. Math. Statist. "
@@ -297,7 +376,7 @@ RULES: tuple[Rule, ...] = (
         id="huber-heavy-tails",
         loss="huber",
         score=0.9,
-        when=lambda s: s.task == "regression" and s.outliers in ("some", "heavy") and s.mean_target,
+        when=lambda s: s.additive and s.outliers in ("some", "heavy") and s.mean_target,
         reason="{outliers}: Huber is quadratic within delta and linear beyond it, so heavy "
         "tails and mislabeled targets have bounded influence; delta = 1.345 x residual scale "
         "{scale} = {delta} keeps 95% efficiency when the noise is Gaussian",
@@ -308,7 +387,7 @@ RULES: tuple[Rule, ...] = (
         id="mae-gross-outliers",
         loss="mae",
         score=0.65,
-        when=lambda s: s.task == "regression" and s.outliers == "heavy" and s.mean_target,
+        when=lambda s: s.additive and s.outliers == "heavy" and s.mean_target,
         reason="{outliers}: absolute error ignores how far gross errors lie; it estimates the "
         "median, which is the mean only when the noise is symmetric",
         reference="Koenker. Quantile Regression, 2005, §1.",
@@ -334,6 +413,84 @@ RULES: tuple[Rule, ...] = (
         params=lambda s: {"quantile": s.quantile if s.quantile is not None else 0.5},
         caveats=(
             "scikit-learn's mean_pinball_loss(alpha=0.5) is MAE/2: its alpha is the quantile",
+        ),
+    ),
+    # Regression on counts and positive values.
+    Rule(
+        id="poisson-counts",
+        loss="poisson",
+        score=0.93,
+        when=_kind("counts"),
+        reason="{kind}: the Poisson likelihood fits counts (its variance equals its mean, it "
+        "is minimised by the conditional mean, and with a log link it never predicts below "
+        "0)",
+        reference="McCullagh, Nelder. Generalized Linear Models, 2nd ed., 1989, §6.2.",
+        caveats=("predict the log-rate (--log-input here, log_input=True in PyTorch)",),
+    ),
+    Rule(
+        id="tweedie-overdispersed-counts",
+        loss="tweedie",
+        score=0.6,
+        when=lambda s: _kind("counts")(s) and (s.dispersion or 0.0) > OVERDISPERSED,
+        reason="the counts are overdispersed (variance {dispersion} x the mean): a Tweedie "
+        "deviance with power {power} lets the variance grow faster than the mean",
+        reference="Jørgensen. The Theory of Dispersion Models, 1997, ch. 4.",
+        params=lambda s: {"power": tweedie_power(s)},
+    ),
+    Rule(
+        id="tweedie-zero-inflated",
+        loss="tweedie",
+        score=0.93,
+        when=_kind("zero-inflated"),
+        reason="{kind}: the Tweedie deviance with 1 < power < 2 is a compound Poisson-gamma "
+        "model, with a point mass at 0 and a continuous positive part; power {power}",
+        reference="Jørgensen. The Theory of Dispersion Models, 1997, ch. 4; Smyth, Jørgensen. "
+        "Fitting Tweedie's Compound Poisson Model to Insurance Claims Data. ASTIN Bulletin "
+        "32(1), 2002.",
+        params=lambda s: {"power": tweedie_power(s)},
+        caveats=("predict the log-mean (--log-input here): the mean must stay positive",),
+    ),
+    Rule(
+        id="gamma-positive",
+        loss="gamma-deviance",
+        score=0.92,
+        when=_kind("positive"),
+        reason="{kind}: the gamma deviance depends only on the ratio of prediction to target, "
+        "the right error when the spread grows in proportion to the mean",
+        reference="McCullagh, Nelder. Generalized Linear Models, 2nd ed., 1989, §8.1.",
+        caveats=(
+            "the targets must be positive; predict the log-mean (--log-input here)",
+            "checking the spread needs predictions: profile with -p to measure the "
+            "variance-to-mean slope (gamma: 2)",
+        ),
+    ),
+    Rule(
+        id="msle-positive",
+        loss="msle",
+        score=0.7,
+        when=lambda s: _kind("positive", "counts", "zero-inflated")(s) and s.want != "relative",
+        reason="if relative error is the goal (10% off is as bad at 10 as at 1000): squared "
+        "error of ln(1 + y), the same as fitting MSE to a log target; say --want relative",
+        reference="Hyndman, Koehler. Another Look at Measures of Forecast Accuracy. Int. J. "
+        "Forecasting 22(4), 2006.",
+        caveats=(
+            "it estimates the geometric, not the arithmetic, mean: exp of a log-scale "
+            "prediction under-predicts the mean",
+        ),
+    ),
+    Rule(
+        id="msle-relative",
+        loss="msle",
+        score=0.95,
+        when=lambda s: s.task == "regression" and s.want == "relative",
+        reason="you want relative error: squared error of ln(1 + y) treats 10% off alike at "
+        "every size (the same as fitting MSE to a log target)",
+        reference="Hyndman, Koehler. Another Look at Measures of Forecast Accuracy. Int. J. "
+        "Forecasting 22(4), 2006.",
+        caveats=(
+            "it estimates the geometric, not the arithmetic, mean: exp of a log-scale "
+            "prediction under-predicts the mean",
+            "targets must be above -1; for targets far above 1 it is MSE on ln y",
         ),
     ),
     # Distributions.
@@ -372,7 +529,8 @@ RULES: tuple[Rule, ...] = (
         loss="kl",
         score=0.8,
         when=lambda s: s.task == "distribution" and not (s.distillation or s.variational),
-        reason="fitting predicted distributions Q to target distributions P: forward KL(P||Q) "
+        reason="fitting predicted distributions Q to target distributions P{distributions}: "
+        "forward KL(P||Q) "
         "is zero exactly when they match and covers all of P's mass",
         reference="Kullback, Leibler. On Information and Sufficiency. Ann. Math. Statist. "
         "22(1), 1951.",
@@ -380,7 +538,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="ce-soft-targets",
-        loss="cross-entropy",
+        loss="distribution-cross-entropy",
         score=0.7,
         when=lambda s: s.task == "distribution" and not s.variational,
         reason="cross-entropy with soft targets has the same gradient in Q as forward KL; the "
@@ -393,7 +551,8 @@ RULES: tuple[Rule, ...] = (
         loss="contrastive",
         score=0.8,
         when=_is("embedding"),
-        reason="from labelled pairs, contrastive loss pulls similar pairs together and pushes "
+        reason="from labelled pairs{pairs}, contrastive loss pulls similar pairs together and "
+        "pushes "
         "dissimilar ones beyond the margin",
         reference="Hadsell, Chopra, LeCun. Dimensionality Reduction by Learning an Invariant "
         "Mapping. CVPR 2006.",
@@ -440,11 +599,11 @@ RULES: tuple[Rule, ...] = (
 
 CAVEATS: tuple[Caveat, ...] = (
     Caveat(
-        id="focal-binary-form",
-        losses=("focal",),
-        when=_is("multiclass"),
-        text="losscli's focal is the binary (sigmoid) form: for several classes apply it "
-        "one-vs-rest, or use a softmax focal loss with per-class alpha",
+        id="pairs-polarity",
+        losses=("contrastive",),
+        when=lambda s: s.pairs_flipped,
+        text="the pairs labelled 1 lie farther apart than those labelled 0: losscli's "
+        "contrastive reads 1 as similar, so use --convention hadsell (0 similar) or 1 - y",
     ),
     Caveat(
         id="imbalance-metrics",
@@ -494,8 +653,6 @@ def recommend(situation: Situation) -> list[Recommendation]:
             params.update(rule.params(situation))
         caveats = [c for rule in rules for c in rule.caveats]
         caveats += [c.text for c in CAVEATS if loss in c.losses and c.when(situation)]
-        if loss in NOT_IN_CATALOG:
-            caveats.append("not in the catalog yet: losscli compute cannot evaluate it")
         found.append(
             Recommendation(
                 loss=loss,
@@ -523,6 +680,7 @@ def from_facts(
     want: str | None = None,
     distillation: bool = False,
     variational: bool = False,
+    target_kind: str | None = None,
 ) -> Situation:
     """The situation the user states; raises UsageError naming a flag that does not fit."""
     if task is None:
@@ -535,7 +693,9 @@ def from_facts(
     _choice("--outliers", outliers, OUTLIER_LEVELS)
     _choice("--target-stat", target_stat, TARGET_STATS)
     _choice("--want", want, WANTS)
+    _choice("--target-kind", target_kind, TARGET_KINDS)
     given = {
+        "--target-kind": target_kind,
         "--positive-rate": positive_rate,
         "--class-counts": class_counts,
         "--outliers": outliers,
@@ -570,8 +730,11 @@ def from_facts(
     if residual_scale is not None and not (residual_scale > 0 and math.isfinite(residual_scale)):
         raise UsageError(f"--residual-scale must be a positive number, not {residual_scale:g}")
     target_stat, quantile = _check_quantile(target_stat, quantile)
+    if target_kind is not None:
+        evidence["kind"] = f"{_KIND_WORDS[target_kind]} (--target-kind {target_kind})"
     return Situation(
         task=task,
+        target_kind=target_kind,
         positive_rate=positive_rate,
         minority_share=minority,
         n_classes=n_classes,
@@ -597,12 +760,27 @@ def from_profile(
     """The situation a profile of the data measures; the numbers become the evidence."""
     _choice("--target-stat", target_stat, TARGET_STATS)
     _choice("--want", want, WANTS)
-    task = profile.task if isinstance(profile, LabelProfile) else "regression"
+    if isinstance(profile, PairProfile):
+        task = "embedding"
+    elif isinstance(profile, DistributionProfile):
+        task = "distribution"
+    else:
+        task = profile.task if isinstance(profile, LabelProfile) else "regression"
     _check_applies(task, {"--target-stat": target_stat, "--quantile": quantile}, want)
     target_stat, quantile = _check_quantile(target_stat, quantile)
     base = Situation(
         task=task, target_stat=target_stat, quantile=quantile, want=want, measured=True
     )
+    if isinstance(profile, PairProfile):
+        flipped = profile.closer_label != max(profile.counts)
+        return replace(base, pairs_flipped=flipped, evidence={"pairs": _pair_evidence(profile)})
+    if isinstance(profile, DistributionProfile):
+        soft = 1.0 - profile.one_hot_share
+        words = (
+            f" ({_percent(soft)} of {profile.n} rows over {profile.columns} columns are soft; "
+            f"mean entropy {profile.mean_entropy:.3g} of at most {profile.max_entropy:.3g} nats)"
+        )
+        return replace(base, evidence={"distributions": words})
     if isinstance(profile, LabelProfile):
         return replace(
             base,
@@ -612,8 +790,13 @@ def from_profile(
             evidence={"imbalance": _label_evidence(profile)},
         )
     level = outlier_level(profile)
+    kind, kind_words = (None, "") if profile.target is None else target_kind(profile.target)
+    summary = profile.target
     return replace(
         base,
+        target_kind=kind,
+        dispersion=None if summary is None else summary.dispersion,
+        variance_power=None if summary is None else summary.variance_slope,
         outliers=level,
         residual_scale=profile.scale,
         scale_basis=profile.basis,
@@ -622,7 +805,62 @@ def from_profile(
         evidence={
             "outliers": _spread_evidence(profile, level),
             "basis": "residuals" if profile.basis == "residuals" else "targets",
+            "kind": kind_words,
         },
+    )
+
+
+def target_kind(t: TargetSummary) -> tuple[str | None, str]:
+    """counts, zero-inflated, positive or None (real numbers with additive noise), and the
+    checks that decided it, in words."""
+    slope = ""
+    if t.variance_slope is not None:
+        slope = (
+            f"; variance-to-mean slope {t.variance_slope:.2f} over {t.slope_bins} bins of the "
+            "predictions (constant noise 0, Poisson 1, gamma 2)"
+        )
+    if t.minimum < 0:
+        return None, ""
+    if t.variance_slope is not None and t.variance_slope < ADDITIVE_SLOPE:
+        return None, ""
+    skew = _num(t.skew, 3) if t.skew is not None else "not finite"
+    if t.integer and looks_like_counts(t):
+        distinct = f"{t.distinct} distinct values" if t.distinct else "many distinct values"
+        fit = "" if t.count_fit is None else f", count fit {t.count_fit:.2g} (0 is perfect)"
+        ratio = _num(t.dispersion, 3)
+        words = (
+            f"non-negative integers ({distinct}, {_percent(t.zero_share)} zeros) with mean "
+            f"{_num(t.mean)} and variance {_num(t.variance)} (ratio {ratio}; Poisson: 1){fit}"
+        )
+        return "counts", words + slope
+    skewed = t.skew is None or t.skew > MULTIPLICATIVE_SKEW
+    if t.minimum == 0 and not t.integer and (t.zero_share >= ZERO_HEAVY or skewed):
+        words = (
+            f"{_percent(t.zero_share)} of the targets are exactly 0 and the rest continuous "
+            f"and positive (skew {skew})"
+        )
+        return "zero-inflated", words + slope
+    if t.minimum > 0 and not t.integer:
+        multiplicative = (
+            skewed and t.log_skew is not None and abs(t.log_skew) < 0.5 * (t.skew or math.inf)
+        )
+        by_slope = t.variance_slope is not None and t.variance_slope >= 1.5
+        if multiplicative or by_slope:
+            log_skew = _num(t.log_skew, 2) if t.log_skew is not None else "not finite"
+            words = (
+                f"positive continuous targets from {_num(t.minimum)} to {_num(t.maximum)}, "
+                f"right-skewed (skew {skew}) while ln y is near symmetric (skew {log_skew})"
+            )
+            return "positive", words + slope
+    return None, ""
+
+
+def _pair_evidence(p: PairProfile) -> str:
+    near = p.closer_label
+    far = next(k for k in p.counts if k != near)
+    return (
+        f" ({p.n} pairs; mean distance {_num(p.mean_distance[near])} for label "
+        f"{label_text(near)}, {_num(p.mean_distance[far])} for label {label_text(far)})"
     )
 
 
@@ -682,8 +920,15 @@ def _from_counts(task: str, counts: Sequence[int]) -> tuple[float | None, float,
     return None, minority, len(counts), words
 
 
+_KIND_WORDS = {
+    "counts": "you say the target holds counts",
+    "zero-inflated": "you say the target has many exact zeros and a continuous positive part",
+    "positive": "you say the target is positive with a spread that grows with the mean",
+}
+
 # Which tasks each fact applies to; anything else is a usage error that says so.
 _APPLIES = {
+    "--target-kind": ("regression",),
     "--positive-rate": ("binary",),
     "--class-counts": ("binary", "multiclass"),
     "--outliers": ("regression",),
@@ -696,6 +941,7 @@ _WANT_APPLIES = {
     "probabilities": ("binary", "multiclass"),
     "margin": ("binary", "multiclass"),
     "ranking": ("binary", "embedding"),
+    "relative": ("regression",),
 }
 
 

@@ -211,6 +211,14 @@ def reduce_values(values: Array, reduction: str, weights: Array | None = None) -
 #                     of the number of examples; examples without one (soft targets) count 1.
 MEAN_RULES = ("examples", "elements", "nonzero-by-label", "target-weights")
 
+# What a mean with sample weights divides Σ w·L by:
+#   weights  Σ w, a weighted mean (the catalog, scikit-learn's sample_weight, Keras metrics).
+#   count    the number of examples N (or elements, n x C, for the elements rule), as Keras's
+#            default loss reduction 'sum_over_batch_size' with sample_weight and PyTorch's
+#            element weights ((w * loss).mean(), BCELoss(weight=w)) do: a weight scales a loss.
+# Without weights both are the plain mean.
+WEIGHTED_MEANS = ("weights", "count")
+
 
 class ReducibleBatch(Protocol):
     """What a Reducer reads from one batch (evaluation.BatchValues has these)."""
@@ -245,10 +253,25 @@ class Reducer:
     groups: dict[float, Accumulator] = field(default_factory=dict)
     root: bool = False
     denominator: Accumulator = field(default_factory=Accumulator)
+    weighted_mean: str = "weights"  # one of WEIGHTED_MEANS
+    weighted: bool = False  # some batch had sample weights
 
     def __post_init__(self) -> None:
         if self.rule not in MEAN_RULES:
             raise ValueError(f"unknown mean rule {self.rule!r}")
+        if self.weighted_mean not in WEIGHTED_MEANS:
+            raise ValueError(f"unknown weighted mean {self.weighted_mean!r}")
+
+    @property
+    def _by_count(self) -> bool:
+        """Sample weights are given and the mean divides Σ w·L by the count (see above). The
+        mean rules with a denominator of their own keep it: the class-weighted mean divides by
+        Σ w·w[y] (weights of 1 give PyTorch's Σ w[y]), the non-zero mean by its groups."""
+        return (
+            self.weighted
+            and self.weighted_mean == "count"
+            and self.rule in ("examples", "elements")
+        )
 
     @property
     def count(self) -> int:
@@ -260,6 +283,7 @@ class Reducer:
 
     def add(self, batch: ReducibleBatch) -> None:
         self.totals.add(batch.values, batch.weights)
+        self.weighted = self.weighted or batch.weights is not None
         self.width = self.width or batch.width
         if self.rule == "target-weights":
             counts = batch.mean_weights
@@ -282,6 +306,12 @@ class Reducer:
     def _reduced(self, reduction: str) -> float:
         if reduction == "sum":
             return self.totals.sum()
+        if self._by_count:
+            if self.totals.count == 0:
+                raise DataError("no examples: the mean is undefined")
+            # Scaled: finite whenever the exact mean is, as in Accumulator.mean.
+            mean = self.totals.values.ratio(ScaledSum(float(self.totals.count)))
+            return mean / self.width if self.rule == "elements" else mean
         if self.rule == "target-weights":
             self._check_denominator()
             return self.totals.values.ratio(self.denominator.values)
@@ -308,6 +338,9 @@ class Reducer:
         if reduction != "mean":
             return w if w is not None else 1.0
         ones = np.ones(batch.values.shape[0])
+        if self._by_count:
+            scale = (w if w is not None else 1.0) / self.totals.count
+            return scale / self.width if self.rule == "elements" else scale
         if self.rule == "target-weights":
             self._check_denominator()
             return self.denominator.values.divide(w if w is not None else ones)
@@ -328,6 +361,7 @@ class Reducer:
             raise DataError("the class weights of the targets sum to 0: the mean is undefined")
 
     def merge(self, other: Reducer) -> None:
+        self.weighted = self.weighted or other.weighted
         self.totals.merge(other.totals)
         self.denominator.merge(other.denominator)
         self.width = self.width or other.width

@@ -327,8 +327,12 @@ def mape_grad(y_true: Array, y_pred: Array, *, space: Space = "raw", floor: floa
 def prepare_log1p(
     y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
 ) -> Prepared:
-    """Real targets and predictions greater than -1 (ln(1 + y) must exist)."""
+    """Real targets and predictions greater than -1 (ln(1 + y) must exist). Under a
+    convention that raises both to `clip_below` first (Keras), any real value is fine: the
+    clipping runs before this domain check."""
     prepared = prepare_residual(y_true, y_pred, space, params, normalize)
+    if params.get("clip_below") is not None:
+        return prepared
     for side, values in (("target", prepared.y_true), ("pred", prepared.y_pred)):
         checks.check_range(values[:, None], side, -1.0, np.inf, "greater than -1", low_open=True)
     return prepared

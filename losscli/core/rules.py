@@ -48,7 +48,7 @@ class Rule:
 
 CATALOG_RULE = Rule(
     function="losscli catalog",
-    reference="DESIGN.md section 4; losscli show LOSS",
+    reference="losscli show LOSS",
 )
 
 # --- shared wording -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,9 +24,11 @@ from losscli.core.exercises import (
     ARITY,
     OPS,
     Derived,
+    Domain,
     Draw,
     Exercise,
     ExerciseError,
+    Fact,
     Hint,
     Mistake,
     Parameter,
@@ -68,18 +71,29 @@ def exercise_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.toml") if p.is_file())
 
 
-def load_all(dirs: Iterable[Path]) -> dict[str, Exercise]:
-    """Every exercise of the directories by id; the same id twice is an error."""
+def load_all(dirs: Iterable[Path], warnings: list[str] | None = None) -> dict[str, Exercise]:
+    """Every exercise of the directories by id.
+
+    With a `warnings` list, a file that cannot be used (or repeats an id) is skipped and
+    named there, so one broken file in a teacher's set does not hide all the others;
+    without one, the first such file is an error.
+    """
     found: dict[str, Exercise] = {}
     for directory in dirs:
         for path in exercise_files(directory):
-            exercise = load_file(path)
-            if exercise.id in found:
-                raise ExerciseError(
-                    str(path),
-                    "",
-                    f"exercise {exercise.id!r} is also in {found[exercise.id].source}",
-                )
+            try:
+                exercise = load_file(path)
+                if exercise.id in found:
+                    raise ExerciseError(
+                        str(path),
+                        "",
+                        f"exercise {exercise.id!r} is also in {found[exercise.id].source}",
+                    )
+            except ExerciseError as error:
+                if warnings is None:
+                    raise
+                warnings.append(f"skipped {error} (losscli exercise validate checks a file)")
+                continue
             found[exercise.id] = exercise
     return found
 
@@ -112,12 +126,23 @@ def load_file(path: Path) -> Exercise:
         raise ExerciseError(source, "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ExerciseError(source, "", f"is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ExerciseError(source, "", TOO_DEEP) from None
     exercise_id = path.stem
     if not exercise_id or any(c not in ID_CHARS for c in exercise_id):
         raise ExerciseError(
             source, "", "the file name (the exercise id) may hold only a-z, 0-9 and '-'"
         )
-    return _Reader(source).exercise(exercise_id, data)
+    try:
+        return _Reader(source).exercise(exercise_id, data)
+    except RecursionError:
+        raise ExerciseError(source, "", TOO_DEEP) from None
+
+
+TOO_DEEP = "is nested too deeply (lists or tables inside each other hundreds of times)"
+# A uniform draw or a simplex picks among at most this many values: enough for any
+# exercise, and no float arithmetic on 1e308-wide ranges or 5e-324 steps.
+MAX_STEPS = 1_000_000
 
 
 class _Reader:
@@ -150,7 +175,7 @@ class _Reader:
     def typed(self, value: Any, key: str, kind: type[T], what: str) -> T:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise self.fail(key, f"must be {what}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(key, "must be a finite number")
@@ -163,7 +188,7 @@ class _Reader:
         text = self.typed(value, key, str, "a string")
         if not text.strip():
             raise self.fail(key, "is empty")
-        return text
+        return visible(text)
 
     def expression(self, value: Any, key: str, names: Iterable[str]) -> Expression:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -191,13 +216,14 @@ class _Reader:
         top = self.keys(
             data,
             "",
-            ("title", "prompt", "quantities", "parts", "solution"),
-            ("level", "topics", "losses", "params", "mistakes", "hints"),
+            ("title", "prompt", "parts", "solution"),
+            ("level", "topics", "losses", "params", "mistakes", "hints", "order", "quantities"),
         )
         params = self.parameters(top.get("params", {}))
-        table = top["quantities"]
-        if not isinstance(table, dict) or not table:
-            raise self.fail("quantities", "must be tables [quantities.NAME], at least one")
+        # Concept items answered from the catalog (facts) need no quantities.
+        table = top.get("quantities", {})
+        if not isinstance(table, dict):
+            raise self.fail("quantities", "must be tables [quantities.NAME]")
         quantities = tuple(self.quantity(name, spec) for name, spec in table.items())
         parts = self.items(top["parts"], "parts", self.part)
         if not parts:
@@ -209,6 +235,13 @@ class _Reader:
         )
         _unique([m.name for m in mistakes], "mistakes", self.fail)
         hints = self.items(top.get("hints", []), "hints", self.hint)
+        for i, h in enumerate(hints):
+            if h.part is not None and h.part not in by_name:
+                known = ", ".join(by_name)
+                raise self.fail(f"hints[{i}].part", f"{h.part!r} is not a part ({known})")
+        order = top.get("order")
+        if order is not None:
+            order = self.typed(order, "order", int, "a whole number (the catalog's problem)")
         level = self.typed(top.get("level", 1), "level", int, "an integer 1, 2 or 3")
         if level not in (1, 2, 3):
             raise self.fail("level", "must be 1, 2 or 3")
@@ -227,6 +260,7 @@ class _Reader:
             hints=tuple(sorted(hints, key=lambda h: h.after)),
             solution=self.text(solution["text"], "solution.text"),
             source=self.source,
+            order=order,
         )
 
     def losses(self, value: Any) -> tuple[str, ...]:
@@ -279,12 +313,20 @@ class _Reader:
             step = 1.0 if kind == "integer" else self.number(spec.get("step", 0.01), f"{key}.step")
             if step <= 0:
                 raise self.fail(f"{key}.step", "must be positive")
+            steps = (high - low) / step
+            if not steps <= MAX_STEPS:  # also catches inf from a 1e308-wide range
+                raise self.fail(
+                    f"{key}.{kind}",
+                    f"[{low:g}, {high:g}] in steps of {step:g} is more than {MAX_STEPS} values; "
+                    "use a narrower range or a larger step",
+                )
             return Parameter(name, default, Draw("uniform", low=low, high=high, step=step))
         if kind == "simplex":
             step = self.number(spec["simplex"], f"{key}.simplex")
-            if not isinstance(default, tuple) or not 0 < step <= 1 / len(default):
+            if not isinstance(default, tuple) or not 1 / MAX_STEPS <= step <= 1 / len(default):
                 raise self.fail(
-                    f"{key}.simplex", "needs a list default and a step in (0, 1/length]"
+                    f"{key}.simplex",
+                    f"needs a list default and a step in [{1 / MAX_STEPS:g}, 1/length]",
                 )
             if abs(1 / step - round(1 / step)) > 1e-9:
                 raise self.fail(f"{key}.simplex", "the step must divide 1 (0.05, 0.01, ...)")
@@ -417,56 +459,193 @@ class _Reader:
     def tolerance(self, value: Any, key: str, default: Tolerance) -> Tolerance:
         if value is None:
             return default
-        spec = self.keys(value, key, (), ("rel", "abs"))
+        spec = self.keys(value, key, (), ("rel", "abs", "near", "sigfigs"))
         rel = self.number(spec.get("rel", default.rel), f"{key}.rel")
         absolute = self.number(spec.get("abs", default.abs), f"{key}.abs")
         if rel < 0 or absolute < 0 or rel == absolute == 0:
             raise self.fail(key, "rel and abs must be >= 0 and not both 0")
-        return Tolerance(rel, absolute)
+        near = self.number(spec.get("near", 0.0), f"{key}.near")
+        sigfigs = spec.get("sigfigs")
+        if sigfigs is not None:
+            sigfigs = self.typed(sigfigs, f"{key}.sigfigs", int, "a whole number 1 to 15")
+            if not 1 <= sigfigs <= 15:
+                raise self.fail(f"{key}.sigfigs", "must be a whole number 1 to 15")
+        return Tolerance(rel, absolute, near, sigfigs)
 
     def part(self, item: Any, key: str) -> Part:
         spec = self.keys(
-            item, key, ("name", "prompt", "answer", "why"), ("tolerance", "accepts", "expected")
+            item,
+            key,
+            ("name", "prompt", "answer", "why"),
+            (
+                "tolerance",
+                "accepts",
+                "expected",
+                "same_in_every_variant",
+                "options",
+                "formula",
+                "domain",
+            ),
         )
         name = self.text(spec["name"], f"{key}.name")
         if not name[0].isalpha() or any(c not in ID_CHARS for c in name.lower()):
             raise self.fail(f"{key}.name", "may hold only letters, digits and '-', first a letter")
         accepts = spec.get("accepts", "expression")
-        if accepts not in ("expression", "number"):
-            raise self.fail(f"{key}.accepts", "must be expression or number")
+        if accepts not in ("expression", "number", "formula", "choice"):
+            raise self.fail(f"{key}.accepts", "must be expression, number, formula or choice")
         expected = spec.get("expected")
+        fact = None
+        answer = Derived("value", ())
+        options: tuple[str, ...] = ()
+        if isinstance(spec["answer"], dict) and any(
+            k in spec["answer"] for k in ("property", "recommend")
+        ):
+            fact = self.fact(spec["answer"], f"{key}.answer")
+        else:
+            answer = self.derived(spec["answer"], f"{key}.answer")
+        if accepts == "choice":
+            if fact is None or (fact.param is not None):
+                raise self.fail(
+                    f"{key}.answer",
+                    "a choice's answer is { property = ... } or { recommend = ... }",
+                )
+            if fact.loss is not None:
+                options = ("true", "false")
+                if "options" in spec:
+                    raise self.fail(f"{key}.options", "a true/false part has no options")
+            else:
+                options = self.strings(spec.get("options"), f"{key}.options")
+                if not 2 <= len(options) <= 8:
+                    raise self.fail(f"{key}.options", "give 2 to 8 options")
+        elif "options" in spec:
+            raise self.fail(f"{key}.options", 'goes with accepts = "choice" only')
+        elif fact is not None and fact.param is None:
+            raise self.fail(f"{key}.accepts", "a property or a recommended loss is a choice")
+        formula = None
+        domain: dict[str, Domain] = {}
+        if accepts == "formula":
+            if "formula" not in spec or "domain" not in spec:
+                raise self.fail(key, "a formula part needs formula and domain")
+            domain = self.domain(spec["domain"], f"{key}.domain")
+            formula = self.expression(
+                spec["formula"], f"{key}.formula", [*self._scalar_names(), *domain]
+            )
+        elif "formula" in spec or "domain" in spec:
+            raise self.fail(f"{key}.formula", 'goes with accepts = "formula" only')
         return Part(
             name=name,
             prompt=self.text(spec["prompt"], f"{key}.prompt"),
-            answer=self.derived(spec["answer"], f"{key}.answer"),
+            answer=answer,
             why=self.text(spec["why"], f"{key}.why"),
             tolerance=self.tolerance(
                 spec.get("tolerance"), f"{key}.tolerance", Tolerance(DEFAULT_REL, DEFAULT_ABS)
             ),
             accepts=accepts,
             expected=None if expected is None else self.number(expected, f"{key}.expected"),
+            constant=self.typed(
+                spec.get("same_in_every_variant", False),
+                f"{key}.same_in_every_variant",
+                bool,
+                "true or false",
+            ),
+            fact=fact,
+            options=options,
+            formula=formula,
+            domain=domain,
         )
 
+    def fact(self, value: Any, key: str) -> Fact:
+        from losscli.core.registry import Properties
+
+        spec = self.keys(value, key, (), ("property", "loss", "recommend", "param"))
+        if "property" in spec:
+            prop = self.text(spec["property"], f"{key}.property")
+            known = [f for f in Properties.__dataclass_fields__]
+            if prop not in known:
+                raise self.fail(f"{key}.property", f"must be one of {', '.join(known)}")
+            loss = None
+            if "loss" in spec:
+                try:
+                    loss = registry.get(self.text(spec["loss"], f"{key}.loss")).name
+                except UsageError as error:
+                    raise self.fail(f"{key}.loss", str(error)) from None
+            return Fact(property=prop, loss=loss)
+        facts = spec["recommend"]
+        if not isinstance(facts, dict) or not facts:
+            raise self.fail(f"{key}.recommend", "must be a table of recommend's facts")
+        param = self.text(spec["param"], f"{key}.param") if "param" in spec else None
+        return Fact(recommend=tuple(sorted(facts.items())), param=param)
+
+    def domain(self, value: Any, key: str) -> dict[str, Domain]:
+        if not isinstance(value, dict) or not value:
+            raise self.fail(key, "must be a table: variable = [low, high] or { choice = [...] }")
+        out = {}
+        for name, spec in value.items():
+            _check_name(name, f"{key}.{name}", self.fail)
+            if isinstance(spec, dict):
+                spec = self.keys(spec, f"{key}.{name}", ("choice",))
+                choices = spec["choice"]
+                if not isinstance(choices, list) or not choices:
+                    raise self.fail(f"{key}.{name}.choice", "must be a non-empty list")
+                out[name] = Domain(
+                    choices=tuple(
+                        self.number(c, f"{key}.{name}.choice[{i}]") for i, c in enumerate(choices)
+                    )
+                )
+            else:
+                low, high = self.bounds(spec, f"{key}.{name}")
+                out[name] = Domain(low, high)
+        return out
+
     def mistake(self, item: Any, key: str, parts: Mapping[str, Part]) -> Mistake:
-        spec = self.keys(item, key, ("part", "answer", "feedback"), ("name", "tolerance"))
+        spec = self.keys(
+            item, key, ("part", "feedback"), ("name", "tolerance", "answer", "formula")
+        )
         part = self.text(spec["part"], f"{key}.part")
         if part not in parts:
             raise self.fail(f"{key}.part", f"{part!r} is not a part ({', '.join(parts)})")
         default = Tolerance(MISTAKE_REL, parts[part].tolerance.abs)
+        target = parts[part]
+        formula = None
+        if target.accepts == "formula":
+            if "formula" not in spec:
+                raise self.fail(f"{key}.formula", "a slip of a formula part is a formula")
+            names = [*self._scalar_names(), *target.domain]
+            formula = self.expression(spec["formula"], f"{key}.formula", names)
+            answer = Derived("value", ())
+        elif "answer" not in spec:
+            raise self.fail(f"{key}.answer", "is missing")
+        elif not target.numeric:
+            raise self.fail(key, "a choice part has no mistakes: its options are the slips")
+        else:
+            answer = self.derived(spec["answer"], f"{key}.answer")
         return Mistake(
             name=self.text(spec.get("name", key), f"{key}.name"),
             part=part,
-            answer=self.derived(spec["answer"], f"{key}.answer"),
+            answer=answer,
             feedback=self.text(spec["feedback"], f"{key}.feedback"),
             tolerance=self.tolerance(spec.get("tolerance"), f"{key}.tolerance", default),
+            formula=formula,
         )
 
     def hint(self, item: Any, key: str) -> Hint:
-        spec = self.keys(item, key, ("text",), ("after",))
+        spec = self.keys(item, key, ("text",), ("after", "part"))
         after = self.typed(spec.get("after", 0), f"{key}.after", int, "a whole number")
         if after < 0:
             raise self.fail(f"{key}.after", "must be 0 or more")
-        return Hint(after, self.text(spec["text"], f"{key}.text"))
+        part = self.text(spec["part"], f"{key}.part") if "part" in spec else None
+        return Hint(after, self.text(spec["text"], f"{key}.text"), part)
+
+
+# Characters that would act on a terminal instead of showing: C0 controls but newline and
+# tab, DEL, C1 controls, and the bidirectional overrides that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control character shown as an escape (ESC as \\x1b), so a file's
+    strings cannot move the cursor, recolour or retitle the student's terminal."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _join(key: str, name: str) -> str:

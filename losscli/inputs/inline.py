@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from losscli.inputs.source import Batch, InputError
+from losscli.core.checks import ROW_SUM_TOLERANCE
+from losscli.inputs.source import Batch, InputError, parse_number, shown_value
 
 if TYPE_CHECKING:
     from losscli.core.registry import Loss
@@ -50,13 +51,37 @@ def parse_list(text: str, option: str) -> ParsedList:
         row = []
         for c, cell in enumerate(part.split(","), start=1):
             cell = cell.strip()
-            try:
-                row.append(float(cell))
-            except ValueError:
+            value = parse_number(cell)
+            if value is None:
                 shown = f"value {c}" if cell else f"value {c} is empty"
-                raise InputError(f"{where}, {shown}: {cell!r} is not a number") from None
+                raise InputError(f"{where}, {shown}: {shown_value(cell)} is not a number")
+            row.append(value)
         rows.append(row)
     return ParsedList(rows, explicit)
+
+
+def _format(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _one_hot_row(loss: Loss, true: ParsedList, pred: ParsedList, space: str | None) -> bool:
+    """Whether a target list without ';' is one one-hot row rather than one label per value:
+    the loss takes class labels, the targets are 0s and a single 1, the prediction list has
+    as many values, and they can be one row of class scores: probabilities summing to 1,
+    log-probabilities whose exponentials do, or logits (any)."""
+    if loss.target != "labels" or true.explicit_rows or pred.explicit_rows:
+        return False
+    target, row = true.rows[0], pred.rows[0]
+    if len(target) < 2 or len(target) != len(row):
+        return False
+    if any(v not in (0.0, 1.0) for v in target) or sum(target) != 1.0:
+        return False
+    values = np.asarray(row, dtype=np.float64)
+    if space == "logit":
+        return True
+    if space == "logprob":
+        values = np.exp(values)
+    return bool(abs(values.sum() - 1.0) <= ROW_SUM_TOLERANCE)
 
 
 def _as_column(parsed: ParsedList) -> list[list[float]]:
@@ -69,13 +94,32 @@ class InlineSource:
     """Both sides typed inline, arranged into matrices the way the loss reads them."""
 
     def __init__(
-        self, loss: Loss, y_true: str | None, y_pred: str, weights: str | None = None
+        self,
+        loss: Loss,
+        y_true: str | None,
+        y_pred: str,
+        weights: str | None = None,
+        *,
+        space: str | None = None,
     ) -> None:
+        self.note: str | None = None  # how an ambiguous list was read, for stderr
         pred = parse_list(y_pred, "--y-pred")
         if y_true is None:  # a loss without targets (triplets): every row is predictions
             self._init_without_target(pred, weights)
             return
         true = parse_list(y_true, "--y-true")
+        if _one_hot_row(loss, true, pred, space):
+            # `--y-true 0,0,1 --y-pred 0.1,0.2,0.7`: one example with a one-hot target, as
+            # Keras's CategoricalCrossentropy takes it, not three binary examples.
+            true = ParsedList(true.rows, explicit_rows=True)
+            pred = ParsedList(pred.rows, explicit_rows=True)
+            k = len(true.rows[0])
+            self.note = (
+                f"--y-true {y_true} is read as one one-hot target row (class "
+                f"{true.rows[0].index(1.0)} of 0..{k - 1}) for the one row of --y-pred; for "
+                f"{k} examples with binary labels give one prediction per row: --y-pred "
+                f'"{";".join(_format(v) for v in pred.rows[0])}"'
+            )
         target_rows = true.rows if loss.target in ROW_TARGETS else _as_column(true)
         if pred.explicit_rows or loss.pred_columns == "one":
             pred_rows = _as_column(pred)

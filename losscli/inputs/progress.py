@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -66,6 +67,7 @@ def exercise_entry(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
 
 def variant_entry(entry: dict[str, Any], key: str) -> dict[str, Any]:
     variant = entry["variants"].setdefault(key, {})
+    variant.setdefault("attempts", 0)
     variant.setdefault("solved_at", None)
     variant.setdefault("parts", {})
     return variant  # type: ignore[no-any-return]
@@ -100,23 +102,51 @@ class ProgressStore:
             if save:
                 self._save(data)
 
-    def reset(self) -> bool:
-        """Forget all progress; True if there was any."""
+    def reset(self) -> Path | None:
+        """Forget all progress, keeping the old file as a backup; the backup's path, or None
+        if there was no progress (or it could not be moved: see warnings)."""
         with self._locked():
-            existed = self.path.exists()
-            if existed:
-                try:
-                    self.path.unlink()
-                except OSError as error:
-                    self.warnings.append(f"cannot remove {self.path}: {error.strerror or error}")
-                    return False
-            return existed
+            if not self.path.exists():
+                return None
+            backup = self._backup_path()
+            try:
+                os.replace(self.path, backup)
+            except OSError as error:
+                self.warnings.append(f"cannot move {self.path}: {error.strerror or error}")
+                return None
+            return backup
+
+    def forget(self, exercise_id: str) -> Path | None:
+        """Forget one exercise (every variant), after copying the file to a backup; the
+        backup's path, or None if the exercise had no progress."""
+        with self._locked():
+            data = self._load()
+            if exercise_id not in data["exercises"]:
+                return None
+            backup = self._backup_path()
+            try:
+                shutil.copy2(self.path, backup)
+            except OSError as error:
+                self.warnings.append(f"cannot back up {self.path}: {error.strerror or error}")
+                return None
+            del data["exercises"][exercise_id]
+            self._save(data)
+            return backup
+
+    def _backup_path(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{FILE}.bak-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{FILE}.bak-{stamp}-{n}")
+        return target
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            lock = open(self.path.with_name(FILE + ".lock"), "a+b")
+            lock = _open_lock(self.path.with_name(FILE + ".lock"))
         except OSError as error:
             self.warnings.append(
                 f"progress is not saved: cannot use {self.directory}: {error.strerror or error}"
@@ -141,6 +171,10 @@ class ProgressStore:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             return self._set_aside(f"is not valid JSON ({error.msg}, line {error.lineno})")
+        except ValueError:  # an integer of more digits than Python converts (4300)
+            return self._set_aside("holds a number too long to read")
+        except RecursionError:
+            return self._set_aside("is nested too deeply to read")
         if not _well_formed(data):
             return self._set_aside("does not have the layout losscli writes")
         return data  # type: ignore[no-any-return]
@@ -179,6 +213,19 @@ class ProgressStore:
             self.warnings.append(f"progress is not saved: {error.strerror or error}")
 
 
+def _open_lock(path: Path) -> Any:
+    """The lock file, created if needed, never through a symlink: a link planted at
+    progress.json.lock must not make losscli create or touch the file it points to."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as error:
+        if path.is_symlink():
+            raise OSError(error.errno, f"{path.name} is a symbolic link; remove it") from None
+        raise
+    return os.fdopen(fd, "r+b")
+
+
 def _well_formed(data: Any) -> bool:
     """The layout this module writes, down to the types the commands do arithmetic on."""
 
@@ -203,6 +250,8 @@ def _well_formed(data: Any) -> bool:
             return False
         for variant in variants.values():
             if not isinstance(variant, dict) or not stamps(variant):
+                return False
+            if not counts(variant, "attempts"):
                 return False
             parts = variant.get("parts", {})
             if not isinstance(parts, dict):

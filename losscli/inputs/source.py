@@ -7,6 +7,7 @@ column into words the user can act on: the row number and the column's name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -18,7 +19,12 @@ if TYPE_CHECKING:
 
 
 class InputError(Exception):
-    """Bad data, already phrased with its place: row number and column name (exit 3)."""
+    """Bad data, already phrased with its place: row number and column name (exit 3).
+    `hint`, when given, is a second line naming the fix."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,34 @@ class Source(Protocol):
     def row_name(self, row: int) -> str: ...
 
     def column_name(self, side: str, column: int | None) -> str: ...
+
+
+# What a cell or an inline value may say to be a number: ASCII digits, an optional sign,
+# point and exponent, or inf/infinity/nan - what Polars' float parser reads. Python's float()
+# alone would also take `1_000` and full-width digits, which no table reader accepts.
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+    re.IGNORECASE,
+)
+SHOWN_CHARS = 40  # a value longer than this is shown cut, with its length
+
+
+def parse_number(text: str) -> float | None:
+    """`text` (already stripped) as a float, or None when it is not a number."""
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def shown_name(name: str) -> str:
+    """A column name quoted for a message (repr escapes control characters)."""
+    return repr(name)
+
+
+def shown_value(value: object) -> str:
+    """A bad cell quoted for a message, cut when long: a 128 KiB cell is named, not printed."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= 2 * SHOWN_CHARS else f"{text[: 2 * SHOWN_CHARS]}..."
 
 
 def format_value(value: object) -> str:

@@ -1,10 +1,13 @@
 """Tables in: CSV, TSV, Parquet and NDJSON from a file or stdin, read in bounded memory.
 
-Text formats are cut into blocks of whole lines (LOSSCLI_CHUNK_BYTES, 8 MiB by default)
-and each block is parsed by Polars straight into float64 columns; only the selected columns
-are parsed. Memory stays flat however long the input is. When Polars rejects a block, the
-block is read again as text to find the first bad cell, so the error can name its row (data
-rows count from 1; the header is not a row), its column and its value.
+Text formats are cut into blocks of whole records (LOSSCLI_CHUNK_BYTES, 8 MiB by default;
+a CSV block ends only at a line end outside quotes) and each block is parsed by Polars straight
+into float64 columns; only the selected columns are parsed. Memory stays flat however long the
+input is, and a record that has not ended after LOSSCLI_MAX_LINE_BYTES (64 MiB) is an error.
+When Polars rejects a block, or finds an empty cell in it, the block is read again by Python's
+own reader, which is the judge: spaces around a number are accepted, and the first bad cell
+is named by its row (data rows count from 1; the header is not a row), column and value.
+Blank lines at the end of the input are ignored, as pandas, Polars, csvkit and xsv do.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import abc
 import csv
 import fnmatch
 import io
+import itertools
 import json
+import math
 import os
 import signal
 import sys
@@ -26,7 +31,8 @@ from typing import IO
 import numpy as np
 import polars as pl
 
-from losscli.inputs.source import Batch, InputError
+from losscli.core.errors import UsageError
+from losscli.inputs.source import Batch, InputError, parse_number, shown_name, shown_value
 
 # Polars' import installs its own SIGINT handler, which restarts blocked reads (SA_RESTART):
 # Ctrl-C would do nothing while stdin waits. Python's handler goes back (main thread only).
@@ -46,12 +52,58 @@ EXTENSIONS = {
     ".ndjson": "ndjson",
 }
 BOM = b"\xef\xbb\xbf"
+# What Polars raises on input it cannot read: its errors, and a Rust panic (which derives
+# from BaseException, not Exception) - either sends a block to Python's reader to judge.
+POLARS_FAILURES = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+# A record (a line, or a CSV row with quoted line ends) longer than this is an error: without
+# a limit a stream with no line end (/dev/zero) is held whole, and Polars aborts on huge lines.
+DEFAULT_MAX_LINE_BYTES = 64 << 20
 
 
 def chunk_bytes() -> int:
     """Block size for text formats; LOSSCLI_CHUNK_BYTES overrides it (tests use tiny blocks)."""
     value = os.environ.get("LOSSCLI_CHUNK_BYTES")
     return max(int(value), 1) if value else DEFAULT_CHUNK_BYTES
+
+
+def max_line_bytes() -> int:
+    """The longest record a text table may have; LOSSCLI_MAX_LINE_BYTES overrides it."""
+    value = os.environ.get("LOSSCLI_MAX_LINE_BYTES", "").strip()
+    if not value:
+        return DEFAULT_MAX_LINE_BYTES
+    limit = int(value) if value.isascii() and value.isdigit() else 0
+    if limit < 1:
+        raise UsageError(
+            f"LOSSCLI_MAX_LINE_BYTES must be a whole number of bytes above 0, not {value!r}"
+        )
+    return limit
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n} bytes"
+
+
+class _LongRecord(Exception):
+    """A record did not end within the limit; the reader turns it into an error naming it."""
+
+    def __init__(self, limit: int, *, quoted: bool, ended: bool) -> None:
+        super().__init__()
+        self.limit = limit
+        self.quoted = quoted
+        self.ended = ended  # the line does end, but too late
+
+    def error(self, row: int) -> InputError:
+        where = f"row {row}"
+        if self.quoted:
+            return InputError(
+                f"{where}: a quoted field is still open after {_size(self.limit)} (a quote "
+                "that is never closed?); LOSSCLI_MAX_LINE_BYTES raises the limit"
+            )
+        return InputError(
+            f"{where}: longer than {_size(self.limit)}"
+            f"{'' if self.ended else ' without a line end'}; "
+            "LOSSCLI_MAX_LINE_BYTES raises the limit"
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +125,7 @@ class TableReader(abc.ABC):
     names: list[str]
     label: str  # how to name the input in messages: a path or "stdin"
     size: int | None = None  # bytes, when known: drives the progress bar
+    note: str | None = None  # how the table was read, where a guess was made (for stderr)
 
     @abc.abstractmethod
     def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
@@ -99,10 +152,12 @@ def open_table(
     *,
     input_format: str | None = None,
     delimiter: str | None = None,
-    has_header: bool = True,
+    has_header: bool | None = True,
     stdin: IO[bytes] | None = None,
 ) -> TableReader:
-    """Open FILE (or '-' for stdin) as a table of the given or guessed format."""
+    """Open FILE (or '-' for stdin) as a table of the given or guessed format. `has_header`
+    None: a CSV-like table's first line is a header unless it looks like data (see
+    `first_line_is_data`)."""
     if path == "-":
         stream: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
         label, size = "stdin", None
@@ -132,8 +187,8 @@ def open_table(
         reader = NdjsonReader(stream, head, label, size)
     else:
         separator = delimiter or ("\t" if input_format == "tsv" else ",")
-        if len(separator) != 1:
-            raise InputError(f"--delimiter must be one character, not {separator!r}")
+        if len(separator) != 1 or not separator.isascii():  # Polars takes one byte
+            raise InputError(f"--delimiter must be one ASCII character, not {separator!r}")
         reader = CsvReader(stream, head, label, size, separator=separator, has_header=has_header)
     if path != "-":
         reader.opened = stream
@@ -157,26 +212,44 @@ def _sniff(head: bytes) -> str:
     return "csv"
 
 
-# --- text formats: blocks of whole lines --------------------------------------------------------
+# --- text formats: blocks of whole records -----------------------------------------------------
 
 
 class _LineBlocks:
-    """A byte stream cut into blocks that end at a line end; the first line kept apart."""
+    """A byte stream cut into blocks that end where a record ends; the first line kept apart.
 
-    def __init__(self, stream: IO[bytes], head: bytes, size: int | None) -> None:
+    With a `quote` character (CSV, TSV) a line end inside a quoted field does not end a
+    record: a block is cut only after a line end preceded by an even number of quotes (a
+    block starts at a record's start, and a doubled quote inside a field counts twice)."""
+
+    def __init__(
+        self, stream: IO[bytes], head: bytes, size: int | None, quote: bytes | None = None
+    ) -> None:
         self.stream = stream
         self.size = size
         self.pending = head
         self.read_total = 0
+        self.limit = max_line_bytes()
         self.chunk = chunk_bytes()
+        self.quote = quote
         first = self._next_raw()
         first = first.removeprefix(BOM)
         while b"\n" not in first:
+            if len(first) > self.limit:
+                raise InputError(
+                    f"the first line is longer than {_size(self.limit)} without a line end; "
+                    "LOSSCLI_MAX_LINE_BYTES raises the limit"
+                )
             more = self._next_raw()
             if not more:
                 break
             first += more
         line, _, rest = first.partition(b"\n")
+        if len(line) > self.limit:
+            raise InputError(
+                f"the first line is longer than {_size(self.limit)}; "
+                "LOSSCLI_MAX_LINE_BYTES raises the limit"
+            )
         self.first_line = line.rstrip(b"\r")
         self.rest = rest
 
@@ -186,31 +259,153 @@ class _LineBlocks:
         self.read_total += len(data)
         return data
 
+    def _record_end(self, block: bytes) -> int:
+        """The index just past the last line end of `block` that ends a record, or 0."""
+        end = block.rfind(b"\n")
+        if end < 0 or self.quote is None or self.quote not in block:
+            return end + 1
+        inside = block.count(self.quote, 0, end) % 2
+        while inside:
+            # This line end is inside a quoted field: try the last one before the quote that
+            # opened the field (an even number of quotes precedes that quote). Each step
+            # jumps a whole quoted stretch, however many line ends it holds.
+            opening = block.rfind(self.quote, 0, end)
+            end = block.rfind(b"\n", 0, opening)
+            if end < 0:
+                return 0
+            inside = block.count(self.quote, end, opening) % 2
+        return end + 1
+
     def blocks(self) -> Iterator[bytes]:
-        """Blocks of complete lines, the text after the first line, in order."""
+        """Blocks of complete records, the text after the first line, in order. Blank lines
+        at the very end are dropped; a record longer than the limit raises _LongRecord."""
         carry = self.rest
-        while True:
+        ended = False
+        while not ended:
             data = self._next_raw()
-            if not data:
-                break
+            ended = not data
             block = carry + data
-            cut = block.rfind(b"\n") + 1
-            if cut == 0:
-                carry = block
-                continue
-            carry = block[cut:]
-            yield block[:cut]
-        if carry.strip():
-            yield carry if carry.endswith(b"\n") else carry + b"\n"
+            cut = _content_end(block, self._record_end(block))
+            if cut and len(block) > self.limit:
+                long = self._first_long_line(block, cut)
+                if long is not None:
+                    if long:
+                        yield block[:long]  # the rows before it are read; then the error
+                    raise _LongRecord(self.limit, quoted=False, ended=True)
+            if cut:
+                carry = block[cut:]
+                yield block[:cut]
+            else:
+                # No record ends here, or nothing but blank lines so far: one stands for all
+                # of them (an error if data follows, dropped at the end of the input).
+                carry = block if block.strip() else block[-1:]
+            if len(carry) > self.limit:
+                quoted = self.quote is not None and self.quote in carry
+                raise _LongRecord(self.limit, quoted=quoted, ended=False)
+        if carry.strip():  # the last record, without a line end
+            end = len(carry)
+            while carry[end - 1] in b" \t\r\n":
+                end -= 1
+            yield carry[:end] + b"\n"
+
+    def _first_long_line(self, block: bytes, end: int) -> int | None:
+        """Where the first line of block[:end] longer than the limit starts, if any. Only
+        for text without quotes, where every line starts a record; it runs only on a block
+        longer than the limit, which the default limit (8 blocks) makes rare."""
+        if self.quote is not None and self.quote in block:
+            return None  # a quoted record counts while it stays open (above)
+        start = 0
+        while start < end:
+            stop = block.find(b"\n", start, end)
+            stop = end if stop < 0 else stop
+            if stop - start > self.limit:
+                return start
+            start = stop + 1
+        return None
+
+
+def _content_end(block: bytes, cut: int) -> int:
+    """`cut`, moved back past the blank lines that end block[:cut] (they stay in the carry,
+    to be dropped if the input ends there)."""
+    end = cut
+    while end > 0 and block[end - 1] in b" \t\r\n":
+        end -= 1
+    if end == 0:
+        return 0
+    return block.index(b"\n", end) + 1
+
+
+# How many lines below the first one the header decision looks at.
+HEADER_SAMPLE_LINES = 20
+
+
+def first_line_is_data(first: list[str], rest: bytes, separator: str) -> bool:
+    """Whether the first line of a table is data rather than column names, judged as a header
+    sniffer (Python's csv.Sniffer.has_header) does: each column votes for a header when its
+    first cell is of another kind (text, an integer, a decimal number) than the cells below it,
+    and for data when it is of the same kind. A first line with a cell that is no number is a
+    header; all numbers of the kinds below (scikit-learn's predict_proba written without a
+    header) are data; the column indices pandas writes above rows of decimals (`0,1,2` over
+    `0.1,0.2,0.7`) vote for a header. A lone numeric line is data."""
+    kinds = [_cell_kind(cell) for cell in first]
+    if not kinds or "text" in kinds:
+        return False
+    lines = [line for line in rest.split(b"\n", HEADER_SAMPLE_LINES)[:HEADER_SAMPLE_LINES]]
+    votes = 0
+    for column, kind in enumerate(kinds):
+        below = set()
+        for line in lines:
+            fields = _split_line(line.rstrip(b"\r"), separator)
+            if len(fields) == len(kinds) and fields[column].strip():
+                below.add(_cell_kind(fields[column]))
+        if len(below) == 1:
+            votes += 1 if kind not in below else -1
+    return votes <= 0
+
+
+def _cell_kind(cell: str) -> str:
+    text = cell.strip()
+    try:
+        int(text)
+        return "integer"
+    except ValueError:
+        pass
+    try:
+        float(text)
+    except ValueError:
+        return "text"
+    return "decimal"
 
 
 def _split_line(line: bytes, separator: str) -> list[str]:
     text = line.decode("utf-8", errors="replace")
-    return next(csv.reader([text], delimiter=separator)) if text else []
+    try:
+        return next(csv.reader([text], delimiter=separator)) if text else []
+    except csv.Error as error:  # a lone carriage return inside the line
+        raise InputError(f"the first line cannot be read as a table ({error})") from None
 
 
-def _count_rows(block: bytes) -> int:
-    return block.count(b"\n")
+def _duplicate(names: list[str]) -> str | None:
+    """The first name that appears twice (linear: a table may have 100k columns)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _cell(text: str, where: str, name: str, allow_missing: bool) -> float:
+    """One selected cell read as a number; spaces around it are accepted."""
+    cell = text.strip(" \t\r\n\f\v")
+    if not cell:
+        if allow_missing:
+            return math.nan
+        raise InputError(f"{where}, column {shown_name(name)}: missing value (an empty cell)")
+    value = parse_number(cell)
+    if value is None:
+        raise InputError(f"{where}, column {shown_name(name)}: {shown_value(cell)} is not a number")
+    return value
 
 
 class CsvReader(TableReader):
@@ -222,25 +417,33 @@ class CsvReader(TableReader):
         size: int | None,
         *,
         separator: str,
-        has_header: bool,
+        has_header: bool | None,
     ) -> None:
         self.label = label
         self.size = size
         self.separator = separator
-        self.lines = _LineBlocks(stream, head, size)
+        self.lines = _LineBlocks(stream, head, size, quote=b'"')
         first = self.lines.first_line
         if not first.strip():
             raise InputError(f"{label}: the input is empty")
         fields = _split_line(first, separator)
+        self.note: str | None = None
+        if has_header is None:
+            has_header = not first_line_is_data(fields, self.lines.rest, separator)
+            if not has_header:
+                self.note = (
+                    f"{label}: the first line looks like data, not column names: it is row 1 and "
+                    f"the columns are named 1..{len(fields)} (--header reads it as names)"
+                )
         if has_header:
             self.names = [name.strip() for name in fields]
             self.header_row: bytes | None = None
         else:
             self.names = [str(k) for k in range(1, len(fields) + 1)]
             self.header_row = first + b"\n"
-        duplicates = {n for n in self.names if self.names.count(n) > 1}
-        if duplicates:
-            raise InputError(f"{label}: column name {sorted(duplicates)[0]!r} appears twice")
+        duplicate = _duplicate(self.names)
+        if duplicate is not None:
+            raise InputError(f"{label}: column name {shown_name(duplicate)} appears twice")
 
     @property
     def bytes_read(self) -> int:
@@ -256,59 +459,92 @@ class CsvReader(TableReader):
         schema = {name: pl.String for name in self.names}
         for k in columns:
             schema[self.names[k]] = pl.Float64
-        for block in self._blocks():
-            try:
-                df = pl.read_csv(
-                    block,
-                    has_header=False,
-                    separator=self.separator,
-                    schema=schema,
-                    columns=columns,
-                    truncate_ragged_lines=False,
-                    infer_schema=False,
-                )
-            except pl.exceptions.PolarsError:
-                raise self._locate(block, row, columns) from None
-            if not allow_missing and df.null_count().row(0) != (0,) * len(columns):
-                raise self._locate(block, row, columns)
-            yield _frame(row, df)
-            row += df.height
+        try:
+            for block in self._blocks():
+                try:
+                    df = pl.read_csv(
+                        block,
+                        has_header=False,
+                        separator=self.separator,
+                        schema=schema,
+                        columns=columns,
+                        truncate_ragged_lines=False,
+                        infer_schema=False,
+                        encoding="utf8-lossy",
+                    )
+                except POLARS_FAILURES:
+                    df = None
+                if df is None or df.null_count().row(0) != (0,) * len(columns):
+                    # Spaces after a number: Polars reads the cells as text, stripped.
+                    df = self._read_stripped(block, columns)
+                if df is None:
+                    # Still a bad or an empty cell (a short row or a blank line reads as empty
+                    # too): Python's reader decides, and names the first bad place.
+                    frame, height = self._read_slowly(block, row, columns, allow_missing)
+                else:
+                    frame, height = _frame(row, df), df.height
+                yield frame
+                row += height
+        except _LongRecord as long:
+            raise long.error(row + 1) from None
 
-    def _locate(self, block: bytes, first_row: int, columns: list[int]) -> InputError:
-        """Read the rejected block as text and name its first bad cell."""
-        reader = csv.reader(
-            io.StringIO(block.decode("utf-8", errors="replace")), delimiter=self.separator
-        )
-        for offset, fields in enumerate(reader):
+    def _read_stripped(self, block: bytes, columns: list[int]) -> pl.DataFrame | None:
+        """The selected columns read as text, stripped of spaces and cast to float64; None
+        unless every selected cell is then a number."""
+        try:
+            text = pl.read_csv(
+                block,
+                has_header=False,
+                separator=self.separator,
+                schema=dict.fromkeys(self.names, pl.String),
+                columns=columns,
+                truncate_ragged_lines=False,
+                infer_schema=False,
+                encoding="utf8-lossy",
+            )
+        except POLARS_FAILURES:
+            return None
+        stripped = text.select(pl.all().str.strip_chars(" \t\r\n\f\v"))
+        numbers = stripped.select(pl.all().cast(pl.Float64, strict=False))
+        if numbers.null_count().row(0) != (0,) * len(columns):
+            return None
+        return numbers
+
+    def _read_slowly(
+        self, block: bytes, first_row: int, columns: list[int], allow_missing: bool
+    ) -> tuple[Frame, int]:
+        """The block read by Python's csv module: its numbers, or the first bad cell named."""
+        csv.field_size_limit(max(csv.field_size_limit(), len(block)))
+        text = io.StringIO(block.decode("utf-8", errors="replace"), newline="")
+        values: list[list[float]] = [[] for _ in columns]
+        width = len(self.names)
+        height = 0
+        records = csv.reader(text, delimiter=self.separator)
+        for offset in itertools.count():
             where = f"row {first_row + offset + 1}"
-            if len(fields) != len(self.names):
-                return InputError(
-                    f"{where}: has {len(fields)} fields but the header has {len(self.names)} "
-                    "(a ragged row)"
+            try:
+                fields = next(records)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                raise InputError(f"{where}: cannot be read as a table row ({error})") from None
+            if len(fields) != width:
+                if not "".join(fields).strip():
+                    raise InputError(
+                        f"{where}: an empty line (blank lines are allowed only at the end)"
+                    )
+                raise InputError(
+                    f"{where}: has {len(fields)} fields but the header has {width} (a ragged row)"
                 )
-            for k in columns:
-                problem = _bad_number(fields[k])
-                if problem:
-                    return InputError(f"{where}, column {self.names[k]!r}: {problem}")
-        return InputError(
-            f"{self.label}: rows {first_row + 1}-{first_row + _count_rows(block)} "
-            "could not be parsed"
-        )
-
-
-def _bad_number(cell: str) -> str | None:
-    text = cell.strip()
-    if not text:
-        return "missing value (an empty cell)"
-    try:
-        float(text)
-    except ValueError:
-        return f"{text!r} is not a number"
-    return None
+            for out, k in zip(values, columns, strict=True):
+                out.append(_cell(fields[k], where, self.names[k], allow_missing))
+            height += 1
+        return Frame(first_row, [np.array(v, dtype=np.float64) for v in values]), height
 
 
 class NdjsonReader(TableReader):
-    """One JSON object per line; the first object's keys name the columns."""
+    """One JSON object per line; the first object's keys name the columns. Blank lines are
+    skipped (NDJSON allows it) and do not count as rows."""
 
     def __init__(self, stream: IO[bytes], head: bytes, label: str, size: int | None) -> None:
         self.label = label
@@ -316,13 +552,7 @@ class NdjsonReader(TableReader):
         first = self.lines.first_line
         if not first.strip():
             raise InputError(f"{label}: the input is empty")
-        try:
-            record = json.loads(first)
-        except json.JSONDecodeError as error:
-            raise InputError(f"row 1: not a JSON object ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise InputError("row 1: not a JSON object")
-        self.names = list(record)
+        self.names = list(_json_object(first, "row 1"))
 
     @property
     def bytes_read(self) -> int:
@@ -332,36 +562,71 @@ class NdjsonReader(TableReader):
         schema = {self.names[k]: pl.Float64 for k in columns}
         row = 0
         first = self.lines.first_line + b"\n"
-        for block in _chain(first, self.lines.blocks()):
-            try:
-                df = pl.read_ndjson(block, schema=schema)
-            except pl.exceptions.PolarsError:
-                raise self._locate(block, row, columns) from None
-            if not allow_missing and df.null_count().row(0) != (0,) * len(columns):
-                raise self._locate(block, row, columns)
-            yield _frame(row, df)
-            row += df.height
+        try:
+            for block in _chain(first, self.lines.blocks()):
+                try:
+                    df = pl.read_ndjson(block, schema=schema)
+                except POLARS_FAILURES:
+                    df = None
+                if df is None or df.null_count().row(0) != (0,) * len(columns):
+                    frame, height = self._read_slowly(block, row, columns, allow_missing)
+                else:
+                    frame, height = _frame(row, df), df.height
+                yield frame
+                row += height
+        except _LongRecord as long:
+            raise long.error(row + 1) from None
 
-    def _locate(self, block: bytes, first_row: int, columns: list[int]) -> InputError:
+    def _read_slowly(
+        self, block: bytes, first_row: int, columns: list[int], allow_missing: bool
+    ) -> tuple[Frame, int]:
         lines = [line for line in block.split(b"\n") if line.strip()]
+        values: list[list[float]] = [[] for _ in columns]
         for offset, line in enumerate(lines):
             where = f"row {first_row + offset + 1}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                return InputError(f"{where}: not valid JSON ({error.msg})")
-            if not isinstance(record, dict):
-                return InputError(f"{where}: not a JSON object")
-            for k in columns:
+            record = _json_object(line, where)
+            for out, k in zip(values, columns, strict=True):
                 name = self.names[k]
-                if name not in record or record[name] is None:
-                    return InputError(f"{where}, column {name!r}: missing value")
-                value = record[name]
+                value = record.get(name)
+                if value is None:
+                    if allow_missing:
+                        out.append(math.nan)
+                        continue
+                    raise InputError(f"{where}, column {shown_name(name)}: missing value")
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    return InputError(f"{where}, column {name!r}: {value!r} is not a number")
-        return InputError(
-            f"{self.label}: rows {first_row + 1}-{first_row + len(lines)} could not be parsed"
-        )
+                    raise InputError(
+                        f"{where}, column {shown_name(name)}: {shown_value(value)} is not a number"
+                    )
+                out.append(_json_float(value))
+        return Frame(first_row, [np.array(v, dtype=np.float64) for v in values]), len(lines)
+
+
+def _json_object(line: bytes, where: str) -> dict[str, object]:
+    """One NDJSON line as a dict, or an error naming the row (never a decoding crash)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{where}: not valid UTF-8 (byte 0x{line[error.start]:02x} at position "
+            f"{error.start + 1}; JSON text must be UTF-8)"
+        ) from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where}: not valid JSON ({error.msg})") from None
+    except (ValueError, RecursionError) as error:  # a huge integer, deep nesting
+        what = "nested too deeply" if isinstance(error, RecursionError) else _first_line(error)
+        raise InputError(f"{where}: not usable JSON ({what})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: not a JSON object")
+    return record
+
+
+def _json_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond float64: infinite, as Polars reads it
+        return math.inf if value > 0 else -math.inf
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -373,7 +638,10 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 class ParquetReader(TableReader):
-    """Parquet read in batches of rows (stdin is read whole first: Parquet needs to seek)."""
+    """Parquet read in batches of rows (stdin is read whole first: Parquet needs to seek).
+
+    Only numeric and boolean columns hold numbers: a date, a time, a duration, text, a list
+    or any other type is refused with the column's name and type, never cast to a number."""
 
     ROWS_PER_BATCH = 1 << 20
 
@@ -381,16 +649,24 @@ class ParquetReader(TableReader):
         self.label = label
         self.source = source
         try:
-            self.names = list(pl.scan_parquet(source).collect_schema().names())
-        except pl.exceptions.PolarsError as error:
+            self.schema = pl.scan_parquet(source).collect_schema()
+        except POLARS_FAILURES as error:
             raise InputError(
                 f"{label}: not a readable Parquet file ({_first_line(error)})"
             ) from None
+        self.names = list(self.schema.names())
         if isinstance(source, io.BytesIO):
             source.seek(0)
 
     def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
         names = [self.names[k] for k in columns]
+        for name in names:
+            dtype = self.schema[name]
+            if not (dtype.is_numeric() or dtype in (pl.Boolean, pl.Null)):
+                raise InputError(
+                    f"column {shown_name(name)} is of type {dtype}, not numbers (only numeric "
+                    "and boolean Parquet columns can be read)"
+                )
         query = pl.scan_parquet(self.source).select(pl.col(n).cast(pl.Float64) for n in names)
         row = 0
         try:
@@ -399,30 +675,20 @@ class ParquetReader(TableReader):
                     raise self._locate(df, row, names)
                 yield _frame(row, df)
                 row += df.height
-        except pl.exceptions.PolarsError:
-            raise self._locate_text(names) from None
+        except POLARS_FAILURES as error:
+            raise InputError(
+                f"{self.label}: unreadable after row {row} ({_first_line(error)})"
+            ) from None
 
     def _locate(self, df: pl.DataFrame, first_row: int, names: list[str]) -> InputError:
         for name in names:
             nulls = df.get_column(name).is_null()
             if nulls.any():
                 index = int(nulls.arg_true()[0])
-                return InputError(f"row {first_row + index + 1}, column {name!r}: missing value")
-        return InputError(f"{self.label}: unreadable rows after row {first_row}")
-
-    def _locate_text(self, names: list[str]) -> InputError:
-        if isinstance(self.source, io.BytesIO):
-            self.source.seek(0)
-        df = pl.read_parquet(self.source, columns=names)
-        for name in names:
-            column = df.get_column(name)
-            bad = column.cast(pl.Float64, strict=False).is_null() & column.is_not_null()
-            if bad.any():
-                index = int(bad.arg_true()[0])
                 return InputError(
-                    f"row {index + 1}, column {name!r}: {column[index]!r} is not a number"
+                    f"row {first_row + index + 1}, column {shown_name(name)}: missing value"
                 )
-        return InputError(f"{self.label}: columns {', '.join(names)} are not numeric")
+        return InputError(f"{self.label}: unreadable rows after row {first_row}")
 
 
 def _first_line(error: BaseException) -> str:
@@ -435,11 +701,13 @@ def _first_line(error: BaseException) -> str:
 def select_columns(spec: str, names: list[str], option: str) -> list[int]:
     """Column indices for COLS: names, 1-based indices or glob patterns, comma-separated."""
     chosen: list[int] = []
+    taken: set[int] = set()  # a glob may match 100k columns: no list scans per column
+    index_of = {name: k for k, name in reversed(list(enumerate(names)))}
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             raise InputError(f"{option}: empty column name in {spec!r}")
-        if part in names:
-            matches = [names.index(part)]
+        if part in index_of:
+            matches = [index_of[part]]
         elif part.isdigit():
             index = int(part)
             if not 1 <= index <= len(names):
@@ -450,13 +718,20 @@ def select_columns(spec: str, names: list[str], option: str) -> list[int]:
         elif any(ch in part for ch in "*?["):
             matches = [k for k, name in enumerate(names) if fnmatch.fnmatchcase(name, part)]
             if not matches:
-                raise InputError(
-                    f"{option}: no column matches {part!r} (columns: {', '.join(names)})"
-                )
+                raise InputError(f"{option}: no column matches {part!r} (columns: {listed(names)})")
         else:
             raise InputError(_unknown_column(part, names, option))
-        chosen.extend(k for k in matches if k not in chosen)
+        for k in matches:
+            if k not in taken:
+                taken.add(k)
+                chosen.append(k)
     return chosen
+
+
+def listed(names: list[str], most: int = 20) -> str:
+    """Column names for a message: the first `most` of them, then how many in all."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... ({len(names)} columns)"
 
 
 def _unknown_column(name: str, names: list[str], option: str) -> str:
@@ -464,7 +739,7 @@ def _unknown_column(name: str, names: list[str], option: str) -> str:
 
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{option}: no column {name!r}{hint} (columns: {', '.join(names)})"
+    return f"{option}: no column {name!r}{hint} (columns: {listed(names)})"
 
 
 @dataclass(frozen=True)
@@ -483,7 +758,7 @@ def choose_columns(
     *,
     takes_target: bool = True,
 ) -> Selection:
-    """Apply -t/-p/--weight, or the defaults of DESIGN section 3. A loss without targets
+    """Apply -t/-p/--weight, or the defaults of docs/design.md section 3. A loss without targets
     (triplets) reads predictions only: -p, else every column but the weight."""
     weight_index = select_columns(weight, names, "--weight")[0] if weight else None
     if weight and len(select_columns(weight, names, "--weight")) != 1:
@@ -500,7 +775,7 @@ def choose_columns(
             else [k for k in range(len(names)) if k not in reserved]
         )
         if not p:
-            raise InputError(f"no prediction column left to use (columns: {', '.join(names)})")
+            raise InputError(f"no prediction column left to use (columns: {listed(names)})")
         if weight_index in p:
             raise InputError(f"column {names[weight_index]!r} is both a weight and a prediction")
         return Selection([], p, weight_index, None)
@@ -511,27 +786,29 @@ def choose_columns(
         free = [k for k in range(len(names)) if k not in reserved]
         if len(free) < 2:
             raise InputError(
-                f"the table has {len(names)} column(s) ({', '.join(names)}); it needs a target "
+                f"the table has {len(names)} column(s) ({listed(names)}); it needs a target "
                 "and at least one prediction column"
             )
         t, p = free[:1], free[1:]
         note = (
             f"using column {names[t[0]]!r} as the target and "
-            f"{', '.join(repr(names[k]) for k in p)} as predictions (choose with -t/-p)"
+            f"{listed([repr(names[k]) for k in p])} as predictions (choose with -t/-p)"
         )
     elif pred is None:
         t = select_columns(target or "", names, "--target")
-        p = [k for k in range(len(names)) if k not in t and k not in reserved]
+        used = {*t, *reserved}
+        p = [k for k in range(len(names)) if k not in used]
     elif target is None:
         p = select_columns(pred, names, "--pred")
-        t = [k for k in range(len(names)) if k not in p and k not in reserved][:1]
+        used = {*p, *reserved}
+        t = [k for k in range(len(names)) if k not in used][:1]
     else:
         t = select_columns(target, names, "--target")
         p = select_columns(pred, names, "--pred")
     if not t or not p:
         raise InputError(
             f"no {'target' if not t else 'prediction'} column left to use "
-            f"(columns: {', '.join(names)})"
+            f"(columns: {listed(names)})"
         )
     overlap = set(t) & set(p)
     if overlap:
@@ -595,7 +872,7 @@ class TableSource:
             return side
         if column is not None and column < len(names):
             return f"column {names[column]!r}"
-        return "columns " + ", ".join(repr(n) for n in names)
+        return "columns " + listed([repr(n) for n in names])
 
 
 def _matrix(vectors: list[np.ndarray], rows: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import math
 import sys
 from typing import Any, TextIO
 
-from losscli.render.report import Report, format_number
+from losscli.render.report import Report, format_number, printable
 
 
 def resolve_format(fmt: str, report: Report, stream: TextIO) -> str:
@@ -72,7 +72,7 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
         stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
         return
     for warning in report.warnings:
-        sys.stderr.write(f"losscli: warning: {warning}\n")
+        sys.stderr.write(f"losscli: warning: {printable(warning)}\n")
     sys.stderr.flush()
     if fmt == "jsonl":
         if report.scalar is not None:
@@ -88,7 +88,7 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
         for row in report.rows:
             stream.write("\t".join(_tsv_cell(v) for v in row[skip:]) + "\n")
     elif fmt == "tsv":
-        stream.write("\t".join(report.columns) + "\n")
+        stream.write("\t".join(_tsv_cell(printable(name)) for name in report.columns) + "\n")
         for row in report.rows:
             stream.write("\t".join(_tsv_cell(v) for v in row) + "\n")
     elif fmt == "csv":
@@ -101,6 +101,11 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
     stream.flush()
 
 
+# The terminal table shows at most this many rows (a million-row table drawn by Rich took
+# 2 GB and minutes); the rest are counted and the caption says how to get them all.
+TABLE_MAX_ROWS = 1000
+
+
 def _table(report: Report, color: str, stream: TextIO) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -111,10 +116,22 @@ def _table(report: Report, color: str, stream: TextIO) -> None:
     if report.human is not None:
         report.human(console)
         return
-    table = Table(title=Text(report.title) if report.title else None, title_justify="left")
+    table = Table(
+        title=Text(printable(report.title)) if report.title else None, title_justify="left"
+    )
     for name in report.columns:
-        table.add_column(Text(name), overflow="fold")
+        table.add_column(Text(printable(name)), overflow="fold")
+    hidden = 0
     for row in report.rows:
+        if table.row_count >= TABLE_MAX_ROWS:
+            hidden += 1  # still read: a bad row further down is still an error
+            continue
         # Text, not str: cells such as "-log(p[y])" must not be read as Rich markup.
-        table.add_row(*(Text(format_number(v)) for v in row))
+        table.add_row(*(Text(printable(format_number(v))) for v in row))
     console.print(table)
+    if hidden:
+        sys.stderr.write(
+            f"losscli: note: the table shows the first {TABLE_MAX_ROWS} of "
+            f"{TABLE_MAX_ROWS + hidden} rows; -f tsv, csv or jsonl write every row\n"
+        )
+        sys.stderr.flush()

@@ -7,7 +7,8 @@ those losses, and the numbers under the cursor. Everything drawn or shown comes 
 
 Keys: Tab and Shift+Tab move between the plot, the checkboxes and the sliders; on the plot,
 Left/Right move the cursor; on a slider, Left/Right change the value; Space toggles a
-checkbox; 1-9 toggle the n-th loss from anywhere; r resets; q quits. No mouse needed.
+checkbox; each loss has its own key (1-9, 0, then letters, shown beside it) that toggles it
+from anywhere; s then N focuses the N-th slider; r resets; q quits. No mouse needed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -29,7 +31,15 @@ from textual.widgets import Checkbox, Footer, Static
 from losscli.core.curves import Curve, curves
 from losscli.core.evaluation import Request, make_request
 from losscli.core.registry import Loss, ParamValue
-from losscli.render.explore_model import KL_P, STOPS, Setup, shown, slider_stops
+from losscli.render.explore_model import (
+    KL_P,
+    STOPS,
+    Setup,
+    loss_keys,
+    option_name,
+    shown,
+    slider_stops,
+)
 from losscli.render.plot_text import render_text
 from losscli.render.plotting import CurvePlot
 
@@ -56,10 +66,16 @@ class ParamSlider(Widget, can_focus=True):
             self.slider = slider
 
     def __init__(
-        self, name: str, stops: Sequence[ParamValue | None], value: ParamValue | None, **kw: Any
+        self,
+        name: str,
+        number: int,
+        stops: Sequence[ParamValue | None],
+        value: ParamValue | None,
+        **kw: Any,
     ) -> None:
         super().__init__(id=f"param-{name}", **kw)
         self.param = name
+        self.number = number
         self.stops = tuple(stops)
         self.set_reactive(ParamSlider.index, self._nearest(value))
 
@@ -85,11 +101,21 @@ class ParamSlider(Widget, can_focus=True):
         self.post_message(self.Changed(self))
 
     def render(self) -> Text:
-        label = "P₁" if self.param == KL_P else self.param
-        track = max(self.size.width - 26, 5)
+        # The slider's key (s, then its number) and the option as it is typed.
+        label = f"s{self.number} {option_name(self.param)}"
+        track = max(self.size.width - 34, 5)
         at = round(self.index / max(len(self.stops) - 1, 1) * (track - 1))
         bar = "─" * at + "●" + "─" * (track - 1 - at)
-        return Text(f"{label:>10} {bar} {shown(self.value):>8}")
+        return Text(f"{label:>18} {bar} {shown(self.value):>8}")
+
+
+class LossBox(Checkbox):
+    """A checkbox drawn as [x] or [ ]: Textual's own box shows an unticked state only by a
+    colour that some terminals render invisibly."""
+
+    @property
+    def _button(self) -> Content:
+        return Content("[x]" if self.value else "[ ]")
 
 
 class ExploreApp(App[None]):
@@ -108,7 +134,7 @@ class ExploreApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
         Binding("r", "reset", "reset"),
-        *(Binding(str(k), f"toggle({k - 1})", show=False) for k in range(1, 10)),
+        Binding("s", "pick_slider", "s+N: slider N"),
     ]
 
     def __init__(self, setup: Setup) -> None:
@@ -116,6 +142,9 @@ class ExploreApp(App[None]):
         self.setup = setup
         self.cursor = len(setup.x) // 2 + len(setup.x) // 4
         self.readout_rows: list[tuple[str, float, float]] = []
+        self.keys = loss_keys(len(setup.losses))
+        # After `s`, the next digit picks a slider instead of toggling a loss.
+        self.picking_slider = False
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -123,13 +152,13 @@ class ExploreApp(App[None]):
         yield CurveView(id="plot")
         with Horizontal(id="controls"):
             with Vertical(id="losses"):
-                for k, loss in enumerate(self.setup.losses, start=1):
-                    yield Checkbox(
-                        f"{k} {loss.name}", loss.name in self.setup.drawn, id=f"loss-{loss.name}"
+                for key, loss in zip(self.keys, self.setup.losses, strict=True):
+                    yield LossBox(
+                        f"{key} {loss.name}", loss.name in self.setup.drawn, id=f"loss-{loss.name}"
                     )
             with Vertical(id="right"):
-                for name, value in self.setup.params.items():
-                    yield ParamSlider(name, self._stops(name), value)
+                for number, (name, value) in enumerate(self.setup.params.items(), start=1):
+                    yield ParamSlider(name, number, self._stops(name), value)
                 yield Static(id="readout")
         yield Footer()
 
@@ -191,10 +220,25 @@ class ExploreApp(App[None]):
     def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
         self.redraw()
 
-    def action_toggle(self, k: int) -> None:
-        if k < len(self.setup.losses):
-            box = self.query_one(f"#loss-{self.setup.losses[k].name}", Checkbox)
-            box.value = not box.value
+    def on_key(self, event: Any) -> None:
+        """A loss's key toggles it from anywhere; after `s`, a digit focuses that slider."""
+        picking, self.picking_slider = self.picking_slider, False
+        if picking and event.character and event.character.isdigit():
+            sliders = list(self.query(ParamSlider))
+            number = int(event.character)
+            if 1 <= number <= len(sliders):
+                sliders[number - 1].focus()
+            event.stop()
+        elif event.character and event.character in self.keys:
+            self.toggle_loss(self.keys.index(event.character))
+            event.stop()
+
+    def action_pick_slider(self) -> None:
+        self.picking_slider = True
+
+    def toggle_loss(self, k: int) -> None:
+        box = self.query_one(f"#loss-{self.setup.losses[k].name}", Checkbox)
+        box.value = not box.value
 
     def action_reset(self) -> None:
         for slider in self.query(ParamSlider):
@@ -209,7 +253,7 @@ class ExploreApp(App[None]):
         view = self.query_one(CurveView)
         width, height = view.size.width, view.size.height
         if not shown:
-            view.update(Text("Nothing to draw: tick a loss below (Tab, then Space, or 1-9)."))
+            view.update(Text("Nothing to draw: tick a loss below (its key, or Tab, then Space)."))
         elif width >= 30 and height >= 8:
             plot = CurvePlot(
                 axis_label=self.setup.axis.label,

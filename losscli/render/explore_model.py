@@ -41,6 +41,22 @@ def slider_stops(param: Param) -> tuple[ParamValue | None, ...]:
     return tuple(sorted(v for v in stops if not (param.lower_open and v <= low)))
 
 
+# Keys that toggle the losses, in order; q, r and s are taken (quit, reset, slider).
+LOSS_KEYS = "1234567890abcdefghijklmnoptuvwxyz"
+
+
+def loss_keys(count: int) -> str:
+    """The key of each of `count` losses (the explorer never offers more than LOSS_KEYS)."""
+    if count > len(LOSS_KEYS):
+        raise ValueError(f"{count} losses to toggle but only {len(LOSS_KEYS)} keys")
+    return LOSS_KEYS[:count]
+
+
+def option_name(param: str) -> str:
+    """The parameter as its option is typed: log_base -> --log-base."""
+    return "--" + param.replace("_", "-")
+
+
 def shown(value: ParamValue | None) -> str:
     if value is None:
         return "off"

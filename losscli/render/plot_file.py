@@ -50,7 +50,9 @@ def save_figure(plot: CurvePlot, path: str, *, width: int, height: int, dpi: flo
         ax.set_ylabel("loss" if panel == "loss" else "gradient along the axis")
         ax.set_title(plot.title if panel == "loss" and plot.title else panel)
         ax.grid(True, alpha=0.3)
-    axes[0].legend()
+    # Below the axes, outside them, so the legend never hides a curve.
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))
     # No creation date in SVG and PDF, and SVG ids from a fixed salt rather than at random,
     # so the same command writes the same file.
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})

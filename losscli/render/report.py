@@ -37,3 +37,12 @@ def format_number(value: Any) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control and other non-printing characters (an escape
+    sequence in a column name, a bidi override, a line break inside a one-line message) are
+    shown escaped as Python writes them (\\x1b, \\n, \\u202e), everything else as is."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

@@ -78,7 +78,7 @@ def test_command_without_arguments_is_a_usage_error_with_help(cli):
     assert "Usage: losscli compute" in run.stderr
 
 
-# One test per exit code of DESIGN section 3.
+# One test per exit code of docs/design.md section 3.
 
 
 def test_exit_0(cli):

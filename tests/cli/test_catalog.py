@@ -25,7 +25,7 @@ def test_list_json_has_every_loss_with_its_properties(cli):
 
 
 def test_list_catalog_properties_of_the_nine(cli):
-    # The catalog's comparison table (DESIGN section 4 and the issue): robust losses are
+    # The catalog's comparison table (docs/design.md section 4 and the issue): robust losses are
     # exactly MAE and Huber among the nine; focal and contrastive are not convex.
     rows = {r["name"]: r for r in cli("list", "-f", "tsv").tsv()}
     assert rows["huber"]["robust"] == rows["mae"]["robust"] == "yes"

@@ -128,20 +128,62 @@ def test_all_on_residuals_keeps_the_regression_losses(cli):
     doc = cli("compare", "--all", "--y-true", y_true, "--y-pred", y_pred, "--json").json()
     names = [r["loss"] for r in doc["losses"]]
     # Regression first; the residuals example's targets and predictions are all positive,
-    # so the losses for positive data (MSLE, MAPE, Poisson, Tweedie, gamma, generalized KL
-    # of 1-cell rows) fit too. No classification loss does.
+    # so the losses for positive data (MSLE, MAPE, Poisson, Tweedie, gamma) fit too. No
+    # classification loss applies, nor generalized KL (a divergence, although 1-cell rows
+    # fit its domain).
     assert names[:4] == ["mse", "mae", "huber", "smooth-l1"]
     assert set(names) == {
         "mse", "mae", "huber", "smooth-l1", "log-cosh", "pseudo-huber", "pinball", "mape",
-        "msle", "rmse", "poisson", "tweedie", "gamma-deviance", "generalized-kl",
+        "msle", "rmse", "poisson", "tweedie", "gamma-deviance",
+    }
+    left = {r["loss"]: r["reason"] for r in doc["left_out"]}
+    assert left["generalized-kl"] == (
+        "a loss between distributions, and the data are real-valued targets and predictions"
+    )
+    # --any-task: every loss whose domain fits, as before issue 15.
+    any_task = cli(
+        "compare", "--all", "--any-task", "--y-true", y_true, "--y-pred", y_pred, "--json"
+    ).json()
+    assert {r["loss"] for r in any_task["losses"]} == set(names) | {"generalized-kl"}
+    assert "left_out" not in any_task
+
+
+def test_all_on_binary_probabilities_compares_what_applies(cli):
+    # Issue 15: --all listed 22 losses here, mse, mape (inf), poisson, msle and contrastive
+    # (reading probabilities as distances) among them.
+    run = cli("compare", "--all", "--y-true", "1,0,1", "--y-pred", "0.9,0.2,0.6", "--json")
+    doc = run.json()
+    names = {r["loss"] for r in doc["losses"]}
+    assert names == {"binary-cross-entropy", "cross-entropy", "focal", "multilabel-bce", "brier"}
+    left = {r["loss"]: r["reason"] for r in doc["left_out"]}
+    words = "the data are binary labels with probabilities"
+    for loss in ("mse", "mape", "poisson", "msle"):
+        assert left[loss] == f"a regression loss, and {words}"
+    assert left["contrastive"] == f"a loss of similar and dissimilar pairs, and {words}"
+    assert left["hinge"].startswith("it takes raw scores, and the predictions are probabilities")
+    assert "losscli: note: --all left out 31 losses that do not apply" in run.stderr
+    assert "mse, mae, huber" in run.stderr
+    # --any-task keeps every loss whose domain fits.
+    wide = cli(
+        "compare", "--all", "--any-task", "--y-true", "1,0,1", "--y-pred", "0.9,0.2,0.6", "--json"
+    ).json()
+    assert {"mse", "mape", "poisson", "msle", "contrastive"} <= {r["loss"] for r in wide["losses"]}
+
+
+def test_all_on_scores_and_on_distributions(cli):
+    scores = cli("compare", "--all", "--y-true", "1,0,1", "--y-pred", "2.5,-1,0.3", "--json")
+    assert {r["loss"] for r in scores.json()["losses"]} == {"hinge", "squared-hinge", "perceptron"}
+    rows = cli(
+        "compare", "--all", "--y-true", "0.7,0.3;0.2,0.8", "--y-pred", "0.6,0.4;0.5,0.5", "--json"
+    ).json()
+    assert {r["loss"] for r in rows["losses"]} == {
+        "kl", "js", "generalized-kl", "distribution-cross-entropy"
     }
 
 
-def test_all_on_binary_probabilities_includes_classification(cli):
-    doc = cli("compare", "--all", "--y-true", "1,0,1", "--y-pred", "0.9,0.2,0.6", "--json").json()
-    names = {r["loss"] for r in doc["losses"]}
-    assert {"binary-cross-entropy", "focal", "mse"} <= names
-    assert "kl" not in names
+def test_any_task_needs_all(cli):
+    run = cli("compare", "mse", "--any-task", "--y-true", "1", "--y-pred", "1")
+    assert run.exit_code == 2 and "--any-task goes with --all" in run.stderr
 
 
 def test_all_with_logits_keeps_losses_that_take_logits(cli):
@@ -156,8 +198,8 @@ def test_all_with_logits_keeps_losses_that_take_logits(cli):
 
 def test_all_under_a_convention_keeps_its_losses(cli):
     doc = cli(
-        "compare", "--all", "--convention", "optax", "--y-true", "0,1", "--y-pred", "0.5,2",
-        "--json",
+        "compare", "--all", "--any-task", "--convention", "optax", "--y-true", "0,1",
+        "--y-pred", "0.5,2", "--json",
     ).json()
     names = [r["loss"] for r in doc["losses"]]
     assert "mae" not in names and "mse" in names
@@ -334,7 +376,8 @@ def test_conventions_and_all_on_a_table(cli, tmp_path):
     rows = {r["convention"]: r for r in doc.json()["conventions"]}
     assert rows["torch"]["value"] == pytest.approx((100 - math.log(0.8) - math.log(0.9)) / 3)
     names = {r["loss"] for r in cli("compare", "--all", str(path), "--json").json()["losses"]}
-    assert "binary-cross-entropy" in names and "hinge" in names
+    # Probabilities: hinge reads raw scores, so --all leaves it out.
+    assert "binary-cross-entropy" in names and "hinge" not in names
 
 
 def test_per_example_streams_a_table_with_input_row_numbers(cli, tmp_path):
@@ -357,7 +400,9 @@ def test_all_leaves_out_a_loss_the_rest_of_the_table_does_not_fit(cli, tmp_path)
     path = tmp_path / "drift.csv"
     rows = ["0,0.5"] * 40 + ["1,1.5"]  # the last probability is out of range
     path.write_text("y_true,y_pred\n" + "\n".join(rows) + "\n")
-    run = cli("compare", "--all", str(path), "--json", env={"LOSSCLI_CHUNK_BYTES": "64"})
+    run = cli(
+        "compare", "--all", "--any-task", str(path), "--json", env={"LOSSCLI_CHUNK_BYTES": "64"}
+    )
     assert run.exit_code == 0, run.stderr
     doc = run.json()
     names = [r["loss"] for r in doc["losses"]]

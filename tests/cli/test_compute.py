@@ -8,7 +8,7 @@ import pytest
 
 
 def test_huber_per_example_matches_design_section_6(cli):
-    # DESIGN section 6 (huber-vs-mse): delta 1, residuals 0.5, 2, 10 -> 0.125, 1.5, 9.5.
+    # docs/design.md section 6 (huber-vs-mse): delta 1, residuals 0.5, 2, 10 -> 0.125, 1.5, 9.5.
     run = cli(
         "compute",
         "huber",
@@ -30,7 +30,7 @@ def test_huber_per_example_matches_design_section_6(cli):
 
 
 def test_cross_entropy_prints_bare_number_in_full_precision(cli):
-    # -ln 0.7 = 0.35667494393873245 (float64, DESIGN section 6 ce-3class)
+    # -ln 0.7 = 0.35667494393873245 (float64, docs/design.md section 6 ce-3class)
     run = cli("compute", "cross-entropy", "--y-true", "2", "--y-pred", "0.1,0.2,0.7")
     assert run.exit_code == 0
     assert run.stdout == "0.35667494393873245\n"

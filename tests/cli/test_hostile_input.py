@@ -102,6 +102,7 @@ def test_expect_inf_is_a_value(cli) -> None:
         ("LOSSCLI_CHUNK_BYTES", str(1 << 40)),
         ("COLUMNS", "100000000"),
         ("LINES", "many"),
+        ("LOSSCLI_MAX_LINE_BYTES", "64M"),
     ],
 )
 def test_bad_environment_is_a_usage_error(name, value) -> None:

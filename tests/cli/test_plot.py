@@ -12,12 +12,14 @@ import pytest
 
 pytest.importorskip("plotext")
 
-LEGEND_ROW = re.compile(r"[┤│]│ (\S) (.+?) +│")
 Y_TICK = re.compile(r"(-?\d+(?:\.\d+)?)┤")
 
 
 def legend(lines: list[str]) -> list[str]:
-    return [m[2] for line in lines if (m := LEGEND_ROW.search(line))]
+    """The labels of the legend, which sits on the lines below the x axis's label."""
+    bottom = next(i for i, line in enumerate(lines) if "└┬" in line)
+    entries = "   ".join(lines[bottom + 3 :]).split("   ")
+    return [entry.split(" ", 1)[1] for entry in entries if entry.strip()]
 
 
 def x_ticks(lines: list[str]) -> list[float]:
@@ -48,6 +50,22 @@ def test_overlay_at_a_fixed_size_has_the_requested_shape(cli):
     # mse reaches 9 at r = +-3; every loss here is 0 at r = 0.
     assert left[0] == 9.0 and left[-1] == 0.0
     assert "\x1b[" not in run.stdout  # piped: no colour codes
+
+
+def test_the_legend_sits_below_the_plot_area_and_covers_no_curve(cli):
+    # Drawn inside the plot, the legend box hid the top of mse's parabola at r = -3.
+    run = cli("plot", "mse", "mae", "huber", "--width", "30", "--height", "16")
+    lines = run.lines()
+    assert run.exit_code == 0 and len(lines) == 16
+    assert all(len(line) <= 30 for line in lines)
+    top, bottom = (i for i, line in enumerate(lines) if "┌" in line or "└┬" in line)
+    plot_area = lines[top + 1 : bottom]
+    assert not any(label in line for line in plot_area for label in ("mse", "mae", "huber"))
+    # mse's curve reaches the top row at both ends (9 at r = -3 and 3): nothing hides it.
+    inside = plot_area[0].split("┤", 1)[1].rstrip("│")
+    assert inside[0] != " " and inside[-2:].strip()
+    assert legend(lines) == ["mse", "mae", "huber (delta=1)"]
+    assert lines[-2:] == ["▚ mse   • mae", "+ huber (delta=1)"]
 
 
 def test_grad_puts_the_gradient_panel_beside_the_loss(cli):

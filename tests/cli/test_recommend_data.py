@@ -73,7 +73,7 @@ def test_stdin_with_dash_and_json(cli, rare_positives):
     assert doc["profile"]["source"] == "stdin"
     assert doc["profile"]["classes"] == {"0": N - 100, "1": 100}
     assert doc["profile"]["positive_rate"] == 0.005
-    assert doc["recommendations"][0]["params"] == {"gamma": 2.0, "alpha": 0.995}
+    assert doc["recommendations"][0]["params"] == {"gamma": 2.0, "alpha": 0.25}
 
 
 def test_piped_stdin_in_a_real_process(rare_positives):
@@ -81,6 +81,32 @@ def test_piped_stdin_in_a_real_process(rare_positives):
         done = run_subprocess("recommend", "-t", "label", "-f", "plain", input=f.read())
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().splitlines()[0] == "focal"
+
+
+def test_piped_table_without_arguments_in_a_real_process(rare_positives):
+    # Issue 18: `cat f | losscli recommend` printed the help and exited 2.
+    with open(rare_positives, "rb") as f:
+        done = run_subprocess("recommend", "-f", "plain", input=f.read())
+    assert done.returncode == 0, done.stderr
+    # The first column (id) is the target by default, and said: 20,000 distinct values.
+    assert b"using column 'id' as the target" in done.stderr
+
+
+def test_piped_table_is_profiled_with_task(cli, rare_positives):
+    # Issue 15: `cat imb.csv | losscli recommend --task binary` ignored the data.
+    with open(rare_positives) as f:
+        text = f.read()
+    doc = cli("recommend", "-t", "label", "--task", "binary", "--json", input=text).json()
+    assert doc["profile"]["source"] == "stdin" and doc["profile"]["positive_rate"] == 0.005
+    assert doc["recommendations"][0]["loss"] == "focal"
+    # Without -t the first column is the target; --task binary then refuses 20,000 classes.
+    plain = cli("recommend", "--task", "binary", "-t", "label", "-f", "plain", input=text)
+    assert plain.lines()[0] == "focal"
+
+
+def test_task_with_an_empty_stdin_reads_the_flags(cli):
+    doc = cli("recommend", "--task", "binary", "--json", input="").json()
+    assert doc["profile"]["source"] == "flags"
 
 
 def test_default_columns_y_true_and_y_pred(cli, tmp_path):
@@ -158,7 +184,7 @@ def test_nan_skip_profiles_the_rest(cli, tmp_path):
     assert any("skipped 1 row" in w for w in doc["warnings"])
 
 
-# --- errors: DESIGN section 3 ---------------------------------------------------------------
+# --- errors: docs/design.md section 3 ---------------------------------------------------------------
 
 
 def error_of(run, code: int) -> str:
@@ -214,13 +240,23 @@ def test_no_spread(cli, tmp_path):
     [
         (["--positive-rate", "0.1"], "--positive-rate is a fact to state without data"),
         (["--outliers", "heavy"], "--outliers is a fact to state without data"),
-        (["--task", "embedding"], "for --task embedding state the facts with flags"),
-        (["-t", "price,predicted"], "--target names 2 columns"),
         (["-t", "price", "-p", "price"], "is both the target and a prediction"),
     ],
 )
 def test_usage_errors_with_a_table(cli, gross_outliers, args, message):
     assert message in error_of(cli("recommend", gross_outliers, *args), 2)
+
+
+def test_embedding_needs_pair_labels_and_distances(cli, gross_outliers):
+    line = error_of(cli("recommend", gross_outliers, "-t", "price", "--task", "embedding"), 3)
+    assert "pairs need a target of two labels (similar or not) and one distance column" in line
+
+
+def test_several_target_columns_must_be_soft_labels(cli, gross_outliers):
+    line = error_of(cli("recommend", gross_outliers, "-t", "price,predicted"), 3)
+    assert "row 1" in line and "must sum to 1 (soft labels)" in line
+    line = error_of(cli("recommend", gross_outliers, "-t", "price,predicted", "--task", "binary"), 2)
+    assert "soft labels are --task distribution, not binary" in line
 
 
 def test_several_prediction_columns_need_labels(cli, tmp_path):

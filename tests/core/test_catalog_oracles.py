@@ -1,6 +1,7 @@
-"""The catalog's further losses against the libraries that define them (DESIGN 5): values
-against scikit-learn and SciPy, values and autograd gradients against PyTorch where it is
-installed (pytest.importorskip: these tests skip cleanly without it).
+"""The catalog's further losses against the libraries that define them (docs/design.md,
+section 7): values against scikit-learn and SciPy, values and autograd gradients against
+PyTorch, frozen as data with their inputs (tests/torch_reference.py;
+tools/freeze_torch_references.py recomputes them).
 
 Where a framework's convention differs on purpose, the comparison is made under losscli's
 named convention for it (--convention torch, sklearn): the point is that the convention
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_reference import as_numpy, torch_reference
 
 from losscli.core import evaluate, gradient, make_request
 
@@ -148,176 +150,210 @@ def test_gaussian_nll_matches_scipy(rng):
     )
 
 
-# --- PyTorch (optional) -------------------------------------------------------------------------
+# --- PyTorch (frozen) --------------------------------------------------------------------------
+# PyTorch's values and autograd's gradients are frozen in tests/data/torch_references.npz with
+# their inputs (tests/torch_reference.py); each `record` is the PyTorch computation that
+# tools/freeze_torch_references.py runs again.
 
 
-def _t(x, grad=False):
-    torch = pytest.importorskip("torch")
+def _t(torch, x, grad=False):
     return torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=grad)
 
 
 def test_poisson_and_gaussian_match_torch(rng):
-    torch = pytest.importorskip("torch")
-    y = rng.poisson(3.0, N).astype(float)
-    eta = rng.normal(size=N)
-    x = _t(eta, grad=True)
-    loss = torch.nn.PoissonNLLLoss(log_input=True)(x, _t(y))
-    loss.backward()
-    assert mean("poisson", y, eta, space="log", convention="torch") == pytest.approx(loss.item(), rel=RTOL)
-    np.testing.assert_allclose(grad_of_mean("poisson", y, eta, space="log"), x.grad.numpy(), rtol=1e-12)
-    mu = rng.uniform(0.1, 5, N)
-    x = _t(mu, grad=True)
-    loss = torch.nn.PoissonNLLLoss(log_input=False)(x, _t(y))
-    loss.backward()
-    assert mean("poisson", y, mu, convention="torch") == pytest.approx(loss.item(), rel=RTOL)
-    np.testing.assert_allclose(
-        grad_of_mean("poisson", y, mu, convention="torch"), x.grad.numpy(), rtol=1e-12
-    )
-    # GaussianNLLLoss, including variances below its 1e-6 floor.
-    target, means = rng.normal(size=N), rng.normal(size=N)
-    var = rng.uniform(0.01, 3, N)
-    var[:5] = 1e-9
-    m, v = _t(means, grad=True), _t(var, grad=True)
-    for full, convention in ((True, None), (False, "torch")):
-        m.grad, v.grad = None, None
-        loss = torch.nn.GaussianNLLLoss(full=full)(m, _t(target), v)
+    def record(torch):
+        out = {}
+        y = rng.poisson(3.0, N).astype(float)
+        eta = rng.normal(size=N)
+        x = _t(torch, eta, grad=True)
+        loss = torch.nn.PoissonNLLLoss(log_input=True)(x, _t(torch, y))
         loss.backward()
-        args = dict(convention=convention) if convention else {}
-        # The catalog has no floor: compare it where the floor is inactive.
-        rows = slice(None) if convention else slice(5, None)
-        pred = np.column_stack([means, var])
-        if convention:
-            assert mean("gaussian-nll", target, pred, **args) == pytest.approx(loss.item(), rel=RTOL)
-            g = grad_of_mean("gaussian-nll", target, pred, **args)
-            np.testing.assert_allclose(g[:, 0], m.grad.numpy(), rtol=1e-12)
-            np.testing.assert_allclose(g[:, 1], v.grad.numpy(), rtol=1e-12)
-        else:
-            ours = per_example("gaussian-nll", target[rows], pred[rows])
-            theirs = torch.nn.GaussianNLLLoss(full=True, reduction="none")(
-                _t(means[rows]), _t(target[rows]), _t(var[rows])
-            )
-            np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
+        out |= {"y": y, "eta": eta, "log_value": loss.item(), "log_grad": as_numpy(x.grad)}
+        mu = rng.uniform(0.1, 5, N)
+        x = _t(torch, mu, grad=True)
+        loss = torch.nn.PoissonNLLLoss(log_input=False)(x, _t(torch, y))
+        loss.backward()
+        out |= {"mu": mu, "rate_value": loss.item(), "rate_grad": as_numpy(x.grad)}
+        # GaussianNLLLoss, including variances below its 1e-6 floor.
+        target, means = rng.normal(size=N), rng.normal(size=N)
+        var = rng.uniform(0.01, 3, N)
+        var[:5] = 1e-9
+        m, v = _t(torch, means, grad=True), _t(torch, var, grad=True)
+        loss = torch.nn.GaussianNLLLoss(full=False)(m, _t(torch, target), v)
+        loss.backward()
+        full = torch.nn.GaussianNLLLoss(full=True, reduction="none")(
+            _t(torch, means[5:]), _t(torch, target[5:]), _t(torch, var[5:])
+        )
+        return out | {"target": target, "means": means, "var": var, "gauss_value": loss.item(),
+                      "gauss_grad_mean": as_numpy(m.grad), "gauss_grad_var": as_numpy(v.grad),
+                      "gauss_full": as_numpy(full)}  # fmt: skip
+
+    r = torch_reference("catalog/poisson_and_gaussian", record)
+    y, eta, mu = r["y"], r["eta"], r["mu"]
+    assert mean("poisson", y, eta, space="log", convention="torch") == pytest.approx(float(r["log_value"]), rel=RTOL)
+    np.testing.assert_allclose(grad_of_mean("poisson", y, eta, space="log"), r["log_grad"], rtol=1e-12)
+    assert mean("poisson", y, mu, convention="torch") == pytest.approx(float(r["rate_value"]), rel=RTOL)
+    np.testing.assert_allclose(
+        grad_of_mean("poisson", y, mu, convention="torch"), r["rate_grad"], rtol=1e-12
+    )
+    target, pred = r["target"], np.column_stack([r["means"], r["var"]])
+    assert mean("gaussian-nll", target, pred, convention="torch") == pytest.approx(
+        float(r["gauss_value"]), rel=RTOL
+    )
+    g = grad_of_mean("gaussian-nll", target, pred, convention="torch")
+    np.testing.assert_allclose(g[:, 0], r["gauss_grad_mean"], rtol=1e-12)
+    np.testing.assert_allclose(g[:, 1], r["gauss_grad_var"], rtol=1e-12)
+    # The catalog (full=True) has no floor: compared where the floor is inactive.
+    np.testing.assert_allclose(per_example("gaussian-nll", target[5:], pred[5:]), r["gauss_full"], rtol=1e-12)
 
 
 def test_multilabel_and_class_weighted_cross_entropy_match_torch(rng):
-    torch = pytest.importorskip("torch")
-    y = rng.integers(0, 2, (N, 4)).astype(float)
-    z = rng.normal(scale=3, size=(N, 4))
     pos_weight = [0.5, 1.0, 2.0, 4.0]
-    x = _t(z, grad=True)
-    loss = torch.nn.BCEWithLogitsLoss(pos_weight=_t(pos_weight))(x, _t(y))
-    loss.backward()
-    w = ",".join(map(str, pos_weight))
-    assert mean("multilabel-bce", y, z, space="logit", pos_weight=w) == pytest.approx(loss.item(), rel=RTOL)
-    np.testing.assert_allclose(
-        grad_of_mean("multilabel-bce", y, z, space="logit", pos_weight=w), x.grad.numpy(), rtol=1e-11
-    )
-    labels = rng.integers(0, 4, N)
     weights = [0.3, 1.0, 2.5, 4.0]
-    x = _t(z, grad=True)
-    loss = torch.nn.CrossEntropyLoss(weight=_t(weights))(x, torch.tensor(labels))
-    loss.backward()
+
+    def record(torch):
+        y = rng.integers(0, 2, (N, 4)).astype(float)
+        z = rng.normal(scale=3, size=(N, 4))
+        x = _t(torch, z, grad=True)
+        loss = torch.nn.BCEWithLogitsLoss(pos_weight=_t(torch, pos_weight))(x, _t(torch, y))
+        loss.backward()
+        out = {"y": y, "z": z, "bce_value": loss.item(), "bce_grad": as_numpy(x.grad)}
+        labels = rng.integers(0, 4, N)
+        x = _t(torch, z, grad=True)
+        loss = torch.nn.CrossEntropyLoss(weight=_t(torch, weights))(x, torch.tensor(labels))
+        loss.backward()
+        out |= {"labels": labels, "ce_value": loss.item(), "ce_grad": as_numpy(x.grad)}
+        # MultiMarginLoss divides by C (its torch convention).
+        scores = rng.normal(size=(N, 4))
+        x = _t(torch, scores, grad=True)
+        loss = torch.nn.MultiMarginLoss()(x, torch.tensor(labels))
+        loss.backward()
+        return out | {"scores": scores, "mm_value": loss.item(), "mm_grad": as_numpy(x.grad)}
+
+    r = torch_reference("catalog/multilabel_and_class_weighted", record)
+    y, z, labels, scores = r["y"], r["z"], r["labels"].astype(int), r["scores"]
+    w = ",".join(map(str, pos_weight))
+    assert mean("multilabel-bce", y, z, space="logit", pos_weight=w) == pytest.approx(float(r["bce_value"]), rel=RTOL)
+    np.testing.assert_allclose(
+        grad_of_mean("multilabel-bce", y, z, space="logit", pos_weight=w), r["bce_grad"], rtol=1e-11
+    )
     cw = ",".join(map(str, weights))
     args = dict(space="logit", convention="torch", class_weights=cw)
-    assert mean("cross-entropy", labels, z, **args) == pytest.approx(loss.item(), rel=RTOL)
-    np.testing.assert_allclose(grad_of_mean("cross-entropy", labels, z, **args), x.grad.numpy(), rtol=1e-11)
-    # MultiMarginLoss divides by C (its torch convention).
-    scores = rng.normal(size=(N, 4))
-    x = _t(scores, grad=True)
-    loss = torch.nn.MultiMarginLoss()(x, torch.tensor(labels))
-    loss.backward()
-    assert mean("multi-margin", labels, scores, convention="torch") == pytest.approx(loss.item(), rel=RTOL)
+    assert mean("cross-entropy", labels, z, **args) == pytest.approx(float(r["ce_value"]), rel=RTOL)
+    np.testing.assert_allclose(grad_of_mean("cross-entropy", labels, z, **args), r["ce_grad"], rtol=1e-11)
+    assert mean("multi-margin", labels, scores, convention="torch") == pytest.approx(float(r["mm_value"]), rel=RTOL)
     np.testing.assert_allclose(
-        grad_of_mean("multi-margin", labels, scores, convention="torch"), x.grad.numpy(), rtol=1e-12
+        grad_of_mean("multi-margin", labels, scores, convention="torch"), r["mm_grad"], rtol=1e-12
     )
 
 
 def test_metric_losses_match_torch(rng):
-    torch = pytest.importorskip("torch")
-    a, p, n = (rng.normal(size=(N, 3)) for _ in range(3))
-    p[:3] = a[:3]  # coincident anchor and positive: where the epsilon conventions show
-    rows = np.concatenate([a, p, n], axis=1)
-    for p_norm in (1.0, 2.0, 3.0):
-        ta, tp, tn = _t(a, True), _t(p, True), _t(n, True)
-        loss = torch.nn.TripletMarginLoss(margin=1.0, p=p_norm)(ta, tp, tn)
+    def record(torch):
+        a, p, n = (rng.normal(size=(N, 3)) for _ in range(3))
+        p[:3] = a[:3]  # coincident anchor and positive: where the epsilon conventions show
+        out = {"a": a, "p": p, "n": n}
+        for p_norm in (1.0, 2.0, 3.0):
+            ta, tp, tn = _t(torch, a, True), _t(torch, p, True), _t(torch, n, True)
+            loss = torch.nn.TripletMarginLoss(margin=1.0, p=p_norm)(ta, tp, tn)
+            loss.backward()
+            grad = np.concatenate([as_numpy(ta.grad), as_numpy(tp.grad), as_numpy(tn.grad)], axis=1)
+            out |= {f"triplet_value_{p_norm}": loss.item(), f"triplet_grad_{p_norm}": grad}
+        y = np.where(rng.integers(0, 2, N) == 1, 1.0, -1.0)
+        x1, x2 = rng.normal(size=(N, 4)), rng.normal(size=(N, 4))
+        t1, t2 = _t(torch, x1, True), _t(torch, x2, True)
+        loss = torch.nn.CosineEmbeddingLoss(margin=0.2)(t1, t2, _t(torch, y))
         loss.backward()
+        out |= {"y": y, "x1": x1, "x2": x2, "cos_value": loss.item(),
+                "cos_grad": np.concatenate([as_numpy(t1.grad), as_numpy(t2.grad)], axis=1)}  # fmt: skip
+        s1, s2 = rng.normal(size=N), rng.normal(size=N)
+        t1, t2 = _t(torch, s1, True), _t(torch, s2, True)
+        loss = torch.nn.MarginRankingLoss(margin=0.3)(t1, t2, _t(torch, y))
+        loss.backward()
+        return out | {"s1": s1, "s2": s2, "rank_value": loss.item(),
+                      "rank_grad": np.column_stack([as_numpy(t1.grad), as_numpy(t2.grad)])}  # fmt: skip
+
+    r = torch_reference("catalog/metric_losses", record)
+    rows = np.concatenate([r["a"], r["p"], r["n"]], axis=1)
+    for p_norm in (1.0, 2.0, 3.0):
         args = dict(convention="torch", p_norm=p_norm)
-        assert mean("triplet", None, rows, **args) == pytest.approx(loss.item(), rel=RTOL)
+        assert mean("triplet", None, rows, **args) == pytest.approx(float(r[f"triplet_value_{p_norm}"]), rel=RTOL)
         g = grad_of_mean("triplet", None, rows, **args)
-        np.testing.assert_allclose(g, np.concatenate([ta.grad, tp.grad, tn.grad], axis=1), atol=1e-15)
-    y = np.where(rng.integers(0, 2, N) == 1, 1.0, -1.0)
-    x1, x2 = rng.normal(size=(N, 4)), rng.normal(size=(N, 4))
-    t1, t2 = _t(x1, True), _t(x2, True)
-    loss = torch.nn.CosineEmbeddingLoss(margin=0.2)(t1, t2, _t(y))
-    loss.backward()
-    pairs = np.concatenate([x1, x2], axis=1)
-    assert mean("cosine-embedding", y, pairs, margin=0.2) == pytest.approx(loss.item(), rel=1e-10)
+        np.testing.assert_allclose(g, r[f"triplet_grad_{p_norm}"], atol=1e-15)
+    y = r["y"]
+    pairs = np.concatenate([r["x1"], r["x2"]], axis=1)
+    assert mean("cosine-embedding", y, pairs, margin=0.2) == pytest.approx(float(r["cos_value"]), rel=1e-10)
     g = grad_of_mean("cosine-embedding", y, pairs, margin=0.2)
-    np.testing.assert_allclose(g, np.concatenate([t1.grad, t2.grad], axis=1), rtol=1e-8, atol=1e-12)
-    s1, s2 = rng.normal(size=N), rng.normal(size=N)
-    t1, t2 = _t(s1, True), _t(s2, True)
-    loss = torch.nn.MarginRankingLoss(margin=0.3)(t1, t2, _t(y))
-    loss.backward()
-    scores = np.column_stack([s1, s2])
-    assert mean("margin-ranking", y, scores, margin=0.3) == pytest.approx(loss.item(), rel=RTOL)
-    np.testing.assert_allclose(
-        grad_of_mean("margin-ranking", y, scores, margin=0.3),
-        np.column_stack([t1.grad, t2.grad]),
-        rtol=1e-15,
-    )
+    np.testing.assert_allclose(g, r["cos_grad"], rtol=1e-8, atol=1e-12)
+    scores = np.column_stack([r["s1"], r["s2"]])
+    assert mean("margin-ranking", y, scores, margin=0.3) == pytest.approx(float(r["rank_value"]), rel=RTOL)
+    np.testing.assert_allclose(grad_of_mean("margin-ranking", y, scores, margin=0.3), r["rank_grad"], rtol=1e-15)
 
 
 def test_contrastive_batches_match_torch_autograd(rng):
-    torch = pytest.importorskip("torch")
-    # InfoNCE: F.cross_entropy(s / τ, positive column).
-    s = rng.uniform(-1, 1, (N, 6))
-    labels = rng.integers(0, 6, N)
-    x = _t(s, True)
-    loss = torch.nn.functional.cross_entropy(x / 0.07, torch.tensor(labels))
-    loss.backward()
-    assert mean("infonce", labels, s) == pytest.approx(loss.item(), rel=RTOL)
-    np.testing.assert_allclose(grad_of_mean("infonce", labels, s), x.grad.numpy(), rtol=1e-10)
-    # NT-Xent (SimCLR): cosine similarity over the batch, self excluded, twin as the label.
     pairs = 5
-    emb = rng.normal(size=(2 * pairs, 3))
+
+    def record(torch):
+        # InfoNCE: F.cross_entropy(s / τ, positive column).
+        s = rng.uniform(-1, 1, (N, 6))
+        labels = rng.integers(0, 6, N)
+        x = _t(torch, s, True)
+        loss = torch.nn.functional.cross_entropy(x / 0.07, torch.tensor(labels))
+        loss.backward()
+        out = {"s": s, "labels": labels, "nce_value": loss.item(), "nce_grad": as_numpy(x.grad)}
+        # NT-Xent (SimCLR): cosine similarity over the batch, self excluded, twin as the label.
+        emb = rng.normal(size=(2 * pairs, 3))
+        x = _t(torch, emb, True)
+        u = torch.nn.functional.normalize(x, dim=1)
+        sim = (u @ u.T / 0.5).masked_fill(torch.eye(2 * pairs, dtype=torch.bool), float("-inf"))
+        twins = torch.tensor(np.concatenate([np.arange(pairs) + pairs, np.arange(pairs)]))
+        loss = torch.nn.functional.cross_entropy(sim, twins)
+        loss.backward()
+        return out | {"emb": emb, "xent_value": loss.item(), "xent_grad": as_numpy(x.grad)}
+
+    r = torch_reference("catalog/contrastive_batches", record)
+    s, labels = r["s"], r["labels"].astype(int)
+    assert mean("infonce", labels, s) == pytest.approx(float(r["nce_value"]), rel=RTOL)
+    np.testing.assert_allclose(grad_of_mean("infonce", labels, s), r["nce_grad"], rtol=1e-10)
     ids = np.concatenate([np.arange(pairs), np.arange(pairs)])
-    x = _t(emb, True)
-    u = torch.nn.functional.normalize(x, dim=1)
-    sim = (u @ u.T / 0.5).masked_fill(torch.eye(2 * pairs, dtype=torch.bool), float("-inf"))
-    twins = torch.tensor(np.concatenate([np.arange(pairs) + pairs, np.arange(pairs)]))
-    loss = torch.nn.functional.cross_entropy(sim, twins)
-    loss.backward()
-    assert mean("nt-xent", ids, emb, temperature=0.5) == pytest.approx(loss.item(), rel=RTOL)
+    emb = r["emb"]
+    assert mean("nt-xent", ids, emb, temperature=0.5) == pytest.approx(float(r["xent_value"]), rel=RTOL)
     np.testing.assert_allclose(
-        grad_of_mean("nt-xent", ids, emb, temperature=0.5), x.grad.numpy(), rtol=1e-10, atol=1e-15
+        grad_of_mean("nt-xent", ids, emb, temperature=0.5), r["xent_grad"], rtol=1e-10, atol=1e-15
     )
 
 
 def test_softmax_focal_and_poly1_gradients_match_torch_autograd(rng):
-    torch = pytest.importorskip("torch")
-    z = rng.normal(scale=2, size=(N, 5))
-    labels = rng.integers(0, 5, N)
-    onehot = np.eye(5)[labels]
-    for gamma in (0.5, 2.0):
-        x = _t(z, True)
+    def record(torch):
+        z = rng.normal(scale=2, size=(N, 5))
+        labels = rng.integers(0, 5, N)
+        onehot = np.eye(5)[labels]
+        out = {"z": z, "labels": labels}
+        for gamma in (0.5, 2.0):
+            x = _t(torch, z, True)
+            logp = torch.log_softmax(x, dim=1)
+            loss = -(_t(torch, onehot) * (1 - logp.exp()) ** gamma * logp).sum(1).mean()
+            loss.backward()
+            out |= {f"focal_value_{gamma}": loss.item(), f"focal_grad_{gamma}": as_numpy(x.grad)}
+        x = _t(torch, z, True)
         logp = torch.log_softmax(x, dim=1)
-        loss = -(_t(onehot) * (1 - logp.exp()) ** gamma * logp).sum(1).mean()
+        pt = (_t(torch, onehot) * logp.exp()).sum(1)
+        loss = (-(_t(torch, onehot) * logp).sum(1) + 2.0 * (1 - pt)).mean()
         loss.backward()
+        return out | {"poly_value": loss.item(), "poly_grad": as_numpy(x.grad)}
+
+    r = torch_reference("catalog/softmax_focal_and_poly1", record)
+    z, labels = r["z"], r["labels"].astype(int)
+    for gamma in (0.5, 2.0):
         assert mean("softmax-focal", labels, z, space="logit", gamma=gamma) == pytest.approx(
-            loss.item(), rel=1e-12
+            float(r[f"focal_value_{gamma}"]), rel=1e-12
         )
         np.testing.assert_allclose(
             grad_of_mean("softmax-focal", labels, z, space="logit", gamma=gamma),
-            x.grad.numpy(),
+            r[f"focal_grad_{gamma}"],
             rtol=1e-10,
             atol=1e-15,
         )
-    x = _t(z, True)
-    logp = torch.log_softmax(x, dim=1)
-    pt = (_t(onehot) * logp.exp()).sum(1)
-    loss = (-(_t(onehot) * logp).sum(1) + 2.0 * (1 - pt)).mean()
-    loss.backward()
-    assert mean("poly1", labels, z, space="logit") == pytest.approx(loss.item(), rel=1e-12)
+    assert mean("poly1", labels, z, space="logit") == pytest.approx(float(r["poly_value"]), rel=1e-12)
     np.testing.assert_allclose(
-        grad_of_mean("poly1", labels, z, space="logit"), x.grad.numpy(), rtol=1e-10, atol=1e-15
+        grad_of_mean("poly1", labels, z, space="logit"), r["poly_grad"], rtol=1e-10, atol=1e-15
     )

@@ -1,7 +1,8 @@
-"""Each convention against the framework itself, on random inputs, where it is installed.
+"""Each convention against the framework itself, on random inputs.
 
-PyTorch is not a dependency (install it into the venv to run these); scikit-learn and SciPy
-come with the test extra. A missing framework skips its tests.
+scikit-learn and SciPy come with the test extra. PyTorch is not a dependency: its values are
+frozen as data with their inputs (tests/torch_reference.py; tools/freeze_torch_references.py
+computes them again with PyTorch installed).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from torch_reference import as_numpy, torch_reference
 
 from losscli.core import evaluate, gradient, make_request
 
@@ -40,123 +42,164 @@ def probabilities(rng, n):
     return p
 
 
-# --- PyTorch --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
+# --- PyTorch (frozen) -------------------------------------------------------------------------
+# PyTorch's values are frozen in tests/data/torch_references.npz with their inputs
+# (tests/torch_reference.py); each `record` is the PyTorch computation that
+# tools/freeze_torch_references.py runs again.
 
 
 def tensor(torch, a, grad=False):
     return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
 
 
-def test_torch_bce_on_probabilities(torch, rng):
-    p = probabilities(rng, N)
-    y = rng.integers(0, 2, N).astype(float)
-    y[:6] = [1, 0, 1, 1, 0, 1]
-    pt = tensor(torch, p, grad=True)
-    expected = torch.nn.functional.binary_cross_entropy(pt, tensor(torch, y), reduction="none")
-    expected.sum().backward()
-    np.testing.assert_allclose(ours("bce", y, p, "torch"), expected.detach().numpy(), rtol=1e-12)
-    assert pt.grad is not None
-    np.testing.assert_allclose(our_grad("bce", y, p, "torch"), pt.grad.numpy(), rtol=1e-12)
+def test_torch_bce_on_probabilities(rng):
+    def record(torch):
+        p = probabilities(rng, N)
+        y = rng.integers(0, 2, N).astype(float)
+        y[:6] = [1, 0, 1, 1, 0, 1]
+        pt = tensor(torch, p, grad=True)
+        expected = torch.nn.functional.binary_cross_entropy(pt, tensor(torch, y), reduction="none")
+        expected.sum().backward()
+        return {"p": p, "y": y, "value": as_numpy(expected), "grad": as_numpy(pt.grad)}
+
+    r = torch_reference("conventions/bce_probabilities", record)
+    p, y = r["p"], r["y"]
+    np.testing.assert_allclose(ours("bce", y, p, "torch"), r["value"], rtol=1e-12)
+    np.testing.assert_allclose(our_grad("bce", y, p, "torch"), r["grad"], rtol=1e-12)
 
 
-def test_torch_bce_with_logits_and_soft_targets(torch, rng):
-    z = rng.normal(0, 30, N)
-    y = rng.uniform(0, 1, N)
-    zt = tensor(torch, z, grad=True)
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(
-        zt, tensor(torch, y), reduction="mean"
-    )
-    expected.backward()
+def test_torch_bce_with_logits_and_soft_targets(rng):
+    def record(torch):
+        z = rng.normal(0, 30, N)
+        y = rng.uniform(0, 1, N)
+        zt = tensor(torch, z, grad=True)
+        expected = torch.nn.functional.binary_cross_entropy_with_logits(
+            zt, tensor(torch, y), reduction="mean"
+        )
+        expected.backward()
+        return {"z": z, "y": y, "value": expected.item(), "grad": as_numpy(zt.grad)}
+
+    r = torch_reference("conventions/bce_with_logits", record)
+    z, y = r["z"], r["y"]
     assert ours("bce", y, z, "torch", "mean", space="logit") == pytest.approx(
-        expected.item(), rel=1e-13
+        float(r["value"]), rel=1e-13
     )
     g = our_grad("bce", y, z, "torch", "mean", space="logit")
-    np.testing.assert_allclose(g, zt.grad.numpy(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(g, r["grad"], rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.35])
-def test_torch_cross_entropy_with_label_smoothing(torch, rng, smoothing):
-    z = rng.normal(0, 3, (N, 5))
-    labels = rng.integers(0, 5, N)
-    zt = tensor(torch, z, grad=True)
-    expected = torch.nn.functional.cross_entropy(
-        zt, torch.tensor(labels), label_smoothing=smoothing
-    )
-    expected.backward()
-    value = ours(
-        "ce", labels, z, "torch", "mean", space="logit", label_smoothing=smoothing
-    )
-    assert value == pytest.approx(expected.item(), rel=1e-13)
+def test_torch_cross_entropy_with_label_smoothing(rng, smoothing):
+    def record(torch):
+        z = rng.normal(0, 3, (N, 5))
+        labels = rng.integers(0, 5, N)
+        zt = tensor(torch, z, grad=True)
+        expected = torch.nn.functional.cross_entropy(
+            zt, torch.tensor(labels), label_smoothing=smoothing
+        )
+        expected.backward()
+        return {"z": z, "labels": labels, "value": expected.item(), "grad": as_numpy(zt.grad)}
+
+    r = torch_reference(f"conventions/cross_entropy_smoothing[{smoothing}]", record)
+    z, labels = r["z"], r["labels"].astype(int)
+    value = ours("ce", labels, z, "torch", "mean", space="logit", label_smoothing=smoothing)
+    assert value == pytest.approx(float(r["value"]), rel=1e-13)
     g = our_grad("ce", labels, z, "torch", "mean", space="logit", label_smoothing=smoothing)
-    np.testing.assert_allclose(g, zt.grad.numpy(), rtol=1e-11, atol=1e-17)
+    np.testing.assert_allclose(g, r["grad"], rtol=1e-11, atol=1e-17)
 
 
-def test_torch_nll_on_log_probabilities(torch, rng):
-    logp = torch.log_softmax(tensor(torch, rng.normal(0, 3, (N, 4))), dim=1).numpy()
-    labels = rng.integers(0, 4, N)
-    expected = torch.nn.functional.nll_loss(tensor(torch, logp), torch.tensor(labels))
-    value = ours("ce", labels, logp, "torch", "mean", space="logprob")
-    assert value == pytest.approx(expected.item(), rel=1e-13)
+def test_torch_nll_on_log_probabilities(rng):
+    def record(torch):
+        logp = as_numpy(torch.log_softmax(tensor(torch, rng.normal(0, 3, (N, 4))), dim=1))
+        labels = rng.integers(0, 4, N)
+        expected = torch.nn.functional.nll_loss(tensor(torch, logp), torch.tensor(labels))
+        return {"logp": logp, "labels": labels, "value": expected.item()}
+
+    r = torch_reference("conventions/nll", record)
+    value = ours("ce", r["labels"].astype(int), r["logp"], "torch", "mean", space="logprob")
+    assert value == pytest.approx(float(r["value"]), rel=1e-13)
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 1.0, 3.0])
-def test_torch_smooth_l1(torch, rng, beta):
-    y, p = rng.normal(0, 2, N), rng.normal(0, 2, N)
-    p[:2] = y[:2] + beta  # exactly at the switch
-    pt = tensor(torch, p, grad=True)
-    expected = torch.nn.functional.smooth_l1_loss(pt, tensor(torch, y), beta=beta, reduction="sum")
-    expected.backward()
+def test_torch_smooth_l1(rng, beta):
+    def record(torch):
+        y, p = rng.normal(0, 2, N), rng.normal(0, 2, N)
+        p[:2] = y[:2] + beta  # exactly at the switch
+        pt = tensor(torch, p, grad=True)
+        expected = torch.nn.functional.smooth_l1_loss(
+            pt, tensor(torch, y), beta=beta, reduction="sum"
+        )
+        expected.backward()
+        return {"y": y, "p": p, "value": expected.item(), "grad": as_numpy(pt.grad)}
+
+    r = torch_reference(f"conventions/smooth_l1[{beta}]", record)
+    y, p = r["y"], r["p"]
     assert ours("smooth-l1", y, p, "torch", "sum", beta=beta) == pytest.approx(
-        expected.item(), rel=1e-13
+        float(r["value"]), rel=1e-13
     )
-    np.testing.assert_allclose(
-        our_grad("smooth-l1", y, p, "torch", beta=beta), pt.grad.numpy(), rtol=1e-13
-    )
+    np.testing.assert_allclose(our_grad("smooth-l1", y, p, "torch", beta=beta), r["grad"], rtol=1e-13)
 
 
 @pytest.mark.parametrize(("loss", "fn"), [("mse", "mse_loss"), ("mae", "l1_loss"), ("huber", "huber_loss")])
-def test_torch_regression(torch, rng, loss, fn):
-    y, p = rng.normal(0, 2, N), rng.normal(0, 2, N)
-    pt = tensor(torch, p, grad=True)
-    expected = getattr(torch.nn.functional, fn)(pt, tensor(torch, y), reduction="mean")
-    expected.backward()
-    assert ours(loss, y, p, "torch", "mean") == pytest.approx(expected.item(), rel=1e-13)
-    np.testing.assert_allclose(our_grad(loss, y, p, "torch", "mean"), pt.grad.numpy(), rtol=1e-13)
+def test_torch_regression(rng, loss, fn):
+    def record(torch):
+        y, p = rng.normal(0, 2, N), rng.normal(0, 2, N)
+        pt = tensor(torch, p, grad=True)
+        expected = getattr(torch.nn.functional, fn)(pt, tensor(torch, y), reduction="mean")
+        expected.backward()
+        return {"y": y, "p": p, "value": expected.item(), "grad": as_numpy(pt.grad)}
+
+    r = torch_reference(f"conventions/regression[{loss}]", record)
+    y, p = r["y"], r["p"]
+    assert ours(loss, y, p, "torch", "mean") == pytest.approx(float(r["value"]), rel=1e-13)
+    np.testing.assert_allclose(our_grad(loss, y, p, "torch", "mean"), r["grad"], rtol=1e-13)
 
 
 @pytest.mark.parametrize(("reduction", "torch_reduction"), [("mean", "mean"), ("sum", "sum")])
-def test_torch_kl_div(torch, rng, reduction, torch_reduction):
-    p = rng.dirichlet(np.ones(4), N)
-    p[0] = [0.5, 0.5, 0.0, 0.0]  # zero targets contribute 0
-    logq = torch.log_softmax(tensor(torch, rng.normal(0, 2, (N, 4))), dim=1).detach().numpy()
-    lq = tensor(torch, logq, grad=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch warns that 'mean' is not the true KL mean
-        expected = torch.nn.functional.kl_div(lq, tensor(torch, p), reduction=torch_reduction)
-    expected.backward()
+def test_torch_kl_div(rng, reduction, torch_reduction):
+    def record(torch):
+        p = rng.dirichlet(np.ones(4), N)
+        p[0] = [0.5, 0.5, 0.0, 0.0]  # zero targets contribute 0
+        logq = as_numpy(torch.log_softmax(tensor(torch, rng.normal(0, 2, (N, 4))), dim=1))
+        lq = tensor(torch, logq, grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns that 'mean' is not the true KL mean
+            expected = torch.nn.functional.kl_div(lq, tensor(torch, p), reduction=torch_reduction)
+        expected.backward()
+        batchmean = torch.nn.functional.kl_div(lq.detach(), tensor(torch, p), reduction="batchmean")
+        return {"p": p, "logq": logq, "value": expected.item(), "grad": as_numpy(lq.grad),
+                "batchmean": batchmean.item()}  # fmt: skip
+
+    r = torch_reference(f"conventions/kl_div[{reduction}]", record)
+    p, logq = r["p"], r["logq"]
     value = ours("kl", p, logq, "torch", reduction, space="logprob")
-    assert value == pytest.approx(expected.item(), rel=1e-12)
+    assert value == pytest.approx(float(r["value"]), rel=1e-12)
     g = our_grad("kl", p, logq, "torch", reduction, space="logprob")
-    np.testing.assert_allclose(g, lq.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(g, r["grad"], rtol=1e-13)
     # 'batchmean' is the catalog's mean.
-    batchmean = torch.nn.functional.kl_div(lq.detach(), tensor(torch, p), reduction="batchmean")
     assert ours("kl", p, logq, "catalog", "mean", space="logprob") == pytest.approx(
-        batchmean.item(), rel=1e-12
+        float(r["batchmean"]), rel=1e-12
     )
 
 
-def test_torchvision_sigmoid_focal_loss(torch, rng):
-    ops = pytest.importorskip("torchvision.ops")
-    z = rng.normal(0, 3, N)
-    y = rng.integers(0, 2, N).astype(float)
-    expected = ops.sigmoid_focal_loss(tensor(torch, z), tensor(torch, y), reduction="none")
+def test_torchvision_sigmoid_focal_loss(rng):
+    # torchvision.ops.sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2), as torchvision
+    # 0.28 implements it (ce = BCE-with-logits, p_t, the alpha weight), in PyTorch: torchvision
+    # builds against one PyTorch only, so its formula is recorded rather than the package.
+    def record(torch):
+        z = rng.normal(0, 3, N)
+        y = rng.integers(0, 2, N).astype(float)
+        inputs, targets = tensor(torch, z), tensor(torch, y)
+        p = torch.sigmoid(inputs)
+        ce = torch.nn.functional.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+        p_t = p * targets + (1 - p) * (1 - targets)
+        loss = ce * ((1 - p_t) ** 2)
+        alpha_t = 0.25 * targets + (1 - 0.25) * (1 - targets)
+        return {"z": z, "y": y, "value": as_numpy(alpha_t * loss)}
+
+    r = torch_reference("conventions/torchvision_sigmoid_focal", record)
     np.testing.assert_allclose(
-        ours("focal", y, z, "torch", space="logit"), expected.numpy(), rtol=1e-12
+        ours("focal", r["y"], r["z"], "torch", space="logit"), r["value"], rtol=1e-12
     )
 
 

@@ -54,8 +54,15 @@ def test_a_mistake_never_claims_answers_closer_to_the_right_one():
         (0.0, 0.356675, "too low"),
         (0.1, 0.0, "too high"),
         (-0.1, 0.0, "too low"),
-        (-2.0, -0.2, "too low: about 10 times too large in size"),
-        (-0.19, -0.2, "too high by less than 10%"),
+        (-2.0, -0.2, "about 10 times too large in size"),
+        (-0.04, -0.2, "about 5 times too small in size"),
+        (-0.19, -0.2, "too small in size by less than 10%"),
+        (0.1255, 0.125, "close, but too high by less than 1%"),  # a round answer
+        # Issue 18: answers at the ends of float64 are graded, not crashed on.
+        (math.exp(709), 0.356675, "too high: about 2e+308 times too large"),
+        (1e-310, 0.356675, "too low: about 4e+309 times too small"),
+        (5e-324, 0.356675, "too low: about 7e+322 times too small"),
+        (-5e-324, -1e308, "about 2e+631 times too small in size"),
     ],
 )
 def test_how_far(given, answer, expected):

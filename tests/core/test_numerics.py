@@ -1,6 +1,6 @@
-"""Numerical robustness (DESIGN 4, "Numerics"): finite where the exact answer is finite, inf
+"""Numerical robustness (docs/design.md section 4, "Numerics"): finite where the exact answer is finite, inf
 with a notice where it is infinite, never NaN; full relative precision where the stable forms
-of ANCHORS.md promise it; streaming sums that match the in-memory ones."""
+of docs/design.md section 4 promise it; streaming sums that match the in-memory ones."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_kl_at_huge_logits() -> None:
 
 
 def test_exact_zero_and_one_where_the_loss_is_finite() -> None:
-    # y = 0, p = 0 and y = 1, p = 1 are perfect: 0 ln 0 = 0 (DESIGN 4).
+    # y = 0, p = 0 and y = 1, p = 1 are perfect: 0 ln 0 = 0 (docs/design.md section 4).
     values, grads = run("bce", [0, 1, 0, 1], [0.0, 1.0, 1e-300, 1 - 2**-53])
     np.testing.assert_array_equal(values[:2], [0.0, 0.0])
     assert values[2] == pytest.approx(1e-300, rel=1e-15)  # -ln(1 - 1e-300) = 1e-300
@@ -156,7 +156,7 @@ def test_infinite_with_a_notice_where_the_exact_loss_is(
 
 
 def test_eps_clip_values() -> None:
-    # ANCHORS: Keras clips to [1e-7, 1 - 1e-7]: BCE of p = 0 for a positive is -ln(1e-7) = 16.118.
+    # docs/design.md section 5: Keras clips to [1e-7, 1 - 1e-7]: BCE of p = 0 for a positive is -ln(1e-7) = 16.118.
     values, grads = run("bce", [1, 0], [0.0, 1.0], eps=1e-7)
     assert values[0] == pytest.approx(16.118095650958317, rel=1e-15)
     # 1 - 1e-7 is not exact in binary, so the other side differs in the 11th digit.
@@ -171,7 +171,7 @@ def test_eps_clip_values() -> None:
 @pytest.mark.parametrize("gamma", [0.1, 0.5, 0.9])
 def test_focal_gradient_finite_for_gamma_below_one_at_saturation(gamma: float) -> None:
     # (1 - p_t)^(gamma - 1) is infinite at p_t = 1 for gamma < 1; torchvision's gradient is NaN
-    # there (ANCHORS). The limit of the whole gradient is 0.
+    # there (docs/design.md section 4). The limit of the whole gradient is 0.
     y = [1, 0, 1, 0, 1, 0]
     p = [1.0, 0.0, 1 - 2**-53, 2**-60, 1 - 1e-12, 1e-300]
     values, grads = run("focal", y, p, gamma=gamma)
@@ -191,7 +191,7 @@ def test_focal_gradient_finite_for_gamma_below_one_at_saturation(gamma: float) -
 
 
 def test_confident_correct_logits_give_the_tiny_positive_loss() -> None:
-    # ANCHORS "stable forms": BCE at z = 40, y = 1 is ln(1 + e^-40) ~ e^-40, not 0.
+    # docs/design.md section 4, "Numerics": BCE at z = 40, y = 1 is ln(1 + e^-40) ~ e^-40, not 0.
     tiny = math.log1p(math.exp(-40))
     values, grads = run("bce", [1, 0], [40.0, -40.0], space="logit")
     np.testing.assert_allclose(values, [tiny, tiny], rtol=1e-15)
@@ -212,7 +212,7 @@ def test_confident_correct_logits_give_the_tiny_positive_loss() -> None:
 def test_stable_forms_against_50_digit_arithmetic() -> None:
     # Cross-entropy and BCE on logits to full relative precision, where forming
     # logsumexp(z) - z_y or sigmoid(z) - y in float64 would lose digits.
-    mpmath = pytest.importorskip("mpmath")
+    import mpmath  # the test extra: these tests never skip
     mpmath.mp.dps = 50
     rng = np.random.default_rng(7)
     z = rng.normal(scale=12.0, size=(60, 4))

@@ -87,7 +87,7 @@ def test_half_percent_positives_recommend_focal():
     assert p.task == "binary" and p.counts == {0.0: N - 100, 1.0: 100}
     assert p.positive_rate == 0.005
     first = recommend(from_profile(p))[0]
-    assert first.loss == "focal" and first.params == {"gamma": 2.0, "alpha": 0.995}
+    assert first.loss == "focal" and first.params == {"gamma": 2.0, "alpha": 0.25}
 
 
 def test_balanced_labels_recommend_cross_entropy():
@@ -303,3 +303,15 @@ def test_forcing_labels_on_numbers():
 def test_lengths_must_match():
     with pytest.raises(DataError, match="3 targets but 2 predictions"):
         Profiler(with_pred=True).add([1.0, 2.0, 3.0], [1.0, 2.0])
+
+
+def test_a_sample_of_rows_keeps_rows_whole():
+    # recommend --trial samples (target, features) rows; the profiler samples (y, pred) pairs.
+    sample = RobustSample(limit=100, size=50)
+    rows = np.column_stack([np.arange(1000.0), 2 * np.arange(1000.0)])
+    for start in range(0, 1000, 70):
+        sample.add(rows[start : start + 70])
+    kept = sample.values()
+    assert kept.shape == (50, 2) and sample.seen == 1000
+    assert np.array_equal(kept[:, 1], 2 * kept[:, 0])
+    assert len(np.unique(kept[:, 0])) == 50

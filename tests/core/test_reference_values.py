@@ -1,6 +1,6 @@
 """Reference values, each with where it comes from.
 
-DESIGN = shared/DESIGN.md of this project: section 4 (definitions) and section 6 (the catalog's
+DESIGN = docs/design.md: section 4 (definitions) and section 6 (the catalog's
 three exercises). Closed forms are worked out by hand in the comments and recomputed with the
 `math` module, independently of the core.
 """
@@ -186,7 +186,7 @@ def test_hinge() -> None:
     y, f = [1, -1, 1, -1, 1], [0.3, 0.3, 2.0, -1.0, 1.0]
     np.testing.assert_allclose(values("hinge", y, f), [0.7, 1.3, 0.0, 0.0, 0.0], rtol=1e-15)
     np.testing.assert_array_equal(grads("hinge", y, f), [-1.0, 1.0, 0.0, 0.0, 0.0])
-    # {0, 1} labels are mapped to {-1, +1} and a notice says so (DESIGN 4).
+    # {0, 1} labels are mapped to {-1, +1} and a notice says so (docs/design.md section 4).
     ev = evaluate(make_request("hinge"), [1, 0], [0.3, 0.3], reduction="none")
     np.testing.assert_allclose(ev.values, [0.7, 1.3], rtol=1e-15)
     assert any("mapped" in n.text for n in ev.notices)
@@ -200,7 +200,7 @@ KL_QP = 0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(0.5 / 0.1)  # 0.51082...
 
 
 def test_kl_of_a_distribution_with_itself_is_zero() -> None:
-    # Cover & Thomas 2.6.3: KL(P||Q) = 0 iff P = Q; 0 ln 0 = 0 (DESIGN 4).
+    # Cover & Thomas 2.6.3: KL(P||Q) = 0 iff P = Q; 0 ln 0 = 0 (docs/design.md section 4).
     rows = [[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.0, 0.5, 0.5]]
     np.testing.assert_array_equal(values("kl", rows, rows), [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(values("kl", rows, rows, direction="reverse"), [0.0, 0.0, 0.0])

@@ -1,4 +1,4 @@
-"""Bad input is never passed over silently (DESIGN 3): DataError names the row, side, column and
+"""Bad input is never passed over silently (docs/design.md section 3): DataError names the row, side, column and
 value of the first bad cell (0-based, within the arrays given to the core); UsageError says
 what is wrong with the request itself. The CLI maps them to exit codes 3 and 2."""
 

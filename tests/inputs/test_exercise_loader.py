@@ -96,7 +96,7 @@ def test_good_file(tmp_path):
             "expected = 4",
             "expected = 4\naccepts = 'words'",
             "parts[0].accepts",
-            "expression or number",
+            "expression, number, formula or choice",
         ),
     ],
 )
@@ -115,7 +115,7 @@ def test_bad_file_names_file_and_key(tmp_path, old, new, key, fragment):
     ("old", "new", "fragment"),
     [
         ("expected = 4", "expected = 5", "parts.se.expected: the core computes 4.0, not 5.0"),
-        ('scale = "1/2"', 'scale = "1"', "mistakes.half: its value 4 would pass"),
+        ('scale = "1/2"', 'scale = "1"', "parts.se: the slip half (4) grades right in 4 of 4"),
         ('why = "r^2 = {se}"', 'why = "r^2 = {sq}"', "parts.se.why: {sq} names none"),
         ('text = "square {r}"', 'text = "square {se}"', "hints[0]: {se} names none"),
         ('y_pred = ["r"]', 'y_pred = ["r - 5"]', "parts.se.expected: the core computes 9.0"),
@@ -174,3 +174,10 @@ def test_a_mistake_that_cannot_be_computed_says_why(tmp_path):
     assert found == [
         f"{tmp_path / 'sq-error.toml'}: mistakes.half: cannot be computed: cannot compute '1/(r-2)': division by zero"
     ]
+
+
+def test_a_part_without_any_hint_fails_validation(tmp_path):
+    start = GOOD.index("[[hints]]")
+    end = GOOD.index("[solution]")
+    exercise = load_file(write(tmp_path, GOOD[:start] + GOOD[end:]))
+    assert any("parts.se: has no hint" in f for f in problems(exercise, range(3)))

@@ -107,12 +107,27 @@ def test_unwritable_home_costs_a_warning_not_the_command(tmp_path):
     assert "progress is not saved" in store.warnings[0]
 
 
-def test_reset(tmp_path):
+def test_reset_keeps_a_backup(tmp_path):
     store = ProgressStore(tmp_path)
-    assert store.reset() is False
+    assert store.reset() is None
     with store.update() as data:
         p.exercise_entry(data, "a")
-    assert store.reset() is True and not store.path.exists()
+    before = store.path.read_text()
+    backup = store.reset()
+    assert backup is not None and not store.path.exists()
+    assert backup.name.startswith("progress.json.bak-") and backup.read_text() == before
+
+
+def test_forget_one_exercise_keeps_the_others_and_a_backup(tmp_path):
+    store = ProgressStore(tmp_path)
+    assert store.forget("a") is None
+    with store.update() as data:
+        p.exercise_entry(data, "a")["attempts"] = 3
+        p.exercise_entry(data, "b")["attempts"] = 2
+    before = store.path.read_text()
+    backup = store.forget("a")
+    assert backup is not None and backup.read_text() == before
+    assert set(store.read()["exercises"]) == {"b"}
 
 
 BUMP = """

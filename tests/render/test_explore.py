@@ -13,7 +13,8 @@ pytest.importorskip("plotext")
 
 from losscli.cli.explore import make_setup
 from losscli.core import evaluate, make_request
-from losscli.render.explore import CurveView, ExploreApp, ParamSlider
+from losscli.render.explore import CurveView, ExploreApp, LossBox, ParamSlider
+from losscli.render.explore_model import loss_keys
 
 SIZE = (120, 40)
 
@@ -193,3 +194,41 @@ def test_missing_textual_names_the_extra(cli, monkeypatch):
         "losscli: error: explore needs textual, which is not installed: "
         "pip install 'losscli[explore]'\n"
     )
+
+
+def test_every_loss_has_a_key_beyond_nine():
+    # Ten losses share the residual axis; keys 1-9 left the tenth without one. It is 0.
+    app = drive(["huber"], ["0"])
+    assert len(app.setup.losses) == 10
+    tenth = app.setup.losses[9].name
+    assert [row[0].split(" (")[0] for row in app.readout_rows] == ["huber", tenth]
+    # Past ten, letters follow, skipping those the explorer uses (q quit, r reset, s slider).
+    assert loss_keys(14) == "1234567890abcd" and set("qrs").isdisjoint(loss_keys(33))
+
+
+def test_s_then_a_number_focuses_that_slider():
+    # The sliders over the residual: delta, beta, quantile, variance; s2 is beta.
+    app = drive(["huber"], ["s", "2", "right"])
+    assert app.final_params["beta"] > 1.0 and app.final_params["delta"] == 1.0
+    assert app.x == app.setup.x[len(app.setup.x) // 2 + len(app.setup.x) // 4]
+
+
+def test_sliders_are_labelled_as_options_are_typed_and_boxes_show_their_state():
+    app = ExploreApp(make_setup(["kl"], {}, False, None, None))
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            sliders = [slider.render().plain for slider in app.query(ParamSlider)]
+            boxes = [str(box.render()) for box in app.query(LossBox)]
+            app.shown_controls = (sliders, boxes)
+
+    asyncio.run(run())
+    sliders, boxes = app.shown_controls
+    assert [line.split()[:2] for line in sliders] == [
+        ["s1", "--direction"],
+        ["s2", "--log-base"],
+        ["s3", "--kl-p"],
+    ]
+    # kl is drawn, the other distribution losses are not: both states are visible.
+    assert boxes[:2] == ["[x] 1 kl ", "[ ] 2 js "]
