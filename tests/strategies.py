@@ -321,6 +321,8 @@ def _similarity_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mo
 
 def _similarity_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) -> Any:
     margin = float(params.get("margin", 1.0))
+    if params.get("distance") == "squared":  # the margin is compared with d^2
+        margin = float(np.sqrt(margin)) * (1.0 + 1e-9)  # past it after rounding too
     y = _hard_labels(draw, n, (0.0, 1.0))
     # Similar pairs at distance 0; dissimilar pairs at or beyond the margin.
     d = np.where(y == 1, 0.0, margin * _vector(draw, n, _floats(1.0, 10.0)))
@@ -602,7 +604,8 @@ def _away_from_the_hinge(
 
 def _triplet_draw(draw: Any, loss: Loss, space: str, params: dict, n: int, mode: str) -> Any:
     none = np.zeros((n, 0))
-    width = draw(st.integers(0, 3))
+    # --swap needs the embeddings (d(p, n)); width 0 is the two-distance form.
+    width = draw(st.integers(1 if params.get("swap") == "yes" else 0, 3))
     if width == 0:
         distance = {
             "smooth": _floats(0.05, 3.0),
@@ -635,6 +638,8 @@ def _triplet_perfect(draw: Any, loss: Loss, space: str, params: dict, n: int) ->
     none = np.zeros((n, 0))
     width = draw(st.integers(0, 3))
     far = margin + 1.0 + _vector(draw, n, _floats(0.0, 10.0))
+    if params.get("swap") == "yes":
+        width = max(width, 1)  # --swap needs the embeddings
     if width == 0:
         return none, np.column_stack([np.zeros(n), far]), True
     a = _vector(draw, n * width, _floats(-10.0, 10.0)).reshape(n, width)
@@ -747,8 +752,10 @@ def unclassified() -> list[str]:
 
 
 # class_weights needs one value per class column and batch_size whole pairs per batch: both
-# are drawn by their own tests (tests/core/test_catalog_losses.py).
-KEPT_AT_DEFAULT = ("eps", "label_smoothing", "class_weights", "batch_size")
+# are drawn by their own tests (tests/core/test_catalog_losses.py). Poisson's full adds a
+# term of the target alone (no longer 0 at a perfect rate): tests/core/
+# test_peer_parameter_gradients.py draws it.
+KEPT_AT_DEFAULT = ("eps", "label_smoothing", "class_weights", "batch_size", "full")
 
 
 def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:
@@ -770,6 +777,10 @@ def params_for(loss: Loss) -> st.SearchStrategy[dict[str, Any]]:
             lo += 0.05  # keep away from a degenerate 0 (delta, margin)
         hi = p.upper if p.upper is not None else lo + 10.0
         number = _floats(lo, hi)
+        if p.integer:  # whole numbers only (multi-margin's exponent 1 or 2)
+            number = st.integers(int(lo), int(hi)).map(float)
+        if p.gap is not None:  # both sides of a refused interval (Tweedie: p <= 0, p >= 1)
+            number = st.one_of(_floats(-3.0, p.gap[0]), _floats(p.gap[1], p.gap[1] + 10.0))
         # None stands for "unset" (focal's alpha): the record then omits it.
         fields[p.name] = st.one_of(st.just(p.default), number)
     return st.fixed_dictionaries(fields).map(

@@ -58,7 +58,13 @@ def names_module() -> str:
         lines.append("    ),")
     lines.append("}")
     lines.append(f"FAMILIES: tuple[str, ...] = {_tuple(sorted({loss.family for loss in losses}))}")
-    choices = {p.option: p.choices for loss in losses for p in loss.params if p.choices}
+    # A no/yes parameter is a flag on the command line (--swap, --full): nothing to complete.
+    choices = {
+        p.option: p.choices
+        for loss in losses
+        for p in loss.params
+        if p.choices and p.choices != ("no", "yes")
+    }
     lines.append("# loss parameter option -> the values it accepts")
     lines.append("CHOICES: dict[str, tuple[str, ...]] = {")
     lines += [f"    {_literal(option)}: {_tuple(choices[option])}," for option in sorted(choices)]

@@ -80,6 +80,7 @@ def show(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.core.conventions import describe
+    from losscli.core.evaluation import options_for
     from losscli.core.registry import alias_meaning, get
     from losscli.render.emit import emit
     from losscli.render.report import Report
@@ -87,7 +88,11 @@ def show(
     record = get(loss)
     conventions = [c for c in describe(record) if c["name"] != "catalog"]
     framework_aliases = _framework_aliases(record)
-    data = _record(record) | {"conventions": conventions, "framework_aliases": framework_aliases}
+    data = _record(record) | {
+        "conventions": conventions,
+        "framework_aliases": framework_aliases,
+        "options": [{"option": name, "doc": doc} for name, doc in options_for(record)],
+    }
     meaning = alias_meaning(loss)
     if meaning is not None:
         from losscli.cli.common import note
@@ -106,6 +111,7 @@ def show(
             for p in record.params
         ),
         ("predictions", ", ".join(_SPACES[s] for s in record.spaces)),
+        *((f"option {name}", doc) for name, doc in options_for(record)),
         *((p, _yes(getattr(record.properties, p))) for p in PROPERTY_COLUMNS),
         ("typical use", record.typical_use),
         *(("confusion", c) for c in record.confusions),
@@ -250,6 +256,9 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
             table.add_row(Text(p.option), Text(_default(p.default)), Text(p.doc))
         console.print()
         console.print(table)
+    from losscli.core.evaluation import options_for
+
+    _bullets(console, "options", tuple(f"{name} {doc}" for name, doc in options_for(loss)))
     props = "  ".join(f"{p}: {_yes(getattr(loss.properties, p))}" for p in PROPERTY_COLUMNS)
     console.print()
     console.print(Text("properties  ", style="bold") + Text(props))

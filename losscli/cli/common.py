@@ -322,8 +322,15 @@ class Warnings:
         else:
             self.items.append(text)
 
-    def finish(self, source: Source, rows: int) -> None:
-        """After the last batch: what was skipped, and the error when nothing was left."""
+    def finish(self, source: Source, rows: int, ignored: int = 0) -> None:
+        """After the last batch: what was skipped, and the error when nothing was left
+        (`ignored`: rows left out by --ignore-label, not counted in `rows`)."""
+        if rows == 0 and ignored:
+            from losscli.inputs.source import InputError
+
+            raise InputError(
+                f"no examples left: all {ignored} rows have the label given to --ignore-label"
+            )
         skipped = getattr(source, "skipped", 0)
         if skipped:
             self.add(

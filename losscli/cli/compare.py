@@ -132,6 +132,13 @@ def compare(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    swap: o.Swap = None,
+    full: o.Full = None,
+    pos_margin: o.PosMargin = None,
+    distance: o.Distance = None,
+    ignore_label: o.IgnoreLabel = None,
+    log_target: o.LogTarget = None,
+    precision: o.Precision = None,
     convention: o.Convention = None,
     reduction: Annotated[
         o.Reduction,
@@ -224,14 +231,20 @@ def _split_file(args: list[str]) -> tuple[list[str], str | None]:
 
 
 def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
-    names = {p.name for p in loss.params}
+    from losscli.core.evaluation import settings_for
+
+    # The loss's own parameters, and the settings of how rows are read that apply to it
+    # (--ignore-label for the losses of class labels, --precision for all).
+    names = {p.name for p in loss.params} | settings_for(loss)
     return {k: v for k, v in params.items() if k in names}
 
 
 def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
     from losscli.core.errors import UsageError
+    from losscli.core.evaluation import settings_for
 
     taken = {p.name for loss in records for p in loss.params}
+    taken |= {name for loss in records for name in settings_for(loss)}
     for name in params:
         if name not in taken:
             option = "--" + name.replace("_", "-")
@@ -291,7 +304,11 @@ def _all_entries(
     # never holds a large table in memory; name it to compare it.
     records = [loss for loss in ranked if covers(convention, loss) and not loss.batch]
     _check_params_used(params, records)
-    entries = []
+    entries = [
+        Entry(loss.name, None, why="a batch loss, read whole: name it to compare it", optional=True)
+        for loss in ranked
+        if loss.batch and covers(convention, loss)
+    ]
     for loss in records:
         if space is not None and space not in loss.spaces:
             continue
@@ -387,10 +404,10 @@ def _weighted_grads(result: BatchValues) -> np.ndarray:
 
     assert result.grads is not None
     if result.weights is None:
-        return result.grads
+        return result.per_row(result.grads)
     w = result.weights.reshape((-1,) + (1,) * (result.grads.ndim - 1))
     with np.errstate(invalid="ignore"):
-        return np.where(w == 0, 0.0, result.grads * w)
+        return result.per_row(np.where(w == 0, 0.0, result.grads * w))
 
 
 @dataclass

@@ -75,6 +75,14 @@ def compute(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    swap: o.Swap = None,
+    full: o.Full = None,
+    pos_margin: o.PosMargin = None,
+    distance: o.Distance = None,
+    ignore_label: o.IgnoreLabel = None,
+    log_target: o.LogTarget = None,
+    precision: o.Precision = None,
+    multioutput: o.MultiOutput = None,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")
     ] = o.Reduction.mean,
@@ -113,6 +121,23 @@ def compute(
         "convention": request.convention,
         "reduction": reduction.value,
     }
+
+    if request.multioutput is not None:
+        if expect is not None and request.multioutput == "raw":
+            raise UsageError("--expect compares one number; --multioutput raw gives one per output")
+        _multioutput(
+            request,
+            source,
+            warnings,
+            reduction.value,
+            output,
+            color.value,
+            header,
+            expect,
+            rtol,
+            atol,
+        )
+        return
 
     if reduction is o.Reduction.none:
         rows = _per_example(request, source, warnings)
@@ -158,13 +183,15 @@ def _reduced(
 
     acc = request.reducer()  # the mean as the convention takes it
     batch = None
+    ignored = 0
     for batch in source.batches():
         with located(source, batch):
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
         acc.add(result)
+        ignored += result.left_out
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
-    warnings.finish(source, acc.count)
+    warnings.finish(source, acc.count, ignored)
     assert batch is not None
     with located(source, batch):  # the weights may sum to 0
         return acc.result(reduction), acc.count
@@ -175,16 +202,125 @@ def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterat
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values
 
-    count = 0
+    count = ignored = 0
     for batch in source.batches():
         with located(source, batch):
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
         values = result.weighted().tolist()
-        count += len(values)
+        count += len(values) - result.left_out
+        ignored += result.left_out
         yield from zip(batch.row_numbers(), values, strict=True)
+    warnings.finish(source, count, ignored)
+
+
+def _multioutput(
+    request: Request,
+    source: Source,
+    warnings: Warnings,
+    reduction: str,
+    output: str,
+    color: str,
+    header: dict[str, Any],
+    expect: float | None,
+    rtol: float,
+    atol: float,
+) -> None:
+    """--multioutput: each output column (a target column and the prediction column beside
+    it) reduced on its own, as scikit-learn's multioutput='raw_values'; 'uniform' is their
+    mean (RMSE: each output's root, then the mean). With --reduction none, each example's
+    value per output (raw) or its mean over the outputs (uniform: Keras's per-sample loss)."""
+    from losscli.cli.common import located, notice_text
+    from losscli.cli.errors import CheckFailed
+    from losscli.core.evaluation import batch_values, output_columns
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    header = {**header, "multioutput": request.multioutput}
+    uniform = request.multioutput == "uniform"
+
+    def columns(batch: Any) -> list[Any]:
+        with located(source, batch):
+            pairs = output_columns(request, batch.y_true, batch.y_pred)
+            results = [batch_values(request, t, p, batch.weights) for t, p in pairs]
+        for result in results:
+            for notice in result.notices:
+                warnings.add(notice_text(notice, source, batch))
+        return results
+
+    names = list(source.pred_names)
+    if reduction == "none":
+        table: list[tuple[Any, ...]] = []
+        for batch in source.batches():
+            per_output = [r.weighted() for r in columns(batch)]
+            for k, number in enumerate(batch.row_numbers()):
+                cells = [float(v[k]) for v in per_output]
+                table.append((number, sum(cells) / len(cells)) if uniform else (number, *cells))
+        warnings.finish(source, len(table))
+        width = len(table[0]) - 1
+        labels = (
+            ["value"]
+            if uniform
+            else (names if len(names) == width else [str(j + 1) for j in range(width)])
+        )
+        if output == "json":
+            values = [row[1] if uniform else list(row[1:]) for row in table]
+            payload = {**header, "n": len(table), "outputs": labels, "values": values}
+            report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
+        else:
+            report = Report(
+                payload=header,
+                columns=("row", *labels),
+                rows=table,
+                title=f"{request.loss.name} per example",
+                indexed=True,
+            )
+        emit(report, output, color)
+        return
+
+    reducers: list[Any] = []
+    batch = None
+    for batch in source.batches():
+        results = columns(batch)
+        if not reducers:
+            reducers = [request.reducer() for _ in results]
+        for reducer, result in zip(reducers, results, strict=True):
+            reducer.add(result)
+    count = reducers[0].count if reducers else 0
     warnings.finish(source, count)
+    assert batch is not None
+    with located(source, batch):  # the weights may sum to 0
+        values = [reducer.result(reduction) for reducer in reducers]
+    labels = names if len(names) == len(values) else [str(j + 1) for j in range(len(values))]
+    if uniform:
+        value = math.fsum(values) / len(values)
+        report = Report(
+            payload={
+                **header,
+                "n": count,
+                "value": value,
+                "outputs": dict(zip(labels, values, strict=True)),
+            },
+            columns=("loss", "reduction", "n", "value"),
+            rows=[(request.loss.name, reduction, count, value)],
+            scalar=value,
+            title=_title(request) + " (uniform average of outputs)",
+            warnings=warnings.items,
+        )
+        emit(report, output, color)
+        if expect is not None and not math.isclose(value, expect, rel_tol=rtol, abs_tol=atol):
+            raise CheckFailed(f"expected {expect!r}, got {value!r} (rtol {rtol:g}, atol {atol:g})")
+        return
+    report = Report(
+        payload={**header, "n": count, "values": dict(zip(labels, values, strict=True))},
+        columns=("output", "value"),
+        rows=list(zip(labels, values, strict=True)),
+        title=_title(request) + " per output",
+        warnings=warnings.items,
+        indexed=True,
+    )
+    emit(report, output, color)
 
 
 def _title(request: Request) -> str:

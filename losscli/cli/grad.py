@@ -79,6 +79,13 @@ def grad(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    swap: o.Swap = None,
+    full: o.Full = None,
+    pos_margin: o.PosMargin = None,
+    distance: o.Distance = None,
+    ignore_label: o.IgnoreLabel = None,
+    log_target: o.LogTarget = None,
+    precision: o.Precision = None,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),
@@ -167,7 +174,7 @@ def _gradients(
         yield from _two_passes(request, source, reread(), warnings, reduction, checks)
         return
     held: list[tuple[Batch, Any, BatchValues]] = []
-    count = 0
+    count = ignored = 0
     batch = None
     for batch in source.batches():
         with located(source, batch):
@@ -180,8 +187,10 @@ def _gradients(
             warnings.add(notice_text(notice, source, batch))
         assert result.grads is not None
         n = result.values.shape[0]
-        grads = result.grads.reshape(n, -1)
+        width = int(np.prod(result.grads.shape[1:]))
+        grads = result.grads.reshape(n, width)
         count += n
+        ignored += result.left_out
         if reducer.holds(reduction):
             reducer.add(result)
             # Only the row numbering of the batch is kept, not its inputs.
@@ -189,9 +198,11 @@ def _gradients(
             continue
         if result.weights is not None:
             grads = _scaled(grads, result.weights[:, None])
-        for number, row in zip(batch.row_numbers(), grads.tolist(), strict=True):
+        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
+        rows = result.per_row(grads).tolist()
+        for number, row in zip(batch.row_numbers(), rows, strict=True):
             yield (number, *row)
-    warnings.finish(source, count)
+    warnings.finish(source, count, ignored)
     if not reducer.holds(reduction) or batch is None:
         return
     for numbering, grads, result in held:
@@ -199,7 +210,8 @@ def _gradients(
             scale = reducer.grad_scale(result, reduction)
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
         numbers = numbering.row_numbers()
-        for number, row in zip(numbers, _scaled(grads, factor).tolist(), strict=True):
+        rows = result.per_row(_scaled(grads, factor)).tolist()
+        for number, row in zip(numbers, rows, strict=True):
             yield (number, *row)
 
 
@@ -230,7 +242,7 @@ def _two_passes(
     from losscli.core.evaluation import batch_values, check_gradient
 
     reducer = request.reducer()
-    count = 0
+    count = ignored = 0
     for batch in first.batches():
         with located(first, batch):
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
@@ -238,7 +250,8 @@ def _two_passes(
             warnings.add(notice_text(notice, first, batch))
         reducer.add(result)
         count += result.values.shape[0]
-    warnings.finish(first, count)
+        ignored += result.left_out
+    warnings.finish(first, count, ignored)
     again = 0
     for batch in second.batches():
         with located(second, batch):
@@ -252,9 +265,10 @@ def _two_passes(
         n = result.values.shape[0]
         again += n
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        for number, row in zip(
-            batch.row_numbers(), _scaled(result.grads.reshape(n, -1), factor).tolist(), strict=True
-        ):
+        width = int(np.prod(result.grads.shape[1:]))
+        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
+        rows = result.per_row(_scaled(result.grads.reshape(n, width), factor)).tolist()
+        for number, row in zip(batch.row_numbers(), rows, strict=True):
             yield (number, *row)
     if again != count:
         from losscli.inputs.source import InputError

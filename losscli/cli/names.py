@@ -134,6 +134,10 @@ LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Root mean squared error: the square root of the mean of the squared errors.",
         ("root-mean-squared-error", "root-mse"),
     ),
+    "rmsle": (
+        "Root mean squared logarithmic error: the square root of msle's mean.",
+        ("root-mean-squared-log-error", "root-msle"),
+    ),
     "smooth-l1": (
         "Smooth L1 (PyTorch SmoothL1Loss): Huber divided by beta, slope 1 beyond beta.",
         ("smoothl1", "smooth-l1-loss"),
@@ -159,5 +163,6 @@ FAMILIES: tuple[str, ...] = ("classification", "divergence", "metric", "regressi
 # loss parameter option -> the values it accepts
 CHOICES: dict[str, tuple[str, ...]] = {
     "--direction": ("forward", "reverse"),
+    "--distance": ("euclidean", "squared"),
     "--log-base": ("e", "2", "10"),
 }

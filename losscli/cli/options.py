@@ -249,10 +249,12 @@ Gamma = Annotated[
     ),
 ]
 Alpha = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--alpha",
-        help="Focal: weight of the positive class (default: none).",
+        metavar="A[,A...]",
+        help="Focal: weight of the positive class; softmax-focal: one weight for every class "
+        "or one per class (default: none).",
         rich_help_panel=PARAMS,
     ),
 ]
@@ -295,7 +297,8 @@ LabelSmoothing = Annotated[
     typer.Option(
         "--label-smoothing",
         metavar="EPS",
-        help="Cross-entropy: targets (1-eps) y + eps/C; binary: y (1-eps) + eps/2 (default 0).",
+        help="Cross-entropy, softmax-focal: targets (1-eps) y + eps/C; binary and multi-label: "
+        "y (1-eps) + eps/2 (default 0).",
         rich_help_panel=PARAMS,
     ),
 ]
@@ -338,7 +341,8 @@ Power = Annotated[
     float | None,
     typer.Option(
         "--power",
-        help="Tweedie: variance power p >= 1 (1 Poisson, 2 gamma; default 1.5).",
+        help="Tweedie: variance power p <= 0 or p >= 1 (0 squared error, 1 Poisson, 2 gamma; "
+        "default 1.5).",
         rich_help_panel=PARAMS,
     ),
 ]
@@ -401,7 +405,99 @@ PNorm = Annotated[
     typer.Option(
         "--p-norm",
         metavar="P",
-        help="Triplet: the p of the p-norm distance, >= 1 (default 2).",
+        help="Triplet: the p of the p-norm distance, >= 1 (default 2); multi-margin: the "
+        "exponent of each term, 1 or 2 (default 1).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Swap = Annotated[
+    bool | None,
+    typer.Option(
+        "--swap",
+        help="Triplet: the negative's distance is min(d(a, n), d(p, n)) (PyTorch swap=True).",
+        show_default=False,
+        rich_help_panel=PARAMS,
+    ),
+]
+PosMargin = Annotated[
+    float | None,
+    typer.Option(
+        "--pos-margin",
+        help="Contrastive: distance below which a similar pair costs nothing (default 0).",
+        rich_help_panel=PARAMS,
+    ),
+]
+Distance = Annotated[
+    str | None,
+    typer.Option(
+        "--distance",
+        metavar="euclidean|squared",
+        help="Contrastive: squared puts d^2 in place of d, margins included (default euclidean).",
+        autocompletion=parameter_values("--distance"),
+        rich_help_panel=PARAMS,
+    ),
+]
+Full = Annotated[
+    bool | None,
+    typer.Option(
+        "--full",
+        help="Poisson: the whole negative log-likelihood, with ln y! (PyTorch full=True: "
+        "Stirling's approximation).",
+        show_default=False,
+        rich_help_panel=PARAMS,
+    ),
+]
+
+# Settings of how rows are read and reduced, given with the parameters (issue 12); the core's
+# make_request takes them out of the parameters (evaluation.REQUEST_SETTINGS).
+IgnoreLabel = Annotated[
+    float | None,
+    typer.Option(
+        "--ignore-label",
+        metavar="K",
+        help="Leave rows whose class label is K out of the value and the mean (PyTorch "
+        "ignore_index, Keras ignore_class); said on stderr.",
+        rich_help_panel=INPUT,
+    ),
+]
+LogTarget = Annotated[
+    bool | None,
+    typer.Option(
+        "--log-target",
+        help="KL, JS, distribution cross-entropy: target rows are ln P (PyTorch log_target).",
+        show_default=False,
+        rich_help_panel=INPUT,
+    ),
+]
+
+
+class MultiOutputName(enum.StrEnum):
+    raw = "raw"
+    uniform = "uniform"
+
+
+MultiOutput = Annotated[
+    MultiOutputName | None,
+    typer.Option(
+        "--multioutput",
+        help="Regression with several outputs (target and prediction columns paired in order): "
+        "raw, one value per output; uniform, their mean (scikit-learn multioutput).",
+        rich_help_panel=INPUT,
+    ),
+]
+
+
+class PrecisionName(enum.StrEnum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+Precision = Annotated[
+    PrecisionName | None,
+    typer.Option(
+        "--precision",
+        help="float32 computes each example as the frameworks do by default (default "
+        "float64, exact).",
         rich_help_panel=PARAMS,
     ),
 ]
@@ -448,6 +544,14 @@ LOSS_PARAMS = (
     "temperature",
     "batch_size",
     "p_norm",
+    "swap",
+    "full",
+    "pos_margin",
+    "distance",
+    "ignore_label",
+    "log_target",
+    "multioutput",
+    "precision",
 )
 
 

@@ -85,6 +85,10 @@ def plot(
     temperature: o.Temperature = None,
     batch_size: o.BatchSize = None,
     p_norm: o.PNorm = None,
+    swap: o.Swap = None,
+    full: o.Full = None,
+    pos_margin: o.PosMargin = None,
+    distance: o.Distance = None,
     kl_p: Annotated[
         float | None,
         typer.Option(

@@ -58,7 +58,7 @@ def trial_report(
         pred=None,
         input_format=table.input_format,
         delimiter=table.delimiter,
-        no_header=table.no_header,
+        header=table.header,
         nan=table.nan,
         progress=progress,
     )

@@ -175,7 +175,10 @@ def prepare_ce(
     y_pred = checks.as_2d(y_pred, "pred")
     checks.check_rows(y_true, y_pred)
     checks.check_finite(y_true, "target")
-    checks.check_finite(y_pred, "pred")
+    if space == "logit" and y_pred.shape[1] > 1:
+        checks.check_finite_or_masked(y_pred, "pred")  # -inf: a masked class (Optax)
+    else:
+        checks.check_finite(y_pred, "pred")
     _check_eps(space, params)
     k = y_pred.shape[1]
     weights = params.get("class_weights")
@@ -359,7 +362,8 @@ def _focal_logs(
 
 
 def _alpha_t(y: Array, alpha: float | None) -> Array | float:
-    if alpha is None:
+    # alpha < 0 turns the weighting off, as torchvision's sigmoid_focal_loss(alpha=-1) does.
+    if alpha is None or alpha < 0:
         return 1.0
     return np.where(y == 1, alpha, 1.0 - alpha)
 
@@ -453,11 +457,19 @@ def prepare_hinge(
     elif np.all((y == 0) | (y == 1)) and np.any(y == 0):
         y = 2.0 * y - 1.0
         notices = (Notice("hinge labels 0/1 were mapped to -1/+1"),)
+    elif params.get("two_labels", False) and np.unique(y).size == 2 and np.any(np.abs(y) != 1):
+        # scikit-learn's hinge_loss: any two labels, the larger one the positive class.
+        low, high = np.unique(y)
+        y = np.where(y == high, 1.0, -1.0)
+        notices = (
+            Notice(f"hinge labels {low:g}/{high:g} were mapped to -1/+1 (the larger is +1)"),
+        )
     bad = (y != 1) & (y != -1) & ((y != 0) | bool(params.get("map_01", True)))
     if bad.any():
         row = int(np.argmax(bad))
+        hint = "" if params.get("two_labels") else "; --convention sklearn maps any two labels"
         raise DataError(
-            "must be a label -1 or +1 (or 0/1 throughout)",
+            "must be a label -1 or +1 (or 0/1 throughout" + hint + ")",
             row=row,
             side="target",
             column=0,
@@ -573,8 +585,9 @@ FOCAL = register(
             Param(
                 "alpha",
                 None,
-                "weight of the positive class (negatives get 1-alpha); unset: no weighting",
-                lower=0.0,
+                "weight of the positive class (negatives get 1-alpha); unset or negative "
+                "(torchvision's alpha=-1): no weighting",
+                lower=-1.0,
                 upper=1.0,
             ),
             EPS_PARAM,
@@ -711,11 +724,13 @@ def multilabel_bce_value(
     clip: float = 0.0,
     log_floor: float | None = None,
     grad_floor: float | None = None,
+    label_smoothing: float = 0.0,
 ) -> Array:
     """Mean over labels of -[w y ln p + (1-y) ln(1-p)]. Convention settings, on probabilities
     only: `clip` (Keras: p clipped to [1e-7, 1 - 1e-7]) and `log_floor` (PyTorch's BCELoss:
-    each log at least -100), as binary-cross-entropy takes them."""
-    y = y_true
+    each log at least -100), as binary-cross-entropy takes them. `label_smoothing` squeezes
+    every label towards 1/2, as Keras's BinaryCrossentropy does."""
+    y = smooth_binary(y_true, label_smoothing)
     w = _pos_weights(pos_weight, y.shape[1])
     if space == "logit":
         log_p, log_not_p = log_sigmoid(y_pred), log_sigmoid(-y_pred)
@@ -740,8 +755,9 @@ def multilabel_bce_grad(
     clip: float = 0.0,
     log_floor: float | None = None,
     grad_floor: float | None = None,
+    label_smoothing: float = 0.0,
 ) -> Array:
-    y = y_true
+    y = smooth_binary(y_true, label_smoothing)
     k = y.shape[1]
     w = _pos_weights(pos_weight, k)
     if space == "logit":
@@ -845,6 +861,7 @@ MULTILABEL_BCE = register(
                 vector=True,
             ),
             EPS_PARAM,
+            LABEL_SMOOTHING_PARAM,
         ),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=multilabel_bce_value,
@@ -869,6 +886,8 @@ MULTILABEL_BCE = register(
             "pos_weight multiplies only the positive term (PyTorch's definition): "
             "pos_weight = negatives/positives balances a label; it is not a class weight.",
             "With one column it is binary-cross-entropy (times the positive weight).",
+            "--label-smoothing squeezes each label towards 1/2, y (1 - eps) + eps/2, as "
+            "Keras's BinaryCrossentropy(label_smoothing) does.",
         ),
         references=(
             "Zhang, Zhou. A Review on Multi-Label Learning Algorithms. IEEE TKDE 26(8), 2014.",

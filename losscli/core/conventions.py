@@ -125,7 +125,8 @@ TORCH = Convention(
             "torchvision.ops.sigmoid_focal_loss.html",
             differences=(
                 "alpha = 0.25 is applied by default: positives weigh 0.25, negatives 0.75 "
-                "(torchvision disables it with alpha < 0, which is the catalog's default).",
+                "(torchvision disables it with alpha < 0: --alpha -1 gives the catalog's "
+                "unweighted loss).",
             ),
             summary="alpha = 0.25 by default",
             notes=(
@@ -143,8 +144,11 @@ TORCH = Convention(
                 "reduction='mean' (PyTorch's default) divides by the number of elements n x C, "
                 "not by the n rows: --reduction mean gives PyTorch's 'mean'. The catalog's "
                 "mean is PyTorch's 'batchmean', the true mean KL.",
+                "Like kl_div, rows are taken cell by cell as given: P and Q need not sum to 1 "
+                "(no renormalisation; the value can then be below 0); --normalize rescales "
+                "count rows first, --log-target reads the targets as ln P (log_target=True).",
             ),
-            summary="mean over n x C elements",
+            summary="mean over n x C elements; rows taken as given",
             notes=(
                 "The input is log Q and the target comes second: kl_div(log Q, P) is "
                 "KL(P || Q), the catalog's forward direction. losscli takes the log of "
@@ -153,6 +157,8 @@ TORCH = Convention(
                 "--reduction none gives one value per row (PyTorch: one per element).",
             ),
             mean="elements",
+            settings={"pointwise": True},
+            input_settings={"pointwise": True},
         ),
         **more.TORCH_RULES,
     },
@@ -307,9 +313,14 @@ SKLEARN = Convention(
         "hinge": Rule(
             "sklearn.metrics.hinge_loss",
             SKLEARN_DOCS + "sklearn.metrics.hinge_loss.html",
+            differences=(
+                "Any two labels are accepted, the larger one the positive class ({0, 2}: 2 is "
+                "+1), as hinge_loss's LabelBinarizer reads them (said on stderr); the catalog "
+                "takes -1/+1 or 0/1. Each block of a long table must hold both.",
+            ),
+            summary="any two labels",
+            input_settings={"two_labels": True},
             notes=(
-                "It accepts any two labels (the larger becomes +1); losscli takes -1/+1 or 0/1, "
-                "where both agree.",
                 "With a single label value in y_true it treats every example as the negative "
                 "class; losscli does not reproduce that.",
                 "Multi-class input gives Crammer-Singer's hinge, another loss.",
@@ -390,10 +401,18 @@ OPTAX = Convention(
         "kl": Rule(
             "optax.losses.kl_divergence(log_predictions, targets)",
             OPTAX_DOCS + "#optax.losses.kl_divergence",
+            differences=(
+                "Rows are taken cell by cell as given: the targets need not sum to 1 (no "
+                "renormalisation), and the value can then be below 0.",
+            ),
+            summary="rows taken as given",
             notes=(
                 "It takes log Q first and the targets P second and computes KL(P || Q), the "
                 "catalog's forward direction; zero targets contribute 0.",
+                "optax.losses.kl_divergence_with_log_targets is --log-target.",
             ),
+            settings={"pointwise": True},
+            input_settings={"pointwise": True},
         ),
         **more.OPTAX_RULES,
     },
@@ -422,6 +441,10 @@ HADSELL = Convention(
             summary="label 0 = similar; factors 1/2",
             input_settings={"similar_label": 0},
             scale=0.5,
+            refuses={
+                "pos_margin": "the paper's loss has no positive margin",
+                "distance": "the paper's loss uses the Euclidean distance",
+            },
         ),
     },
     missing_default="the hadsell convention defines only the contrastive loss",
@@ -444,12 +467,35 @@ PML = Convention(
                 "loss, taken for similar and dissimilar pairs separately and added.",
             ),
             summary="no squares; unit embeddings; non-zero mean",
-            notes=("--margin is neg_margin; pos_margin is 0.",),
+            notes=(
+                "--margin is neg_margin and --pos-margin pos_margin (default 0); --distance "
+                "squared is LpDistance(power=2), the margins compared with d^2.",
+            ),
             settings={"squared": False, "normalize": True},
             mean="nonzero-by-label",
         ),
+        "triplet": Rule(
+            "pytorch_metric_learning.losses.TripletMarginLoss(margin=0.05)",
+            "https://kevinmusgrave.github.io/pytorch-metric-learning/losses/#tripletmarginloss",
+            differences=(
+                "Embeddings are L2-normalised before the distances (LpDistance with "
+                "normalize_embeddings=True); given distances are used as they are.",
+                "The default margin is 0.05.",
+                "--reduction mean is AvgNonZeroReducer: the mean over the triplets with a "
+                "non-zero loss (0 when there is none).",
+            ),
+            summary="unit embeddings; margin 0.05; non-zero mean",
+            notes=(
+                "Each row is one triplet (losscli does not mine triplets from labels).",
+                "--distance squared is not offered for triplets; --p-norm is LpDistance's p.",
+            ),
+            defaults={"margin": 0.05},
+            settings={"normalize": True},
+            input_settings={"one_group": True},
+            mean="nonzero-by-label",
+        ),
     },
-    missing_default="the pml convention defines only the contrastive loss",
+    missing_default="the pml convention defines only the contrastive and triplet losses",
 )
 
 CATALOG = Convention(

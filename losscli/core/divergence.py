@@ -32,22 +32,50 @@ def prepare_distributions(
     y_pred = checks.as_2d(y_pred, "pred")
     checks.check_rows(y_true, y_pred)
     checks.check_finite(y_true, "target")
-    checks.check_finite(y_pred, "pred")
+    if space == "logit":
+        checks.check_finite_or_masked(y_pred, "pred")  # -inf: a masked class (Optax)
+    else:
+        checks.check_finite(y_pred, "pred")
     if y_pred.shape[1] < 2:
         raise DataError("a divergence needs distributions: rows of at least 2 columns", side="pred")
     checks.check_columns(y_true, "target", (y_pred.shape[1],), "(the width of the predictions)")
     if params.get("eps", 0.0) > 0 and space != "prob":
         raise UsageError("--eps clips probabilities; it does not apply to logits or log-probs")
-    checks.check_range(y_true, "target", 0.0, 1.0, "a probability in [0, 1]")
-    p = checks.rows_summing_to_one(y_true, "target", normalize)
+    # A convention that computes cell by cell (PyTorch's kl_div) takes rows as they are:
+    # masses >= 0 that need not sum to 1, and any log-probabilities.
+    pointwise = bool(params.get("pointwise", False))
+    if params.get("log_target", False):
+        # --log-target: the targets are ln P (PyTorch's log_target=True, Optax's log-space KL).
+        if pointwise or normalize:
+            p = np.exp(y_true if pointwise else y_true - _logsumexp(y_true))
+        else:
+            p = np.exp(checks.log_rows_summing_to_one(y_true, "target", False))
+    else:
+        p = _mass_rows(y_true, "target", normalize, pointwise)
     if space == "prob":
-        checks.check_range(y_pred, "pred", 0.0, 1.0, "a probability in [0, 1]")
-        q = checks.rows_summing_to_one(y_pred, "pred", normalize)
-    elif space == "logprob":
+        q = _mass_rows(y_pred, "pred", normalize, pointwise)
+    elif space == "logprob" and not pointwise:
         q = checks.log_rows_summing_to_one(y_pred, "pred", normalize)
     else:
         q = y_pred
     return Prepared(p, q)
+
+
+def _logsumexp(a: Array) -> Array:
+    m = a.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))
+
+
+def _mass_rows(a: Array, side: str, normalize: bool, pointwise: bool) -> Array:
+    """Probability rows; with --normalize any non-negative rows (counts) rescaled to sum to 1,
+    the range checked after the rescaling; pointwise: non-negative rows as they are."""
+    if normalize or pointwise:
+        checks.check_range(a, side, 0.0, np.inf, "a non-negative mass (a count or probability)")
+        return a if pointwise else checks.rows_summing_to_one(a, side, True)
+    counts = bool(np.all(a >= 0))  # masses above 1: the hint that works is --normalize
+    hint = " (counts? pass --normalize to rescale rows)" if counts else ""
+    checks.check_range(a, side, 0.0, 1.0, "a probability in [0, 1]" + hint)
+    return checks.rows_summing_to_one(a, side, False)
 
 
 def _rel_entr(x: Array, y: Array) -> Array:
@@ -107,8 +135,11 @@ def kl_value(
     log_base: str = "e",
     eps: float = 0.0,
     clip_both: float = 0.0,
+    pointwise: bool = False,
 ) -> Array:
-    """KL per row. `clip_both` is a convention's setting (Keras: 1e-7), see `_clipped_kl`."""
+    """KL per row. `clip_both` is a convention's setting (Keras: 1e-7), see `_clipped_kl`;
+    `pointwise` (PyTorch's kl_div) sums the cells of rows that need not sum to 1, whose total
+    may be below 0."""
     p = y_true
     if clip_both > 0:
         q = _as_probabilities(y_pred, space)
@@ -129,7 +160,8 @@ def kl_value(
     # KL >= 0 (Gibbs' inequality), but its cells have both signs: rounding near P = Q, or rows
     # that sum to 1 only within the accepted tolerance, can leave the sum a hair below 0.
     # A divergence is reported as 0 there, never negative (NaN and inf pass through).
-    return np.maximum(np.sum(cells, axis=1), 0.0) / LOG_BASES[log_base]
+    total = np.sum(cells, axis=1)
+    return (total if pointwise else np.maximum(total, 0.0)) / LOG_BASES[log_base]
 
 
 def kl_grad(
@@ -141,6 +173,7 @@ def kl_grad(
     log_base: str = "e",
     eps: float = 0.0,
     clip_both: float = 0.0,
+    pointwise: bool = False,
 ) -> Array:
     p = y_true
     if clip_both > 0:

@@ -4,14 +4,14 @@ reductions, gradients and a finite-difference check of the gradients."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from losscli.core import checks, conventions, registry
 from losscli.core.conventions import CATALOG_RULE, Rule
-from losscli.core.errors import UsageError
+from losscli.core.errors import DataError, UsageError
 from losscli.core.reduce import Reducer, check_reduction, check_weights
 from losscli.core.registry import Array, Loss, Notice, Params, ParamValue, Prepared, Space
 
@@ -29,15 +29,36 @@ class Request:
     rule: Rule = CATALOG_RULE
     # What the mean with sample weights divides by: "weights" (Σ w) or "count" (N).
     weighted_mean: str = "weights"
+    # Rows whose target label is this value are left out of the value and the mean (PyTorch's
+    # ignore_index, Keras's ignore_class); None: every row counts.
+    ignore_label: float | None = None
+    # The target rows are natural logs of probabilities (PyTorch's log_target=True).
+    log_target: bool = False
+    # Several regression outputs side by side (scikit-learn's multioutput): "raw", one value
+    # per output column, or "uniform", their mean; None: one output.
+    multioutput: str | None = None
+    # "float32": each example's value and gradient computed from float32 inputs, as the
+    # frameworks compute by default (a convention's clip at 1 - 1e-7 is then 1 - 2^-23);
+    # the reduction stays float64. "float64" is the catalog's exact default.
+    precision: str = "float64"
 
     def prepare(self, y_true: object, y_pred: object) -> Prepared:
         p = checks.as_2d(y_pred, "pred")
         # A loss without targets (triplets) may be given None: no target columns.
         t = np.zeros((p.shape[0], 0)) if y_true is None else checks.as_2d(y_true, "target")
         settings = {**self.params, **self.rule.input_settings}
+        if self.log_target:
+            settings["log_target"] = True
         return self.loss.prepare(t, p, self.space, settings, self.normalize)
 
+    def _computed(self, prepared: Prepared) -> Prepared:
+        if self.precision == "float64":
+            return prepared
+        # NumPy keeps float32 through ufuncs and Python-float constants (NEP 50).
+        return Prepared(prepared.y_true.astype(np.float32), prepared.y_pred.astype(np.float32))
+
     def values(self, prepared: Prepared) -> Array:
+        prepared = self._computed(prepared)
         with np.errstate(all="ignore"):
             out = self.loss.value(
                 prepared.y_true,
@@ -49,6 +70,7 @@ class Request:
         return self._scaled(out)
 
     def grads(self, prepared: Prepared) -> Array:
+        prepared = self._computed(prepared)
         with np.errstate(all="ignore"):
             out = self.loss.grad(
                 prepared.y_true,
@@ -69,7 +91,12 @@ class Request:
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
-        return Reducer(self.rule.mean, root=self.loss.root, weighted_mean=self.weighted_mean)
+        mean = self.rule.mean
+        if self.loss.extra.get("mean") == "positive-pairs" and mean == "examples":
+            # NT-Xent with groups: each row's value sums its positive pairs' terms and its
+            # `mean_weights` counts them, so the weighted mean is the mean over pairs.
+            mean = "target-weights"
+        return Reducer(mean, root=self.loss.root, weighted_mean=self.weighted_mean)
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""
@@ -90,6 +117,15 @@ class Request:
         return Notice(text, tuple(int(r) for r in rows[:10]))
 
 
+# Settings given with the loss parameters that apply to how the rows are read and reduced,
+# for every loss that takes them, rather than to one loss's formula.
+REQUEST_SETTINGS = ("ignore_label", "log_target", "multioutput", "precision")
+PRECISIONS = ("float64", "float32")
+MULTIOUTPUT = ("raw", "uniform")
+# Target kinds of one class label per example: the losses --ignore-label applies to.
+LABEL_TARGETS = ("binary", "labels", "sign", "class")
+
+
 def make_request(
     loss: str | Loss,
     params: Params | None = None,
@@ -99,19 +135,168 @@ def make_request(
     convention: str = "catalog",
 ) -> Request:
     """Resolve a loss name or alias, its parameters, prediction space and convention;
-    UsageError if any is wrong (or the convention has no such loss)."""
+    UsageError if any is wrong (or the convention has no such loss). `params` may also hold
+    the REQUEST_SETTINGS (`ignore_label`, `log_target`, `multioutput`, `precision`)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     rule = conventions.rule_for(convention, record)
     conv = conventions.get_convention(convention)
+    given = dict(params or {})
+    ignore_label = _ignore_label(record, given.pop("ignore_label", None))
+    log_target = bool(given.pop("log_target", False))
+    if log_target and record.target != "distribution":
+        raise UsageError(
+            f"--log-target reads target distributions as logs; {record.name} takes no target "
+            "distributions (kl, js, distribution-cross-entropy do)"
+        )
+    multioutput = _multioutput(record, given.pop("multioutput", None))
+    precision = str(given.pop("precision", None) or "float64")
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     return Request(
         record,
-        conventions.resolve_params(rule, record, params or {}),
+        conventions.resolve_params(rule, record, given),
         record.resolve_space(space),
         normalize,
         conv.name,
         rule,
         conv.weighted_mean_for(record.name)[0],
+        ignore_label,
+        log_target,
+        multioutput,
+        precision,
     )
+
+
+def settings_for(loss: Loss) -> set[str]:
+    """The REQUEST_SETTINGS that apply to `loss` (the others are refused by make_request)."""
+    names = {"precision"}
+    if loss.target in LABEL_TARGETS:
+        names.add("ignore_label")
+    if loss.target == "distribution":
+        names.add("log_target")
+    if loss.pred_columns == "one" and loss.target not in LABEL_TARGETS and not loss.batch:
+        names.add("multioutput")
+    return names
+
+
+def options_for(loss: Loss) -> list[tuple[str, str]]:
+    """The settings of how rows are read and reduced (REQUEST_SETTINGS) that apply to `loss`,
+    each with what it does under each convention, for `show`."""
+    out: list[tuple[str, str]] = []
+    if loss.target in LABEL_TARGETS:
+        out.append(
+            (
+                "--ignore-label",
+                "K: rows whose class label is K are left out of the value and of the mean (and "
+                "said on stderr); per example and in the gradient they are 0. PyTorch's "
+                "ignore_index (torch: with --class-weights the mean divides by the kept rows' "
+                "weights), Keras's ignore_class (keras: the mean over the kept rows).",
+            )
+        )
+    if loss.target == "distribution":
+        out.append(
+            (
+                "--log-target",
+                "the target rows are ln P (PyTorch's kl_div(log_target=True), Optax's "
+                "kl_divergence_with_log_targets); the catalog still asks that P sums to 1, "
+                "torch and optax take the rows as given.",
+            )
+        )
+        out.append(
+            (
+                "--normalize",
+                "rescale each row (counts, or masses not summing to 1) to sum to 1 before "
+                "computing; the range is checked after the rescaling. Under torch and optax, "
+                "without it, rows are taken as given, cell by cell.",
+            )
+        )
+    if loss.pred_columns == "one" and loss.target not in LABEL_TARGETS and not loss.batch:
+        out.append(
+            (
+                "--multioutput",
+                "raw|uniform: several outputs side by side (target and prediction columns "
+                "paired in order), each reduced on its own (a root loss rooted per output): "
+                "raw gives one value per output (scikit-learn's raw_values), uniform their "
+                "mean (uniform_average); per example, uniform is the mean over the outputs "
+                "(Keras's reduction over the last axis).",
+            )
+        )
+    out.append(
+        (
+            "--precision",
+            "float32 computes each example from float32 inputs, as PyTorch, Keras and Optax "
+            "do by default (a convention's clip at 1 - 1e-7 is then 1 - 2^-23); the "
+            "reduction stays float64. Default float64, exact.",
+        )
+    )
+    return out
+
+
+def _multioutput(loss: Loss, value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if text not in MULTIOUTPUT:
+        raise UsageError(f"--multioutput must be one of {', '.join(MULTIOUTPUT)}, not {text!r}")
+    if loss.pred_columns != "one" or loss.target in LABEL_TARGETS or loss.batch:
+        raise UsageError(
+            f"--multioutput takes several regression outputs side by side; {loss.name} reads "
+            "its prediction columns as one example"
+        )
+    return text
+
+
+def output_columns(request: Request, y_true: object, y_pred: object) -> list[tuple[Array, Array]]:
+    """With --multioutput: (targets, predictions) of each output column, in order; the target
+    and prediction tables must have the same number of columns."""
+    t = checks.as_2d(y_true, "target")
+    p = checks.as_2d(y_pred, "pred")
+    if t.shape[1] != p.shape[1]:
+        raise DataError(
+            f"--multioutput pairs target and prediction columns: there are {t.shape[1]} target "
+            f"and {p.shape[1]} prediction columns",
+            side="pred",
+        )
+    return [(t[:, j], p[:, j]) for j in range(p.shape[1])]
+
+
+def evaluate_outputs(
+    request: Request,
+    y_true: object,
+    y_pred: object,
+    *,
+    reduction: str = "mean",
+    weights: object | None = None,
+) -> list[float]:
+    """One reduced value per output column (scikit-learn's multioutput='raw_values'): each
+    output is reduced on its own, a root loss (RMSE) rooted per output. Their mean is
+    'uniform_average'."""
+    check_reduction(reduction)
+    if reduction == "none":
+        raise UsageError("evaluate_outputs reduces each output; use evaluate per column")
+    out = []
+    for t, p in output_columns(request, y_true, y_pred):
+        reducer = request.reducer()
+        reducer.add(batch_values(request, t, p, weights))
+        out.append(reducer.result(reduction))
+    return out
+
+
+def _ignore_label(loss: Loss, value: object) -> float | None:
+    if value is None:
+        return None
+    if loss.target not in LABEL_TARGETS:
+        raise UsageError(
+            f"--ignore-label leaves out rows by their class label; {loss.name} takes no class "
+            "labels"
+        )
+    try:
+        label = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise UsageError(f"--ignore-label must be a number, not {value!r}") from None
+    if not math.isfinite(label):
+        raise UsageError(f"--ignore-label must be finite, not {value!r}")
+    return label
 
 
 @dataclass(frozen=True)
@@ -139,6 +324,13 @@ class Gradient:
 
 def _notices(request: Request, prepared: Prepared, values: Array) -> tuple[Notice, ...]:
     inf = request.infinity_notice(values)
+    if inf is not None and request.space == "logit" and np.isneginf(prepared.y_pred).any():
+        # A -inf logit masks its class (probability 0): infinite where it is the true class.
+        text = inf.text.split(":")[0] + (
+            ": the true class is masked (its logit is -inf, probability 0), or the value "
+            "overflows float64"
+        )
+        inf = Notice(text, inf.rows)
     return prepared.notices + ((inf,) if inf else ())
 
 
@@ -155,12 +347,30 @@ class BatchValues:
     labels: Array | None = None
     grads: Array | None = None
     mean_weights: Array | None = None
+    # Which rows of the batch these values are for, when --ignore-label left some out (the
+    # arrays above hold only the kept rows); None: every row.
+    kept: np.ndarray | None = None
 
     def weighted(self) -> Array:
-        """w * value per example (0 where w = 0, even if the value is infinite)."""
+        """w * value per input row (0 where w = 0, even if the value is infinite, and 0 for a
+        row left out by --ignore-label, as PyTorch's and Keras's reduction='none' give)."""
         if self.weights is None:
-            return self.values
-        return np.where(self.weights == 0, 0.0, self.weights * self.values)
+            return self.per_row(self.values)
+        return self.per_row(np.where(self.weights == 0, 0.0, self.weights * self.values))
+
+    @property
+    def left_out(self) -> int:
+        """How many rows of the batch --ignore-label left out."""
+        return 0 if self.kept is None else int((~self.kept).sum())
+
+    def per_row(self, kept_rows: Array) -> Array:
+        """Per-example numbers of the kept rows spread over every row of the batch, 0 at a
+        row left out."""
+        if self.kept is None:
+            return kept_rows
+        out = np.zeros((self.kept.shape[0], *kept_rows.shape[1:]))
+        out[self.kept] = kept_rows
+        return out
 
 
 def refuse_batch_weights(request: Request, weights: object | None) -> None:
@@ -184,21 +394,79 @@ def batch_values(
     """The building block of evaluate, for callers that stream batches into a Reducer
     (`request.reducer()`, then `add` each batch)."""
     refuse_batch_weights(request, weights)
+    kept, left_out = _kept_rows(request, y_true, y_pred)
+    if kept is not None and not kept.any():
+        return _nothing_kept(request, y_pred, weights, kept, left_out, with_grads)
+    if kept is not None:
+        y_true = checks.as_2d(y_true, "target")[kept]
+        y_pred = checks.as_2d(y_pred, "pred")[kept]
+        if weights is not None:
+            w_all = check_weights(weights, kept.shape[0])
+            weights = w_all[kept]
     prepared = request.prepare(y_true, y_pred)
     values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
     grads = request.grads(prepared) if with_grads else None
+    notices = _notices(request, prepared, values)
+    if kept is not None:
+        rows = np.flatnonzero(kept)
+        notices = tuple(Notice(n.text, tuple(int(rows[r]) for r in n.rows)) for n in notices)
+        notices += (left_out,) if left_out is not None else ()
     return BatchValues(
         values,
         w,
-        _notices(request, prepared, values),
+        notices,
         width,
         labels,
         grads,
         prepared.mean_weights,
+        kept,
     )
+
+
+def _nothing_kept(
+    request: Request,
+    y_pred: object,
+    weights: object | None,
+    kept: np.ndarray,
+    left_out: Notice | None,
+    with_grads: bool,
+) -> BatchValues:
+    """A batch whose every row has the ignored label: no values, only the notice (a later
+    batch may have rows; a whole input without any is refused by the reduction)."""
+    p = checks.as_2d(y_pred, "pred")
+    if weights is not None:
+        check_weights(weights, p.shape[0])
+    empty = np.zeros(0)
+    grad_shape = (0,) if request.loss.pred_columns == "one" else (0, p.shape[1])
+    grads = np.zeros(grad_shape) if with_grads else None
+    notices = (left_out,) if left_out is not None else ()
+    w = empty if weights is not None else None
+    return BatchValues(empty, w, notices, p.shape[1], None, grads, None, kept)
+
+
+def _kept_rows(
+    request: Request, y_true: object, y_pred: object
+) -> tuple[np.ndarray | None, Notice | None]:
+    """With --ignore-label K: which rows to keep (those whose label is not K), and the notice
+    naming the rows left out; (None, None) when every row is kept."""
+    if request.ignore_label is None or y_true is None:
+        return None, None
+    t = checks.as_2d(y_true, "target")
+    if t.shape[1] != 1:
+        return None, None  # target rows (one-hot, soft) carry no label to ignore
+    ignored = t[:, 0] == request.ignore_label
+    count = int(ignored.sum())
+    if count == 0:
+        return None, None
+    label = f"{request.ignore_label:g}"
+    text = (
+        f"left out {count} example{'s' if count > 1 else ''} labelled {label} "
+        "(--ignore-label): they count neither in the value nor in the mean"
+    )
+    return ~ignored, Notice(text, tuple(int(r) for r in np.flatnonzero(ignored)[:10]))
 
 
 def evaluate(
@@ -243,7 +511,8 @@ def gradient(
     # (0 * inf would be NaN), as in Accumulator.add for the values.
     with np.errstate(invalid="ignore"):
         grads = np.where(scale == 0, 0.0, grads * scale)
-    return Gradient(request, reduction, n, grads, batch.notices)
+    grads = batch.per_row(grads)
+    return Gradient(request, reduction, grads.shape[0], grads, batch.notices)
 
 
 # How many ulps of a loss value check_gradient attributes to rounding (see there).
@@ -272,7 +541,9 @@ def check_gradient(request: Request, y_true: object, y_pred: object) -> Gradient
     leaves the loss's domain, are skipped and counted rather than reported as errors. For a
     batch loss the analytic gradient is that of the sum over the batch, and so is the
     difference quotient: every row's value moves when one row's prediction does.
+    The check is of the formula, in float64 (float32 rounding would swamp the quotient).
     """
+    request = replace(request, precision="float64")
     prepared = request.prepare(y_true, y_pred)
     analytic = request.grads(prepared)
     x = prepared.y_pred
@@ -296,7 +567,8 @@ def check_gradient(request: Request, y_true: object, y_pred: object) -> Gradient
             if coupled:
                 return _coupled_values(request, prepared, flat_x, col, step, sampled)
             moved = flat_x.copy()
-            moved[:, col] += step
+            with np.errstate(invalid="ignore"):  # a masked -inf logit: not compared
+                moved[:, col] += step
             return request.values(Prepared(prepared.y_true, moved.reshape(x.shape)))
 
         up, down = at(h), at(-h)

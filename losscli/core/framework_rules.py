@@ -36,7 +36,10 @@ TORCH_RULES = {
             "y - y ln y (the same gradient in η) and can be negative.",
         ),
         summary="no target constant; eps 1e-8 on rates",
-        notes=("full=True adds Stirling's approximation of ln(y!) for y > 1; not reproduced.",),
+        notes=(
+            "--full is full=True: it adds Stirling's approximation of ln(y!), y ln y - y + "
+            "½ ln(2π y), for y > 1 only.",
+        ),
         settings={"nll_eps": 1e-8},
     ),
     "gaussian-nll": Rule(
@@ -67,6 +70,10 @@ TORCH_RULES = {
             "MultiLabelSoftMarginLoss is the same loss on logits without pos_weight.",
         ),
         settings={"log_floor": TORCH_LOG_FLOOR, "grad_floor": TORCH_BCE_GRAD_FLOOR},
+        refuses={
+            "label_smoothing": "PyTorch's BCEWithLogitsLoss has no label smoothing (smooth "
+            "the targets yourself, or see --convention keras)",
+        },
     ),
     "multi-margin": Rule(
         "torch.nn.MultiMarginLoss(p=1, margin=1)",
@@ -78,8 +85,14 @@ TORCH_RULES = {
     "distribution-cross-entropy": Rule(
         "torch.nn.CrossEntropyLoss (probability targets)",
         TORCH_DOCS + "torch.nn.CrossEntropyLoss.html",
+        differences=(
+            "Target rows are taken as given, cell by cell: they need not sum to 1 (PyTorch "
+            "does not renormalise them); --normalize rescales count rows first.",
+        ),
+        summary="target rows taken as given",
         notes=("It takes logits: on probabilities losscli computes -Σ P ln Q, unclamped.",),
         refuses={"log_base": NATS_ONLY},
+        input_settings={"pointwise": True},
     ),
     "triplet": Rule(
         "torch.nn.TripletMarginLoss(margin=1.0, p=2.0, eps=1e-6, swap=False)",
@@ -114,6 +127,7 @@ TORCH_MISSING = {
     "pinball": "PyTorch has no quantile (pinball) loss",
     "mape": "PyTorch has no percentage-error loss",
     "msle": "PyTorch has no squared-log-error loss",
+    "rmsle": "PyTorch has no squared-log-error loss",
     "rmse": "PyTorch has no RMSE loss: torch.sqrt(MSELoss()(...)) computes it",
     "tweedie": "PyTorch has no Tweedie deviance",
     "gamma-deviance": "PyTorch has no gamma deviance",
@@ -175,6 +189,7 @@ KERAS_RULES = {
         summary="no target constant; eps 1e-7",
         notes=("It takes rates; with --log-input losscli uses ŷ = e^η in its formula.",),
         settings={"nll_eps": KERAS_EPSILON, "nll_eps_in_log": True},
+        refuses={"full": "keras.losses.Poisson has no full=True (no ln y! term)"},
     ),
     "squared-hinge": Rule(
         "keras.losses.SquaredHinge",
@@ -208,12 +223,17 @@ KERAS_RULES = {
         "keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0)",
         KERAS_PROBABILISTIC,
         differences=(
-            "alpha = 0.25 multiplies every class's term (a factor of 0.25 on the loss).",
+            "alpha = 0.25 multiplies every class's term by default (a factor of 0.25 on the "
+            "loss); --alpha sets it, one number or one per class.",
             "Probabilities are clipped to [1e-7, 1 - 1e-7], in the log and in the weight.",
         ),
         summary="x 0.25 (alpha); p clipped",
+        notes=(
+            "--alpha sets Keras's alpha: one number for every class, or one per class; "
+            "--label-smoothing is (1 - eps) y + eps/C, as the catalog.",
+        ),
         settings={"clip": KERAS_EPSILON},
-        scale=0.25,
+        defaults={"alpha": (0.25,)},
     ),
     "distribution-cross-entropy": Rule(
         "keras.losses.CategoricalCrossentropy",
@@ -231,6 +251,8 @@ KERAS_RULES = {
 KERAS_MISSING = {
     "pseudo-huber": "Keras has no pseudo-Huber loss (keras.losses.Huber has the kink)",
     "pinball": "Keras has no quantile (pinball) loss",
+    "rmsle": "Keras has no root mean squared logarithmic error (MeanSquaredLogarithmicError "
+    "is msle)",
     "gaussian-nll": "Keras has no Gaussian negative log-likelihood loss",
     "tweedie": "Keras has no Tweedie deviance",
     "gamma-deviance": "Keras has no gamma deviance",
@@ -276,12 +298,17 @@ SKLEARN_RULES = {
         "sklearn.metrics.root_mean_squared_error",
         SKLEARN_DOCS + "sklearn.metrics.root_mean_squared_error.html",
     ),
+    "rmsle": Rule(
+        "sklearn.metrics.root_mean_squared_log_error",
+        SKLEARN_DOCS + "sklearn.metrics.root_mean_squared_log_error.html",
+    ),
     "poisson": Rule(
         "sklearn.metrics.mean_poisson_deviance",
         SKLEARN_DOCS + "sklearn.metrics.mean_poisson_deviance.html",
         differences=("The deviance: twice the catalog's value, 2 (y ln(y/μ) - y + μ).",),
         summary="x 2 (deviance)",
         scale=2.0,
+        refuses={"full": "mean_poisson_deviance is a deviance, without ln y!"},
     ),
     "tweedie": Rule(
         "sklearn.metrics.mean_tweedie_deviance(power=...)",
@@ -358,7 +385,11 @@ OPTAX_RULES = {
             "Elementwise; the caller's mean over all n x K elements is the catalog's mean.",
             "It takes logits only; on probabilities losscli is exact, as the catalog.",
         ),
-        refuses={"pos_weight": NO_POS_WEIGHT},
+        refuses={
+            "pos_weight": NO_POS_WEIGHT,
+            "label_smoothing": "optax.losses.sigmoid_binary_cross_entropy has no label "
+            "smoothing (optax.smooth_labels smooths the targets first)",
+        },
     ),
     "multiclass-hinge": Rule(
         "optax.losses.multiclass_hinge_loss",
@@ -382,8 +413,11 @@ OPTAX_RULES = {
     "distribution-cross-entropy": Rule(
         "optax.losses.softmax_cross_entropy",
         OPTAX_DOCS + "#optax.losses.softmax_cross_entropy",
+        differences=("Target rows are taken as given, cell by cell: they need not sum to 1.",),
+        summary="target rows taken as given",
         notes=("It takes logits; on probabilities losscli is exact, as the catalog.",),
         refuses={"log_base": NATS_ONLY},
+        input_settings={"pointwise": True},
     ),
     "triplet": Rule(
         "optax.losses.triplet_margin_loss(norm_degree=2, margin=1.0, eps=1e-6)",
@@ -402,11 +436,15 @@ OPTAX_RULES = {
     "nt-xent": Rule(
         "optax.losses.ntxent(embeddings, labels, temperature=0.07)",
         OPTAX_DOCS + "#optax.losses.ntxent",
-        notes=(
-            "It returns the mean over positive pairs; with every id exactly twice that is "
-            "the mean over rows, the catalog's.",
-            "Its cosine floors each squared norm at float eps; losscli refuses zero vectors.",
+        differences=(
+            "Its cosine floors each norm, so a zero vector has cosine 0 with every row "
+            "(the catalog refuses it); its gradient is taken as 0 there (the cosine has "
+            "no derivative at 0).",
         ),
+        summary="zero vectors: cosine 0",
+        notes=("It returns the mean over positive pairs, groups of any size, as the catalog.",),
+        settings={"zero_vectors": True},
+        input_settings={"zero_vectors": True},
     ),
 }
 
@@ -415,6 +453,7 @@ OPTAX_MISSING = {
     "pinball": "Optax has no quantile (pinball) loss",
     "mape": "Optax has no percentage-error loss",
     "msle": "Optax has no squared-log-error loss",
+    "rmsle": "Optax has no squared-log-error loss",
     "rmse": "Optax has no RMSE loss",
     "poisson": "Optax has no Poisson loss",
     "gaussian-nll": "Optax has no Gaussian NLL loss",

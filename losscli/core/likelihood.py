@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from losscli.core import checks
-from losscli.core.errors import DataError
+from losscli.core.errors import DataError, UsageError
 from losscli.core.numerics import (
     expm1_minus,
     generalized_kl_cells,
@@ -80,10 +80,40 @@ def prepare_poisson(
     return Prepared(y_true[:, 0], y_pred[:, 0])
 
 
+def _poisson_full_term(y: Array, framework_form: bool) -> Array:
+    """What --full adds, a term of the target alone: in the catalog, ln y! - y ln y + y (the
+    whole negative log-likelihood μ - y ln μ + ln y!); in PyTorch's form (full=True),
+    Stirling's approximation y ln y - y + ½ ln(2π y), for y > 1 only."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if framework_form:
+            safe = np.where(y > 1, y, 1.0)
+            stirling = safe * np.log(safe) - safe + 0.5 * np.log(2.0 * math.pi * safe)
+            return np.where(y > 1, stirling, 0.0)
+        # math.lgamma per value: NumPy has no log-gamma (SciPy is not a dependency).
+        log_factorial = np.vectorize(math.lgamma, otypes=[np.float64])(y + 1.0)
+        return log_factorial - x_times(y, np.log(y)) + y
+
+
 def poisson_value(
     y_true: Array,
     y_pred: Array,
     *,
+    space: Space = "raw",
+    nll_eps: float | None = None,
+    nll_eps_in_log: bool = False,
+    full: str = "no",
+) -> Array:
+    if full == "yes":
+        base = poisson_value(
+            y_true, y_pred, space=space, nll_eps=nll_eps, nll_eps_in_log=nll_eps_in_log
+        )
+        return base + _poisson_full_term(y_true, nll_eps is not None)
+    return _poisson_nll(y_true, y_pred, space, nll_eps, nll_eps_in_log)
+
+
+def _poisson_nll(
+    y_true: Array,
+    y_pred: Array,
     space: Space = "raw",
     nll_eps: float | None = None,
     nll_eps_in_log: bool = False,
@@ -112,7 +142,9 @@ def poisson_grad(
     space: Space = "raw",
     nll_eps: float | None = None,
     nll_eps_in_log: bool = False,
+    full: str = "no",
 ) -> Array:
+    # --full adds a term of the target alone: the gradient is the same.
     y = y_true
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if space == "log":
@@ -226,7 +258,50 @@ def prepare_tweedie(
 ) -> Prepared:
     # Below power 2 the distribution has mass at 0 (compound Poisson); from 2 on, y > 0.
     power = float(params.get("power", 1.5))
+    if 0 < power < 1:
+        raise UsageError(
+            f"--power {power:g}: there is no Tweedie distribution for 0 < p < 1 (p <= 0 or "
+            "p >= 1; scikit-learn refuses it too)"
+        )
+    if power <= 0:
+        return _prepare_any_target(y_true, y_pred, space, mean_positive=power < 0)
     return _prepare_positive_mean(y_true, y_pred, space, target_positive=power >= 2)
+
+
+def _prepare_any_target(
+    y_true: Array, y_pred: Array, space: Space, *, mean_positive: bool
+) -> Prepared:
+    """Tweedie with p <= 0 (scikit-learn): any real target; the mean > 0 for p < 0, any real
+    at p = 0 (the normal distribution: squared error)."""
+    y_true = checks.as_2d(y_true, "target")
+    y_pred = checks.as_2d(y_pred, "pred")
+    _columns(y_true, y_pred, (1,), "(one predicted mean per example)")
+    if space == "raw" and mean_positive:
+        checks.check_range(
+            y_pred, "pred", 0.0, np.inf, "a mean > 0 (a log-mean? pass --log-input)", low_open=True
+        )
+    return Prepared(y_true[:, 0], y_pred[:, 0])
+
+
+def _tweedie_nonpositive_value(y: Array, pred: Array, space: Space, p: float) -> Array:
+    """The deviance for p <= 0 (scikit-learn's mean_tweedie_deviance): (y - μ)^2 at p = 0;
+    below, 2 [max(y, 0)^(2-p)/((1-p)(2-p)) - y μ^(1-p)/(1-p) + μ^(2-p)/(2-p)]."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = pred if space == "raw" else np.exp(pred)
+        if p == 0 and space == "raw":
+            return (mu - y) ** 2
+        # y >= 0: the stable form of tweedie_value; y < 0: two non-negative terms.
+        at_least_zero = _tweedie_from_logs(np.maximum(y, 0.0), pred, space, p)
+        # There y^(2-p) can overflow though the deviance's two parts nearly cancel: inf - inf.
+        # The deviance is >= 0 and beyond float64 there.
+        at_least_zero = np.where(np.isnan(at_least_zero), np.inf, at_least_zero)
+        log_mu = np.log(mu) if space == "raw" else pred
+        negative = 2.0 * (
+            -y * np.exp((1.0 - p) * log_mu) / (1.0 - p) + np.exp((2.0 - p) * log_mu) / (2.0 - p)
+        )
+        if p == 0:  # from ln μ: (μ - y)^2, no cancellation for y < 0 < μ
+            negative = (mu - y) ** 2
+    return np.where(y < 0, negative, at_least_zero)
 
 
 def prepare_gamma(
@@ -273,6 +348,13 @@ def tweedie_value(
     two parts, each about u, cancel to about u^2/2; there h is written as the difference of
     E(a, u) = (e^(au) - 1 - au)/a, whose Taylor series keeps the digits.
     """
+    if power <= 0:
+        return _tweedie_nonpositive_value(y_true, y_pred, space, power)
+    return _tweedie_from_logs(y_true, y_pred, space, power)
+
+
+def _tweedie_from_logs(y_true: Array, y_pred: Array, space: Space, power: float) -> Array:
+    """tweedie_value for targets >= 0 and p not in (0, 1] ∪ {2}-poles (see there)."""
     p = power
     y = y_true
     u = _log_mean_ratio(y, y_pred, space)
@@ -301,6 +383,12 @@ def tweedie_grad(
     """dD/dμ = 2 μ^(-p) (μ - y); with respect to ln μ, 2 μ^(1-p) (μ - y)."""
     p = power
     y = y_true
+    if p <= 0 and space == "log":
+        # Any real target (p <= 0): μ^(1-p) stays finite where μ - y does not cancel.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return 2.0 * x_times(np.exp(y_pred) - y, np.exp((1.0 - p) * y_pred))
+    if p == 0:
+        return 2.0 * (y_pred - y)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if space == "raw":
             return 2.0 * x_times(y_pred - y, np.exp(-p * np.log(y_pred)))
@@ -340,7 +428,15 @@ POISSON = register(
         summary="Poisson negative log-likelihood of a count given a rate, 0 at a perfect rate.",
         target="count",
         pred_columns="one",
-        params=(),
+        params=(
+            Param(
+                "full",
+                "no",
+                "yes: the whole negative log-likelihood μ - y ln μ + ln y! (PyTorch's "
+                "full=True: its Stirling approximation of ln y!, for y > 1)",
+                choices=("no", "yes"),
+            ),
+        ),
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=poisson_value,
         grad=poisson_grad,
@@ -360,7 +456,8 @@ POISSON = register(
             "this by y - y ln y, a term of the target alone (same gradient), and can be "
             "negative. scikit-learn mean_poisson_deviance is twice this.",
             "The exact negative log-likelihood adds ln(y!) - y + y ln y; losscli subtracts the "
-            "saturated model's so that a perfect prediction scores 0.",
+            "saturated model's so that a perfect prediction scores 0 (--full keeps it: "
+            "μ - y ln μ + ln y!).",
             "A rate of 0 for a positive count is an infinite loss; --log-input avoids it.",
         ),
         references=(
@@ -441,8 +538,9 @@ TWEEDIE = register(
                 "power",
                 1.5,
                 "variance power p (Var = φ μ^p): 1 Poisson, 1-2 compound Poisson-gamma, "
-                "2 gamma, 3 inverse Gaussian",
-                lower=1.0,
+                "2 gamma, 3 inverse Gaussian; 0 normal (squared error), below 0 extreme "
+                "stable (any target, μ > 0); none between 0 and 1",
+                gap=(0.0, 1.0),
             ),
         ),
         properties=Properties(convex=False, smooth=True, robust=False, probabilistic=True),
@@ -464,7 +562,8 @@ TWEEDIE = register(
             "other values.",
             "At p = 1 it is 2 x the poisson loss; at p = 2 the gamma deviance.",
             "Convex in ln μ for 1 <= p <= 2 (the usual log link) but not in μ for p > 1.",
-            "scikit-learn's default power is 0 (squared error); losscli's is 1.5.",
+            "scikit-learn's default power is 0 (squared error); losscli's is 1.5. Like "
+            "scikit-learn it takes p <= 0 (any target) and p >= 1, nothing in between.",
         ),
         references=(
             "Jørgensen. The Theory of Dispersion Models, 1997, ch. 4.",

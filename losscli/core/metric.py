@@ -85,6 +85,59 @@ def _distance(y_pred: Array, normalize: bool) -> tuple[Array, Array | None]:
     return _norm(diff), diff
 
 
+def _contrastive_general(
+    y_true: Array,
+    y_pred: Array,
+    margin: float,
+    squared: bool,
+    normalize: bool,
+    pos_margin: float,
+    distance: str,
+    want_grad: bool,
+) -> Array:
+    """Contrastive with a positive margin or squared distances (pytorch-metric-learning's
+    pos_margin and LpDistance(power=2)): with D = d or d^2, a similar pair costs
+    max(0, D - pos_margin), a dissimilar one max(0, m - D), each squared unless a
+    convention's `squared=False` (pml). The value, or its gradient with respect to the
+    predictions."""
+    d, diff = _distance(y_pred, normalize)
+    big = d * d if distance == "squared" else d
+    over = np.maximum(0.0, big - pos_margin)
+    gap = np.maximum(0.0, margin - big)
+    if not want_grad:
+        if not squared:
+            return x_times(y_true, over) + x_times(1.0 - y_true, gap)
+        return x_times(y_true, over * over) + x_times(1.0 - y_true, gap * gap)
+    if squared:
+        dl_dbig = 2.0 * x_times(y_true, over) - 2.0 * (1.0 - y_true) * gap
+    else:
+        dl_dbig = y_true * (over > 0) - (1.0 - y_true) * (gap > 0)
+    with np.errstate(over="ignore"):
+        dbig_dd = 2.0 * d if distance == "squared" else np.ones(d.shape)
+    # x_times: a pair beyond the margin at a distance whose square overflows pulls with no
+    # force (0), not 0 * inf = NaN.
+    dl_dd = x_times(dl_dbig, dbig_dd)
+    if diff is None:
+        return dl_dd[:, None]
+    if not normalize:
+        # The direction from the halves: a - b may overflow where (a - b)/2 does not.
+        half = y_pred.shape[1] // 2
+        diff = 0.5 * y_pred[:, :half] - 0.5 * y_pred[:, half:]
+    length = _norm(diff)
+    unit = np.where(length[:, None] > 0, diff / np.where(length > 0, length, 1.0)[:, None], 0.0)
+    with np.errstate(invalid="ignore"):
+        g_a = x_times(unit, dl_dd[:, None])  # a zero component stays 0, also at inf
+    g_b = -g_a
+    if normalize:
+        half = y_pred.shape[1] // 2
+        for side, g in ((slice(None, half), g_a), (slice(half, None), g_b)):
+            x_hat, norm = _unit(y_pred[:, side])
+            radial = np.sum(x_hat * g, axis=1, keepdims=True)
+            g -= x_hat * radial
+            g /= norm[:, None]
+    return np.concatenate([g_a, g_b], axis=1)
+
+
 def contrastive_value(
     y_true: Array,
     y_pred: Array,
@@ -93,10 +146,16 @@ def contrastive_value(
     margin: float = 1.0,
     squared: bool = True,
     normalize: bool = False,
+    pos_margin: float = 0.0,
+    distance: str = "euclidean",
 ) -> Array:
     """y d^2 + (1 - y) max(0, m - d)^2. Convention settings: `squared=False` drops the
     squares and `normalize=True` measures d between unit embeddings (pytorch-metric-learning).
     """
+    if pos_margin > 0 or distance == "squared":
+        return _contrastive_general(
+            y_true, y_pred, margin, squared, normalize, pos_margin, distance, False
+        )
     d, _ = _distance(y_pred, normalize)
     gap = np.maximum(0.0, margin - d)
     # x_times: a dissimilar pair at an overflowing distance costs 0, not 0 * inf = NaN.
@@ -113,7 +172,13 @@ def contrastive_grad(
     margin: float = 1.0,
     squared: bool = True,
     normalize: bool = False,
+    pos_margin: float = 0.0,
+    distance: str = "euclidean",
 ) -> Array:
+    if pos_margin > 0 or distance == "squared":
+        return _contrastive_general(
+            y_true, y_pred, margin, squared, normalize, pos_margin, distance, True
+        )
     d, diff = _distance(y_pred, normalize)
     gap = np.maximum(0.0, margin - d)
     if not squared:
@@ -162,12 +227,29 @@ CONTRASTIVE = register(
                 lower=0.0,
                 lower_open=True,
             ),
+            Param(
+                "pos_margin",
+                0.0,
+                "distance below which a similar pair costs nothing (pytorch-metric-learning's "
+                "pos_margin)",
+                lower=0.0,
+            ),
+            Param(
+                "distance",
+                "euclidean",
+                "euclidean: d = ||a - b||; squared: d^2 in its place, margins included "
+                "(pytorch-metric-learning's LpDistance(power=2))",
+                choices=("euclidean", "squared"),
+            ),
         ),
         properties=Properties(convex=False, smooth=True, robust=False, probabilistic=False),
         value=contrastive_value,
         grad=contrastive_grad,
         prepare=prepare_pairs,
-        formula="L = y d^2 + (1 - y) max(0, m - d)^2,  y = 1 similar, d = ||a - b||",
+        formula=(
+            "L = y max(0, d - m_pos)^2 + (1 - y) max(0, m - d)^2,  y = 1 similar, d = ||a - b|| "
+            "(or d^2 with --distance squared), m_pos = --pos-margin 0"
+        ),
         grad_formula="dL/dd = 2 y d - 2 (1 - y) max(0, m - d);  dL/da = dL/dd (a - b)/d = -dL/db",
         typical_use=(
             "Siamese networks and metric learning from labelled pairs: verification, "
@@ -235,6 +317,11 @@ def prepare_triplets(
             "(Σ (a - p)^p + eps)^(1/p) without abs(), which is a distance only for even p"
         )
     if width == 2:
+        if params.get("swap") == "yes":
+            raise UsageError(
+                "--swap needs the three embeddings: the distance d(p, n) is not among two "
+                "distance columns"
+            )
         checks.check_range(y_pred, "pred", 0.0, np.inf, "a distance (>= 0)")
     elif width % 3:
         raise DataError(
@@ -291,6 +378,47 @@ def _direction_norms(diffs: Array, p: float, eps: float, placement: str) -> tupl
     return n_pos, n_neg
 
 
+def _swap_parts(y_pred: Array, p: float, eps: float, placement: str) -> tuple[Array, Array]:
+    """d(p, n) and the difference p - n as the gradient uses it (TripletMarginLoss's swap:
+    the negative's distance is the smaller of d(a, n) and d(p, n))."""
+    d = y_pred.shape[1] // 3
+    pos, neg = y_pred[:, d : 2 * d], y_pred[:, 2 * d :]
+    d_pn, _, diffs, _ = _triplet_parts(np.concatenate([pos, neg, neg], axis=1), p, eps, placement)
+    assert diffs is not None
+    return d_pn, diffs[0]
+
+
+def _unit_thirds(y_pred: Array) -> Array:
+    """Anchor, positive and negative each scaled to unit L2 norm (pytorch-metric-learning's
+    LpDistance(normalize_embeddings=True))."""
+    d = y_pred.shape[1] // 3
+    return np.concatenate([_unit(y_pred[:, k * d : (k + 1) * d])[0] for k in range(3)], axis=1)
+
+
+def _through_unit_thirds(g: Array, y_pred: Array) -> Array:
+    """A gradient with respect to the unit embeddings carried back to the given ones: the
+    Jacobian (I - x̂ x̂^T) / |x| of each third."""
+    d = y_pred.shape[1] // 3
+    out = g.copy()
+    for k in range(3):
+        side = slice(k * d, (k + 1) * d)
+        x_hat, norm = _unit(y_pred[:, side])
+        radial = np.sum(x_hat * out[:, side], axis=1, keepdims=True)
+        out[:, side] = (out[:, side] - x_hat * radial) / norm[:, None]
+    return out
+
+
+def prepare_triplets_one_group(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """prepare_triplets, with every triplet labelled 0: a convention's non-zero mean
+    (pytorch-metric-learning's AvgNonZeroReducer) takes them as one group."""
+    prepared = prepare_triplets(y_true, y_pred, space, params, normalize)
+    if not params.get("one_group"):
+        return prepared
+    return Prepared(np.zeros(prepared.y_pred.shape[0]), prepared.y_pred, prepared.notices)
+
+
 def triplet_value(
     y_true: Array,
     y_pred: Array,
@@ -300,8 +428,14 @@ def triplet_value(
     p_norm: float = 2.0,
     distance_eps: float = 0.0,
     eps_placement: str = "none",
+    swap: str = "no",
+    normalize: bool = False,
 ) -> Array:
+    if normalize and y_pred.shape[1] != 2:
+        y_pred = _unit_thirds(y_pred)
     d_pos, d_neg, _, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
+    if swap == "yes":
+        d_neg = np.minimum(d_neg, _swap_parts(y_pred, p_norm, distance_eps, eps_placement)[0])
     with np.errstate(invalid="ignore"):
         out = np.maximum(0.0, (d_pos - d_neg) + margin)
     # Both distances infinite: the order of the difference is unknown; the anchor is as far
@@ -318,12 +452,33 @@ def triplet_grad(
     p_norm: float = 2.0,
     distance_eps: float = 0.0,
     eps_placement: str = "none",
+    swap: str = "no",
+    normalize: bool = False,
 ) -> Array:
+    if normalize and y_pred.shape[1] != 2:
+        unit = _unit_thirds(y_pred)
+        g = triplet_grad(
+            y_true,
+            unit,
+            margin=margin,
+            p_norm=p_norm,
+            distance_eps=distance_eps,
+            eps_placement=eps_placement,
+            swap=swap,
+        )
+        return _through_unit_thirds(g, y_pred)
     d_pos, d_neg, diffs, _ = _triplet_parts(y_pred, p_norm, distance_eps, eps_placement)
+    swapped = np.zeros(d_pos.shape, dtype=bool)
+    if swap == "yes":
+        d_pn, diff_pn = _swap_parts(y_pred, p_norm, distance_eps, eps_placement)
+        swapped = d_pn < d_neg
+        d_neg = np.where(swapped, d_pn, d_neg)
     with np.errstate(invalid="ignore"):
         active = ((d_pos - d_neg) + margin > 0).astype(np.float64)
     if diffs is None:
         return np.column_stack([active, 0.0 - active])
+    if swapped.any():
+        return _swapped_grad(diffs, diff_pn, swapped, active, p_norm, distance_eps, eps_placement)
     # The directions from the (possibly halved) differences and their own norms.
     n_pos, n_neg = _direction_norms(diffs, p_norm, distance_eps, eps_placement)
     u_pos = _p_norm_grad(diffs[0], n_pos, p_norm)
@@ -332,6 +487,29 @@ def triplet_grad(
     # d(a,p) = ||a - p||: +u at a, -u at p; d(a,n) enters with a minus sign. (+ 0.0 turns the
     # -0.0 of inactive rows into 0.0.)
     return np.concatenate([act * (u_pos - u_neg), -act * u_pos, act * u_neg], axis=1) + 0.0
+
+
+def _swapped_grad(
+    diffs: Array,
+    diff_pn: Array,
+    swapped: Array,
+    active: Array,
+    p: float,
+    eps: float,
+    placement: str,
+) -> Array:
+    """The triplet gradient where some rows' negative distance is d(p, n) (swap): there
+    L = d(a, p) - d(p, n) + m, so a gets +u_ap, p gets -u_ap - u_pn and n gets +u_pn."""
+    n_pos, n_neg = _direction_norms(diffs, p, eps, placement)
+    n_pn = _direction_norms(np.stack([diff_pn, diff_pn]), p, eps, placement)[0]
+    u_pos = _p_norm_grad(diffs[0], n_pos, p)
+    u_neg = np.where(swapped[:, None], 0.0, _p_norm_grad(diffs[1], n_neg, p))
+    u_pn = np.where(swapped[:, None], _p_norm_grad(diff_pn, n_pn, p), 0.0)
+    act = active[:, None]
+    return (
+        np.concatenate([act * (u_pos - u_neg), -act * (u_pos + u_pn), act * (u_neg + u_pn)], axis=1)
+        + 0.0
+    )
 
 
 def _sign_labels(y_true: Array, what: str) -> tuple[Array, tuple[Notice, ...]]:
@@ -464,11 +642,18 @@ TRIPLET = register(
                 lower=0.0,
             ),
             Param("p_norm", 2.0, "the p of the p-norm distance (2: Euclidean)", lower=1.0),
+            Param(
+                "swap",
+                "no",
+                "yes: the negative's distance is min(d(a, n), d(p, n)), TripletMarginLoss's "
+                "swap (embeddings only)",
+                choices=("no", "yes"),
+            ),
         ),
         properties=Properties(convex=False, smooth=False, robust=False, probabilistic=False),
         value=triplet_value,
         grad=triplet_grad,
-        prepare=prepare_triplets,
+        prepare=prepare_triplets_one_group,
         formula=(
             "L = max(0, d(a, p) - d(a, n) + m),  d(x, y) = (Σ_k |x_k - y_k|^p)^(1/p); "
             "predictions a | p | n side by side, or the distances d(a,p), d(a,n); no target"

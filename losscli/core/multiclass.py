@@ -9,8 +9,13 @@ from typing import Any
 import numpy as np
 
 from losscli.core import checks
-from losscli.core.classification import prepare_ce, target_rows
-from losscli.core.errors import DataError
+from losscli.core.classification import (
+    LABEL_SMOOTHING_PARAM,
+    prepare_ce,
+    smooth_rows,
+    target_rows,
+)
+from losscli.core.errors import DataError, UsageError
 from losscli.core.numerics import expm1_minus, log_softmax, x_times
 from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
 
@@ -30,6 +35,55 @@ def prepare_class_scores(
     _at_least_two_classes(y_pred)
     checks.check_labels(y_true, y_pred.shape[1])
     return Prepared(y_true[:, 0], y_pred)
+
+
+# The label of a one-hot row with no 1 (Keras CategoricalHinge's all-zero target): no class's
+# score is the true one, every score is a competitor.
+NO_CLASS = -1.0
+
+
+def prepare_class_scores_or_rows(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """A class label per example, or a one-hot target row per example (Keras
+    CategoricalHinge's form): 0/1 cells, at most one 1 per row; a row of zeros has no true
+    class (label NO_CLASS)."""
+    t = checks.as_2d(y_true, "target")
+    p = checks.as_2d(y_pred, "pred")
+    if t.shape[1] == 1 or t.shape[1] != p.shape[1] or p.shape[1] < 2:
+        return prepare_class_scores(y_true, y_pred, space, params, normalize)
+    checks.check_rows(t, p)
+    checks.check_finite(t, "target")
+    checks.check_finite(p, "pred")
+    checks.check_binary(t)
+    ones = t.sum(axis=1)
+    if (ones > 1).any():
+        row = int(np.argmax(ones > 1))
+        raise DataError(
+            f"a one-hot target row has at most one 1, not {int(ones[row])}", row=row, side="target"
+        )
+    labels = np.where(ones == 1, np.argmax(t, axis=1), NO_CLASS).astype(np.float64)
+    return Prepared(labels, p)
+
+
+def _crammer_singer_without_class(
+    y_true: Array, y_pred: Array, margin: float, floor_others: bool
+) -> tuple[Array, Array]:
+    """Value and gradient of rows that may have no true class (all-zero one-hot rows):
+    max(0, m + max_k f_k) there, every class a competitor; the others as usual."""
+    none = y_true == NO_CLASS
+    labels = np.where(none, 0.0, y_true)
+    value = crammer_singer_value(labels, y_pred, margin=margin, floor_others=floor_others)
+    grad = crammer_singer_grad(labels, y_pred, margin=margin, floor_others=floor_others)
+    rows = np.flatnonzero(none)
+    top = np.max(y_pred[rows], axis=1)
+    col = np.argmax(y_pred[rows], axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value[rows] = np.maximum(0.0, top + margin)
+        active = (top + margin > 0).astype(np.float64)
+    grad[rows] = 0.0
+    grad[rows, col] = active
+    return value, grad
 
 
 def _at_least_two_classes(y_pred: Array) -> None:
@@ -79,6 +133,8 @@ def crammer_singer_value(
 ) -> Array:
     """max(0, m + max_{k≠y} f_k - f_y). A convention's `floor_others` (Keras CategoricalHinge)
     takes the best other score as at least 0."""
+    if (y_true == NO_CLASS).any():
+        return _crammer_singer_without_class(y_true, y_pred, margin, floor_others)[0]
     top, _ = _others_max(y_pred, y_true)
     if floor_others:
         top = np.maximum(top, 0.0)
@@ -94,6 +150,8 @@ def crammer_singer_grad(
     margin: float = 1.0,
     floor_others: bool = False,
 ) -> Array:
+    if (y_true == NO_CLASS).any():
+        return _crammer_singer_without_class(y_true, y_pred, margin, floor_others)[1]
     top, col = _others_max(y_pred, y_true)
     # With the floor at 0 holding (every other score negative), no other score moves it.
     floored = floor_others & (top < 0)
@@ -116,6 +174,28 @@ def _weston_watkins_terms(y_true: Array, y_pred: Array, margin: float) -> Array:
     return terms
 
 
+def prepare_weighted_scores(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """As prepare_class_scores, with --class-weights one weight per class column."""
+    prepared = prepare_class_scores(y_true, y_pred, space, params, normalize)
+    weights = params.get("class_weights")
+    k = prepared.y_pred.shape[1]
+    if weights is not None and len(weights) != k:
+        raise UsageError(
+            f"--class-weights has {len(weights)} values but the predictions have {k} class "
+            "columns; give one weight per class"
+        )
+    return prepared
+
+
+def _label_weight(y_true: Array, class_weights: tuple[float, ...] | None) -> Array | float:
+    """w[y] per example (PyTorch MultiMarginLoss's weight), 1 without class weights."""
+    if class_weights is None:
+        return 1.0
+    return np.asarray(class_weights, dtype=np.float64)[_label_index(y_true)]
+
+
 def weston_watkins_value(
     y_true: Array,
     y_pred: Array,
@@ -123,11 +203,17 @@ def weston_watkins_value(
     space: Space = "raw",
     margin: float = 1.0,
     per_class: bool = False,
+    p_norm: float = 1.0,
+    class_weights: tuple[float, ...] | None = None,
 ) -> Array:
-    """Σ_{k≠y} max(0, m + f_k - f_y); a convention's `per_class` (PyTorch MultiMarginLoss)
-    divides by the number of classes."""
+    """w[y] Σ_{k≠y} max(0, m + f_k - f_y)^p (p = 1 or 2, PyTorch MultiMarginLoss's p and
+    weight); a convention's `per_class` (PyTorch) divides by the number of classes."""
+    terms = _weston_watkins_terms(y_true, y_pred, margin)
     with np.errstate(over="ignore"):
-        total = np.sum(_weston_watkins_terms(y_true, y_pred, margin), axis=1)
+        if p_norm == 2:
+            terms = terms * terms
+        total = np.sum(terms, axis=1)
+        total = x_times(_label_weight(y_true, class_weights), total)
     return total / y_pred.shape[1] if per_class else total
 
 
@@ -138,10 +224,17 @@ def weston_watkins_grad(
     space: Space = "raw",
     margin: float = 1.0,
     per_class: bool = False,
+    p_norm: float = 1.0,
+    class_weights: tuple[float, ...] | None = None,
 ) -> Array:
-    active = (_weston_watkins_terms(y_true, y_pred, margin) > 0).astype(np.float64)
+    terms = _weston_watkins_terms(y_true, y_pred, margin)
+    # d/df_k of max(0, t)^p: 1 while active (p = 1), 2 t (p = 2, 0 at the margin).
+    active = 2.0 * terms if p_norm == 2 else (terms > 0).astype(np.float64)
     g = active.copy()
     g[np.arange(y_pred.shape[0]), _label_index(y_true)] = 0.0 - active.sum(axis=1)
+    weight = _label_weight(y_true, class_weights)
+    if class_weights is not None:
+        g = x_times(np.asarray(weight)[:, None], g)
     return g / y_pred.shape[1] if per_class else g
 
 
@@ -188,12 +281,45 @@ def _clipped_probabilities(y_pred: Array, space: Space, clip: float) -> tuple[Ar
     return clipped, clipped == p
 
 
-def softmax_focal_value(
-    y_true: Array, y_pred: Array, *, space: Space = "prob", gamma: float = 2.0, clip: float = 0.0
+def _focal_targets(
+    y_true: Array, k: int, alpha: tuple[float, ...] | None, label_smoothing: float
 ) -> Array:
-    """-Σ_k y_k (1 - p_k)^γ ln p_k. A convention's `clip` (Keras: 1e-7) clips p first, in the
-    log and in the weight alike."""
-    y_true = target_rows(y_true, y_pred.shape[1])
+    """The target rows of softmax focal: smoothed towards 1/K, then each class's column
+    weighted by alpha (one number for all classes or one per class; unset: 1), as Keras's
+    CategoricalFocalCrossentropy multiplies them."""
+    y = smooth_rows(target_rows(y_true, k), label_smoothing)
+    if alpha is None:
+        return y
+    return y * np.broadcast_to(np.asarray(alpha, dtype=np.float64), (k,))
+
+
+def prepare_focal_rows(
+    y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
+) -> Prepared:
+    """As cross-entropy, with --alpha one number or one per class column."""
+    prepared = prepare_class_rows(y_true, y_pred, space, params, normalize)
+    alpha = params.get("alpha")
+    k = prepared.y_pred.shape[1]
+    if alpha is not None and len(alpha) not in (1, k):
+        raise UsageError(
+            f"--alpha has {len(alpha)} values; give one for every class or one per class ({k})"
+        )
+    return prepared
+
+
+def softmax_focal_value(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    gamma: float = 2.0,
+    clip: float = 0.0,
+    alpha: tuple[float, ...] | None = None,
+    label_smoothing: float = 0.0,
+) -> Array:
+    """-Σ_k alpha_k y_k (1 - p_k)^γ ln p_k. A convention's `clip` (Keras: 1e-7) clips p first,
+    in the log and in the weight alike."""
+    y_true = _focal_targets(y_true, y_pred.shape[1], alpha, label_smoothing)
     if clip > 0:
         y_pred, _ = _clipped_probabilities(y_pred, space, clip)
         space = "prob"
@@ -204,8 +330,19 @@ def softmax_focal_value(
 
 
 def softmax_focal_grad(
-    y_true: Array, y_pred: Array, *, space: Space = "prob", gamma: float = 2.0, clip: float = 0.0
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    gamma: float = 2.0,
+    clip: float = 0.0,
+    alpha: tuple[float, ...] | None = None,
+    label_smoothing: float = 0.0,
 ) -> Array:
+    if alpha is not None or label_smoothing:
+        # Both only reweight the target rows; the gradient is linear in them.
+        y = _focal_targets(y_true, y_pred.shape[1], alpha, label_smoothing)
+        return softmax_focal_grad(y, y_pred, space=space, gamma=gamma, clip=clip)
     if clip > 0:
         clipped, free = _clipped_probabilities(y_pred, space, clip)
         g = np.where(free, softmax_focal_grad(y_true, clipped, space="prob", gamma=gamma), 0.0)
@@ -324,7 +461,10 @@ MULTICLASS_HINGE = register(
         properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
         value=crammer_singer_value,
         grad=crammer_singer_grad,
-        formula="L = max(0, m + max_{k≠y} f_k - f_y),  f = row of class scores, y = label",
+        formula=(
+            "L = max(0, m + max_{k≠y} f_k - f_y),  f = row of class scores, y = label or a "
+            "one-hot row (a row of zeros: max(0, m + max_k f_k))"
+        ),
         grad_formula=("dL/df_j* = 1, dL/df_y = -1 while active (j* the best other class), else 0"),
         typical_use=(
             "Multi-class SVMs and max-margin classifiers: only the strongest competitor of "
@@ -348,7 +488,7 @@ MULTICLASS_HINGE = register(
             "not differentiable at the margin and where other classes tie for the max; "
             "losscli uses 0 at the margin and the first of tied columns"
         ),
-        **_SCORES,  # type: ignore[arg-type]
+        **(_SCORES | {"prepare": prepare_class_scores_or_rows}),  # type: ignore[arg-type]
     )
 )
 
@@ -357,12 +497,32 @@ MULTI_MARGIN = register(
         name="multi-margin",
         aliases=("weston-watkins", "multi-margin-loss", "multiclass-hinge-sum"),
         summary="Weston-Watkins multi-class hinge: the margin against every other class, summed.",
-        params=(MARGIN_PARAM,),
+        params=(
+            MARGIN_PARAM,
+            Param(
+                "p_norm",
+                1.0,
+                "exponent p of each term: 1 (hinge) or 2 (squared hinge), MultiMarginLoss's p",
+                lower=1.0,
+                upper=2.0,
+                integer=True,
+            ),
+            Param(
+                "class_weights",
+                None,
+                "one weight per class: the example's loss times w[y] (MultiMarginLoss's weight)",
+                lower=0.0,
+                vector=True,
+            ),
+        ),
         properties=Properties(convex=True, smooth=False, robust=False, probabilistic=False),
         value=weston_watkins_value,
         grad=weston_watkins_grad,
-        formula="L = Σ_{k≠y} max(0, m + f_k - f_y)",
-        grad_formula=("dL/df_k = 1 for each active k ≠ y; dL/df_y = -(number of active classes)"),
+        formula="L = w_y Σ_{k≠y} max(0, m + f_k - f_y)^p,  p = 1 or 2 (--p-norm), w = 1 unset",
+        grad_formula=(
+            "p = 1: dL/df_k = w_y for each active k ≠ y, dL/df_y = -w_y (number active); "
+            "p = 2: 2 w_y t_k and -2 w_y Σ t_k, t_k = max(0, m + f_k - f_y)"
+        ),
         typical_use=(
             "Multi-class max-margin training where every competing class should be pushed "
             "below the true one (PyTorch MultiMarginLoss)."
@@ -371,7 +531,8 @@ MULTI_MARGIN = register(
             "PyTorch MultiMarginLoss divides the sum by the number of classes C; the "
             "Weston-Watkins definition (and losscli) does not.",
             "Sum over other classes, not the max (that is multiclass-hinge, Crammer-Singer).",
-            "PyTorch's p = 2 variant squares each term; losscli has p = 1.",
+            "PyTorch's p = 2 variant squares each term: --p-norm 2; its weight multiplies "
+            "each example by w[y] and the mean still divides by n: --class-weights.",
         ),
         references=(
             "Weston, Watkins. Support Vector Machines for Multi-Class Pattern Recognition. "
@@ -379,7 +540,7 @@ MULTI_MARGIN = register(
             "PyTorch torch.nn.MultiMarginLoss.",
         ),
         kink_note="not differentiable where a term reaches its margin; losscli uses 0 there",
-        **_SCORES,  # type: ignore[arg-type]
+        **(_SCORES | {"prepare": prepare_weighted_scores}),  # type: ignore[arg-type]
     )
 )
 
@@ -420,12 +581,26 @@ SOFTMAX_FOCAL = register(
         target="labels",
         pred_columns="many",
         spaces=("prob", "logit", "logprob"),
-        params=(Param("gamma", 2.0, "focusing exponent: 0 gives cross-entropy", lower=0.0),),
+        params=(
+            Param("gamma", 2.0, "focusing exponent: 0 gives cross-entropy", lower=0.0),
+            Param(
+                "alpha",
+                None,
+                "weight of each class's term: one number for all classes or one per class "
+                "(unset: 1; Keras's default is 0.25)",
+                lower=0.0,
+                vector=True,
+            ),
+            LABEL_SMOOTHING_PARAM,
+        ),
         properties=Properties(convex=False, smooth=True, robust=False, probabilistic=True),
         value=softmax_focal_value,
         grad=softmax_focal_grad,
-        prepare=prepare_class_rows,
-        formula="L = -Σ_k y_k (1 - p_k)^γ ln p_k  (= -(1 - p_y)^γ ln p_y for a label y)",
+        prepare=prepare_focal_rows,
+        formula=(
+            "L = -Σ_k alpha_k y_k (1 - p_k)^γ ln p_k  (= -alpha_y (1 - p_y)^γ ln p_y for a "
+            "label y); with --label-smoothing eps, y = (1 - eps) y + eps/K first"
+        ),
         grad_formula=(
             "dL/dz_j = h_j - p_j Σ_k h_k,  h_k = y_k [γ p_k (1-p_k)^(γ-1) ln p_k - (1-p_k)^γ]"
         ),

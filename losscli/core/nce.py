@@ -94,7 +94,11 @@ def _partners(ids: Array, offset: int, where: str = "its batch") -> np.ndarray:
 def prepare_pair_ids(
     y_true: Array, y_pred: Array, space: Space, params: Mapping[str, Any], normalize: bool
 ) -> Prepared:
-    """One pair id per row (each exactly twice per batch) and one non-zero embedding per row."""
+    """One group id per row and one non-zero embedding per row (zero vectors too under a
+    convention whose cosine takes them as 0: Optax). Rows sharing an id are each other's
+    positives (a pair, or a group of any size); a row alone with its id is only a negative.
+    Each batch needs at least one positive pair. `mean_weights` holds each row's number of
+    positive pairs: the mean is over positive pairs."""
     y_true = checks.as_2d(y_true, "target")
     y_pred = checks.as_2d(y_pred, "pred")
     checks.check_rows(y_true, y_pred)
@@ -102,17 +106,90 @@ def prepare_pair_ids(
     checks.check_finite(y_true, "target")
     checks.check_finite(y_pred, "pred")
     zero = ~np.any(y_pred != 0, axis=1)
-    if zero.any():
+    if zero.any() and not params.get("zero_vectors", False):
         raise DataError(
-            "is a zero vector: its cosine similarity is undefined",
+            "is a zero vector: its cosine similarity is undefined (Optax takes it as 0: "
+            "--convention optax)",
             row=int(np.argmax(zero)),
             side="pred",
         )
     size = params.get("batch_size")
+    positives = np.zeros(y_true.shape[0])
     for k, group in enumerate(_groups(y_true.shape[0], size), start=1):
-        where = "the input (one batch)" if size is None else f"batch {k} (--batch-size {size})"
-        _partners(y_true[group, 0], group.start, where)
-    return Prepared(y_true[:, 0], y_pred)
+        _, inverse, counts = np.unique(y_true[group, 0], return_inverse=True, return_counts=True)
+        positives[group] = counts[inverse] - 1
+        if not positives[group].any():
+            where = "the input (one batch)" if size is None else f"batch {k} (--batch-size {size})"
+            raise DataError(
+                f"{where} has no positive pair: every id occurs once (rows sharing an id are "
+                "each other's positives)",
+                row=group.start,
+                side="target",
+                column=0,
+                value=y_true[group.start, 0],
+            )
+    return Prepared(y_true[:, 0], y_pred, mean_weights=positives)
+
+
+def _is_pairs(ids: Array, x: Array) -> bool:
+    """SimCLR's layout: every id exactly twice and no zero vector (the pair-only path)."""
+    _, counts = np.unique(ids, return_counts=True)
+    return bool(np.all(counts == 2)) and bool(np.all(np.any(x != 0, axis=1)))
+
+
+def _ntxent_any_groups(
+    ids: Array, x: Array, temperature: float, want_grad: bool
+) -> tuple[Array, Array | None]:
+    """Per-row values of one batch with groups of any size (pytorch-metric-learning's
+    NTXentLoss, Optax's ntxent) and, if asked, d(sum of the values)/dx.
+
+    For an anchor i and each positive p (same id, p ≠ i), with N(i) the rows of other ids:
+    ℓ_ip = -ln [e^s_ip / (e^s_ip + Σ_{n∈N(i)} e^s_in)] = softplus(LSE_N(i) - s_ip). A row's
+    value is the sum over its positives (0 for a row alone with its id); dividing the total by
+    the number of positive pairs gives the peers' mean. A zero vector has cosine 0 with every
+    row (Optax) and gradient 0 (the cosine has no derivative there).
+    """
+    n = x.shape[0]
+    nonzero = np.any(x != 0, axis=1)
+    u = np.zeros(x.shape)
+    norms = np.ones(n)
+    if nonzero.any():
+        u[nonzero], norms[nonzero] = _unit_rows(x[nonzero])
+    values = np.zeros(n)
+    g_u = np.zeros(u.shape) if want_grad else None
+    block = max(1, BLOCK_CELLS // max(n, 1))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        rows = np.arange(stop - start)
+        s = (u[start:stop] @ u.T) / temperature
+        same = ids[start:stop, None] == ids[None, :]
+        positive = same.copy()
+        positive[rows, start + rows] = False
+        negative = ~same
+        masked = np.where(negative, s, -np.inf)
+        top = np.max(masked, axis=1)
+        has_neg = np.isfinite(top)
+        top = np.where(has_neg, top, 0.0)
+        with np.errstate(divide="ignore"):
+            lse = top + np.log(np.sum(np.exp(masked - top[:, None]), axis=1))
+        a = lse[:, None] - s  # -inf for every cell of a row without negatives
+        terms = np.where(positive, np.logaddexp(0.0, a), 0.0)
+        values[start:stop] = terms.sum(axis=1)
+        if g_u is not None:
+            # dℓ_ip/ds_ip = -σ(a_ip); dℓ_ip/ds_in = σ(a_ip) e^(s_in - LSE_N(i)).
+            sig = np.where(positive, 0.5 * (1.0 + np.tanh(0.5 * a)), 0.0)
+            weight = sig.sum(axis=1)
+            with np.errstate(invalid="ignore"):
+                soft = np.where(negative & has_neg[:, None], np.exp(s - lse[:, None]), 0.0)
+            g = (soft * weight[:, None] - sig) / temperature
+            g_u[start:stop] += g @ u
+            g_u += g.T @ u[start:stop]
+    if g_u is None:
+        return values, None
+    radial = np.sum(u * g_u, axis=1, keepdims=True)
+    grad = (g_u - u * radial) / norms[:, None]
+    grad[~nonzero] = 0.0
+    return values, grad
 
 
 def _unit_rows(x: Array) -> tuple[Array, Array]:
@@ -175,10 +252,13 @@ def ntxent_value(
     space: Space = "raw",
     temperature: float = 0.07,
     batch_size: float | None = None,
+    zero_vectors: bool = False,
 ) -> Array:
     out = np.empty(y_true.shape[0])
     for group in _groups(y_true.shape[0], batch_size):
-        out[group], _ = _ntxent_group(y_true[group], y_pred[group], temperature, False)
+        ids, x = y_true[group], y_pred[group]
+        run = _ntxent_group if _is_pairs(ids, x) else _ntxent_any_groups
+        out[group], _ = run(ids, x, temperature, False)
     return out
 
 
@@ -189,10 +269,13 @@ def ntxent_grad(
     space: Space = "raw",
     temperature: float = 0.07,
     batch_size: float | None = None,
+    zero_vectors: bool = False,
 ) -> Array:
     out = np.empty(y_pred.shape)
     for group in _groups(y_true.shape[0], batch_size):
-        _, g = _ntxent_group(y_true[group], y_pred[group], temperature, True)
+        ids, x = y_true[group], y_pred[group]
+        run = _ntxent_group if _is_pairs(ids, x) else _ntxent_any_groups
+        _, g = run(ids, x, temperature, True)
         assert g is not None
         out[group] = g
     return out
@@ -274,7 +357,9 @@ NT_XENT = register(
         prepare=prepare_pair_ids,
         formula=(
             "ℓ_i = -ln [exp(s_ij/τ) / Σ_{k≠i} exp(s_ik/τ)],  s = cosine similarity, j = the "
-            "other row with i's pair id, k over the rows of i's batch"
+            "other row with i's pair id, k over the rows of i's batch; groups: ℓ_i = Σ_p "
+            "-ln [e^(s_ip/τ) / (e^(s_ip/τ) + Σ_n e^(s_in/τ))] over i's positives p and the "
+            "rows n of other ids, the mean over positive pairs"
         ),
         grad_formula=(
             "dΣℓ/ds_ik = (P_ik - [k = j(i)] + P_ki - [i = j(k)]) / τ, P_i = softmax over "
@@ -288,9 +373,13 @@ NT_XENT = register(
             "A batch loss: each row's value depends on every row of its batch, so the batch "
             "must be stated (--batch-size, else the whole input); the gradient of a row is "
             "that of the batch's total (as autograd gives), and sample weights are refused.",
-            "Every pair id must occur exactly twice per batch (SimCLR's layout). Optax ntxent "
-            "and pytorch-metric-learning NTXentLoss also accept larger groups, averaging "
-            "over positive pairs; with pairs they compute exactly this.",
+            "Rows sharing an id are each other's positives: a pair (SimCLR's layout) or a "
+            "group of any size, as pytorch-metric-learning's NTXentLoss and Optax's ntxent "
+            "take them; for each positive pair the other positives are not in the "
+            "denominator, and the mean is over positive pairs (a row's value is the sum of "
+            "its pairs' terms). A row alone with its id is only a negative. Supervised "
+            "contrastive (SupConLoss) keeps the other positives in the denominator: another "
+            "loss.",
             "Default τ = 0.07 as Optax and pytorch-metric-learning; SimCLR used 0.1 to 0.5.",
             "Bounded below by ln(1 + (2N - 2) e^(-2/τ)) > 0: never 0.",
         ),
@@ -300,5 +389,6 @@ NT_XENT = register(
             "Optax optax.losses.ntxent; pytorch-metric-learning NTXentLoss.",
         ),
         batch=True,
+        extra={"mean": "positive-pairs"},
     )
 )

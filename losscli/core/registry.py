@@ -66,6 +66,8 @@ class Param:
     upper: float | None = None
     vector: bool = False
     integer: bool = False
+    # An open interval of values refused inside [lower, upper] (Tweedie's 0 < p < 1).
+    gap: tuple[float, float] | None = None
 
     @property
     def option(self) -> str:
@@ -74,7 +76,8 @@ class Param:
     def check(self, value: ParamValue) -> ParamValue:
         """Return the value in its canonical type, or raise UsageError naming the option."""
         if self.choices:
-            text = str(value)
+            # A flag (--swap) gives True: the yes of a no/yes choice.
+            text = ("yes" if value else "no") if isinstance(value, bool) else str(value)
             if text not in self.choices:
                 raise UsageError(
                     f"{self.option} must be one of {', '.join(self.choices)}, not {text!r}"
@@ -115,6 +118,11 @@ class Param:
                 raise UsageError(f"{self.option} must be at least {self.lower:g}, not {value}")
         if self.upper is not None and number > self.upper:
             raise UsageError(f"{self.option} must be at most {self.upper:g}, not {value}")
+        if self.gap is not None and self.gap[0] < number < self.gap[1]:
+            low, high = self.gap
+            raise UsageError(
+                f"{self.option} must be at most {low:g} or at least {high:g}, not {value}"
+            )
         return number
 
 

@@ -585,3 +585,38 @@ RMSE = register(
         **_REGRESSION,  # type: ignore[arg-type]
     )
 )
+
+RMSLE = register(
+    Loss(
+        name="rmsle",
+        aliases=("root-mean-squared-log-error", "root-msle"),
+        family="regression",
+        summary="Root mean squared logarithmic error: the square root of msle's mean.",
+        target="above-minus-one",
+        pred_columns="one",
+        spaces=("raw",),
+        params=(),
+        properties=Properties(convex=False, smooth=False, robust=False, probabilistic=False),
+        value=msle_value,
+        grad=msle_grad,
+        prepare=prepare_log1p,
+        formula="RMSLE = sqrt(mean((ln(1 + ŷ) - ln(1 + y))^2)),  y, ŷ > -1",
+        grad_formula=(
+            "dRMSLE/dŷ_i = (ln(1 + ŷ_i) - ln(1 + y_i)) / ((1 + ŷ_i) n RMSLE); per example "
+            "(--reduction none): msle's derivative, under the root"
+        ),
+        typical_use=(
+            "Reporting the error of targets spanning orders of magnitude on a log scale, in "
+            "the units of ln(1 + y) (scikit-learn's root_mean_squared_log_error)."
+        ),
+        confusions=(
+            "A reduction-level loss, as rmse: --reduction none prints each example's squared "
+            "log error, the terms under the root.",
+            "Not the root of each example's squared log error averaged (that is the mean "
+            "absolute log error).",
+        ),
+        references=("scikit-learn sklearn.metrics.root_mean_squared_log_error.",),
+        kink_note="sqrt is not differentiable at 0 (every log error 0); losscli uses 0 there",
+        root=True,
+    )
+)

@@ -38,7 +38,10 @@ def slider_stops(param: Param) -> tuple[ParamValue | None, ...]:
     low = param.lower if param.lower is not None else 0.0
     high = param.upper if param.upper is not None else max(4.0 * abs(default), 1.0)
     stops = {round(float(v), 6) for v in np.linspace(low, high, 41)} | {default}
-    return tuple(sorted(v for v in stops if not (param.lower_open and v <= low)))
+    gap = param.gap or (0.0, 0.0)  # values a parameter refuses (Tweedie's 0 < p < 1)
+    return tuple(
+        sorted(v for v in stops if not (param.lower_open and v <= low) and not gap[0] < v < gap[1])
+    )
 
 
 # Keys that toggle the losses, in order; q, r and s are taken (quit, reset, slider).

@@ -140,9 +140,11 @@ def test_nt_xent_reads_the_whole_table_as_one_batch(cli):
     assert halves.json()["value"] != pytest.approx(whole["value"])
     grad = cli("grad", "nt-xent", "-t", "id", "--check", input=NT_XENT_TABLE)
     assert grad.exit_code == 0, grad.stderr
-    odd = cli("compute", "nt-xent", "-t", "id", "--batch-size", "3", input=NT_XENT_TABLE)
-    assert odd.exit_code == 3 and "row 2, column 'id'" in odd.stderr
-    assert "batch 1 (--batch-size 3)" in odd.stderr
+    # Groups of any size and rows alone with their id are fine (issue 12); a batch with no
+    # id in common has no positive pair (rows 1-2: ids 0 and 1).
+    odd = cli("compute", "nt-xent", "-t", "id", "--batch-size", "2", input=NT_XENT_TABLE)
+    assert odd.exit_code == 3 and "row 1, column 'id'" in odd.stderr
+    assert "batch 1 (--batch-size 2) has no positive pair" in odd.stderr
     weighted = cli(
         "compute", "nt-xent", "--y-true", "0,0", "--y-pred", "1,0;0,1", "--weights", "1,2"
     )

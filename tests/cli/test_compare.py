@@ -10,6 +10,8 @@ import math
 import pytest
 from conftest import REPO
 
+from losscli.core import all_losses
+
 EXAMPLE = REPO / "examples" / "residuals_outliers.csv"
 
 
@@ -134,7 +136,7 @@ def test_all_on_residuals_keeps_the_regression_losses(cli):
     assert names[:4] == ["mse", "mae", "huber", "smooth-l1"]
     assert set(names) == {
         "mse", "mae", "huber", "smooth-l1", "log-cosh", "pseudo-huber", "pinball", "mape",
-        "msle", "rmse", "poisson", "tweedie", "gamma-deviance",
+        "msle", "rmse", "rmsle", "poisson", "tweedie", "gamma-deviance",
     }
     left = {r["loss"]: r["reason"] for r in doc["left_out"]}
     assert left["generalized-kl"] == (
@@ -161,7 +163,10 @@ def test_all_on_binary_probabilities_compares_what_applies(cli):
         assert left[loss] == f"a regression loss, and {words}"
     assert left["contrastive"] == f"a loss of similar and dissimilar pairs, and {words}"
     assert left["hinge"].startswith("it takes raw scores, and the predictions are probabilities")
-    assert "losscli: note: --all left out 31 losses that do not apply" in run.stderr
+    # Every other loss of the catalog is left out, and said: none is dropped silently.
+    assert len(left) == len(all_losses()) - len(names)
+    assert left["nt-xent"] == "a batch loss, read whole: name it to compare it"
+    assert f"losscli: note: --all left out {len(left)} losses that do not apply" in run.stderr
     assert "mse, mae, huber" in run.stderr
     # --any-task keeps every loss whose domain fits.
     wide = cli(

@@ -448,9 +448,10 @@ def test_nt_xent_batches():
     )
     g = grads("nt-xent", ids, x, batch_size=4)
     np.testing.assert_allclose(g[:4], grads("nt-xent", ids[:4], x[:4]), rtol=1e-13)
-    # An id that is not exactly twice in its batch names its row.
-    with pytest.raises(DataError, match="occurs 1 time") as e:
-        evaluate(make_request("nt-xent", {"batch_size": 4}), [*ids[:4], 5, 6, 7, 7], x)
+    # Rows alone with their id are negatives only (issue 12); a batch without any positive
+    # pair names its first row.
+    with pytest.raises(DataError, match="no positive pair") as e:
+        evaluate(make_request("nt-xent", {"batch_size": 4}), [*ids[:4], 5, 6, 7, 8], x)
     assert e.value.row == 4
     with pytest.raises(DataError, match="zero vector"):
         evaluate(make_request("nt-xent"), [0, 0], [[0, 0], [1, 1]])
@@ -532,6 +533,7 @@ def test_every_new_loss_under_every_convention_it_has():
         "mape": ([2.0], [1.0]),
         "msle": ([2.0], [1.0]),
         "rmse": ([2.0], [1.0]),
+        "rmsle": ([2.0], [1.0]),
         "poisson": ([2.0], [1.0]),
         "gaussian-nll": ([2.0], [[1.0, 0.5]]),
         "tweedie": ([2.0], [1.0]),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import strategies as S
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from losscli.core import (
@@ -65,6 +65,10 @@ def test_non_finite_cells_are_named(name: str, space: str, data: Any, bad: float
     row = data.draw(st.integers(0, grid.shape[0] - 1))
     column = data.draw(st.integers(0, grid.shape[1] - 1))
     grid[row, column] = bad
+    # A -inf logit among several class logits masks that class (Optax; issue 12): allowed
+    # for the losses of class rows (test_peer_parity.py), while one finite logit remains.
+    masks = side == "pred" and space == "logit" and bad == -math.inf and grid.shape[1] > 1
+    assume(not (masks and loss.target in ("labels", "distribution")))
     e = data_error(name, arrays["target"], arrays["pred"], space=space, **case.params)
     assert where(e) == (row, side, column)
     assert e.value is not None and ((math.isnan(bad) and math.isnan(e.value)) or e.value == bad)
@@ -300,7 +304,7 @@ def test_unknown_parameter() -> None:
         ("huber", {"delta": math.nan}, "--delta must be finite"),
         ("focal", {"gamma": -0.5}, "--gamma must be at least 0"),
         ("focal", {"alpha": 1.5}, "--alpha must be at most 1"),
-        ("focal", {"alpha": -0.1}, "--alpha must be at least 0"),
+        ("focal", {"alpha": -1.5}, "--alpha must be at least -1"),
         ("bce", {"eps": 0.6}, "--eps must be at most 0.5"),
         ("contrastive", {"margin": 0.0}, "--margin must be greater than 0"),
         ("kl", {"direction": "sideways"}, "--direction must be one of forward, reverse"),

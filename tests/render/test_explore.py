@@ -132,7 +132,7 @@ def test_focal_gamma_and_alpha_sliders():
 
 def test_contrastive_margin_slider():
     app = drive(["contrastive"], ["right"] * 5, focus="margin")
-    assert app.final_params == {"margin": 1.5}
+    assert app.final_params == {"margin": 1.5, "pos_margin": 0.0, "distance": "euclidean"}
     (similar, dissimilar) = app.readout_rows
     d = app.x
     assert similar[1] == pytest.approx(d * d, rel=1e-15)
