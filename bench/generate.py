@@ -1,6 +1,7 @@
 """Generate the benchmark data, deterministically (seeded), into bench/data/.
 
 regression.csv      y_true,y_pred          10M rows by default (about 190 MB)
+regression.parquet  the same rows as Parquet, regression.ndjson as NDJSON (from the CSV)
 classification.csv  label,p0..p9           1M rows, 10 probability columns summing to 1
 
 Usage: python bench/generate.py [--rows N] [--class-rows N] [--out DIR]
@@ -51,6 +52,9 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     write_regression(args.out / "regression.csv", args.rows)
+    table = pl.scan_csv(args.out / "regression.csv")
+    table.sink_parquet(args.out / "regression.parquet")
+    table.sink_ndjson(args.out / "regression.ndjson")
     write_classification(args.out / "classification.csv", args.class_rows)
 
 

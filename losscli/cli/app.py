@@ -7,10 +7,12 @@ and shell completion never import NumPy or Polars.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from losscli import __version__
@@ -169,11 +171,176 @@ completion.register(app)
 
 
 def main() -> None:
+    """The console script: only the invoked command is built (see `narrowed`)."""
+    import os
+
     from losscli.cli import streams
 
+    args = sys.argv[1:]
+    if completion.COMPLETE_VAR in os.environ:
+        args = _completed_words(os.environ)
+    small = narrowed(app, args)
+    if small is app and not _command_words(args):
+        # Only the command list is shown (--help, no arguments, completing a command name):
+        # the list is made from what each command was registered with, nothing is built.
+        small = narrowed(app, ["--version"])
+        command = typer.main.get_command(small)
+        add_listing(command, app)
+    else:
+        command = typer.main.get_command(small)
+    lazy_coercion(command)
     streams.prepare()
     try:
-        app()
+        command()
     except SystemExit as done:
         streams.exit_by_signal(done.code)
         raise
+
+
+def _command_words(args: Sequence[str]) -> list[str]:
+    return [a for a in args if not a.startswith("-")]
+
+
+def add_listing(group: Any, full: typer.Typer) -> None:
+    """Stand-ins for the group's commands that say what `--help` and completion say about
+    them (name, short help, hidden), made from their registration alone; never invoked,
+    since this is only used where the arguments name no command."""
+    import inspect
+
+    from typer.core import TyperCommand
+
+    for info in full.registered_commands:
+        if info.help is None:
+            text = inspect.getdoc(info.callback)
+        else:
+            text = inspect.cleandoc(info.help)
+        group.add_command(
+            TyperCommand(
+                name=info.name,
+                help=text,
+                short_help=info.short_help,
+                hidden=info.hidden,
+                deprecated=info.deprecated,
+            ),
+            info.name,
+        )
+    for group_info in full.registered_groups:
+        solved = typer.main.solve_typer_info_defaults(group_info)
+        group.add_command(
+            TyperGroup(
+                name=solved.name,
+                help=typer.main.solve_typer_info_help(group_info),
+                short_help=solved.short_help,
+                hidden=solved.hidden,
+                deprecated=solved.deprecated,
+            ),
+            solved.name,
+        )
+
+
+def narrowed(full: typer.Typer, args: Sequence[str]) -> typer.Typer:
+    """The app with only the command the arguments name (Typer inspects every registered
+    command's parameters when it builds the app: 17 commands, most of a one-off's start-up).
+
+    `--version` alone needs no command; `--help`, no command at all, or a word that names no
+    command get the whole app, so the command list and "No such command" read as always.
+    """
+    words = _command_words(args)
+    name = words[0] if words else None
+    if name is None and "--version" in args and not {"-h", "--help"} & set(args):
+        keep: set[str | None] = set()
+    elif name is not None and any(_name(c) == name for c in _entries(full)):
+        keep = {name}
+    else:
+        return full
+    small = typer.Typer(
+        cls=LossCliGroup,
+        name=full.info.name,
+        help=full.info.help,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings=full.info.context_settings,
+    )
+    small.registered_callback = full.registered_callback
+    small.registered_commands = [c for c in full.registered_commands if c.name in keep]
+    small.registered_groups = [g for g in full.registered_groups if g.name in keep]
+    return small
+
+
+def _entries(full: typer.Typer) -> list[Any]:
+    return [*full.registered_commands, *full.registered_groups]
+
+
+def _name(entry: Any) -> str | None:
+    return entry.name  # type: ignore[no-any-return]
+
+
+def _completed_words(environ: Mapping[str, str]) -> list[str]:
+    """The words of a command line being completed that are already whole (bash: COMP_WORDS
+    before COMP_CWORD; zsh and fish: _TYPER_COMPLETE_ARGS up to its last space)."""
+    if "COMP_WORDS" in environ:
+        words = environ["COMP_WORDS"].split()
+        current = int(environ.get("COMP_CWORD", len(words)))
+        return words[1:current]
+    line = environ.get("_TYPER_COMPLETE_ARGS", "")
+    words = line.split()
+    whole = words if line.endswith(" ") else words[:-1]
+    return whole[1:]
+
+
+class _LazyCoercion:
+    """Typer 0.29 converts each parameter's value with a pydantic TypeAdapter, built (and
+    pydantic imported, about 0.1 s) the first time any parameter is processed, even for an
+    option that was not given. This builds it only for a value that needs converting: a
+    missing value (None) is None; a string for a `str` parameter, a float default for a
+    `float` one (no bounds to check), a member of an enum for that enum's parameter or a
+    member's exact value (its member) are what the adapter would return."""
+
+    def __init__(self, param: Any) -> None:
+        self.param = param
+        self.real: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None:
+            return () if (param.multiple or param.nargs == -1) else None
+        annotation = param.type_descriptor.annotation
+        info = param.type_descriptor.parameter_info
+        plain = all(getattr(info, key, None) is None for key in ("parser", "min", "max"))
+        if plain and isinstance(annotation, type):
+            if annotation in (str, float, int) and type(value) is annotation:
+                return value  # a default, or a string for a string option
+            if issubclass(annotation, Enum) and isinstance(value, annotation):
+                return value
+            if issubclass(annotation, Enum) and type(value) is str:
+                for member in annotation:
+                    if member.value == value:  # a choice as written: its member
+                        return member
+        if self.real is None:
+            from typer._coercion import build_runtime_param
+
+            self.real = build_runtime_param(param.type_descriptor)
+        return self.real.coerce(value, param=param, ctx=ctx)
+
+
+def lazy_coercion(command: Any) -> None:
+    """Give every Typer parameter of the command tree a _LazyCoercion (where this Typer has
+    the hook; another version is left as it is, only slower)."""
+    for param in getattr(command, "params", ()):
+        _make_lazy(param)
+    # The help option is made at parse time (and processed, value None, on every call).
+    made = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        _make_lazy(option)
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        lazy_coercion(sub)
+
+
+def _make_lazy(param: Any) -> None:
+    if getattr(param, "_runtime_param", False) is None and hasattr(param, "type_descriptor"):
+        param._runtime_param = _LazyCoercion(param)

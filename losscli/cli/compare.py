@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from losscli.core.influence import Influence
     from losscli.core.reduce import Reducer
     from losscli.inputs.source import Batch, Source
+    from losscli.render.blocks import Block
 
 HELP = """Compare losses on the same data: one row per loss.
 
@@ -660,6 +661,7 @@ def _per_example(
     entries: list[Entry], source: Source, warnings: Warnings, output: str, color: str
 ) -> None:
     from losscli.core.errors import DataError
+    from losscli.render.blocks import Block
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
@@ -682,8 +684,10 @@ def _per_example(
         raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
     labels = [e.label for e in active]
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        """(input row number, each loss's value) per example, batch by batch, as computed."""
+    def blocks() -> Iterator[Block]:
+        """Input row numbers and each loss's value per example, batch by batch, as computed."""
+        import numpy as np
+
         results: list[BatchValues | None] = list(first_results)
         batch: Batch | None = first_batch
         count = 0
@@ -693,21 +697,26 @@ def _per_example(
                 assert result is not None
                 for text in _notices(entry, result, source, batch):
                     warnings.add(text)
-                columns.append(result.weighted().tolist())
-            count += len(columns[0])
-            yield from zip(batch.row_numbers(), *columns, strict=True)
+                columns.append(result.weighted())
+            count += columns[0].shape[0]
+            yield Block(batch.row_number_array(), np.column_stack(columns))
             batch = next(batches, None)
             if batch is not None:
                 results = [_run(e, source, batch, first=False, may_drop=False) for e in active]
         warnings.finish(source, count)
 
     if output == "json":
-        table = list(rows())
-        values = {label: [row[k + 1] for row in table] for k, label in enumerate(labels)}
+        table = [row for block in blocks() for row in block.values.tolist()]
+        values = {label: [row[k] for row in table] for k, label in enumerate(labels)}
         payload = {"columns": labels, "n": len(table), "reduction": "none", "values": values}
         report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
     else:
         report = Report(
-            payload={}, columns=("row", *labels), rows=rows(), title="per example", indexed=True
+            payload={},
+            columns=("row", *labels),
+            rows=(),
+            blocks=blocks(),
+            title="per example",
+            indexed=True,
         )
     emit(report, output, color)

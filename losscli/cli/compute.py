@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from losscli.cli.common import Warnings
     from losscli.core.evaluation import Request
     from losscli.inputs.source import Source
+    from losscli.render.blocks import Block
 
 HELP = """Compute a loss of predictions against targets.
 
@@ -140,9 +141,9 @@ def compute(
         return
 
     if reduction is o.Reduction.none:
-        rows = _per_example(request, source, warnings)
+        blocks = _per_example(request, source, warnings)
         if output == "json":
-            values = [value for _, value in rows]
+            values = [value for block in blocks for value in block.values[:, 0].tolist()]
             report = Report(
                 payload={**header, "n": len(values), "values": values},
                 columns=(),
@@ -153,7 +154,8 @@ def compute(
             report = Report(
                 payload=header,
                 columns=("row", "value"),
-                rows=rows,
+                rows=(),
+                blocks=blocks,
                 title=f"{request.loss.name} per example",
                 indexed=True,
             )
@@ -197,10 +199,11 @@ def _reduced(
         return acc.result(reduction), acc.count
 
 
-def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[tuple[int, Any]]:
-    """(input row number, value) for every example, batch by batch, as they are computed."""
+def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[Block]:
+    """Each batch's values with their input row numbers, as they are computed."""
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values
+    from losscli.render.blocks import Block
 
     count = ignored = 0
     for batch in source.batches():
@@ -208,10 +211,10 @@ def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterat
             result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
         for notice in result.notices:
             warnings.add(notice_text(notice, source, batch))
-        values = result.weighted().tolist()
-        count += len(values) - result.left_out
+        values = result.weighted()
+        count += values.shape[0] - result.left_out
         ignored += result.left_out
-        yield from zip(batch.row_numbers(), values, strict=True)
+        yield Block(batch.row_number_array(), values.reshape(-1, 1))
     warnings.finish(source, count, ignored)
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from losscli.cli.common import Warnings
     from losscli.core.evaluation import GradientCheck, Request
     from losscli.inputs.source import Batch, Source
+    from losscli.render.blocks import Block
 
 HELP = """Gradient of each example's loss with respect to its prediction.
 
@@ -116,7 +117,7 @@ def grad(
     if inputs.file not in (None, "-") and not request.loss.batch:
         # A file can be read again: totals first, then the rows, in flat memory.
         reread = lambda: open_source(request.loss, inputs, quiet=True, space=request.space)  # noqa: E731
-    rows = _gradients(request, source, warnings, reduction.value, checks, reread)
+    blocks = _gradients(request, source, warnings, reduction.value, checks, reread)
     header: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -126,9 +127,9 @@ def grad(
     }
     names = _grad_columns(source.pred_names, source.pred_width)
     if output == "json":
-        collected = [row[1:] for row in rows]
+        collected = [row for block in blocks for row in block.values.tolist()]
         flat = len(names) == 1
-        header |= {"n": len(collected), "grad": [r[0] if flat else list(r) for r in collected]}
+        header |= {"n": len(collected), "grad": [r[0] if flat else r for r in collected]}
         if checks is not None:
             header["check"] = checks.summary()
         report = Report(payload=header, columns=(), rows=(), warnings=warnings.items)
@@ -136,7 +137,8 @@ def grad(
         report = Report(
             payload=header,
             columns=("row", *names),
-            rows=rows,
+            rows=(),
+            blocks=blocks,
             title=f"d {request.loss.name} / d {_wrt(request.space)}",
             indexed=True,
         )
@@ -156,8 +158,8 @@ def _gradients(
     reduction: str,
     checks: _Checks | None,
     reread: Callable[[], Source] | None = None,
-) -> Iterator[tuple[Any, ...]]:
-    """(input row number, gradient components...) per example, batch by batch.
+) -> Iterator[Block]:
+    """Input row numbers and gradient components (one row per example), batch by batch.
 
     With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
     only at the end (so is the total a root loss such as RMSE needs). When the input can be
@@ -168,12 +170,13 @@ def _gradients(
 
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import BatchValues, batch_values, check_gradient
+    from losscli.render.blocks import Block
 
     reducer = request.reducer()  # the mean as the convention takes it
     if reread is not None and reducer.holds(reduction):
         yield from _two_passes(request, source, reread(), warnings, reduction, checks)
         return
-    held: list[tuple[Batch, Any, BatchValues]] = []
+    held: list[tuple[Any, Any, BatchValues]] = []
     count = ignored = 0
     batch = None
     for batch in source.batches():
@@ -193,37 +196,20 @@ def _gradients(
         ignored += result.left_out
         if reducer.holds(reduction):
             reducer.add(result)
-            # Only the row numbering of the batch is kept, not its inputs.
-            held.append((_numbering(batch), grads, result))
+            held.append((batch.row_number_array(), grads, result))
             continue
         if result.weights is not None:
             grads = _scaled(grads, result.weights[:, None])
         # A row left out by --ignore-label has gradient 0 (as in PyTorch).
-        rows = result.per_row(grads).tolist()
-        for number, row in zip(batch.row_numbers(), rows, strict=True):
-            yield (number, *row)
+        yield Block(batch.row_number_array(), result.per_row(grads))
     warnings.finish(source, count, ignored)
     if not reducer.holds(reduction) or batch is None:
         return
-    for numbering, grads, result in held:
+    for numbers, grads, result in held:
         with located(source, batch):  # the weights may sum to 0
             scale = reducer.grad_scale(result, reduction)
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        numbers = numbering.row_numbers()
-        rows = result.per_row(_scaled(grads, factor)).tolist()
-        for number, row in zip(numbers, rows, strict=True):
-            yield (number, *row)
-
-
-def _numbering(batch: Batch) -> Batch:
-    """A batch that keeps only its row numbering (its inputs may be freed)."""
-    import numpy as np
-
-    from losscli.inputs.source import Batch
-
-    rows = batch.y_pred.shape[0]
-    empty = np.empty((rows, 0))
-    return Batch(empty, empty, None, batch.first_row, batch.row_index)
+        yield Block(numbers, result.per_row(_scaled(grads, factor)))
 
 
 def _two_passes(
@@ -233,13 +219,14 @@ def _two_passes(
     warnings: Warnings,
     reduction: str,
     checks: _Checks | None,
-) -> Iterator[tuple[Any, ...]]:
+) -> Iterator[Block]:
     """The gradient of the mean (or of a root loss) in flat memory: the totals from a first
     reading of the input, then every row scaled as it streams by in a second."""
     import numpy as np
 
     from losscli.cli.common import located, notice_text
     from losscli.core.evaluation import batch_values, check_gradient
+    from losscli.render.blocks import Block
 
     reducer = request.reducer()
     count = ignored = 0
@@ -267,9 +254,8 @@ def _two_passes(
         factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
         width = int(np.prod(result.grads.shape[1:]))
         # A row left out by --ignore-label has gradient 0 (as in PyTorch).
-        rows = result.per_row(_scaled(result.grads.reshape(n, width), factor)).tolist()
-        for number, row in zip(batch.row_numbers(), rows, strict=True):
-            yield (number, *row)
+        grads = result.per_row(_scaled(result.grads.reshape(n, width), factor))
+        yield Block(batch.row_number_array(), grads)
     if again != count:
         from losscli.inputs.source import InputError
 

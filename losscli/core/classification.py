@@ -125,9 +125,7 @@ def bce_value(
 ) -> Array:
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
-        # y softplus(-z) + (1-y) softplus(z): each term is exact in its own tail, so a
-        # confident correct logit gives about e^-|z|, not a cancelled 0.
-        return -(x_times(y, log_sigmoid(y_pred)) + x_times(1.0 - y, log_sigmoid(-y_pred)))
+        return _bce_logit_value(y, _logit_parts(y_pred))
     p, _ = _clip(y_pred, max(eps, clip))
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(p), np.log1p(-p)
@@ -149,16 +147,89 @@ def bce_grad(
 ) -> Array:
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
-        # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term
-        # is 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0,
-        # not -e^-40), as the value does with log_sigmoid.
-        return x_times(1.0 - y, sigmoid(y_pred)) - x_times(y, sigmoid(-y_pred))
+        return _bce_logit_grad(y, _logit_parts(y_pred))
     p, free = _clip(y_pred, max(eps, clip))
     if grad_floor is not None:
         g = (p - y) / np.maximum(p * (1.0 - p), grad_floor)
     else:
         g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
     return np.where(free, g, 0.0)
+
+
+def bce_value_and_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+    log_floor: float | None = None,
+    grad_floor: float | None = None,
+) -> tuple[Array, Array]:
+    """bce_value and bce_grad from one call: for logits, one e^-|z| serves both."""
+    if space == "logit":
+        y = smooth_binary(y_true, label_smoothing)
+        parts = _logit_parts(y_pred)
+        return _bce_logit_value(y, parts), _bce_logit_grad(y, parts)
+    settings: dict[str, Any] = dict(
+        space=space,
+        eps=eps,
+        label_smoothing=label_smoothing,
+        clip=clip,
+        log_floor=log_floor,
+        grad_floor=grad_floor,
+    )
+    return bce_value(y_true, y_pred, **settings), bce_grad(y_true, y_pred, **settings)
+
+
+class _LogitParts:
+    """What the logit forms of the binary losses share, from one exponential:
+    e = e^-|z|, softplus(z) = max(z, 0) + ln(1 + e) and softplus(-z) = max(z, 0) - z + ln(1 + e)
+    (numpy's logaddexp(0, -+z) term for term: each exact in its own tail).
+    (A plain class: a dataclass costs milliseconds of every start-up.)"""
+
+    def __init__(self, z: Array, e: Array, softplus_pos: Array, softplus_neg: Array) -> None:
+        self.z = z
+        self.e = e
+        self.softplus_pos = softplus_pos  # softplus(z) = -ln sigmoid(-z)
+        self.softplus_neg = softplus_neg  # softplus(-z) = -ln sigmoid(z)
+
+
+def _logit_parts(z: Array) -> _LogitParts:
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    log_term = np.log1p(e)
+    top = np.maximum(z, 0.0)
+    softplus_neg = top - z
+    softplus_neg += log_term
+    top += log_term
+    return _LogitParts(z, e, top, softplus_neg)
+
+
+def _bce_logit_value(y: Array, parts: _LogitParts) -> Array:
+    # y softplus(-z) + (1-y) softplus(z): a confident correct logit gives about e^-|z|, not a
+    # cancelled 0 (the terms are finite for finite z, so 0 * term is 0).
+    out = y * parts.softplus_neg
+    out += (1.0 - y) * parts.softplus_pos
+    return out
+
+
+def _bce_logit_grad(y: Array, parts: _LogitParts) -> Array:
+    # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term is
+    # 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0, not
+    # -e^-40). sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e), each rounded once.
+    one_plus = 1.0 + parts.e
+    small = np.divide(parts.e, one_plus)  # sigmoid(-|z|)
+    large = np.divide(1.0, one_plus, out=one_plus)  # sigmoid(|z|)
+    positive = parts.z >= 0
+    sig_z = np.where(positive, large, small)
+    sig_minus_z = np.where(positive, small, large)
+    sig_z *= 1.0 - y
+    sig_minus_z *= y
+    sig_z -= sig_minus_z
+    return sig_z
 
 
 # --- cross-entropy -----------------------------------------------------------------------
@@ -273,7 +344,7 @@ def ce_value(
         labels = y_true[:, 0].astype(np.intp)
         w = 1.0 if class_weights is None else np.asarray(class_weights)[labels]
         if space == "logit":
-            return x_times(w, -log_softmax(y_pred)[rows, labels])
+            return _ce_label_value(_softmax_parts(y_pred, labels), w)
         if space == "logprob":
             return x_times(w, -y_pred[rows, labels])
         p_true, _ = _clip(y_pred[rows, labels], max(eps, clip))
@@ -310,6 +381,10 @@ def ce_grad(
             label_smoothing=label_smoothing,
             clip=clip,
         )[:, None]
+    if space == "logit" and y_true.shape[1] == 1 and not label_smoothing:
+        labels = y_true[:, 0].astype(np.intp)
+        w = None if class_weights is None else np.asarray(class_weights)[labels]
+        return _ce_label_grad(_softmax_parts(y_pred, labels), w)
     y = smooth_rows(target_rows(y_true, y_pred.shape[1]), label_smoothing)
     # Class weights scale each class's target mass: the formulas below hold with w y for y.
     y = _weighted_rows(y, class_weights)
@@ -329,6 +404,88 @@ def ce_grad(
         return -y
     p, free = _clip(y_pred, max(eps, clip))
     return np.where(free, -safe_divide(y, p), 0.0)
+
+
+def ce_value_and_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    eps: float = 0.0,
+    label_smoothing: float = 0.0,
+    clip: float = 0.0,
+    class_weights: tuple[float, ...] | None = None,
+) -> tuple[Array, Array]:
+    """ce_value and ce_grad from one call: for logits against a label column, one softmax."""
+    if space == "logit" and y_pred.shape[1] > 1 and y_true.shape[1] == 1 and not label_smoothing:
+        labels = y_true[:, 0].astype(np.intp)
+        parts = _softmax_parts(y_pred, labels)
+        if class_weights is None:
+            return _ce_label_value(parts, 1.0), _ce_label_grad(parts, None)
+        w = np.asarray(class_weights)[labels]
+        return _ce_label_value(parts, w), _ce_label_grad(parts, w)
+    settings: dict[str, Any] = dict(
+        space=space,
+        eps=eps,
+        label_smoothing=label_smoothing,
+        clip=clip,
+        class_weights=class_weights,
+    )
+    return ce_value(y_true, y_pred, **settings), ce_grad(y_true, y_pred, **settings)
+
+
+class _SoftmaxParts:
+    """Rows of logits shifted by their largest: what log-softmax and softmax share.
+
+    `others` holds e^(z - max) with the largest cell set to 0, `total` its row sums S, so
+    that ln(sum of e^(z - max)) = log1p(S) (numerics.log_softmax does the same).
+    """
+
+    def __init__(
+        self,
+        rows: np.ndarray,
+        labels: np.ndarray,
+        top: np.ndarray,
+        shifted: Array,
+        others: Array,
+        total: Array,
+    ) -> None:
+        self.rows = rows
+        self.labels = labels
+        self.top = top
+        self.shifted = shifted
+        self.others = others
+        self.total = total
+
+
+def _softmax_parts(z: Array, labels: np.ndarray) -> _SoftmaxParts:
+    rows = np.arange(z.shape[0])
+    top = np.argmax(z, axis=1)
+    shifted = z - z[rows, top][:, None]
+    others = np.exp(shifted)
+    others[rows, top] = 0.0
+    return _SoftmaxParts(rows, labels, top, shifted, others, np.sum(others, axis=1))
+
+
+def _ce_label_value(parts: _SoftmaxParts, w: Array | float) -> Array:
+    # -log_softmax(z)[y] = ln(1 + S) - (z[y] - max)
+    return x_times(w, np.log1p(parts.total) - parts.shifted[parts.rows, parts.labels])
+
+
+def _ce_label_grad(parts: _SoftmaxParts, w: Array | None) -> Array:
+    # softmax(z) - onehot(y), times w[y]. The label's cell is -(1 - p[y]); where the label is
+    # the largest logit, 1 - p[y] is S / (1 + S), the mass of the others, not a subtraction
+    # from 1 (which would round a confident correct row's gradient to 0).
+    norm = 1.0 + parts.total
+    p = parts.others / norm[:, None]
+    p[parts.rows, parts.top] = 1.0 / norm
+    at_label = p[parts.rows, parts.labels]
+    rest = np.where(parts.labels == parts.top, parts.total / norm, 1.0 - at_label)
+    if w is not None:
+        p *= w[:, None]
+        rest = x_times(w, rest)
+    p[parts.rows, parts.labels] = -rest
+    return p
 
 
 # --- focal -------------------------------------------------------------------------------
@@ -503,6 +660,7 @@ BCE = register(
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=bce_value,
         grad=bce_grad,
+        value_and_grad=bce_value_and_grad,
         prepare=prepare_bce,
         formula=(
             "L = -[y ln p + (1-y) ln(1-p)];  with a logit z: L = y softplus(-z) + (1-y) softplus(z)"
@@ -542,6 +700,7 @@ CE = register(
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=ce_value,
         grad=ce_grad,
+        value_and_grad=ce_value_and_grad,
         prepare=prepare_ce,
         formula="L = -Σ_k y_k ln p_k  (= -log(p[y]) for an integer label y)",
         grad_formula="dL/dz = softmax(z) - y wrt logits;  dL/dp_k = -y_k / p_k wrt probabilities",

@@ -4,6 +4,7 @@ reductions, gradients and a finite-difference check of the gradients."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,36 +59,88 @@ class Request:
         return Prepared(prepared.y_true.astype(np.float32), prepared.y_pred.astype(np.float32))
 
     def values(self, prepared: Prepared) -> Array:
-        prepared = self._computed(prepared)
-        with np.errstate(all="ignore"):
-            out = self.loss.value(
-                prepared.y_true,
-                prepared.y_pred,
-                space=self.space,
-                **self.params,
-                **self.rule.settings,
-            )
-        return self._scaled(out)
+        (out,) = self._blockwise((self.loss.value,), prepared)
+        return out
 
     def grads(self, prepared: Prepared) -> Array:
-        prepared = self._computed(prepared)
-        with np.errstate(all="ignore"):
-            out = self.loss.grad(
-                prepared.y_true,
-                prepared.y_pred,
-                space=self.space,
-                **self.params,
-                **self.rule.settings,
-            )
-        return self._scaled(out)
+        (out,) = self._blockwise((self.loss.grad,), prepared)
+        return out
 
-    def _scaled(self, out: object) -> Array:
+    def values_and_grads(self, prepared: Prepared) -> tuple[Array, Array]:
+        """values() and grads() together: one call where the loss shares their work."""
+        both = self.loss.value_and_grad
+        if both is None:
+            value, grad = self._blockwise((self.loss.value, self.loss.grad), prepared)
+        else:
+            value, grad = self._blockwise((both,), prepared, pairs=True)
+        return value, grad
+
+    def _blockwise(
+        self, fns: tuple[Any, ...], prepared: Prepared, *, pairs: bool = False
+    ) -> list[Array]:
+        """Each function's result on the whole batch (as `_scaled` leaves it), computed
+        BLOCK_ELEMENTS cells at a time.
+
+        Every example's value and gradient depend on its own row alone (except for a batch
+        loss, computed whole), so rows may be taken in blocks: the temporaries of a formula
+        then stay in the CPU's cache instead of each being a fresh array of the whole batch.
+        The numbers are the same either way (tests/core/test_row_blocks.py).
+        """
+        prepared = self._computed(prepared)  # float32 inputs under --precision float32
+        y_true, y_pred = prepared.y_true, prepared.y_pred
+        kwargs = {"space": self.space, **self.params, **self.rule.settings}
+        n = y_pred.shape[0]
+        width = max(1, int(np.prod(y_pred.shape[1:])))
+        rows = max(1, BLOCK_ELEMENTS // width)
+        blockable = (
+            not self.loss.batch and isinstance(y_true, np.ndarray) and y_true.shape[:1] == (n,)
+        )
+        outputs: list[Array] = []
+        with np.errstate(all="ignore"):
+            if not blockable or n <= 2 * rows:
+                for fn in fns:
+                    result = fn(y_true, y_pred, **kwargs)
+                    outputs.extend(result if pairs else (result,))
+                return [self._scaled(out, prepared) for out in outputs]
+
+            def block(start: int) -> None:
+                stop = min(start + rows, n)
+                # errstate is per thread: each block sets its own.
+                with np.errstate(all="ignore"):
+                    parts: list[Any] = []
+                    for fn in fns:
+                        result = fn(y_true[start:stop], y_pred[start:stop], **kwargs)
+                        parts.extend(result if pairs else (result,))
+                    if not outputs:
+                        outputs.extend(np.empty((n, *np.shape(part)[1:])) for part in parts)
+                    for out, part in zip(outputs, parts, strict=True):
+                        self._scaled(part, None, into=out[start:stop])
+
+            block(0)  # the first block tells the shapes of the outputs
+            rest = range(rows, n, rows)
+            pool = _block_pool()
+            if pool is None:
+                for start in rest:
+                    block(start)
+            else:
+                # NumPy releases the GIL inside each operation: blocks run on both cores,
+                # each writing its own rows of the outputs.
+                list(pool.map(block, rest))
+        return outputs
+
+    def _scaled(
+        self, out: object, prepared: Prepared | None, *, into: Array | None = None
+    ) -> Array:
+        """float64, times the convention's scale, with -0.0 made 0.0: written `into` a block
+        of the output when given, else in place where the array is the loss's own."""
         arr = np.asarray(out, dtype=np.float64)
         if self.rule.scale != 1.0:
             arr = arr * self.rule.scale
+        elif into is None and (prepared is None or not _own_array(arr, prepared)):
+            arr = arr.copy()
         # A loss written as -(terms) gives -0.0 where every term is 0; adding 0.0 turns it
         # into 0.0 (IEEE 754) and leaves every other value as it is.
-        return arr + 0.0
+        return np.add(arr, 0.0, out=arr if into is None else into)
 
     def reducer(self) -> Reducer:
         """Empty totals that reduce the way this request's convention takes its mean."""
@@ -100,6 +153,9 @@ class Request:
 
     def infinity_notice(self, values: Array) -> Notice | None:
         """A notice naming the rows where the exact loss is infinite, with what to do."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(values)):  # one pass: inf or NaN would stay in the sum
+                return None
         rows = np.flatnonzero(~np.isfinite(values))
         if rows.size == 0:
             return None
@@ -124,6 +180,30 @@ PRECISIONS = ("float64", "float32")
 MULTIOUTPUT = ("raw", "uniform")
 # Target kinds of one class label per example: the losses --ignore-label applies to.
 LABEL_TARGETS = ("binary", "labels", "sign", "class")
+
+
+_POOL: list[Any] = []
+
+
+def _block_pool() -> Any:
+    """A thread pool with one worker per core (at most BLOCK_THREADS), made once; None on
+    one core."""
+    workers = min(BLOCK_THREADS, os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="losscli-block"))
+    return _POOL[0]
+
+
+def _own_array(arr: Array, prepared: Prepared) -> bool:
+    """Whether `arr` may be changed in place: writable and not (a view of) an input."""
+    if not arr.flags.writeable:
+        return False
+    inputs = (prepared.y_true, prepared.y_pred)
+    return not any(isinstance(a, np.ndarray) and np.may_share_memory(arr, a) for a in inputs)
 
 
 def make_request(
@@ -404,11 +484,14 @@ def batch_values(
             w_all = check_weights(weights, kept.shape[0])
             weights = w_all[kept]
     prepared = request.prepare(y_true, y_pred)
-    values = request.values(prepared)
+    grads: Array | None = None
+    if with_grads:
+        values, grads = request.values_and_grads(prepared)
+    else:
+        values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
-    grads = request.grads(prepared) if with_grads else None
     notices = _notices(request, prepared, values)
     if kept is not None:
         rows = np.flatnonzero(kept)
@@ -507,13 +590,24 @@ def gradient(
     scale: Any = reducer.grad_scale(batch, reduction)
     if isinstance(scale, np.ndarray):
         scale = scale.reshape((n,) + (1,) * (grads.ndim - 1))
-    # A zero-weight example contributes nothing, even where its own gradient is infinite
-    # (0 * inf would be NaN), as in Accumulator.add for the values.
-    with np.errstate(invalid="ignore"):
-        grads = np.where(scale == 0, 0.0, grads * scale)
-    grads = batch.per_row(grads)
+        # A zero-weight example contributes nothing, even where its own gradient is infinite
+        # (0 * inf would be NaN), as in Accumulator.add for the values.
+        with np.errstate(invalid="ignore"):
+            grads = np.where(scale == 0, 0.0, grads * scale)
+    elif scale == 0:
+        grads = np.zeros_like(grads)
+    elif scale != 1:
+        with np.errstate(over="ignore", under="ignore"):
+            grads = np.multiply(grads, scale, out=grads)  # grads is this call's own array
+    grads = batch.per_row(grads)  # rows left out by --ignore-label come back as 0
     return Gradient(request, reduction, grads.shape[0], grads, batch.notices)
 
+
+# How many cells of a batch the value and gradient formulas take at a time (Request._blockwise):
+# a formula's few temporaries of this size stay in the cache.
+BLOCK_ELEMENTS = 1 << 15
+# Threads over blocks (NumPy releases the GIL within each operation); 1: none.
+BLOCK_THREADS = 2
 
 # How many ulps of a loss value check_gradient attributes to rounding (see there).
 ROUNDING_ULPS = 32

@@ -189,6 +189,9 @@ class Loss:
     batch: bool = False
     root: bool = False
     infinity_note: str = ""
+    # Optional: (value(...), grad(...)) from one call with the same arguments, sharing the work
+    # the two have in common; it must return exactly what the two separate calls return.
+    value_and_grad: Callable[..., tuple[Array, Array]] | None = None
 
     def defaults(self) -> dict[str, ParamValue]:
         return {p.name: p.default for p in self.params if p.default is not None}

@@ -36,6 +36,14 @@ def mse_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
     return 2.0 * (y_pred - y_true)
 
 
+def mse_value_and_grad(
+    y_true: Array, y_pred: Array, *, space: Space = "raw"
+) -> tuple[Array, Array]:
+    """mse_value and mse_grad from one residual."""
+    r = y_pred - y_true
+    return r * r, 2.0 * r
+
+
 def mae_value(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
     return np.abs(y_pred - y_true)
 
@@ -46,9 +54,14 @@ def mae_grad(y_true: Array, y_pred: Array, *, space: Space = "raw") -> Array:
 
 def huber_value(y_true: Array, y_pred: Array, *, space: Space = "raw", delta: float = 1.0) -> Array:
     a = np.abs(y_pred - y_true)
-    # delta * (|r| - delta/2) written as delta*|r| - delta^2/2 loses digits near |r| = delta;
-    # the quadratic branch is taken exactly where |r| <= delta.
-    return np.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+    # q (|r| - q/2) with q = min(|r|, delta): (|r|/2) |r| where |r| <= delta (|r| - |r|/2 is
+    # exact), delta (|r| - delta/2) beyond; written as delta*|r| - delta^2/2 the linear part
+    # would lose digits near |r| = delta. One expression, no branch arrays.
+    q = np.minimum(a, delta)
+    half = np.multiply(q, -0.5)
+    half += a
+    half *= q
+    return half
 
 
 def huber_grad(y_true: Array, y_pred: Array, *, space: Space = "raw", delta: float = 1.0) -> Array:
@@ -97,6 +110,7 @@ MSE = register(
         ),
         value=mse_value,
         grad=mse_grad,
+        value_and_grad=mse_value_and_grad,
         formula="L(y, ŷ) = (ŷ - y)^2",
         grad_formula="dL/dŷ = 2 (ŷ - y)",
         typical_use=(

@@ -42,6 +42,14 @@ class Batch:
             return (self.row_index + 1).tolist()  # type: ignore[no-any-return]
         return list(range(self.first_row + 1, self.first_row + 1 + self.y_pred.shape[0]))
 
+    def row_number_array(self) -> np.ndarray:
+        """row_numbers() as an int64 array (for output written a whole batch at a time)."""
+        import numpy as np
+
+        if self.row_index is not None:
+            return self.row_index + 1  # type: ignore[no-any-return]
+        return np.arange(self.first_row + 1, self.first_row + 1 + self.y_pred.shape[0])
+
     def input_row(self, row: int) -> int:
         """The 0-based row of the whole input that row `row` of this batch came from."""
         if self.row_index is not None:

@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import sys
+from dataclasses import replace
 from typing import Any, TextIO
 
 from losscli.render.report import Report, format_number, printable
@@ -74,6 +75,14 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
     for warning in report.warnings:
         sys.stderr.write(f"losscli: warning: {printable(warning)}\n")
     sys.stderr.flush()
+    if report.blocks is not None:
+        from losscli.render.blocks import block_rows, write_blocks
+
+        if fmt in ("csv", "tsv", "plain", "jsonl"):
+            write_blocks(report.blocks, report.columns, fmt, stream)
+            stream.flush()
+            return
+        report = replace(report, rows=block_rows(report.blocks), blocks=None)
     if fmt == "jsonl":
         if report.scalar is not None:
             stream.write(to_json(dict(report.payload)) + "\n")

@@ -24,6 +24,9 @@ class Report:
     indexed: bool = False
     warnings: list[str] = field(default_factory=list)
     human: Callable[[Any], None] | None = None
+    # Per-example output as whole batches (render.blocks.Block); when set, `rows` is unused:
+    # machine formats write each block at once, the table reads its rows from the blocks.
+    blocks: Iterable[Any] | None = None
 
 
 def format_number(value: Any) -> str:

@@ -233,6 +233,7 @@ GENERIC_CASES: dict[str, tuple[str, ...]] = {
     "pinball": ("--y-true", "1,2", "--y-pred", "0,3"),
     "mape": ("--y-true", "1,2", "--y-pred", "1.5,3"),
     "msle": ("--y-true", "1,2", "--y-pred", "1.5,3"),
+    "rmsle": ("--y-true", "1,2", "--y-pred", "1.5,3"),
     "rmse": ("--y-true", "1,2", "--y-pred", "1.5,3"),
     "binary-cross-entropy": ("--y-true", "1,0", "--y-pred", "0.8,0.3"),
     "cross-entropy": ("--y-true", "2,0", "--y-pred", PROBS_TEXT),

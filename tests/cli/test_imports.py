@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,125 @@ def test_light_commands_import_nothing_heavy(args, shown):
     )
     assert shown in done.stdout
     assert done.stdout.splitlines()[-1] == ""
+
+
+# The console script (`main`) builds only the invoked command and converts option values
+# without pydantic where they need no converting: the one-off commands stay near the cost
+# of importing Typer (bench/run.py times them).
+MAIN_SNIPPET = """
+import sys
+sys.argv = ["losscli", *{args!r}]
+from losscli.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+print(",".join(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "heavy"),
+    [
+        (["--version"], {}, ("numpy", "polars", "pydantic", "rich")),
+        (["--help"], {}, ("numpy", "polars", "pydantic", "rich")),
+        (["completion", "bash"], {}, ("numpy", "polars", "pydantic", "rich")),
+        (
+            [],
+            {
+                "_LOSSCLI_COMPLETE": "complete_bash",
+                "COMP_WORDS": "losscli compute hu",
+                "COMP_CWORD": "2",
+            },
+            ("numpy", "polars", "pydantic", "rich"),
+        ),
+        (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], {}, ("polars", "pydantic")),
+    ],
+)
+def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy):
+    code = MAIN_SNIPPET.format(args=args, heavy=heavy)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        env={**os.environ, **env},
+    )
+    assert done.stdout.strip(), done.stderr
+    assert done.stdout.splitlines()[-1] == "", done.stdout
+
+
+def test_only_the_named_command_is_built():
+    from losscli.cli.app import app, narrowed
+
+    def names(typer_app):
+        return [c.name for c in typer_app.registered_commands] + [
+            g.name for g in typer_app.registered_groups
+        ]
+
+    assert names(narrowed(app, ["compute", "mse", "--y-true", "1"])) == ["compute"]
+    assert names(narrowed(app, ["exercise", "list"])) == ["exercise"]
+    assert names(narrowed(app, ["--version"])) == []
+    # The whole app where the command list is shown or a word names no command.
+    for args in (["--help"], [], ["--version", "--help"], ["comptue", "mse"]):
+        assert narrowed(app, args) is app
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compute", "--help"],
+        ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3", "--delta", "x"],
+        ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3", "--reduction", "nope"],
+        ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,x"],
+        ["grad", "huber", "--delta", "2", "--y-true", "0", "--y-pred", "3"],
+        ["comptue"],
+        ["--version", "--json"],
+        ["--help"],  # the command list, from stand-ins (add_listing)
+        [],
+        ["--json"],
+        ["exercise", "--help"],
+    ],
+)
+def test_the_narrowed_app_answers_as_the_whole_app(args):
+    """Same output, same errors, same exit code through the console script as through the
+    whole app (which the in-process tests drive)."""
+    whole = f"import sys\nfrom losscli.cli.app import app\nsys.argv = ['losscli', *{args!r}]\napp()"
+    script = (
+        f"import sys\nsys.argv = ['losscli', *{args!r}]\nfrom losscli.cli.app import main\nmain()"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+        for code in (whole, script)
+    ]
+    assert runs[0].returncode == runs[1].returncode
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].stderr == runs[1].stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "losscli "},
+        {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": "losscli co", "COMP_CWORD": "1"},
+        {"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "losscli compute hu"},
+        {"_LOSSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "losscli exercise "},
+    ],
+)
+def test_completion_through_the_console_script_is_the_whole_apps(env):
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, **env},
+        )
+        for code in (
+            "from losscli.cli.app import app\napp()",
+            "from losscli.cli.app import main\nmain()",
+        )
+    ]
+    assert runs[0].stdout.strip()
+    assert (runs[0].returncode, runs[0].stdout) == (runs[1].returncode, runs[1].stdout)

@@ -1,0 +1,66 @@
+"""Values and gradients computed a block of rows at a time (Request._blockwise) are the very
+numbers of the whole batch at once, for every loss of the registry in every space."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+import strategies as S
+from hypothesis import given
+from hypothesis import strategies as st
+
+from losscli.core import evaluation, get, make_request
+from losscli.core.evaluation import batch_values
+
+PAIRS = S.loss_space_pairs()
+
+
+def computed(case: S.Case, block_elements: int) -> Any:
+    saved = evaluation.BLOCK_ELEMENTS
+    evaluation.BLOCK_ELEMENTS = block_elements
+    try:
+        request = make_request(case.loss.name, case.params, space=case.space)  # type: ignore[arg-type]
+        both = batch_values(request, case.y_true, case.y_pred, with_grads=True)
+        prepared = request.prepare(case.y_true, case.y_pred)
+        return request.values(prepared), request.grads(prepared), both.values, both.grads
+    finally:
+        evaluation.BLOCK_ELEMENTS = saved
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal bit for bit (NaN where NaN, the sign of zero too)."""
+    return a.shape == b.shape and bool(np.all(a.view(np.uint64) == b.view(np.uint64)))
+
+
+@pytest.mark.parametrize(("name", "space"), PAIRS)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_blocks_of_rows_give_the_same_numbers(name: str, space: str, data: Any) -> None:
+    mode = data.draw(st.sampled_from(S.MODES))
+    case = data.draw(S.cases(get(name), space, mode, min_rows=S.MAX_ROWS))
+    whole = computed(case, 1 << 30)
+    blocked = computed(case, 1)  # one row per block
+    for a, b in zip(whole, blocked, strict=True):
+        assert same(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)), case
+    # value_and_grad (where a loss has one) agrees with value and grad called apart.
+    assert same(whole[0], whole[2]) and same(whole[1], whole[3]), case
+
+
+def test_a_big_batch_is_taken_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    huber = make_request("huber", {"delta": 1.0})
+    original = huber.loss.value
+
+    def counting(y_true: Any, y_pred: Any, **kwargs: Any) -> Any:
+        calls.append(y_pred.shape[0])
+        return original(y_true, y_pred, **kwargs)
+
+    monkeypatch.setattr(evaluation, "BLOCK_ELEMENTS", 4)
+    request = replace(huber, loss=replace(huber.loss, value=counting))
+    y = np.arange(10.0)
+    values = request.values(request.prepare(y, y + 0.5))
+    assert sorted(calls, reverse=True) == [4, 4, 2]  # blocks may run on two threads
+    assert values.tolist() == [0.125] * 10
