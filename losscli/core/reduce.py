@@ -168,6 +168,16 @@ class Accumulator:
         self.weights.merge(other.weights)
         self.count += other.count
 
+    @property
+    def weight_total(self) -> float:
+        """The total weight as one float (inf beyond float64); with weight_compensation (0),
+        the spelling of the unscaled accumulator that callers may still use."""
+        return self.weights.value()
+
+    @property
+    def weight_compensation(self) -> float:
+        return 0.0
+
     def has_weight(self) -> bool:
         return self.weights.mantissa() > 0
 
