@@ -28,7 +28,8 @@ from losscli.cli import (
     plot,
     recommend,
 )
-from losscli.cli.errors import PipeClosed, handle
+from losscli.cli.environment import check_environment
+from losscli.cli.errors import PipeClosed, handle, out_of_memory
 
 
 class LossCliGroup(TyperGroup):
@@ -42,10 +43,15 @@ class LossCliGroup(TyperGroup):
         completion.enable_protocol()
         try:
             result = super().main(args=args, prog_name=prog_name or "losscli", **extra)
+            sys.stdout.flush()  # a full disk or a closed pipe is reported, not ignored at exit
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
-            sys.exit(handle(exc))
+            try:
+                code = handle(exc)
+            except MemoryError:
+                code = out_of_memory()
+            sys.exit(code)
         sys.exit(result if isinstance(result, int) else 0)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
@@ -55,6 +61,7 @@ class LossCliGroup(TyperGroup):
         return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:
+        check_environment()  # after --help and completion, before any command's work
         try:
             return super().invoke(ctx)
         except BrokenPipeError as error:
@@ -169,6 +176,8 @@ def main() -> None:
     """The console script: only the invoked command is built (see `narrowed`)."""
     import os
 
+    from losscli.cli import streams
+
     args = sys.argv[1:]
     if completion.COMPLETE_VAR in os.environ:
         args = _completed_words(os.environ)
@@ -182,7 +191,12 @@ def main() -> None:
     else:
         command = typer.main.get_command(small)
     lazy_coercion(command)
-    command()
+    streams.prepare()
+    try:
+        command()
+    except SystemExit as done:
+        streams.exit_by_signal(done.code)
+        raise
 
 
 def _command_words(args: Sequence[str]) -> list[str]:

@@ -108,6 +108,9 @@ def compute(
     from losscli.cli.common import InputOptions, Warnings, build_request, open_source
     from losscli.core.errors import UsageError
 
+    o.check_number("--expect", expect, infinite=True)
+    o.check_number("--rtol", rtol, 0.0)
+    o.check_number("--atol", atol, 0.0)
     if expect is not None and reduction is o.Reduction.none:
         raise UsageError("--expect compares one number; it does not go with --reduction none")
     params = o.loss_params(locals())

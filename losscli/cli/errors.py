@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import sys
 import traceback
@@ -14,13 +15,27 @@ class ExitCode(enum.IntEnum):
     CHECK_FAILED = 1  # a wrong exercise answer, an --expect mismatch, a failed --check
     USAGE = 2  # the command line itself is wrong
     BAD_INPUT = 3  # the data or an exercise file cannot be used
-    INTERNAL = 70  # a bug in losscli (EX_SOFTWARE)
+    INTERNAL = 70  # a bug in losscli, or out of memory (EX_SOFTWARE)
+    NO_SPACE = 74  # the disk is full (EX_IOERR)
     INTERRUPTED = 130  # Ctrl-C
     BROKEN_PIPE = 141  # the reader went away: `losscli ... | head -1`
+    TERMINATED = 143  # SIGTERM
+
+
+# Built before it is needed: when memory runs out, the handler must not need any.
+OUT_OF_MEMORY = (
+    b"losscli: error: out of memory\n"
+    b"hint: --reduction mean or sum streams in flat memory; --reduction none, grad --reduction "
+    b"mean and -f table/json hold every row: stream with -f tsv or jsonl, or split the input\n"
+)
 
 
 class PipeClosed(Exception):
     """The reader of stdout went away (EPIPE); not an OSError, so Typer lets it through."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: clean up as for Ctrl-C (a BaseException, like KeyboardInterrupt)."""
 
 
 class CheckFailed(Exception):
@@ -32,10 +47,13 @@ def error_line(message: str, hint: str | None = None) -> None:
     Control characters from the input (a column name, a cell) are shown escaped."""
     from losscli.render.report import printable
 
-    sys.stderr.write(f"losscli: error: {printable(message)}\n")
-    if hint:
-        sys.stderr.write(f"hint: {printable(hint)}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"losscli: error: {printable(message)}\n")
+        if hint:
+            sys.stderr.write(f"hint: {printable(hint)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone or full: the exit code still tells
 
 
 def _silence_stdout() -> None:
@@ -57,6 +75,15 @@ def _click_exceptions() -> Any:
 
 def handle(exc: BaseException) -> int:
     """Report an exception the way losscli promises and return the exit code."""
+    if isinstance(exc, MemoryError):
+        return out_of_memory(exc)
+    if isinstance(exc, Terminated):
+        return ExitCode.TERMINATED
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        _silence_stdout()  # what is buffered for stdout cannot be written either
+        where = f" ({exc.filename})" if exc.filename else ""
+        error_line(f"no space left on device{where}: free some space or write elsewhere")
+        return ExitCode.NO_SPACE
     import typer
 
     from losscli.core.errors import DataError, UsageError
@@ -101,4 +128,15 @@ def handle(exc: BaseException) -> int:
             f"internal error ({what}); this is a bug in losscli: please report it with the "
             "output of 'losscli --version --json' (LOSSCLI_DEBUG=1 shows the traceback)"
         )
+    return ExitCode.INTERNAL
+
+
+def out_of_memory(exc: BaseException | None = None) -> int:
+    """The one-line report of a MemoryError, written without allocating."""
+    if exc is not None:
+        exc.__traceback__ = None  # frees the arrays of the frames that were unwound
+    try:
+        os.write(2, OUT_OF_MEMORY)
+    except OSError:
+        pass
     return ExitCode.INTERNAL

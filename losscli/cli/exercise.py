@@ -491,7 +491,10 @@ def validate(
         ),
     ] = None,
     seeds: Annotated[
-        int, typer.Option("--seeds", min=0, help="Also compute the variants of seeds 0..N-1.")
+        int,
+        typer.Option(
+            "--seeds", min=0, max=10_000, help="Also compute the variants of seeds 0..N-1."
+        ),
     ] = 300,
     exercises_dir: ExercisesDir = None,
     fmt: o.Format = o.OutputFormat.auto,

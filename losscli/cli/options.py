@@ -568,3 +568,33 @@ def input_format(value: InputFormat | None) -> str | None:
 
 def output_format(fmt: OutputFormat, json_flag: bool) -> str:
     return "json" if json_flag else fmt.value
+
+
+def check_number(
+    option: str,
+    value: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    infinite: bool = False,
+) -> None:
+    """Refuse a number option outside [low, high], NaN, or infinite (unless `infinite`),
+    before the command does any work: a usage error naming the option and the value."""
+    import math
+
+    if value is None:
+        return
+    bounds = (
+        f"between {low:g} and {high:g}"
+        if low is not None and high is not None
+        else f"at least {low:g}"
+        if low is not None
+        else f"at most {high:g}"
+        if high is not None
+        else "a number"
+    )
+    finite = math.isfinite(value) or (infinite and not math.isnan(value))
+    if not finite or (low is not None and value < low) or (high is not None and value > high):
+        from losscli.core.errors import UsageError
+
+        raise UsageError(f"{option} must be {bounds}, not {value:g}")

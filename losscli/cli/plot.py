@@ -37,6 +37,11 @@ Examples:
 POINTS = 801
 HISTOGRAM_BINS = 40
 DEFAULT_SIZE = {False: (800, 500), True: (1200, 500)}
+# Below 10 dpi matplotlib cannot size its fonts; the figure's pixels are --size whatever the dpi.
+MIN_DPI, MAX_DPI = 10, 2400
+# A terminal plot holds one character per cell; beyond these it is memory, not a plot.
+MIN_WIDTH, MAX_WIDTH = 30, 1000
+MIN_HEIGHT, MAX_HEIGHT = 8, 500
 PLOT = "Plot"
 DATA = "Data (--data FILE)"
 
@@ -115,16 +120,22 @@ def plot(
     dpi: Annotated[
         float,
         typer.Option(
-            "--dpi", help="Pixels per inch of the figure (default 100).", rich_help_panel=PLOT
+            "--dpi",
+            help="Pixels per inch of the figure, 10 to 2400 (default 100).",
+            rich_help_panel=PLOT,
         ),
     ] = 100.0,
     width: Annotated[
         int | None,
-        typer.Option("--width", help="Terminal plot width in columns.", rich_help_panel=PLOT),
+        typer.Option(
+            "--width", help="Terminal plot width in columns (30 to 1000).", rich_help_panel=PLOT
+        ),
     ] = None,
     height: Annotated[
         int | None,
-        typer.Option("--height", help="Terminal plot height in lines.", rich_help_panel=PLOT),
+        typer.Option(
+            "--height", help="Terminal plot height in lines (8 to 500).", rich_help_panel=PLOT
+        ),
     ] = None,
     data: Annotated[
         str | None,
@@ -151,6 +162,9 @@ def plot(
     from losscli.core.curves import DEFAULT_KL_P, curves, grid
     from losscli.render.plotting import CurvePlot
 
+    o.check_number("--dpi", dpi, MIN_DPI, MAX_DPI)
+    o.check_number("--width", width, MIN_WIDTH, MAX_WIDTH)
+    o.check_number("--height", height, MIN_HEIGHT, MAX_HEIGHT)
     given = o.loss_params(locals())
     requests = build_requests(losses, given, logits, kl_p)
     axis = shared_axis(requests)
@@ -182,8 +196,6 @@ def plot(
 
         figure_format(output)
         w, h = parse_size(size) if size is not None else DEFAULT_SIZE[grad]
-        if not dpi > 0:
-            raise _usage(f"--dpi must be positive, not {dpi:g}")
         save_figure(figure, output, width=w, height=h, dpi=dpi)
         return
     from losscli.render.plot_text import render_text
@@ -279,10 +291,11 @@ def terminal_size(width: int | None, height: int | None) -> tuple[int, int]:
     import shutil
 
     columns, lines = shutil.get_terminal_size((80, 24))
-    w = width if width is not None else columns
+    # A terminal wider or taller than the limits gets a plot of the largest size.
+    w = width if width is not None else min(columns, MAX_WIDTH)
     # One line less than the terminal, so the prompt after the plot does not scroll it away.
-    h = height if height is not None else max(lines - 1, 10)
-    if w < 30 or h < 8:
+    h = height if height is not None else min(max(lines - 1, 10), MAX_HEIGHT)
+    if w < MIN_WIDTH or h < MIN_HEIGHT:
         raise _usage(f"a plot needs at least 30x8 cells, not {w}x{h} (--width, --height)")
     return w, h
 

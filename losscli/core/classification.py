@@ -12,6 +12,7 @@ from losscli.core.errors import DataError, UsageError
 from losscli.core.numerics import (
     log_sigmoid,
     log_softmax,
+    row_mean,
     safe_divide,
     sigmoid,
     softmax,
@@ -900,7 +901,7 @@ def multilabel_bce_value(
             log_p, log_not_p = np.maximum(log_p, log_floor), np.maximum(log_not_p, log_floor)
     # x_times: a label of weight 0 (or a certain 0 or 1) contributes 0, even against a log of 0.
     cells = -(x_times(w * y, log_p) + x_times(1.0 - y, log_not_p))
-    return np.mean(cells, axis=1)
+    return row_mean(cells)
 
 
 def multilabel_bce_grad(

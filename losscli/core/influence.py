@@ -85,10 +85,16 @@ class Influence:
 
     def top_share(self) -> float | None:
         """The share of the total from the worst 1%, in [0, 1], or None where it has no
-        meaning: no examples, a total of 0 (every loss 0), an infinite total, or a negative
+        meaning: no examples, a total of 0 (every loss 0), a total that is really infinite, or a
+        negative
         contribution (a share of a total is defined for parts >= 0 only: a negative
         log-likelihood's share could be 132% or -32%)."""
         total = self.total.sum()
-        if self.count == 0 or total == 0 or not math.isfinite(total) or self.negative:
+        if self.count == 0 or total == 0 or math.isnan(total) or self.negative:
             return None
-        return self.top_total() / total
+        k = min(top_count(self.count), self.largest.size)
+        top = Accumulator()
+        top.add(np.partition(self.largest, self.largest.size - k)[-k:])
+        # Scaled sums: the share of losses near 1e308 is finite though their total is not.
+        share = top.values.ratio(self.total.values)
+        return share if math.isfinite(share) else None

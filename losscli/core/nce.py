@@ -214,30 +214,35 @@ def _ntxent_group(
     for start in range(0, n, block):
         stop = min(start + block, n)
         rows = np.arange(stop - start)
-        s = (u[start:stop] @ u.T) / temperature  # s_ik = cos(x_i, x_k) / τ
-        s[rows, start + rows] = -np.inf  # a row is not its own candidate
-        top = np.argmax(s, axis=1)
-        m = s[rows, top]
-        e = np.exp(s - m[:, None])
-        e_others = e.copy()
-        e_others[rows, top] = 0.0
-        # ℓ_i = ln Σ_{k≠i} e^s_ik - s_ij = (m - s_ij) + ln(1 + Σ_{k≠top} e^(s_ik - m)): the
-        # difference taken first and log1p, so a confident row, whose loss is about the sum
-        # of the others, keeps its digits (m + ln(...) - s_ij would cancel them).
-        log_rest = np.log1p(e_others.sum(axis=1))
-        values[start:stop] = (m - s[rows, partner[start:stop]]) + log_rest
+        c = u[start:stop] @ u.T  # c_ik = cos(x_i, x_k); s_ik = c_ik / τ
+        c[rows, start + rows] = -np.inf  # a row is not its own candidate
+        top = np.argmax(c, axis=1)
+        m = c[rows, top]
+        # s_ik - max_k s_ik as (c_ik - max c) / τ: differences of cosines first, so a tiny τ
+        # (down to 5e-324) sends them to -inf, never inf - inf = NaN.
+        with np.errstate(over="ignore", invalid="ignore"):
+            shifted = (c - m[:, None]) / temperature
+            e = np.exp(shifted)
+            e_others = e.copy()
+            e_others[rows, top] = 0.0
+            # ℓ_i = ln Σ_{k≠i} e^s_ik - s_ij = (m - s_ij) + ln(1 + Σ_{k≠top} e^(s_ik - m)):
+            # the difference taken first and log1p, so a confident row, whose loss is about
+            # the sum of the others, keeps its digits (m + ln(...) - s_ij would cancel them).
+            log_rest = np.log1p(e_others.sum(axis=1))
+            values[start:stop] = -shifted[rows, partner[start:stop]] + log_rest
         if g_u is not None:
             # dℓ_i/ds_ik = softmax_k - [k = partner]; s_ik enters ℓ_i and ℓ_k alike.
             g = e / np.exp(log_rest)[:, None]
-            g[rows, partner[start:stop]] -= 1.0
-            g /= temperature
+            g[rows, partner[start:stop]] -= 1.0  # the 1/τ of ds/dc comes last (below)
             g_u[start:stop] += g @ u
             g_u += g.T @ u[start:stop]
     if g_u is None:
         return values, None
-    # Through u = x / ||x||: remove the radial part and divide by the length.
+    # Through u = x / ||x||: remove the radial part and divide by the length; then by τ,
+    # last, so that a tiny τ makes only a non-zero gradient infinite (never inf - inf).
     radial = np.sum(u * g_u, axis=1, keepdims=True)
-    return values, (g_u - u * radial) / norms[:, None]
+    with np.errstate(over="ignore"):
+        return values, (g_u - u * radial) / norms[:, None] / temperature
 
 
 def ntxent_value(

@@ -120,3 +120,17 @@ def generalized_kl_from_log(p: Array, log_q: Array) -> Array:
         cells = np.where(u > 1.0, q - p - p * u, p * expm1_minus(np.minimum(u, 1.0)))
     # Q beyond float64 (log_q > 709.78): the cell is infinite, not inf - inf.
     return np.where(p == 0, q, np.where(np.isinf(q), np.inf, cells))
+
+
+def row_mean(cells: Array) -> Array:
+    """The mean of each row, finite wherever the exact mean is: a row of finite cells whose
+    sum overflows is averaged scaled by a power of two (exact), then scaled back."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.mean(cells, axis=1)
+        redo = ~np.isfinite(mean) & np.all(np.isfinite(cells), axis=1)
+        if redo.any():
+            rows = cells[redo]
+            exponent = np.frexp(np.max(np.abs(rows), axis=1))[1]
+            scaled = np.mean(np.ldexp(rows, -exponent[:, None]), axis=1)
+            mean[redo] = np.ldexp(scaled, exponent)
+    return mean

@@ -31,66 +31,172 @@ def check_weights(weights: object, n: int) -> Array:
 
 
 @dataclass
+class ScaledSum:
+    """A Neumaier-compensated running sum held as (total + compensation) * 2**exponent.
+
+    For unweighted values the exponent stays 0 until a sum would overflow, so ordinary sums
+    are plain float64 sums; a sum of finite values near the float64 maximum is kept scaled
+    instead of becoming inf, and a mean of them is finite whenever the exact mean is.
+    Scaling is by powers of two, which is exact.
+    """
+
+    total: float = 0.0
+    compensation: float = 0.0
+    exponent: int = 0
+
+    def add(self, value: float, exponent: int = 0) -> None:
+        """Add value * 2**exponent."""
+        value = self._aligned(value, exponent)
+        t = self.total + value
+        while not math.isfinite(t) and math.isfinite(self.total) and math.isfinite(value):
+            # Two finite numbers overflowed: halve everything (exact) and add again.
+            self.total, self.compensation, value = self.total / 2, self.compensation / 2, value / 2
+            self.exponent += 1
+            t = self.total + value
+        if not math.isfinite(t):
+            self.total, self.compensation = t, 0.0
+            return
+        if abs(self.total) >= abs(value):
+            self.compensation += (self.total - t) + value
+        else:
+            self.compensation += (value - t) + self.total
+        self.total = t
+
+    def merge(self, other: ScaledSum) -> None:
+        self.add(other.total, other.exponent)
+        self.compensation += self._aligned(other.compensation, other.exponent)
+
+    def _aligned(self, value: float, exponent: int) -> float:
+        """value * 2**exponent in units of 2**self.exponent. An empty sum takes the value's
+        exponent, a larger exponent replaces ours (what then falls below the smallest
+        subnormal is negligible next to the value)."""
+        empty = self.total == 0 and self.compensation == 0
+        if math.isfinite(value) and value != 0 and (empty or exponent > self.exponent):
+            shift = self.exponent - exponent
+            if math.isfinite(self.total):
+                self.total = math.ldexp(self.total, shift)
+                self.compensation = math.ldexp(self.compensation, shift)
+            self.exponent = exponent
+        return _ldexp(value, exponent - self.exponent)
+
+    def mantissa(self) -> float:
+        return self.total + self.compensation if math.isfinite(self.total) else self.total
+
+    def value(self) -> float:
+        """The sum as a float64: inf only when the exact sum is beyond float64."""
+        return _ldexp(self.mantissa(), self.exponent)
+
+    def ratio(self, other: ScaledSum) -> float:
+        """self / other, finite whenever the exact quotient is (other > 0)."""
+        top, bottom = self.mantissa(), other.mantissa()
+        if not math.isfinite(top) or top == 0:
+            return top / bottom
+        top_fraction, top_exponent = math.frexp(top)
+        bottom_fraction, bottom_exponent = math.frexp(bottom)
+        exponent = top_exponent - bottom_exponent + self.exponent - other.exponent
+        return _ldexp(top_fraction / bottom_fraction, exponent)
+
+    def divide(self, values: Array) -> Array:
+        """values / self for 0 <= values <= self (weights over their total): the values are
+        scaled by the total's power of two first, so nothing overflows or underflows to a
+        spurious 0 when the total is beyond float64."""
+        fraction, exponent = math.frexp(self.mantissa())
+        return np.ldexp(values, -(exponent + self.exponent)) / fraction
+
+
+def _ldexp(x: float, exponent: int) -> float:
+    """x * 2**exponent, inf (not OverflowError) beyond float64."""
+    if not math.isfinite(x) or x == 0:
+        return x
+    try:
+        return math.ldexp(x, exponent)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _chunk_sum(values: Array) -> tuple[float, int]:
+    """The sum of a chunk as (s, e) meaning s * 2**e; e is 0 unless the plain sum overflows."""
+    # A total beyond float64 is handled below: no RuntimeWarning on stderr.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(values))
+    if math.isfinite(total) or not bool(np.all(np.isfinite(values))):
+        return total, 0  # finite, or an infinite/NaN input that makes the answer so
+    # Finite values whose sum overflows: sum them scaled so the largest is below 1.
+    exponent = math.frexp(float(np.max(np.abs(values))))[1]
+    return float(np.sum(np.ldexp(values, -exponent))), exponent
+
+
+@dataclass
 class Accumulator:
     """Running sums of values and weights, merged with Neumaier compensation.
 
     Each chunk is summed pairwise by NumPy; the chunk totals are then added with a
     compensation term, so a mean over 100M rows read in chunks matches the in-memory mean
-    to about 1e-15 relative. Two accumulators merge exactly like two chunks.
+    to about 1e-15 relative. Two accumulators merge exactly like two chunks. Sums are held
+    scaled by a power of two when they would overflow, and weights are scaled to at most 1
+    before multiplying, so the mean of finite values with finite weights is finite (weights
+    of 1e308 give the same mean as weights of 1).
     """
 
-    total: float = 0.0
-    compensation: float = 0.0
-    weight_total: float = 0.0
-    weight_compensation: float = 0.0
+    values: ScaledSum = field(default_factory=ScaledSum)
+    weights: ScaledSum = field(default_factory=ScaledSum)
     count: int = 0
-
-    @staticmethod
-    def _add(s: float, c: float, x: float) -> tuple[float, float]:
-        t = s + x
-        if not math.isfinite(t):
-            return t, 0.0
-        if abs(s) >= abs(x):
-            c += (s - t) + x
-        else:
-            c += (x - t) + s
-        return t, c
 
     def add(self, values: Array, weights: Array | None = None) -> None:
         if weights is None:
-            # A total beyond float64 is inf, the right answer: no RuntimeWarning on stderr.
-            with np.errstate(over="ignore"):
-                chunk = float(np.sum(values))
-            chunk_weight = float(values.shape[0])
-        else:
+            self.values.add(*_chunk_sum(values))
+            self.weights.add(float(values.shape[0]))
+        elif weights.size:
+            largest = float(np.max(weights))
+            # Weights divided by a power of two near the largest (exact): products cannot
+            # overflow where the values do not, and tiny weights do not underflow to 0.
+            scale = math.frexp(largest)[1] if largest > 0 else 0
+            w = np.ldexp(weights, -scale)
             # 0 * inf would be NaN; a zero-weight example contributes nothing. errstate: the
             # discarded 0 * inf must not print a RuntimeWarning on the user's stderr.
             with np.errstate(invalid="ignore", over="ignore"):
-                chunk = float(np.sum(np.where(weights == 0, 0.0, weights * values)))
-            chunk_weight = float(np.sum(weights))
-        self.total, self.compensation = self._add(self.total, self.compensation, chunk)
-        self.weight_total, self.weight_compensation = self._add(
-            self.weight_total, self.weight_compensation, chunk_weight
-        )
+                products = np.where(w == 0, 0.0, w * values)
+            total, exponent = _chunk_sum(products)
+            self.values.add(total, exponent + scale)
+            self.weights.add(float(np.sum(w)), scale)
         self.count += int(values.shape[0])
 
     def merge(self, other: Accumulator) -> None:
-        self.total, self.compensation = self._add(self.total, self.compensation, other.total)
-        self.compensation += other.compensation
-        self.weight_total, self.weight_compensation = self._add(
-            self.weight_total, self.weight_compensation, other.weight_total
-        )
-        self.weight_compensation += other.weight_compensation
+        """Add another accumulator's totals to this one (in place), as if its chunks had
+        been added here."""
+        self.values.merge(other.values)
+        self.weights.merge(other.weights)
         self.count += other.count
 
+    @property
+    def weight_total(self) -> float:
+        """The total weight as one float (inf beyond float64); with weight_compensation (0),
+        the spelling of the unscaled accumulator that callers may still use."""
+        return self.weights.value()
+
+    @property
+    def weight_compensation(self) -> float:
+        return 0.0
+
+    def has_weight(self) -> bool:
+        return self.weights.mantissa() > 0
+
     def sum(self) -> float:
-        return self.total + self.compensation if math.isfinite(self.total) else self.total
+        return self.values.value()
+
+    def weight(self) -> float:
+        return self.weights.value()
 
     def mean(self) -> float:
-        weight = self.weight_total + self.weight_compensation
-        if weight <= 0:
+        if not self.has_weight():
             raise DataError("the weights sum to 0: the weighted mean is undefined")
-        return self.sum() / weight
+        return self.values.ratio(self.weights)
+
+    def weight_shares(self, weights: Array) -> Array:
+        """Each weight over the total weight (the factor of a weighted mean's gradient)."""
+        if not self.has_weight():
+            raise DataError("the weights sum to 0: the weighted mean is undefined")
+        return self.weights.divide(np.asarray(weights, dtype=np.float64))
 
     def result(self, reduction: str) -> float:
         return self.mean() if reduction == "mean" else self.sum()
@@ -101,18 +207,6 @@ def reduce_values(values: Array, reduction: str, weights: Array | None = None) -
     acc = Accumulator()
     acc.add(values, weights)
     return acc.result(reduction)
-
-
-def grad_scale(n: int, reduction: str, weights: Array | None) -> Array | float:
-    """The factor that turns per-example gradients into gradients of the reduced loss."""
-    if weights is None:
-        return 1.0 / n if reduction == "mean" else 1.0
-    if reduction == "mean":
-        total = float(np.sum(weights))
-        if total <= 0:
-            raise DataError("the weights sum to 0: the weighted mean is undefined")
-        return weights / total
-    return weights
 
 
 # How a convention turns per-example values into a mean (the sum is always the plain sum).
@@ -225,18 +319,15 @@ class Reducer:
         if self._by_count:
             if self.totals.count == 0:
                 raise DataError("no examples: the mean is undefined")
-            mean = self.totals.sum() / self.totals.count
+            # Scaled: finite whenever the exact mean is, as in Accumulator.mean.
+            mean = self.totals.values.ratio(ScaledSum(float(self.totals.count)))
             return mean / self.width if self.rule == "elements" else mean
         if self.rule == "target-weights":
-            weight = self.denominator.sum()
-            if weight <= 0:
-                raise DataError("the class weights of the targets sum to 0: the mean is undefined")
-            return self.totals.sum() / weight
+            self._check_denominator()
+            return self.totals.values.ratio(self.denominator.values)
         if self.rule == "nonzero-by-label":
             # A group whose every loss is 0 contributes 0, as AvgNonZeroReducer does.
-            return math.fsum(
-                g.mean() for g in self.groups.values() if g.weight_total + g.weight_compensation
-            )
+            return math.fsum(g.mean() for g in self.groups.values() if g.has_weight())
         mean = self.totals.mean()
         return mean / self.width if self.rule == "elements" else mean
 
@@ -256,32 +347,28 @@ class Reducer:
         w = batch.weights
         if reduction != "mean":
             return w if w is not None else 1.0
+        ones = np.ones(batch.values.shape[0])
         if self._by_count:
             scale = (w if w is not None else 1.0) / self.totals.count
             return scale / self.width if self.rule == "elements" else scale
         if self.rule == "target-weights":
-            weight = self.denominator.sum()
-            if weight <= 0:
-                raise DataError("the class weights of the targets sum to 0: the mean is undefined")
-            return (w if w is not None else 1.0) / weight
+            self._check_denominator()
+            return self.denominator.values.divide(w if w is not None else ones)
         if self.rule == "nonzero-by-label":
             labels = _labels(batch)
             scale = np.zeros(batch.values.shape[0])
             for label, group in self.groups.items():
-                total = group.weight_total + group.weight_compensation
                 mask = (labels == label) & (batch.values > 0)
-                if total > 0:
-                    scale[mask] = (1.0 if w is None else w[mask]) / total
+                if group.has_weight():
+                    scale[mask] = group.weight_shares((ones if w is None else w)[mask])
             return scale
-        if w is None:
-            mean_scale = grad_scale(self.totals.count, "mean", None)
-        else:
-            # The weight total of every batch added, not of this batch alone.
-            total = self.totals.weight_total + self.totals.weight_compensation
-            if total <= 0:
-                raise DataError("the weights sum to 0: the weighted mean is undefined")
-            mean_scale = w / total
+        # The weights over the total weight of every batch added, or 1 / n.
+        mean_scale = 1.0 / self.count if w is None else self.totals.weight_shares(w)
         return mean_scale / self.width if self.rule == "elements" else mean_scale
+
+    def _check_denominator(self) -> None:
+        if not self.denominator.values.mantissa() > 0:
+            raise DataError("the class weights of the targets sum to 0: the mean is undefined")
 
     def merge(self, other: Reducer) -> None:
         self.weighted = self.weighted or other.weighted

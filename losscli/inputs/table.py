@@ -20,7 +20,9 @@ import itertools
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,11 @@ import polars as pl
 
 from losscli.core.errors import UsageError
 from losscli.inputs.source import Batch, InputError, parse_number, shown_name, shown_value
+
+# Polars' import installs its own SIGINT handler, which restarts blocked reads (SA_RESTART):
+# Ctrl-C would do nothing while stdin waits. Python's handler goes back (main thread only).
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGINT, signal.getsignal(signal.SIGINT) or signal.default_int_handler)
 
 # 8 MiB: parsing a block costs Polars about 13x its size in memory at peak; 16 MiB blocks
 # took a 10-class table past 350 MB for no gain in speed (bench/run.py, 2 cores).

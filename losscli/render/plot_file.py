@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from losscli.core.errors import UsageError
@@ -59,4 +60,6 @@ def save_figure(plot: CurvePlot, path: str, *, width: int, height: int, dpi: flo
         with matplotlib.rc_context({"svg.hashsalt": "losscli"}):
             figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
     except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # a full disk: exit 74, as for stdout
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

@@ -137,7 +137,7 @@ def test_color_always_writes_ansi_codes(cli):
         (["mse", "--output", "curve.gif"], "--output must end in .png, .svg or .pdf"),
         (["mse", "--output", "x.png", "--size", "big"], "--size must be WIDTHxHEIGHT"),
         (["mse", "--size", "800x500"], "--size is for --output"),
-        (["mse", "--width", "10"], "at least 30x8 cells"),
+        (["mse", "--width", "10"], "--width must be between 30 and 1000, not 10"),
         (["nosuchloss"], "unknown loss"),
     ],
 )
