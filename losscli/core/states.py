@@ -43,7 +43,7 @@ from losscli.core.profile import (
     RobustSample,
     SpreadProfile,
 )
-from losscli.core.reduce import Accumulator, Reducer
+from losscli.core.reduce import Accumulator, Reducer, ScaledSum
 from losscli.core.registry import Array
 
 # The layout of a state's JSON; a state of another version is refused, not guessed at.
@@ -507,14 +507,39 @@ def _number_in(value: Any) -> Any:
 
 
 def _accumulator_to_dict(acc: Accumulator) -> dict[str, Any]:
-    return {f.name: _number_out(getattr(acc, f.name)) for f in dataclasses.fields(acc)}
+    """The accumulator's scaled, compensated sums exactly: floats as hex, exponents as ints."""
+    return {
+        "values": _sum_to_dict(acc.values),
+        "weights": _sum_to_dict(acc.weights),
+        "count": acc.count,
+    }
+
+
+def _sum_to_dict(total: ScaledSum) -> dict[str, Any]:
+    return {f.name: _number_out(getattr(total, f.name)) for f in dataclasses.fields(total)}
 
 
 def _accumulator_from_dict(data: dict[str, Any]) -> Accumulator:
     names = {f.name for f in dataclasses.fields(Accumulator)}
     if set(data) != names:
         raise ValueError(f"accumulator fields {sorted(data)}, expected {sorted(names)}")
-    return Accumulator(**{k: _number_in(v) for k, v in data.items()})
+    count = data["count"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ValueError(f"accumulator count {count!r} is not a whole number >= 0")
+    return Accumulator(_sum_from_dict(data["values"]), _sum_from_dict(data["weights"]), count)
+
+
+def _sum_from_dict(data: Any) -> ScaledSum:
+    names = {f.name for f in dataclasses.fields(ScaledSum)}
+    if not isinstance(data, dict) or set(data) != names:
+        raise ValueError(f"a sum needs the fields {sorted(names)}, not {data!r}")
+    exponent = data["exponent"]
+    if not isinstance(exponent, int) or isinstance(exponent, bool):
+        raise ValueError(f"a sum's exponent {exponent!r} is not a whole number")
+    total, compensation = _number_in(data["total"]), _number_in(data["compensation"])
+    if not all(isinstance(x, float) for x in (total, compensation)):
+        raise ValueError(f"a sum's total and compensation must be hex floats, not {data!r}")
+    return ScaledSum(total, compensation, exponent)
 
 
 def _reducer_to_dict(reducer: Reducer) -> dict[str, Any]:

@@ -55,6 +55,21 @@ def test_a_thousand_merged_states_equal_one_pass_to_1e_15():
     assert merged.result("mean") == pytest.approx(exact_sum / math.fsum(w.tolist()), rel=1e-15)
 
 
+def test_states_of_sums_beyond_float64_stay_finite_through_json_and_merge():
+    # Issue 18: the mean of finite losses is finite; each state's sum (2e308) overflows
+    # float64 and is held scaled by a power of two, in memory and in its JSON.
+    request = make_request("mae")
+    parts = []
+    for weights in ([1.0, 1.0], [1e308, 1e308]):
+        state = LossState.empty(request)
+        state.update(np.zeros(2), np.full(2, 1e308), np.array(weights))
+        parts.append(LossState.from_json(state.to_json()))
+    merged = merge_all(parts)
+    assert merged.count == 4
+    assert merged.result("mean") == 1e308
+    assert merged.result("sum") == math.inf  # the exact sum, 2e308 + 2e616, is not finite
+
+
 @pytest.mark.parametrize("name", STREAMED)
 @given(data=st.data())
 @S.PROPERTY_SETTINGS
