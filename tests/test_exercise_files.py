@@ -150,6 +150,9 @@ def test_catalog_problems_have_design_numbers():
         "mse1": 0.25,
         "mse2": 4.0,
         "mse3": 100.0,
+        "share-mse": pytest.approx(100 / 104.25, rel=1e-15),
+        "share-huber": pytest.approx(9.5 / 11.125, rel=1e-15),
+        "bounded": 0.0,  # the index of the right option: A) huber
     }
     focal = default_answers("focal-gamma")
     assert focal["ratio0"] == pytest.approx(0.0457575, abs=5e-8)

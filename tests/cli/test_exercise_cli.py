@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_subprocess
 
-HUBER_ANSWERS = ["0.125", "1.5", "9.5", "0.25", "4", "100"]
+# The six numbers of docs/design.md section 6, then the shares 100/104.25 and 9.5/11.125 and
+# the robust one of the two losses.
+HUBER_ANSWERS = ["0.125", "1.5", "9.5", "0.25", "4", "100", "0.9592", "0.8539", "huber"]
 
 
 def answers(*values: str) -> list[str]:
@@ -65,7 +67,7 @@ def test_ce_3class_log10_answer_exits_1_with_its_feedback(cli):
     assert run.stderr == "losscli: error: ce-3class: 1 of 1 answer wrong (loss)\n"
 
 
-def test_huber_vs_mse_accepts_its_six_parts(cli):
+def test_huber_vs_mse_accepts_its_nine_parts(cli):
     run = cli("exercise", "check", "huber-vs-mse", *answers(*HUBER_ANSWERS), "--json")
     assert run.exit_code == 0
     doc = run.json()
@@ -76,26 +78,26 @@ def test_huber_vs_mse_accepts_its_six_parts(cli):
         "mse1",
         "mse2",
         "mse3",
+        "share-mse",
+        "share-huber",
+        "bounded",
     ]
     assert all(p["right"] for p in doc["parts"]) and doc["solved"] is True
 
 
 def test_named_parts_in_any_order_and_mixed_with_positional(cli):
     named = [f"{n}={v}" for n, v in zip(("mse3", "huber1"), ("100", "1/8"), strict=True)]
-    run = cli("exercise", "check", "huber-vs-mse", *answers(*named, "1.5", "9.5", "0.25", "4"))
+    rest = ("1.5", "9.5", "0.25", "4", "100/104.25", "9.5/11.125", "A")
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*named, *rest))
     assert run.exit_code == 0, run.stdout
 
 
 def test_parts_answered_across_runs_solve_it(cli):
     first = cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125", "--json")
     assert first.exit_code == 1 and "still to answer" in first.stderr
-    assert first.json()["unanswered"] == ["huber2", "huber3", "mse1", "mse2", "mse3"]
-    rest = [
-        f"{n}={v}"
-        for n, v in zip(
-            ("huber2", "huber3", "mse1", "mse2", "mse3"), HUBER_ANSWERS[1:], strict=True
-        )
-    ]
+    later = ["huber2", "huber3", "mse1", "mse2", "mse3", "share-mse", "share-huber", "bounded"]
+    assert first.json()["unanswered"] == later
+    rest = [f"{n}={v}" for n, v in zip(later, HUBER_ANSWERS[1:], strict=True)]
     second = cli("exercise", "check", "huber-vs-mse", *answers(*rest), "--json")
     assert second.exit_code == 0 and second.json()["solved"] is True
 
@@ -107,7 +109,7 @@ def test_wrong_part_among_right_ones(cli):
     assert run.exit_code == 1
     wrong = [p for p in run.json()["parts"] if not p["right"]]
     assert [(p["name"], p["mistake"]) for p in wrong] == [("huber2", "quadratic-past-delta-2")]
-    assert "1 of 6 answers wrong (huber2)" in run.stderr
+    assert "1 of 9 answers wrong (huber2)" in run.stderr
 
 
 def test_far_off_answer_gets_direction_not_the_answer(cli):
@@ -215,7 +217,7 @@ def test_variant_is_checked_against_its_own_numbers(cli):
 
 def test_show_table_and_tsv(cli):
     run = cli("exercise", "show", "huber-vs-mse", "-f", "table")
-    assert run.exit_code == 0 and "huber3" in run.stdout and "-a VALUE ... (6 answers" in run.stdout
+    assert run.exit_code == 0 and "huber3" in run.stdout and "-a VALUE ... (9 answers" in run.stdout
     rows = cli("exercise", "show", "huber-vs-mse", "-f", "tsv").tsv()
     assert {"field": "param delta", "value": "1"} in rows
 
@@ -717,18 +719,22 @@ def test_no_keep_more_digits_for_a_round_answer(cli):
 
 
 def test_positional_answers_fill_the_unsolved_parts(cli):
-    # The example: huber1 and mse1 solved, then the other four in order.
+    # The example: huber1 and mse1 solved, then the others in order.
     run = cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125", "-a", "mse1=0.25")
-    assert run.exit_code == 1 and "still to answer: huber2, huber3, mse2, mse3" in run.stderr
+    remaining = ["huber2", "huber3", "mse2", "mse3", "share-mse", "share-huber", "bounded"]
+    said = "still to answer: " + ", ".join(remaining)
+    assert run.exit_code == 1 and said in run.stderr
     shown = cli("exercise", "show", "huber-vs-mse", "--json").json()
-    assert [p["solved"] for p in shown["parts"]] == [True, False, False, True, False, False]
-    assert shown["remaining"] == ["huber2", "huber3", "mse2", "mse3"]
+    solved = [True, False, False, True, False, False, False, False, False]
+    assert [p["solved"] for p in shown["parts"]] == solved
+    assert shown["remaining"] == remaining
     table = cli("exercise", "show", "huber-vs-mse", "-f", "table").stdout
-    assert "still to answer: huber2, huber3, mse2, mse3" in table
-    run = cli("exercise", "check", "huber-vs-mse", *answers("1.5", "9.5", "4", "100"), "--json")
+    assert said in table
+    rest = ("1.5", "9.5", "4", "100", "0.9592", "0.8539", "huber")
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*rest), "--json")
     assert run.exit_code == 0, run.stderr
     doc = run.json()
-    assert [p["name"] for p in doc["parts"]] == ["huber2", "huber3", "mse2", "mse3"]
+    assert [p["name"] for p in doc["parts"]] == remaining
     assert all(p["right"] for p in doc["parts"]) and doc["solved"] is True
 
 
@@ -740,8 +746,9 @@ def test_all_positional_answers_still_fill_every_part(cli):
 
 def test_too_many_positional_answers_name_what_remains(cli):
     cli("exercise", "check", "huber-vs-mse", "-a", "huber1=0.125")
-    run = cli("exercise", "check", "huber-vs-mse", *answers("1", "2", "3", "4", "5", "6", "7"))
-    assert_error(run, 2, "but 7 answers were given; still to answer: huber2, huber3")
+    too_many = [str(k) for k in range(1, 11)]
+    run = cli("exercise", "check", "huber-vs-mse", *answers(*too_many))
+    assert_error(run, 2, "but 10 answers were given; still to answer: huber2, huber3")
 
 
 def test_part_hints_unlock_by_that_variants_attempts_on_the_part(cli):
