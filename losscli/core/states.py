@@ -27,7 +27,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -112,18 +112,16 @@ class _RequestHolder:
         self.__dict__.update(state)
 
 
-@dataclass
-class LossState(_RequestHolder):
-    """compute's reduction: the Reducer of one loss (count, weight sum, compensated sums,
-    the convention's denominators)."""
+class _ReducingState(_RequestHolder):
+    """A state around one loss's Reducer: made empty from a Request, fed batch by batch."""
 
-    identity: dict[str, Any]
     reducer: Reducer
-    _request: Request | None = field(default=None, repr=False, compare=False)
+    # Whether a batch's per-example gradients are computed too (grad and compare need them).
+    WITH_GRADS = False
 
     @classmethod
-    def empty(cls, request: Request, columns: dict[str, Any] | None = None) -> LossState:
-        return cls(identity_of(request, columns), request.reducer(), request)
+    def empty(cls, request: Request, columns: dict[str, Any] | None = None) -> Self:
+        return cls(identity_of(request, columns), request.reducer(), _request=request)  # type: ignore[call-arg]
 
     @property
     def count(self) -> int:
@@ -131,9 +129,22 @@ class LossState(_RequestHolder):
 
     def update(self, y_true: object, y_pred: object, weights: object | None = None) -> BatchValues:
         """Add one batch; returns its values (their notices are the caller's to tell)."""
-        result = batch_values(self.request, y_true, y_pred, weights)
-        self.reducer.add(result)
+        result = batch_values(self.request, y_true, y_pred, weights, with_grads=self.WITH_GRADS)
+        self.add(result)
         return result
+
+    def add(self, result: BatchValues) -> None:
+        raise NotImplementedError  # each state says what it keeps of a batch
+
+
+@dataclass
+class LossState(_ReducingState):
+    """compute's reduction: the Reducer of one loss (count, weight sum, compensated sums,
+    the convention's denominators)."""
+
+    identity: dict[str, Any]
+    reducer: Reducer
+    _request: Request | None = field(default=None, repr=False, compare=False)
 
     def add(self, result: BatchValues) -> None:
         """Add a batch whose values the caller computed already."""
@@ -189,7 +200,7 @@ class LossState(_RequestHolder):
 
 
 @dataclass
-class GradState(_RequestHolder):
+class GradState(_ReducingState):
     """grad --reduction mean|sum: the totals the scale of each row's gradient needs (the
     Reducer), the per-output sums of the (weighted) gradients and the largest |gradient|,
     kept per group of rows that share one scale (the label groups of a nonzero-by-label mean).
@@ -203,18 +214,7 @@ class GradState(_RequestHolder):
     largest: dict[float, float] = field(default_factory=dict)
     _request: Request | None = field(default=None, repr=False, compare=False)
 
-    @classmethod
-    def empty(cls, request: Request, columns: dict[str, Any] | None = None) -> GradState:
-        return cls(identity_of(request, columns), request.reducer(), _request=request)
-
-    @property
-    def count(self) -> int:
-        return self.reducer.count
-
-    def update(self, y_true: object, y_pred: object, weights: object | None = None) -> BatchValues:
-        result = batch_values(self.request, y_true, y_pred, weights, with_grads=True)
-        self.add(result)
-        return result
+    WITH_GRADS = True
 
     def add(self, result: BatchValues) -> None:
         assert result.grads is not None
@@ -301,7 +301,7 @@ def _weighted_rows(grads: Array, weights: Array | None) -> Array:
 
 
 @dataclass
-class CompareState(_RequestHolder):
+class CompareState(_ReducingState):
     """One row of compare: the loss's Reducer and its Influence (the top-1% pool, the total
     of the contributions and the largest |gradient|)."""
 
@@ -310,18 +310,7 @@ class CompareState(_RequestHolder):
     influence: Influence = field(default_factory=Influence)
     _request: Request | None = field(default=None, repr=False, compare=False)
 
-    @classmethod
-    def empty(cls, request: Request, columns: dict[str, Any] | None = None) -> CompareState:
-        return cls(identity_of(request, columns), request.reducer(), _request=request)
-
-    @property
-    def count(self) -> int:
-        return self.reducer.count
-
-    def update(self, y_true: object, y_pred: object, weights: object | None = None) -> BatchValues:
-        result = batch_values(self.request, y_true, y_pred, weights, with_grads=True)
-        self.add(result)
-        return result
+    WITH_GRADS = True
 
     def add(self, result: BatchValues) -> None:
         assert result.grads is not None
