@@ -422,5 +422,23 @@ def _multioutput(
 
 
 def _title(request: Request) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in request.params.items())
-    return f"{request.loss.name}({params})" if params else request.loss.name
+    """The loss with its parameters as they are typed: `huber --delta 0.5`, never a Python
+    repr (`huber(delta=0.5)`); a convention other than the catalog's is named too."""
+    words = [request.loss.name]
+    for param in request.loss.params:
+        if param.name in request.params:
+            words += [param.option, _typed(request.params[param.name])]
+    if request.convention != "catalog":
+        words += ["--convention", request.convention]
+    return " ".join(words)
+
+
+def _typed(value: object) -> str:
+    """A parameter value as an option takes it: 0.5, 2 (not 2.0), 0.25,0.75, yes."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(_typed(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    return str(value)

@@ -244,3 +244,18 @@ def test_usage_errors_exit_2(cli, args, fragment):
     assert run.stdout == ""
     assert run.stderr.startswith("losscli: error: ")
     assert fragment in run.stderr
+
+
+def test_a_terminal_table_is_titled_with_the_options_as_typed(cli):
+    # Issue 19: the title was a Python repr, `cross-entropy(eps=0.0, label_smoothing=0.0)`.
+    from losscli.cli.compute import _title
+    from losscli.core import make_request
+
+    assert _title(make_request("cross-entropy")) == "cross-entropy --eps 0 --label-smoothing 0"
+    assert _title(make_request("huber", {"delta": 0.5})) == "huber --delta 0.5"
+    focal = make_request("softmax-focal", {"alpha": (0.25, 0.75)}, convention="keras")
+    assert _title(focal) == (
+        "softmax-focal --gamma 2 --alpha 0.25,0.75 --label-smoothing 0 --convention keras"
+    )
+    run = cli("compute", "huber", "--delta", "0.5", "--y-true", "0", "--y-pred", "2", "-f", "table")
+    assert run.exit_code == 0 and "huber --delta 0.5" in run.stdout and "delta=" not in run.stdout
