@@ -77,6 +77,7 @@ class InputOptions:
     weight: str | None = None
     nan: str = "error"
     progress: bool = True
+    labels: str | None = None  # --labels: text class labels in class order
 
     @classmethod
     def from_arguments(cls, arguments: Mapping[str, Any]) -> InputOptions:
@@ -97,6 +98,7 @@ class InputOptions:
             header=arguments["header"],
             nan=arguments["nan"].value,
             progress=not arguments["no_progress"],
+            labels=arguments.get("labels"),
         )
 
     def table_options_given(self) -> list[str]:
@@ -126,6 +128,11 @@ def open_source(
     """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin.
     `quiet`: the column choice is not said again (a file read a second time). `space` (what
     the predictions are) settles how an ambiguous inline list is read."""
+    from losscli.core.evaluation import LABEL_TARGETS
+
+    takes_labels = loss.takes_target and loss.target in LABEL_TARGETS
+    if options.labels is not None and not takes_labels:
+        raise UsageError(f"--labels names class labels; {loss.name}'s targets are not class labels")
     inline = options.y_true is not None or options.y_pred is not None
     if inline:
         if options.file is not None:
@@ -145,7 +152,15 @@ def open_source(
             raise UsageError(f"{missing} is missing: inline input needs both --y-true and --y-pred")
         from losscli.inputs.inline import InlineSource
 
-        inline = InlineSource(loss, options.y_true, options.y_pred, options.weights, space=space)
+        y_true = options.y_true
+        if takes_labels and y_true is not None:
+            from losscli.inputs.labels import map_inline, parse_labels
+
+            labels = parse_labels(options.labels) if options.labels is not None else None
+            y_true, labels_note = map_inline(y_true, loss.target, labels)
+            if labels_note:
+                note(labels_note)
+        inline = InlineSource(loss, y_true, options.y_pred, options.weights, space=space)
         if inline.note:
             note(inline.note)
         return _whole(loss, inline, whole)
@@ -161,7 +176,36 @@ def open_source(
         no_input="no input: give FILE, pipe a table in, or type values with --y-true and --y-pred",
         quiet=quiet,
     )
+    if takes_labels:
+        read_text_labels(loss, source, options.labels, quiet=quiet)
     return _whole(loss, source, whole)
+
+
+def read_text_labels(loss: Loss, source: Any, labels_option: str | None, *, quiet: bool) -> None:
+    """Have the table's target column read as text labels when --labels is given or its first
+    cell is text: in the order given, else sorted (a first pass over the file finds them)."""
+    from losscli.inputs.labels import label_codes, parse_labels, sorted_labels, sorted_note
+    from losscli.inputs.table import CsvReader
+
+    reader, columns = source.reader, source.selection.target
+    labels = parse_labels(labels_option) if labels_option is not None else None
+    if not isinstance(reader, CsvReader):
+        if labels is not None:
+            raise UsageError("--labels: text labels are read from CSV and TSV tables")
+        return
+    if labels is None:
+        if not any(reader.first_cell_is_text(k) for k in columns):
+            return  # numbers: the usual reading
+        if reader.path is None:
+            raise UsageError(
+                "the target column holds text labels: from stdin give their order with "
+                "--labels (e.g. --labels cat,dog; the order must be known before the first row)"
+            )
+        labels = sorted_labels(reader.distinct_text(columns))
+        if not quiet:
+            note(sorted_note(label_codes(labels, loss.target)))
+    codes = label_codes(labels, loss.target)
+    reader.label_codes = dict.fromkeys(columns, codes)
 
 
 def open_table_source(

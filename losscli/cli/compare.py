@@ -111,6 +111,7 @@ def compare(
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
     header: o.Header = None,
+    labels: o.Labels = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,

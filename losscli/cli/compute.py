@@ -55,6 +55,7 @@ def compute(
     input_format: o.InputFormatOpt = None,
     delimiter: o.Delimiter = None,
     header: o.Header = None,
+    labels: o.Labels = None,
     nan: o.Nan = o.NanPolicy.error,
     no_progress: o.NoProgress = False,
     logits: o.Logits = False,

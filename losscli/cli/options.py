@@ -154,6 +154,16 @@ Header = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+Labels = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        metavar="LIST",
+        help="Class labels written as text (cat,dog), in class order: the first is class 0. "
+        "Default for a file or inline values: sorted order, as scikit-learn (said on stderr).",
+        rich_help_panel=INPUT,
+    ),
+]
 Target = Annotated[
     str | None,
     typer.Option(

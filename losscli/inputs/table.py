@@ -134,6 +134,8 @@ class TableReader(abc.ABC):
 
     # The file this reader opened itself (never stdin), closed when the reading is done.
     opened: IO[bytes] | None = None
+    # Columns of text class labels (0-based index -> label -> class number); CSV-like only.
+    label_codes: dict[int, dict[str, float]] = {}  # noqa: RUF012 - replaced, never mutated
 
     @property
     def bytes_read(self) -> int:
@@ -192,6 +194,7 @@ def open_table(
         reader = CsvReader(stream, head, label, size, separator=separator, has_header=has_header)
     if path != "-":
         reader.opened = stream
+        reader.path = path
     return reader
 
 
@@ -258,6 +261,16 @@ class _LineBlocks:
         self.pending = b""
         self.read_total += len(data)
         return data
+
+    def sample(self) -> bytes:
+        """The text after the first line, read on until it holds a whole line (or the input
+        ends) so that the first data row can be looked at before the reading proper."""
+        while b"\n" not in self.rest and len(self.rest) <= self.limit:
+            more = self._next_raw()
+            if not more:
+                break
+            self.rest += more
+        return self.rest
 
     def _record_end(self, block: bytes) -> int:
         """The index just past the last line end of `block` that ends a record, or 0."""
@@ -408,7 +421,23 @@ def _cell(text: str, where: str, name: str, allow_missing: bool) -> float:
     return value
 
 
+def _label_cell(
+    text: str, where: str, name: str, codes: dict[str, float], allow_missing: bool
+) -> float:
+    """One cell of a label column as its class number; an empty one as a number's is."""
+    from losscli.inputs.labels import unknown_label
+
+    cell = text.strip(" \t\r\n\f\v")
+    if not cell:
+        return _cell(cell, where, name, allow_missing)
+    if cell not in codes:
+        raise unknown_label(f"{where}, column {shown_name(name)}", cell, codes)
+    return codes[cell]
+
+
 class CsvReader(TableReader):
+    path: str | None = None  # the file, for a first pass over it (None: stdin)
+
     def __init__(
         self,
         stream: IO[bytes],
@@ -449,6 +478,58 @@ class CsvReader(TableReader):
     def bytes_read(self) -> int:
         return self.lines.read_total
 
+    def first_cell_is_text(self, column: int) -> bool:
+        """Whether the first data cell of `column` holds text rather than a number."""
+        from losscli.inputs.labels import is_text
+
+        sample = (self.header_row or b"") + self.lines.sample()
+        for line in sample.split(b"\n", HEADER_SAMPLE_LINES):
+            fields = _split_line(line.rstrip(b"\r"), self.separator)
+            if len(fields) == len(self.names) and fields[column].strip():
+                return is_text(fields[column])
+        return False
+
+    def distinct_text(self, columns: list[int]) -> list[str]:
+        """The distinct non-empty cells of `columns` in the whole file: a first pass that
+        reads those columns alone (the file is then read again from its start)."""
+        assert self.path is not None
+        try:
+            query = pl.scan_csv(
+                self.path,
+                has_header=self.header_row is None,
+                separator=self.separator,
+                infer_schema=False,
+                encoding="utf8-lossy",
+            )
+            found = query.select(pl.nth(columns).str.strip_chars(" \t\r\n\f\v")).unique()
+            cells = {cell for column in found.collect().iter_columns() for cell in column}
+        except POLARS_FAILURES:
+            # Polars refuses the file (a ragged row): Python's reader collects the labels,
+            # and the reading proper names the bad row.
+            with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as file:
+                rows = csv.reader(file, delimiter=self.separator)
+                if self.header_row is None:
+                    next(rows, None)
+                cells = {
+                    row[k].strip(" \t\r\n\f\v")
+                    for row in rows
+                    if len(row) == len(self.names)
+                    for k in columns
+                }
+        return [cell for cell in cells if cell]
+
+    def _labels(self, df: pl.DataFrame) -> pl.DataFrame | None:
+        """The label columns of a frame read as text, as their class numbers; None when a
+        cell is empty or not a label (Python's reader then names the first bad place)."""
+        for k, codes in self.label_codes.items():
+            name = self.names[k]
+            cells = df.get_column(name).str.strip_chars(" \t\r\n\f\v")
+            numbers = cells.replace_strict(codes, default=None, return_dtype=pl.Float64)
+            if numbers.null_count():
+                return None
+            df = df.with_columns(numbers.alias(name))
+        return df
+
     def _blocks(self) -> Iterator[bytes]:
         if self.header_row is not None:
             yield self.header_row
@@ -458,7 +539,7 @@ class CsvReader(TableReader):
         row = 0
         schema = {name: pl.String for name in self.names}
         for k in columns:
-            schema[self.names[k]] = pl.Float64
+            schema[self.names[k]] = pl.String if k in self.label_codes else pl.Float64
         try:
             for block in self._blocks():
                 try:
@@ -474,9 +555,11 @@ class CsvReader(TableReader):
                     )
                 except POLARS_FAILURES:
                     df = None
+                if df is not None and self.label_codes:
+                    df = self._labels(df)
                 if df is None or df.null_count().row(0) != (0,) * len(columns):
                     # Spaces after a number: Polars reads the cells as text, stripped.
-                    df = self._read_stripped(block, columns)
+                    df = None if self.label_codes else self._read_stripped(block, columns)
                 if df is None:
                     # Still a bad or an empty cell (a short row or a blank line reads as empty
                     # too): Python's reader decides, and names the first bad place.
@@ -537,6 +620,13 @@ class CsvReader(TableReader):
                     f"{where}: has {len(fields)} fields but the header has {width} (a ragged row)"
                 )
             for out, k in zip(values, columns, strict=True):
+                if k in self.label_codes:
+                    out.append(
+                        _label_cell(
+                            fields[k], where, self.names[k], self.label_codes[k], allow_missing
+                        )
+                    )
+                    continue
                 out.append(_cell(fields[k], where, self.names[k], allow_missing))
             height += 1
         return Frame(first_row, [np.array(v, dtype=np.float64) for v in values]), height
