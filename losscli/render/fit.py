@@ -54,15 +54,23 @@ def _words_width(text: str) -> int:
 
 
 def _widths(
-    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, show_header: bool
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    show_header: bool,
+    boxed: bool = True,
 ) -> list[int] | None:
     """Each column's text width so that the table fits `width` cells with no word and no
     number split, or None when it cannot. Rich's own layout squeezes columns below their
     longest word (and, when nothing else gives, below a number), so the widths are set here."""
     from rich.cells import cell_len
 
-    # A boxed table: a border either side and between the columns, one space padding each side.
-    available = width - (len(columns) + 1) - 2 * len(columns)
+    # A boxed table: a border either side and between the columns, one space padding each side;
+    # without a box, two spaces between the columns.
+    if boxed:
+        available = width - (len(columns) + 1) - 2 * len(columns)
+    else:
+        available = width - 2 * (len(columns) - 1)
     least: list[int] = []
     most: list[int] = []
     for index, column in enumerate(columns):
@@ -91,6 +99,7 @@ def _build(
     caption: str | None,
     header_style: str | None,
     show_header: bool = True,
+    boxed: bool = True,
 ) -> Any:
     from rich.table import Table
     from rich.text import Text
@@ -102,6 +111,9 @@ def _build(
         header_style=header_style,
         show_header=show_header,
     )
+    if not boxed:
+        table.box = None
+        table.pad_edge = False
     for index, column in enumerate(columns):
         numeric = all(is_number(row[index]) or not row[index] for row in rows) and any(
             row[index] for row in rows
@@ -140,8 +152,11 @@ def print_fitted(
         # One record: a vertical list of key and value.
         keys = [Column("key", style="bold"), Column("value")]
         pairs = [[column.header, cell] for column, cell in zip(columns, rows[0], strict=True)]
-        pair_widths = _widths(keys, pairs, width, show_header=False)
-        console.print(_build(keys, pairs, pair_widths, title, caption, None, show_header=False))
+        boxed = _widths(keys, pairs, width, show_header=False) is not None
+        pair_widths = _widths(keys, pairs, width, show_header=False, boxed=boxed)
+        console.print(
+            _build(keys, pairs, pair_widths, title, caption, None, show_header=False, boxed=boxed)
+        )
         return
     # Leave out columns in their declared order until the rest fits; a column declared
     # never-dropped stays even when nothing else is left (Rich then does what it can).
