@@ -115,8 +115,9 @@ def _build(
         table.box = None
         table.pad_edge = False
     for index, column in enumerate(columns):
-        numeric = all(is_number(row[index]) or not row[index] for row in rows) and any(
-            row[index] for row in rows
+        # Right-aligned when every cell is a number or a placeholder for none ("", "-").
+        numeric = all(is_number(row[index]) or row[index] in ("", "-") for row in rows) and any(
+            is_number(row[index]) for row in rows
         )
         table.add_column(
             Text(printable(column.header)),

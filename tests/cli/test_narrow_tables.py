@@ -139,3 +139,21 @@ def test_numbers_are_recognised_as_losscli_prints_them() -> None:
         assert is_number(text), text
     for text in ("mse", "yes", "-", "", "p0", "grad_1", "1.2.3"):
         assert not is_number(text), text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_conventions_keep_their_values_and_right_align_them(cli, width: int) -> None:
+    args = ("compare", "huber", "examples/residuals_outliers.csv", "--conventions")
+    records = cli(*args, "--json").json()["conventions"]
+    run = _table(cli, width, *args)
+    headers, rows = _parse(run.stdout)
+    assert headers[:2] == ["convention", "value"]
+    # The explanation goes before any number.
+    assert _left_out(run.stdout)[:1] in ([], ["difference"])
+    value_lines = [line for line in run.lines() if line.startswith("│")]
+    for record, row, line in zip(records, rows, value_lines, strict=True):
+        cells = dict(zip(headers, row, strict=True))
+        value = record.get("value")
+        assert cells["value"] == ("-" if value is None else f"{value:.6g}")
+        # A number column is right-aligned, its "-" for no value too.
+        assert line.split("│")[2].endswith(f"{cells['value']} ")
