@@ -167,27 +167,27 @@ def _record(loss: Loss) -> dict[str, Any]:
 
 def _list_human(console: Any, rows: list[tuple[str, ...]]) -> None:
     """The catalog on a terminal: one line per loss, the long texts cut to the width."""
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text("losscli catalog"), title_justify="left", header_style="bold")
-    table.add_column("name", no_wrap=True, style="bold")
-    table.add_column("family", no_wrap=True)
-    for name in ("convex", "smooth", "robust", "prob."):
-        table.add_column(name, no_wrap=True, justify="center", min_width=len(name))
-    # What the fixed columns leave (names, family, four flags and the borders) goes to the
-    # free text, cut with an ellipsis rather than squeezing the flags out of sight.
-    fixed = max(len(r[0]) for r in rows) + max(len(r[2]) for r in rows) + 6 + 6 + 6 + 5 + 22
-    use_width = max(20, console.width - fixed)
-    table.add_column("typical use", no_wrap=True, overflow="ellipsis", max_width=use_width)
-    for name, _aliases, family, *flags, use in rows:
-        table.add_row(
-            Text(name),
-            Text(family),
-            *(Text("yes" if f == "yes" else "-") for f in flags),
-            Text(use),
-        )
-    console.print(table)
+    from losscli.render.fit import Column, print_fitted
+
+    # On a narrow screen the free text goes first, then the flags from the right, then the
+    # family; the name and whether the loss is convex always stay.
+    columns = [
+        Column("name", style="bold"),
+        Column("family", drop=5),
+        Column("convex", justify="center"),
+        *(
+            Column(name, drop=4 - i, justify="center")
+            for i, name in enumerate(("smooth", "robust", "prob."))
+        ),
+        Column("typical use", drop=1, ellipsis=True),
+    ]
+    cells = [
+        [name, family, *("yes" if f == "yes" else "-" for f in flags), use]
+        for name, _aliases, family, *flags, use in rows
+    ]
+    print_fitted(console, columns, cells, title="losscli catalog", header_style="bold")
     console.print(
         Text("losscli show NAME explains one loss; aliases are listed there.", style="dim")
     )

@@ -755,24 +755,28 @@ def _yes(flag: bool) -> str:
 def _human(
     console: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]], title: str, caption: str
 ) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from losscli.render.fit import Column, print_fitted
 
     headers = {
         "top_1pct_share": "top 1% share",
         "max_abs_grad": "max |grad|",
         "weighted_mean": "weighted mean",
     }
-    table = Table(title=Text(title), title_justify="left", caption=Text(caption))
-    for name in columns:
-        numeric = name in ("value", "top_1pct_share", "max_abs_grad")
-        table.add_column(Text(headers.get(name, name)), justify="right" if numeric else "left")
-    for row in rows:
-        cells = []
-        for name, value in zip(columns, row, strict=True):
-            cells.append(Text(_human_cell(name, value)))
-        table.add_row(*cells)
-    console.print(table)
+    # On a narrow screen the loss's properties go first, then the explanations, then the
+    # numbers after the value; the name and the value always stay.
+    drop_order = {
+        "convex": 1,
+        "robust": 2,
+        "difference": 1,
+        "weighted_mean": 2,
+        "max_abs_grad": 3,
+        "top_1pct_share": 4,
+    }
+    fitted = [Column(headers.get(name, name), drop=drop_order.get(name, 0)) for name in columns]
+    cells = [
+        [_human_cell(name, value) for name, value in zip(columns, row, strict=True)] for row in rows
+    ]
+    print_fitted(console, fitted, cells, title=title, caption=caption)
 
 
 def _human_cell(name: str, value: Any) -> str:

@@ -116,8 +116,7 @@ TABLE_MAX_ROWS = 1000
 
 
 def _table(report: Report, color: str, stream: TextIO) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from losscli.render.fit import Column, print_fitted
 
     console = make_console(color)
     if stream is not sys.stdout:
@@ -125,19 +124,18 @@ def _table(report: Report, color: str, stream: TextIO) -> None:
     if report.human is not None:
         report.human(console)
         return
-    table = Table(
-        title=Text(printable(report.title)) if report.title else None, title_justify="left"
-    )
-    for name in report.columns:
-        table.add_column(Text(printable(name)), overflow="fold")
+    cells: list[list[str]] = []
     hidden = 0
     for row in report.rows:
-        if table.row_count >= TABLE_MAX_ROWS:
+        if len(cells) >= TABLE_MAX_ROWS:
             hidden += 1  # still read: a bad row further down is still an error
             continue
-        # Text, not str: cells such as "-log(p[y])" must not be read as Rich markup.
-        table.add_row(*(Text(printable(format_number(v))) for v in row))
-    console.print(table)
+        cells.append([format_number(v) for v in row])
+    # On a narrow screen the rightmost columns are left out first; the first (the row's
+    # name or index) always stays.
+    count = len(report.columns)
+    columns = [Column(name, drop=count - i if i else 0) for i, name in enumerate(report.columns)]
+    print_fitted(console, columns, cells, title=report.title or None)
     if hidden:
         sys.stderr.write(
             f"losscli: note: the table shows the first {TABLE_MAX_ROWS} of "
