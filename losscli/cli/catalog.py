@@ -69,6 +69,7 @@ def list_losses(
         rows=rows,
         title="losscli catalog",
         human=lambda console: _list_human(console, rows),
+        records="losses",
     )
     emit(report, o.output_format(fmt, json_flag), color.value)
 

@@ -84,8 +84,13 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
             return
         report = replace(report, rows=block_rows(report.blocks), blocks=None)
     if fmt == "jsonl":
+        if report.records is not None:
+            for record in report.payload[report.records]:
+                stream.write(to_json(dict(record)) + "\n")
+            return
         if report.scalar is not None:
-            stream.write(to_json(dict(report.payload)) + "\n")
+            # One number: the line is the JSON document itself, warnings included.
+            stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
             return
         for row in report.rows:
             stream.write(to_json(dict(zip(report.columns, row, strict=True))) + "\n")

@@ -1,0 +1,50 @@
+"""Issue 19, "one story in every format": every output format tells the same result.
+
+Each test runs the command as a user types it and parses what it prints.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (("list",), "losses"),
+        (("compare", "mse", "mae", "--y-true", "1,0,1", "--y-pred", "0.9,0.2,0.6"), "losses"),
+        (
+            ("compare", "huber", "--conventions", "--y-true", "1,0", "--y-pred", "0.5,2"),
+            "conventions",
+        ),
+        (("exercise", "list"), "exercises"),
+    ],
+)
+def test_jsonl_lines_are_the_json_records(cli, args, key):
+    as_json = cli(*args, "--json")
+    as_jsonl = cli(*args, "-f", "jsonl")
+    assert as_json.exit_code == 0 and as_jsonl.exit_code == 0, as_jsonl.stderr
+    records = json.loads(as_json.stdout)[key]
+    assert records  # the comparison below must compare something
+    # Same keys, same types, same values: `"robust": false` in both, aliases a list in both.
+    assert _jsonl(as_jsonl.stdout) == records
+
+
+def test_list_jsonl_has_booleans_and_alias_lists(cli):
+    lines = _jsonl(cli("list", "-f", "jsonl").stdout)
+    mse = next(line for line in lines if line["name"] == "mse")
+    assert mse["properties"]["robust"] is False
+    assert isinstance(mse["aliases"], list)
+
+
+def test_scalar_jsonl_is_the_json_document_with_warnings(cli):
+    args = ("compute", "mse", "--y-true", "1,2", "--y-pred", "1,3")
+    (line,) = _jsonl(cli(*args, "-f", "jsonl").stdout)
+    assert line == json.loads(cli(*args, "--json").stdout)
+    assert line["warnings"] == [] and line["value"] == 0.5  # (0 + 1) / 2
