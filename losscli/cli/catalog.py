@@ -185,7 +185,7 @@ def _list_human(console: Any, rows: list[tuple[str, ...]]) -> None:
         table.add_row(
             Text(name),
             Text(family),
-            *(Text("yes" if f == "yes" else "-") for f in flags),
+            *(Text(f) if f == "yes" else Text(f, style="dim") for f in flags),
             Text(use),
         )
     console.print(table)

@@ -48,3 +48,25 @@ def test_scalar_jsonl_is_the_json_document_with_warnings(cli):
     (line,) = _jsonl(cli(*args, "-f", "jsonl").stdout)
     assert line == json.loads(cli(*args, "--json").stdout)
     assert line["warnings"] == [] and line["value"] == 0.5  # (0 + 1) / 2
+
+
+def test_terminal_catalog_says_no_not_dash(cli):
+    out = cli("list", "-f", "table", env={"COLUMNS": "200"}).stdout
+    mse = next(line for line in out.splitlines() if "│ mse " in line)
+    cells = [cell.strip() for cell in mse.split("│")]
+    # mse is convex, smooth, not robust to outliers, not a probabilistic loss
+    # (its catalog record: losscli list --json).
+    assert cells[3:7] == ["yes", "yes", "no", "no"]
+    assert "-" not in cells[3:7]
+
+
+def test_recommend_profile_never_shows_none(cli, tmp_path):
+    data = tmp_path / "y.csv"
+    data.write_text("y\n1.0\n2.5\n3.1\n0.2\n")
+    run = cli("recommend", str(data), "-f", "table", env={"COLUMNS": "120"})
+    assert run.exit_code == 0, run.stderr
+    assert "target: y" in run.stdout
+    for python_word in ("None", "True", "False", "['"):
+        assert python_word not in run.stdout
+    # The JSON keeps the fact that no prediction column was given.
+    assert json.loads(cli("recommend", str(data), "--json").stdout)["profile"]["pred"] is None
