@@ -265,7 +265,7 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
     console.print(Text("properties  ", style="bold") + Text(props))
     console.print()
     console.print(Text("when to use", style="bold"))
-    console.print(Padding(Text(loss.typical_use), (0, 0, 0, 2)))
+    console.print(Padding(Text(loss.typical_use), (0, 0, 0, 2), expand=False))
     _bullets(console, "common confusions", loss.confusions)
     _bullets(console, "references", loss.references)
     console.print()

@@ -70,3 +70,22 @@ def test_recommend_profile_never_shows_none(cli, tmp_path):
         assert python_word not in run.stdout
     # The JSON keeps the fact that no prediction column was given.
     assert json.loads(cli("recommend", str(data), "--json").stdout)["profile"]["pred"] is None
+
+
+def test_piped_show_is_neither_wrapped_nor_padded_to_80(cli, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)  # piped, no terminal width to fill
+    use = json.loads(cli("show", "mse", "--json").stdout)["typical_use"]
+    assert len(use) > 80  # long enough that a width of 80 would wrap it
+    lines = cli("show", "mse", "-f", "table").stdout.splitlines()
+    assert "  " + use in lines  # one line, no padding after it
+
+
+def test_piped_catalog_is_not_cut_at_80_columns(cli, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = cli("list", "-f", "table").stdout
+    mse = next(line for line in out.splitlines() if "│ mse " in line)
+    assert "…" not in mse and len(mse) > 80
+    assert mse.rstrip().endswith("│")
+    # A width the user sets still holds.
+    narrow = cli("list", "-f", "table", env={"COLUMNS": "100"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 100
