@@ -89,3 +89,24 @@ def test_piped_catalog_is_not_cut_at_80_columns(cli, monkeypatch):
     # A width the user sets still holds.
     narrow = cli("list", "-f", "table", env={"COLUMNS": "100"}).stdout
     assert max(len(line) for line in narrow.splitlines()) <= 100
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "said"),
+    [
+        ("1", "1,2", "1 target but 2 predictions;"),
+        ("1,2", "1", "2 targets but 1 prediction;"),
+    ],
+)
+def test_counts_of_one_are_singular(cli, y_true, y_pred, said):
+    run = cli("compute", "mse", "--y-true", y_true, "--y-pred", y_pred)
+    assert run.exit_code == 3
+    assert said in run.stderr
+
+
+def test_one_row_classifier_says_the_only_target(cli, tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text("y\n1\n")
+    run = cli("recommend", str(data), "--task", "binary")
+    assert run.exit_code == 3
+    assert "the only target is the label 1" in run.stderr and "1 targets" not in run.stderr
