@@ -110,3 +110,22 @@ def test_one_row_classifier_says_the_only_target(cli, tmp_path):
     run = cli("recommend", str(data), "--task", "binary")
     assert run.exit_code == 3
     assert "the only target is the label 1" in run.stderr and "1 targets" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "header"),
+    [
+        (("mse", "--y-true", "1,2", "--y-pred", "1,3"), ["row", "dL/dy_pred"]),
+        (("bce", "--y-true", "1,0", "--y-pred", "0.5,0.2"), ["row", "dL/dp"]),
+        (("bce", "--logits", "--y-true", "1,0", "--y-pred", "0.5,0.2"), ["row", "dL/dlogit"]),
+    ],
+)
+def test_grad_header_names_what_the_gradient_is_taken_with_respect_to(cli, args, header):
+    run = cli("grad", *args, "-f", "tsv")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines()[0].split("\t") == header
+    # The JSON says the same in its wrt key.
+    assert "dL/d" + cli("grad", *args, "--json").json()["wrt"] == header[1]
+    # mse: d/dp (p - y)^2 = 2 (p - y) = 2 at the second row.
+    if args[0] == "mse":
+        assert run.stdout.splitlines()[2] == "2\t2.0"
