@@ -69,6 +69,7 @@ def list_losses(
         rows=rows,
         title="losscli catalog",
         human=lambda console: _list_human(console, rows),
+        records="losses",
     )
     emit(report, o.output_format(fmt, json_flag), color.value)
 
@@ -184,10 +185,11 @@ def _list_human(console: Any, rows: list[tuple[str, ...]]) -> None:
         Column("typical use", drop=1, ellipsis=True),
     ]
     cells = [
-        [name, family, *("yes" if f == "yes" else "-" for f in flags), use]
+        [name, family, *flags, use]  # each flag is "yes" or "no", as typed
         for name, _aliases, family, *flags, use in rows
     ]
     print_fitted(console, columns, cells, title="losscli catalog", header_style="bold")
+
     console.print(
         Text("losscli show NAME explains one loss; aliases are listed there.", style="dim")
     )
@@ -264,7 +266,7 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
     console.print(Text("properties  ", style="bold") + Text(props))
     console.print()
     console.print(Text("when to use", style="bold"))
-    console.print(Padding(Text(loss.typical_use), (0, 0, 0, 2)))
+    console.print(Padding(Text(loss.typical_use), (0, 0, 0, 2), expand=False))
     _bullets(console, "common confusions", loss.confusions)
     _bullets(console, "references", loss.references)
     console.print()

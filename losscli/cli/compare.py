@@ -711,6 +711,7 @@ def _show(
         title=title,
         warnings=warnings.items,
         human=lambda console: _human(console, columns, rows, title, caption),
+        records="conventions" if by_convention else "losses",
     )
     emit(report, output, color)
 

@@ -133,6 +133,7 @@ def listing(exercises: Sequence[Exercise], data: dict[str, Any], warnings: list[
         title="losscli exercises",
         warnings=list(warnings),
         human=human,
+        records="exercises",
     )
 
 
@@ -462,6 +463,7 @@ def progress(exercises: Sequence[Exercise], data: dict[str, Any], path: Path) ->
         rows=rows,
         title="progress",
         human=human,
+        records="exercises",
     )
 
 

@@ -136,7 +136,7 @@ def grad(
         "reduction": reduction.value,
         "wrt": _wrt(request.space),
     }
-    names = _grad_columns(source.pred_names, source.pred_width)
+    names = _grad_columns(source.pred_names, source.pred_width, _wrt(request.space))
     if output == "json":
         collected = [row for block in blocks for row in block.values.tolist()]
         flat = len(names) == 1
@@ -328,10 +328,11 @@ def _wrt(space: str) -> str:
     ]
 
 
-def _grad_columns(pred_names: tuple[str, ...], width: int) -> list[str]:
-    """One gradient column per prediction column, named after it when the table names it."""
+def _grad_columns(pred_names: tuple[str, ...], width: int, wrt: str) -> list[str]:
+    """One gradient column per prediction column, its header saying what the derivative is
+    taken with respect to: dL/dp, dL/dlogit[a] (after the table's column a), dL/dlogit[2]."""
     if width == 1:
-        return ["grad"]
+        return [f"dL/d{wrt}"]
     if len(pred_names) == width:
-        return [f"grad_{name}" for name in pred_names]
-    return [f"grad_{k + 1}" for k in range(width)]
+        return [f"dL/d{wrt}[{name}]" for name in pred_names]
+    return [f"dL/d{wrt}[{k + 1}]" for k in range(width)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from losscli.core.errors import DataError
+from losscli.core.errors import DataError, counted
 from losscli.core.registry import Array
 
 # Tolerance for "this row sums to 1": generous enough for probabilities written with 7
@@ -54,7 +54,8 @@ def check_finite(a: Array, side: str) -> None:
 def check_rows(y_true: Array, y_pred: Array) -> None:
     if y_true.shape[0] != y_pred.shape[0]:
         raise DataError(
-            f"there are {y_true.shape[0]} targets but {y_pred.shape[0]} predictions; "
+            f"{counted(y_true.shape[0], 'target')} but "
+            f"{counted(y_pred.shape[0], 'prediction')}; "
             "they must have the same length"
         )
     if y_true.shape[0] == 0:

@@ -35,3 +35,8 @@ class DataError(LossError):
         self.side = side
         self.column = column
         self.value = value
+
+
+def counted(n: int, noun: str) -> str:
+    """`n` and the noun in the number it takes: "1 target", "3 targets", "0 predictions"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from losscli.core import checks
-from losscli.core.errors import DataError
+from losscli.core.errors import DataError, counted
 from losscli.core.registry import Array
 
 # MAD x 1.4826 estimates the standard deviation of Gaussian data (1 / Phi^-1(3/4)).
@@ -557,7 +557,8 @@ class Profiler:
             pred = _column(y_pred, "pred")
             if pred.size != target.size:
                 raise DataError(
-                    f"there are {target.size} targets but {pred.size} predictions; "
+                    f"{counted(target.size, 'target')} but "
+                    f"{counted(pred.size, 'prediction')}; "
                     "they must have the same length"
                 )
             values = _residuals(target, pred)
@@ -715,7 +716,8 @@ def _label_profile(n: int, counts: dict[float, int]) -> LabelProfile:
     if len(ordered) < 2:
         (only,) = ordered
         raise DataError(
-            f"all {n} targets are the label {label_text(only)}: a classifier needs two classes",
+            (f"all {n} targets are" if n > 1 else "the only target is")
+            + f" the label {label_text(only)}: a classifier needs two classes",
             side="target",
             column=0,
         )

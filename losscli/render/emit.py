@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 from dataclasses import replace
 from typing import Any, TextIO
@@ -33,9 +34,17 @@ def make_console(color: str = "auto", stderr: bool = False) -> Any:
 
     if color == "always":
         return Console(stderr=stderr, force_terminal=True, no_color=False)
+    # Piped, there is no terminal width to fill: Rich would pad and wrap to 80 columns, so
+    # the width is left wide and a table takes its natural width (COLUMNS still sets one).
+    piped = not (sys.stderr if stderr else sys.stdout).isatty() and "COLUMNS" not in os.environ
+    width = PIPED_WIDTH if piped else None
     if color == "never":
-        return Console(stderr=stderr, color_system=None)
-    return Console(stderr=stderr)
+        return Console(stderr=stderr, color_system=None, width=width)
+    return Console(stderr=stderr, width=width)
+
+
+# Wide enough that no table or line is cut when piped, small enough to stay cheap to lay out.
+PIPED_WIDTH = 10_000
 
 
 def _strict(value: Any, nonfinite: list[str], path: str) -> Any:
@@ -84,8 +93,13 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
             return
         report = replace(report, rows=block_rows(report.blocks), blocks=None)
     if fmt == "jsonl":
+        if report.records is not None:
+            for record in report.payload[report.records]:
+                stream.write(to_json(dict(record)) + "\n")
+            return
         if report.scalar is not None:
-            stream.write(to_json(dict(report.payload)) + "\n")
+            # One number: the line is the JSON document itself, warnings included.
+            stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
             return
         for row in report.rows:
             stream.write(to_json(dict(zip(report.columns, row, strict=True))) + "\n")

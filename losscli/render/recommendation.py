@@ -74,7 +74,7 @@ def _human(console: Any, profile: dict[str, Any], found: list[Recommendation]) -
     title = "what you stated" if source == "flags" else f"profile of {source}"
     lines = Text()
     for key, value in profile.items():
-        if key == "source":
+        if key == "source" or value is None:  # a fact not given or not measured: no line
             continue
         if lines:
             lines.append("\n")
@@ -252,6 +252,13 @@ def _trial_human(
 
 
 def _shown(value: Any) -> str:
+    """A profile value in words: never Python's None, True or ['a', 'b']."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(v) for v in value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, dict):

@@ -27,6 +27,9 @@ class Report:
     # Per-example output as whole batches (render.blocks.Block); when set, `rows` is unused:
     # machine formats write each block at once, the table reads its rows from the blocks.
     blocks: Iterable[Any] | None = None
+    # The payload key holding the result's list of records (list: "losses"): JSONL writes
+    # those records one a line, so a JSONL line has the keys and types of the JSON's records.
+    records: str | None = None
 
 
 def format_number(value: Any) -> str:

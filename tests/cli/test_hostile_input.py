@@ -49,7 +49,7 @@ def test_weights_near_the_largest_float(cli) -> None:
         "--weights", "1e308,1e308", "--reduction", "mean",
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
-    assert [float(row["grad"]) for row in r.tsv()] == [1.0, 2.0]
+    assert [float(row["dL/dy_pred"]) for row in r.tsv()] == [1.0, 2.0]
 
 
 # --- options and environment, checked before any work ---------------------------------------

@@ -263,7 +263,7 @@ def test_reduction_none_and_grad_stream_every_row(cli):
     grads = cli("grad", "mse", "-f", "tsv", input=text, env=env).tsv()
     assert [int(r["row"]) for r in grads] == list(range(1, 121))
     rows = [line.split(",") for line in text.splitlines()[1:]]
-    assert [float(r["grad"]) for r in grads] == pytest.approx(
+    assert [float(r["dL/dy_pred"]) for r in grads] == pytest.approx(
         [2 * (float(p) - float(t)) for t, p in rows], rel=1e-12
     )
 
@@ -278,7 +278,7 @@ def test_grad_mean_divides_by_n_over_all_chunks(cli):
 
 def test_grad_names_columns_after_the_table(cli):
     run = cli("grad", "ce", "--logits", "-t", "y", "-f", "tsv", input="y,a,b,c\n2,1,2,3\n")
-    assert list(run.tsv()[0]) == ["row", "grad_a", "grad_b", "grad_c"]
+    assert list(run.tsv()[0]) == ["row", "dL/dlogit[a]", "dL/dlogit[b]", "dL/dlogit[c]"]
 
 
 def test_broken_pipe_exits_141_silently(tmp_path):

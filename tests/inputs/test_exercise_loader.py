@@ -120,7 +120,7 @@ def test_bad_file_names_file_and_key(tmp_path, old, new, key, fragment):
         ('text = "square {r}"', 'text = "square {se}"', "hints[0]: {se} names none"),
         ('y_pred = ["r"]', 'y_pred = ["r - 5"]', "parts.se.expected: the core computes 9.0"),
         ('y_pred = ["r"]', 'y_pred = ["-r"]', ""),
-        ("y_true = [0]", "y_true = [0, 1]", "parts.se: there are 2 targets but 1 predictions"),
+        ("y_true = [0]", "y_true = [0, 1]", "parts.se: 2 targets but 1 prediction;"),
     ],
 )
 def test_validation_problems(tmp_path, old, new, fragment):

@@ -426,7 +426,7 @@ def test_control_characters_in_column_names_are_escaped(cli):
             "grad", "ce", "--logits", "-t", "y_true", "-f", fmt, input="y_true,a\x07,b\n0,1,2\n"
         )
         assert run.exit_code == 0, run.stderr
-        assert "grad_a\\x07" in run.stdout and "\x07" not in run.stdout
+        assert "dL/dlogit[a\\x07]" in run.stdout and "\x07" not in run.stdout
 
 
 def test_a_newline_in_a_cell_stays_inside_the_one_error_line(cli):
