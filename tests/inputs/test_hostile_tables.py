@@ -97,6 +97,27 @@ def test_unselected_exotic_parquet_columns_do_not_matter(cli, typed_parquet):
     assert run.exit_code == 0 and float(run.stdout) == 2.0
 
 
+def test_parquet_tiny_row_groups_read_whole_and_rows_named(cli, tmp_path):
+    """A file of 1,000-row row groups: the reader puts Polars' small batches together (one
+    batch per 65,536 rows); every row is read once, and a missing value in a later piece is
+    named by its row in the whole file."""
+    n = 150_000
+    y = [float(k % 7) for k in range(n)]
+    pred = [v + (0.5 if k % 3 else -1.0) for k, v in enumerate(y)]
+    path = tmp_path / "groups.parquet"
+    pl.DataFrame({"y_true": y, "y_pred": pred}).write_parquet(path, row_group_size=1_000)
+    run = cli("compute", "mse", str(path), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    # Every third row (k % 3 == 0) is off by 1.0, the others by 0.5.
+    thirds = (n + 2) // 3
+    assert run.json()["n"] == n
+    assert math.isclose(run.json()["value"], (thirds * 1.0 + (n - thirds) * 0.25) / n)
+    pred[70_123] = None  # type: ignore[call-overload]
+    pl.DataFrame({"y_true": y, "y_pred": pred}).write_parquet(path, row_group_size=1_000)
+    run = cli("compute", "mse", str(path))
+    assert_bad_input(run, "row 70124, column 'y_pred': missing value")
+
+
 # --- huge fields, invalid UTF-8, lines without an end ----------------------------------------
 
 
