@@ -8,9 +8,9 @@ from typing import Protocol
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.registry import Array
+from losscli.core.losses import checks
+from losscli.core.losses.registry import Array
 
 REDUCTIONS = ("mean", "sum", "none")
 

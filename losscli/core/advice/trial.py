@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from losscli.core.errors import DataError, UsageError
-from losscli.core.registry import Array
+from losscli.core.losses.registry import Array
 
 FOLDS = 5
 SAMPLE_ROWS = 200_000
@@ -305,7 +305,7 @@ def _fit_by_minimize(
     """A linear model fitted by SciPy's L-BFGS on losscli's own value and gradient."""
     from scipy.optimize import minimize
 
-    from losscli.core.evaluation import make_request
+    from losscli.core.evaluation.requests import make_request
 
     request = make_request(name, params, space="logit")
     n, d = x.shape
@@ -364,7 +364,7 @@ def score(
 ) -> float | None:
     """One held-out score, or None when the metric does not apply to these predictions
     (the log loss of hinge scores)."""
-    from losscli.core.evaluation import evaluate, make_request
+    from losscli.core.evaluation.requests import evaluate, make_request
 
     if metric in SCORES:
         return _score(metric, y, pred, task, classes)

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import x_times
-from losscli.core.registry import (
+from losscli.core.losses import checks
+from losscli.core.losses.numerics import x_times
+from losscli.core.losses.registry import (
     Array,
     Loss,
     Notice,

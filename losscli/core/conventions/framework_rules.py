@@ -5,7 +5,7 @@ its Convention records; the rules work the same way as its own (see there).
 
 from __future__ import annotations
 
-from losscli.core.rules import (
+from losscli.core.conventions.rules import (
     FLOAT64_EPS,
     KERAS_EPSILON,
     KERAS_HINGE,

@@ -22,15 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from losscli.core import framework_rules as more
-from losscli.core import registry
-from losscli.core.errors import UsageError
-from losscli.core.reduce import MEAN_RULES
-from losscli.core.registry import Loss, ParamValue
+from losscli.core.conventions import framework_rules as more
 
 # The Rule and the shared wording live in rules.py (framework_rules.py uses them too);
 # re-exported here, where callers look for them.
-from losscli.core.rules import (
+from losscli.core.conventions.rules import (
     CATALOG_RULE,
     FLOAT64_EPS,
     KERAS_EPSILON,
@@ -45,6 +41,10 @@ from losscli.core.rules import (
     TORCH_LOG_FLOOR,
     Rule,
 )
+from losscli.core.errors import UsageError
+from losscli.core.evaluation.reduce import MEAN_RULES
+from losscli.core.losses import registry
+from losscli.core.losses.registry import Loss, ParamValue
 
 
 @dataclass(frozen=True)

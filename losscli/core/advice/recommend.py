@@ -23,8 +23,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from losscli.core.errors import UsageError
-from losscli.core.profile import (
+from losscli.core.advice.profile import (
     DistributionProfile,
     LabelProfile,
     PairProfile,
@@ -34,6 +33,7 @@ from losscli.core.profile import (
     label_text,
     looks_like_counts,
 )
+from losscli.core.errors import UsageError
 
 TASKS = ("binary", "multiclass", "regression", "distribution", "embedding")
 OUTLIER_LEVELS = ("none", "some", "heavy")

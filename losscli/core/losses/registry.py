@@ -247,9 +247,13 @@ def register(loss: Loss) -> Loss:
 def _load_families() -> None:
     # Imported for their side effect of registering; kept here so `get` always sees them all.
     # The catalog's first nine first, family by family; then the modules that add to them.
-    from losscli.core import regression  # noqa: F401, I001
-    from losscli.core import classification, divergence, metric  # noqa: F401
-    from losscli.core import likelihood, multiclass, nce  # noqa: F401
+    from losscli.core.losses import regression  # noqa: F401, I001
+    from losscli.core.losses import classification  # noqa: F401
+    from losscli.core.losses import divergence  # noqa: F401
+    from losscli.core.losses import metric  # noqa: F401
+    from losscli.core.losses import likelihood  # noqa: F401
+    from losscli.core.losses import multiclass  # noqa: F401
+    from losscli.core.losses import nce  # noqa: F401
 
 
 def all_losses() -> tuple[Loss, ...]:
