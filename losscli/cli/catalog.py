@@ -10,7 +10,7 @@ from losscli.cli import options as o
 from losscli.cli.candidates import families
 
 if TYPE_CHECKING:
-    from losscli.core.losses.registry import Loss
+    from losscli.core.losses.types import Loss
 
 PROPERTY_COLUMNS = ("convex", "smooth", "robust", "probabilistic")
 

@@ -14,7 +14,7 @@ from losscli.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     from losscli.core.evaluation.requests import Request
-    from losscli.core.losses.registry import Loss, Notice
+    from losscli.core.losses.types import Loss, Notice
     from losscli.inputs.source import Batch, Source
     from losscli.inputs.table import Selection
 

@@ -40,6 +40,7 @@ from losscli.core.exercises.model import (
     parse_ref,
 )
 from losscli.core.losses import registry
+from losscli.core.losses.types import Loss
 
 ENV = "LOSSCLI_EXERCISES"
 ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
@@ -392,7 +393,7 @@ class _Reader:
             reduction=reduction,
         )
 
-    def loss_params(self, loss: registry.Loss, table: Any, key: str) -> dict[str, Any]:
+    def loss_params(self, loss: Loss, table: Any, key: str) -> dict[str, Any]:
         if not isinstance(table, dict):
             raise self.fail(key, "must be a table")
         known = {p.name: p for p in loss.params}
@@ -555,7 +556,7 @@ class _Reader:
         )
 
     def fact(self, value: Any, key: str) -> Fact:
-        from losscli.core.losses.registry import Properties
+        from losscli.core.losses.types import Properties
 
         spec = self.keys(value, key, (), ("property", "loss", "recommend", "param"))
         if "property" in spec:

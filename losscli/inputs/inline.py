@@ -20,7 +20,7 @@ from losscli.core.losses.checks import ROW_SUM_TOLERANCE
 from losscli.inputs.source import Batch, InputError, parse_number, shown_value
 
 if TYPE_CHECKING:
-    from losscli.core.losses.registry import Loss
+    from losscli.core.losses.types import Loss
 
 # Target domains whose target is a row of values rather than one value per example: a
 # list without ';' is then one row.

@@ -30,7 +30,7 @@ from textual.widgets import Checkbox, Footer, Static
 
 from losscli.core.evaluation.curves import Curve, curves
 from losscli.core.evaluation.requests import Request, make_request
-from losscli.core.losses.registry import Loss, ParamValue
+from losscli.core.losses.types import Loss, ParamValue
 from losscli.render.explore_model import (
     KL_P,
     STOPS,

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from losscli.core import UsageError, evaluate, get, gradient, make_request
-from losscli.core.losses.registry import Loss, Param
+from losscli.core.losses.types import Loss, Param
 
 SUBNORMAL = 5e-324
 TINY = float(np.finfo(np.float64).tiny)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losscli.core.evaluation.reduce import Accumulator
-from losscli.core.losses.registry import Array
+from losscli.core.losses.types import Array
 
 TOP_FRACTION = 0.01
 KEEP_LARGEST = 1_000_000

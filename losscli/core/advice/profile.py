@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from losscli.core.errors import DataError, counted
 from losscli.core.losses import checks
-from losscli.core.losses.registry import Array
+from losscli.core.losses.types import Array
 
 # MAD x 1.4826 estimates the standard deviation of Gaussian data (1 / Phi^-1(3/4)).
 MAD_TO_SD = 1.4826

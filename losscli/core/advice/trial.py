@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from losscli.core.errors import DataError, UsageError
-from losscli.core.losses.registry import Array
+from losscli.core.losses.types import Array
 
 FOLDS = 5
 SAMPLE_ROWS = 200_000

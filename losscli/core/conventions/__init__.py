@@ -44,7 +44,7 @@ from losscli.core.conventions.rules import (
 from losscli.core.errors import UsageError
 from losscli.core.evaluation.reduce import MEAN_RULES
 from losscli.core.losses import registry
-from losscli.core.losses.registry import Loss, ParamValue
+from losscli.core.losses.types import Loss, ParamValue
 
 
 @dataclass(frozen=True)

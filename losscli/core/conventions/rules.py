@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core.losses.registry import ParamValue
+from losscli.core.losses.types import ParamValue
 
 
 @dataclass(frozen=True)

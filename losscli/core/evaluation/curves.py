@@ -39,7 +39,7 @@ from losscli.core.errors import UsageError
 from losscli.core.evaluation.requests import Request
 from losscli.core.losses.classification import target_rows
 from losscli.core.losses.numerics import log_softmax
-from losscli.core.losses.registry import Array, Loss
+from losscli.core.losses.types import Array, Loss
 
 DEFAULT_KL_P = 0.3  # P = (0.3, 0.7): not symmetric, so forward and reverse KL differ visibly
 

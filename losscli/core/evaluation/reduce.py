@@ -10,7 +10,7 @@ import numpy as np
 
 from losscli.core.errors import DataError, UsageError
 from losscli.core.losses import checks
-from losscli.core.losses.registry import Array
+from losscli.core.losses.types import Array
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -15,7 +15,7 @@ from losscli.core.conventions import CATALOG_RULE, Rule
 from losscli.core.errors import DataError, UsageError
 from losscli.core.evaluation.reduce import Reducer, check_reduction, check_weights
 from losscli.core.losses import checks, registry
-from losscli.core.losses.registry import Array, Loss, Notice, Params, ParamValue, Prepared, Space
+from losscli.core.losses.types import Array, Loss, Notice, Params, ParamValue, Prepared, Space
 
 
 @dataclass(frozen=True)

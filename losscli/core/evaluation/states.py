@@ -44,7 +44,7 @@ from losscli.core.advice.profile import (
 from losscli.core.errors import DataError
 from losscli.core.evaluation.reduce import Accumulator, Reducer, ScaledSum
 from losscli.core.evaluation.requests import BatchValues, Request, batch_values, make_request
-from losscli.core.losses.registry import Array
+from losscli.core.losses.types import Array
 
 # The layout of a state's JSON; a state of another version is refused, not guessed at.
 STATE_FORMAT = "losscli-state"

@@ -33,7 +33,7 @@ from losscli.core.exercises.grading import (
     how_far,
     matching_mistakes,
 )
-from losscli.core.losses.registry import Loss
+from losscli.core.losses.types import Loss
 
 Value = float | tuple[float, ...]
 Values = Mapping[str, Value]

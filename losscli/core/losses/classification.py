@@ -18,16 +18,8 @@ from losscli.core.losses.numerics import (
     softmax,
     x_times,
 )
-from losscli.core.losses.registry import (
-    Array,
-    Loss,
-    Notice,
-    Param,
-    Prepared,
-    Properties,
-    Space,
-    register,
-)
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Notice, Param, Prepared, Properties, Space
 
 EPS_PARAM = Param(
     "eps",

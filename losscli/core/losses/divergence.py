@@ -19,7 +19,8 @@ from losscli.core.losses.numerics import (
     safe_divide,
     x_times,
 )
-from losscli.core.losses.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 LOG_BASES = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
 

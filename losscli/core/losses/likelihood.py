@@ -24,7 +24,8 @@ from losscli.core.losses.numerics import (
     log_ratio,
     x_times,
 )
-from losscli.core.losses.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 LOG_2PI = math.log(2.0 * math.pi)
 

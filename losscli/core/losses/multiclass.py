@@ -17,7 +17,8 @@ from losscli.core.losses.classification import (
     target_rows,
 )
 from losscli.core.losses.numerics import expm1_minus, log_softmax, x_times
-from losscli.core.losses.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 # --- inputs --------------------------------------------------------------------------------------
 

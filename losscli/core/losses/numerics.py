@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from losscli.core.losses.registry import Array
+from losscli.core.losses.types import Array
 
 
 def softplus(z: Array) -> Array:
