@@ -15,7 +15,6 @@ from typing import Any
 
 _EXPORTS = {
     "Accumulator": "losscli.core.evaluation.reduce",
-    "reduce_values": "losscli.core.evaluation.reduce",
     "CompareState": "losscli.core.evaluation.states",
     "GradState": "losscli.core.evaluation.states",
     "LossState": "losscli.core.evaluation.states",

@@ -76,13 +76,6 @@ class Influence:
     def exact(self) -> bool:
         return top_count(self.count) <= self.keep
 
-    def top_total(self) -> float:
-        k = min(top_count(self.count), self.largest.size)
-        if k == 0:
-            return 0.0
-        top = np.partition(self.largest, self.largest.size - k)[-k:]
-        return math.fsum(top.tolist())
-
     def top_share(self) -> float | None:
         """The share of the total from the worst 1%, in [0, 1], or None where it has no
         meaning: no examples, a total of 0 (every loss 0), a total that is really infinite, or a

@@ -27,7 +27,6 @@ from losscli.core.errors import DataError, UsageError
 from losscli.core.losses.types import Array
 
 FOLDS = 5
-SAMPLE_ROWS = 200_000
 MAX_ITER = 1000
 # HuberRegressor's threshold in units of the scale it estimates with the fit: 1.35 keeps
 # 95% efficiency under Gaussian noise (the catalog's delta = 1.345 x residual scale).

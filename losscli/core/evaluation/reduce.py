@@ -202,13 +202,6 @@ class Accumulator:
         return self.mean() if reduction == "mean" else self.sum()
 
 
-def reduce_values(values: Array, reduction: str, weights: Array | None = None) -> float:
-    """The mean or sum of per-example values (weighted when weights are given)."""
-    acc = Accumulator()
-    acc.add(values, weights)
-    return acc.result(reduction)
-
-
 # How a convention turns per-example values into a mean (the sum is always the plain sum).
 #   examples          the mean over examples, weighted when weights are given: the catalog's.
 #   elements          that mean divided by the width of a prediction row: PyTorch kl_div's

@@ -461,9 +461,6 @@ def _from_sketch(profile: SpreadProfile, sketch: Any) -> SpreadProfile:
     )
 
 
-State = LossState | GradState | CompareState | ProfileState
-
-
 def merge_all(states: list[Any]) -> Any:
     """The merge of states, in order (a pairwise tree: each sum is merged log2(n) times)."""
     if not states:

@@ -280,11 +280,6 @@ KL = register(
 # --- more divergences --------------------------------------------------------------------------
 
 
-def _q_and_log_q(y_pred: Array, space: Space) -> tuple[Array, Array]:
-    log_q = _log_q(y_pred, space)
-    return (y_pred if space == "prob" else np.exp(log_q)), log_q
-
-
 def _through_space(g_q: Array, q: Array, space: Space) -> Array:
     """A gradient with respect to the probabilities Q carried to the prediction space."""
     if space == "prob":
