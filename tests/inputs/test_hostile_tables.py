@@ -240,8 +240,10 @@ def test_a_hundred_thousand_columns(cli, tmp_path):
         regression, "columns 'c1', 'c10',", "... (11111 columns): pred must have 1 column"
     )
     assert len(regression.stderr) < 400
-    # Quadratic checks took 12.6 s at 20k columns (11.4 s in the duplicate check alone).
-    assert elapsed < 20, elapsed
+    # Quadratic checks took 12.6 s at 20k columns (11.4 s in the duplicate check alone), so
+    # about 300 s at 100k; linear ones take about 8 s. The bound tells the two apart with room
+    # for a loaded CI machine: a guard against quadratic work, not a speed test.
+    assert elapsed < 120, elapsed
     path.write_text(",".join([*names, "c5"]) + "\n" + ",".join(["1"] * (width + 1)) + "\n")
     assert_bad_input(cli("compute", "mse", str(path)), "column name 'c5' appears twice")
 
