@@ -323,7 +323,8 @@ class _LazyCoercion:
     option that was not given. This builds it only for a value that needs converting: a
     missing value (None) is None; a string for a `str` parameter, a float default for a
     `float` one (no bounds to check), a member of an enum for that enum's parameter or a
-    member's exact value (its member) are what the adapter would return."""
+    member's exact value (its member), and strings for a `list[str]` argument (as a list)
+    are what the adapter would return."""
 
     def __init__(self, param: Any) -> None:
         self.param = param
@@ -335,6 +336,9 @@ class _LazyCoercion:
         annotation = param.type_descriptor.annotation
         info = param.type_descriptor.parameter_info
         plain = all(getattr(info, key, None) is None for key in ("parser", "min", "max"))
+        if plain and annotation == list[str] and isinstance(value, tuple | list):
+            if all(type(item) is str for item in value):
+                return list(value)  # file names as given (FILE...)
         if plain and isinstance(annotation, type):
             if annotation in (str, float, int) and type(value) is annotation:
                 return value  # a default, or a string for a string option

@@ -84,6 +84,8 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
             ("numpy", "polars", "pydantic", "rich"),
         ),
         (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], {}, ("polars", "pydantic")),
+        # FILE... (a list of strings) is taken as given: no pydantic for a table either.
+        (["compute", "huber", "--reduction", "none", "examples/regression.csv"], {}, ("pydantic",)),
     ],
 )
 def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy):
@@ -153,6 +155,8 @@ def test_only_the_named_command_is_built():
         ["list", "--family", "regression", "-f", "csv"],
         ["list", "--family", "nope"],
         ["show", "huber", "-f", "tsv"],
+        ["compute", "mse", "examples/regression.csv", "examples/regression.csv", "-f", "json"],
+        ["compute", "mse", "examples/no-such-file.csv"],
     ],
 )
 def test_the_narrowed_app_answers_as_the_whole_app(args):
