@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from losscli.core.regression import smooth_l1_grad, smooth_l1_value
+from losscli.core.losses.regression import smooth_l1_grad, smooth_l1_value
 
 
 def residuals() -> np.ndarray:
