@@ -16,18 +16,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import (
-    catalog,
-    compare,
-    completion,
-    compute,
-    exercise,
-    explore,
-    grad,
-    merge,
-    plot,
-    recommend,
-)
+from losscli.cli import completion
 from losscli.cli.environment import check_environment
 from losscli.cli.errors import PipeClosed, handle, out_of_memory
 
@@ -115,15 +104,61 @@ def refuse_repeated_options(command: Any, args: Sequence[str]) -> None:
         position += 1
 
 
-app = typer.Typer(
-    cls=LossCliGroup,
-    name="losscli",
-    help="A loss calculator, loss catalog and exercise checker for machine learning.",
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Every command, in the order --help lists them, and the module (losscli.cli.MODULE) whose
+# `register` adds it: the console script imports only the module of the command it runs.
+COMMAND_MODULES = {
+    "list": "catalog",
+    "show": "catalog",
+    "compute": "compute",
+    "merge": "merge",
+    "grad": "grad",
+    "compare": "compare",
+    "recommend": "recommend",
+    "plot": "plot",
+    "explore": "explore",
+    "exercise": "exercise",
+    "completion": "completion",
+}
+
+
+def _new_app() -> typer.Typer:
+    """The app with its global options and no commands yet."""
+    new = typer.Typer(
+        cls=LossCliGroup,
+        name="losscli",
+        help="A loss calculator, loss catalog and exercise checker for machine learning.",
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    new.callback(invoke_without_command=True)(main_options)
+    return new
+
+
+def app_with(modules: Sequence[str]) -> typer.Typer:
+    """The app with the commands of these command modules (imported here, not before)."""
+    from importlib import import_module
+
+    new = _new_app()
+    for module in modules:
+        import_module(f"losscli.cli.{module}").register(new)
+    return new
+
+
+def whole_app() -> typer.Typer:
+    """The app with every command (what tests and tools/generate.py drive as `app`)."""
+    if "app" not in globals():
+        globals()["app"] = app_with(list(dict.fromkeys(COMMAND_MODULES.values())))
+    whole: typer.Typer = globals()["app"]
+    return whole
+
+
+def __getattr__(name: str) -> Any:
+    # `app` is built on first use: `main` imports only the command module it needs.
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _versions() -> dict[str, str]:
@@ -138,7 +173,6 @@ def _versions() -> dict[str, str]:
     return found
 
 
-@app.callback(invoke_without_command=True)
 def main_options(
     ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
@@ -160,18 +194,6 @@ def main_options(
         raise typer.Exit(0)
 
 
-catalog.register(app)
-compute.register(app)
-merge.register(app)
-grad.register(app)
-compare.register(app)
-recommend.register(app)
-plot.register(app)
-explore.register(app)
-exercise.register(app)
-completion.register(app)
-
-
 def main() -> None:
     """The console script: only the invoked command is built (see `narrowed`)."""
     import os
@@ -181,15 +203,19 @@ def main() -> None:
     args = sys.argv[1:]
     if completion.COMPLETE_VAR in os.environ:
         args = _completed_words(os.environ)
-    small = narrowed(app, args)
-    if small is app and not _command_words(args):
+    words = _command_words(args)
+    if words and words[0] in COMMAND_MODULES:
+        # Only the named command's module is imported, and only its command built.
+        command = typer.main.get_command(narrowed(app_with([COMMAND_MODULES[words[0]]]), args))
+    elif not words and "--version" in args and not {"-h", "--help"} & set(args):
+        command = typer.main.get_command(app_with([]))
+    elif not words:
         # Only the command list is shown (--help, no arguments, completing a command name):
         # the list is made from what each command was registered with, nothing is built.
-        small = narrowed(app, ["--version"])
-        command = typer.main.get_command(small)
-        add_listing(command, app)
-    else:
-        command = typer.main.get_command(small)
+        command = typer.main.get_command(app_with([]))
+        add_listing(command, whole_app())
+    else:  # a word that names no command: "No such command", as the whole app says it
+        command = typer.main.get_command(whole_app())
     lazy_coercion(command)
     streams.prepare()
     try:
@@ -297,7 +323,8 @@ class _LazyCoercion:
     option that was not given. This builds it only for a value that needs converting: a
     missing value (None) is None; a string for a `str` parameter, a float default for a
     `float` one (no bounds to check), a member of an enum for that enum's parameter or a
-    member's exact value (its member) are what the adapter would return."""
+    member's exact value (its member), and strings for a `list[str]` argument (as a list)
+    are what the adapter would return."""
 
     def __init__(self, param: Any) -> None:
         self.param = param
@@ -309,6 +336,9 @@ class _LazyCoercion:
         annotation = param.type_descriptor.annotation
         info = param.type_descriptor.parameter_info
         plain = all(getattr(info, key, None) is None for key in ("parser", "min", "max"))
+        if plain and annotation == list[str] and isinstance(value, tuple | list):
+            if all(type(item) is str for item in value):
+                return list(value)  # file names as given (FILE...)
         if plain and isinstance(annotation, type):
             if annotation in (str, float, int) and type(value) is annotation:
                 return value  # a default, or a string for a string option

@@ -41,30 +41,31 @@ def list_losses(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
+    from losscli.cli.catalog_data import RECORDS
     from losscli.core.errors import UsageError
-    from losscli.core.losses.registry import all_losses
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
-    losses = all_losses()
-    families = sorted({loss.family for loss in losses})
+    # The registry's records as plain data (tools/generate.py writes them): no NumPy here.
+    losses = RECORDS
+    families = sorted({loss["family"] for loss in losses})
     if family is not None:
         if family not in families:
             raise UsageError(f"--family must be one of {', '.join(families)}, not {family!r}")
-        losses = tuple(loss for loss in losses if loss.family == family)
-    losses = tuple(sorted(losses, key=lambda loss: (families.index(loss.family), loss.name)))
+        losses = tuple(loss for loss in losses if loss["family"] == family)
+    losses = tuple(sorted(losses, key=lambda loss: (families.index(loss["family"]), loss["name"])))
     rows = [
         (
-            loss.name,
-            ", ".join(loss.aliases),
-            loss.family,
-            *(_yes(getattr(loss.properties, p)) for p in PROPERTY_COLUMNS),
-            loss.typical_use.split(";")[0].split(":")[0].rstrip("."),
+            loss["name"],
+            ", ".join(loss["aliases"]),
+            loss["family"],
+            *(_yes(loss["properties"][p]) for p in PROPERTY_COLUMNS),
+            loss["typical_use"].split(";")[0].split(":")[0].rstrip("."),
         )
         for loss in losses
     ]
     report = Report(
-        payload={"losses": [_record(loss) for loss in losses]},
+        payload={"losses": list(losses)},
         columns=("name", "aliases", "family", *PROPERTY_COLUMNS, "typical use"),
         rows=rows,
         title="losscli catalog",

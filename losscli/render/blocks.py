@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -53,16 +54,41 @@ def write_blocks(blocks: Iterable[Block], columns: Sequence[str], fmt: str, stre
     elif fmt == "tsv":
         # A column name may hold a tab, a line end or an escape sequence: shown escaped.
         stream.write("\t".join(printable(name) for name in columns) + "\n")
-    for block in blocks:
-        if block.values.shape[0] == 0:
-            continue
-        if block.values.shape[0] < POLARS_FROM_ROWS:
-            stream.write(_joined(block, columns, fmt))
-        else:
-            frame = _polars_frame(block, columns, fmt)
-            _write_frame(frame, "\t" if fmt in ("tsv", "plain") else ",", stream)
-        # Rows reach the reader batch by batch (and `| head` can stop us early).
-        stream.flush()
+    # A big block is formatted and written on a second thread while this one reads and
+    # computes the next (Polars and NumPy release the GIL), one block ahead at most: the
+    # blocks are written in order, and before an error of a later block is raised the rows
+    # already computed are written (and a closed pipe stops the reading at the next block).
+    writer: ThreadPoolExecutor | None = None
+    pending: Future[None] | None = None
+    try:
+        for block in blocks:
+            if pending is not None:
+                done, pending = pending, None
+                done.result()
+            if block.values.shape[0] == 0:
+                continue
+            if block.values.shape[0] < POLARS_FROM_ROWS:
+                stream.write(_joined(block, columns, fmt))
+                stream.flush()
+                continue
+            if writer is None:
+                writer = ThreadPoolExecutor(1, thread_name_prefix="losscli-writer")
+            pending = writer.submit(_write_block, block, columns, fmt, stream)
+    finally:
+        try:
+            if pending is not None:
+                done, pending = pending, None
+                done.result()
+        finally:
+            if writer is not None:
+                writer.shutdown()
+
+
+def _write_block(block: Block, columns: Sequence[str], fmt: str, stream: TextIO) -> None:
+    frame = _polars_frame(block, columns, fmt)
+    _write_frame(frame, "\t" if fmt in ("tsv", "plain") else ",", stream)
+    # Rows reach the reader batch by batch (and `| head` can stop us early).
+    stream.flush()
 
 
 def _jsonl_row(columns: Sequence[str], row: Sequence[Any]) -> str:

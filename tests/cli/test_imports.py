@@ -64,6 +64,16 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
         (["--version"], {}, ("numpy", "polars", "pydantic", "rich")),
         (["--help"], {}, ("numpy", "polars", "pydantic", "rich")),
         (["completion", "bash"], {}, ("numpy", "polars", "pydantic", "rich")),
+        # The catalog comes from plain data (catalog_data.py), not the registry.
+        (["list"], {}, ("numpy", "polars", "pydantic", "rich")),
+        (["list", "--json"], {}, ("numpy", "polars", "pydantic", "rich")),
+        # Only the invoked command's module is imported: none of the others.
+        (["--version"], {}, ("losscli.cli.compute", "losscli.cli.catalog")),
+        (
+            ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"],
+            {},
+            ("losscli.cli.catalog", "losscli.cli.compare", "losscli.cli.exercise"),
+        ),
         (
             [],
             {
@@ -74,6 +84,8 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
             ("numpy", "polars", "pydantic", "rich"),
         ),
         (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], {}, ("polars", "pydantic")),
+        # FILE... (a list of strings) is taken as given: no pydantic for a table either.
+        (["compute", "huber", "--reduction", "none", "examples/regression.csv"], {}, ("pydantic",)),
     ],
 )
 def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy):
@@ -88,6 +100,24 @@ def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy
     )
     assert done.stdout.strip(), done.stderr
     assert done.stdout.splitlines()[-1] == "", done.stdout
+
+
+def test_command_modules_name_every_command_in_the_order_help_lists_them():
+    from importlib import import_module
+
+    from losscli.cli.app import COMMAND_MODULES, app, app_with
+
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert sorted(names) == sorted(COMMAND_MODULES)
+    for module in set(COMMAND_MODULES.values()):
+        import_module(f"losscli.cli.{module}")
+        alone = app_with([module])
+        registered = {c.name for c in alone.registered_commands} | {
+            g.name for g in alone.registered_groups
+        }
+        assert registered == {n for n, m in COMMAND_MODULES.items() if m == module}
+    ordered = [c.name for c in app.registered_commands]
+    assert ordered == [n for n in COMMAND_MODULES if n in ordered]
 
 
 def test_only_the_named_command_is_built():
@@ -120,6 +150,13 @@ def test_only_the_named_command_is_built():
         [],
         ["--json"],
         ["exercise", "--help"],
+        ["list"],
+        ["list", "--json"],
+        ["list", "--family", "regression", "-f", "csv"],
+        ["list", "--family", "nope"],
+        ["show", "huber", "-f", "tsv"],
+        ["compute", "mse", "examples/regression.csv", "examples/regression.csv", "-f", "json"],
+        ["compute", "mse", "examples/no-such-file.csv"],
     ],
 )
 def test_the_narrowed_app_answers_as_the_whole_app(args):

@@ -173,3 +173,41 @@ def test_reader_gone_exits_141_silently_from_the_polars_path(tmp_path):
     assert lines[0] == "row,value" and lines[1].startswith("1,")
     assert lines[2] == "141", done.stdout + done.stderr
     assert done.stderr == ""
+
+
+def test_an_error_after_big_blocks_comes_after_their_rows():
+    """Big blocks are written on a second thread while the next is computed: an error of a
+    later block is raised only once every row before it is out, in order."""
+    n = blocks.POLARS_FROM_ROWS
+
+    def produced():
+        for k in range(3):
+            yield Block(np.arange(k * n + 1, (k + 1) * n + 1), np.full((n, 1), 0.5 + k))
+        raise ValueError("bad row")
+
+    out = io.StringIO()
+    with pytest.raises(ValueError, match="bad row"):
+        write_blocks(produced(), ("row", "value"), "csv", out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "row,value"
+    assert lines[1:] == [f"{r},{0.5 + (r - 1) // n!r}" for r in range(1, 3 * n + 1)]
+
+
+def test_a_failed_write_stops_the_reading_within_one_block():
+    n = blocks.POLARS_FROM_ROWS
+    taken = []
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            if taken:  # the header goes through; the first block's rows do not
+                raise BrokenPipeError
+            return super().write(text)
+
+    def produced():
+        for k in range(10):
+            taken.append(k)
+            yield Block(np.arange(k * n + 1, (k + 1) * n + 1), np.ones((n, 1)))
+
+    with pytest.raises(BrokenPipeError):
+        write_blocks(produced(), ("row", "value"), "csv", Gone())
+    assert len(taken) <= 2

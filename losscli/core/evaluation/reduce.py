@@ -340,20 +340,22 @@ class Reducer:
         w = batch.weights
         if reduction != "mean":
             return w if w is not None else 1.0
-        ones = np.ones(batch.values.shape[0])
         if self._by_count:
             scale = (w if w is not None else 1.0) / self.totals.count
             return scale / self.width if self.rule == "elements" else scale
         if self.rule == "target-weights":
             self._check_denominator()
-            return self.denominator.values.divide(w if w is not None else ones)
+            return self.denominator.values.divide(
+                w if w is not None else np.ones(batch.values.shape[0])
+            )
         if self.rule == "nonzero-by-label":
             labels = _labels(batch)
+            ones = np.ones(batch.values.shape[0]) if w is None else w
             scale = np.zeros(batch.values.shape[0])
             for label, group in self.groups.items():
                 mask = (labels == label) & (batch.values > 0)
                 if group.has_weight():
-                    scale[mask] = group.weight_shares((ones if w is None else w)[mask])
+                    scale[mask] = group.weight_shares(ones[mask])
             return scale
         # The weights over the total weight of every batch added, or 1 / n.
         mean_scale = 1.0 / self.count if w is None else self.totals.weight_shares(w)
