@@ -42,13 +42,15 @@ input at once, are compared only when named. --conventions shows one loss the
 way each framework computes it, one row per convention. --per-example prints one column per
 loss (or convention) and one row per example instead.
 
-Parameters (--delta, --beta, ...) apply to the losses that take them.
+Parameters (--delta, --beta, ...) apply to the losses that take them. A parameter given a
+list is a sweep: one row per value for each loss that takes it, the parameter as a column.
 
 Examples:
 
 \b
   losscli compare mse mae huber examples/residuals_outliers.csv
   losscli compare mse mae huber --y-true 0,0,0,0 --y-pred 0.1,-0.2,0.3,10
+  losscli compare mse huber --delta 0.5,1,2 examples/residuals_outliers.csv
   losscli compare bce --conventions --y-true 1,0 --y-pred 0,0.2
   losscli compare --all --y-true 1,0,1 --y-pred 0.9,0.2,0.6
   losscli compare mse huber 'preds/*.parquet' --jobs 2   # many files, merged exactly

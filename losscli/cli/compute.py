@@ -26,12 +26,17 @@ Values come inline (--y-true, --y-pred) or from a table: FILE, or stdin when it 
 already written stand, the output ends at a whole line and the error (exit 3) names the row.
 The terminal table shows the first 1000 rows; -f tsv, csv or jsonl write every row.
 
+A loss parameter given a list is a sweep: one row per value (--reduction none: one column
+per value), each the value a run with that value alone gives. The values of a per-class
+parameter are separated by ';': --class-weights '1,2;2,1'.
+
 Examples:
 
 \b
   losscli compute huber --delta 1 --y-true 0,0,0 --y-pred 0.5,2,10 --reduction none
   losscli compute cross-entropy --y-true 2 --y-pred 0.1,0.2,0.7   # -log(p[y])
   losscli compute bce --logits --y-true 1,0 --y-pred 0.3,-2
+  losscli compute huber --delta 0.5,1,2 examples/residuals_outliers.csv   # a sweep
   losscli compute mse examples/regression.csv
   losscli compute mse 'preds/*.parquet' --jobs 2      # many files, merged exactly
   losscli compute mse day1.csv --state > day1.json    # then: losscli merge day*.json

@@ -16,7 +16,8 @@ HELP = """Explore loss and gradient curves interactively, full screen in the ter
 
 The loss and its gradient side by side; a checkbox for every loss drawn over the same axis
 (overlays); a slider for each parameter (Huber's delta, focal's gamma and alpha, the
-contrastive margin, KL's target P₁); the numbers under the cursor, live.
+contrastive margin, KL's target P₁); the numbers under the cursor, live. A parameter
+given a list draws one curve per value, without a slider.
 
 \b
 Keys: Tab / Shift+Tab  move between the plot, the checkboxes and the sliders

@@ -28,11 +28,14 @@ weight total) before the first row: a FILE is then read twice (totals, then rows
 memory; a table on stdin is held until it ends (about 16 bytes a row and 8 per gradient
 value; save a very large table to a file first).
 
+A loss parameter given a list is a sweep: the gradient columns of each value side by side.
+
 Examples:
 
 \b
   losscli grad binary-cross-entropy --logits --y-true 1,0 --y-pred 0.3,-2   # sigmoid(z) - y
   losscli grad huber --delta 1 --y-true 0,0,0 --y-pred 0.5,2,-10 --check
+  losscli grad huber --delta 0.5,1,2 --y-true 0,0,0 --y-pred 0.5,2,-10   # a sweep
 """
 
 # Relative difference above which --check reports a failure (exit 1). Central differences

@@ -20,7 +20,8 @@ Each loss is drawn over the axis that fits it: regression losses over the residu
 r = ŷ - y; bce, cross-entropy and focal over the probability p of the true class (with
 --logits, over its logit, the margin y·f); hinge over the margin y·f; kl over Q₁ for
 two classes against P = (P₁, 1 - P₁) (--kl-p); contrastive over the distance d, for a
-similar and a dissimilar pair. Losses drawn together must share the axis.
+similar and a dissimilar pair. Losses drawn together must share the axis. A parameter
+given a list draws one curve per value.
 
 Drawn in the terminal (--width/--height, else the terminal's size or COLUMNS and LINES),
 or with --output to a PNG, SVG or PDF file (needs the 'plot' extra: matplotlib).
@@ -31,6 +32,7 @@ Examples:
   losscli plot mse mae huber --grad
   losscli plot hinge bce focal --logits --range -3 3
   losscli plot huber --delta 0.5 --output huber.svg --size 800x500
+  losscli plot focal --gamma 0,0.5,1,2,5     # the focal loss paper's figure 1
   losscli plot mse huber --data preds.csv -t y -p yhat    # where the residuals sit
 """
 

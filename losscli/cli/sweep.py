@@ -47,11 +47,10 @@ def setting(request: Request, names: list[str]) -> str:
     return " ".join(f"{name}={typed(request.params.get(name))}" for name in names)
 
 
-def cell(value: object) -> object:
-    """A parameter value in a table cell: numbers as numbers, a vector as typed (1,2)."""
-    if isinstance(value, (tuple, list)):
-        return typed(value)
-    return value
+def cell(value: object) -> str:
+    """A parameter value in a table cell, as typed: 0.5, 1 (not 1.0), 1,2 (JSON keeps the
+    numbers)."""
+    return typed(value)
 
 
 def title(requests: list[Request]) -> str:
