@@ -387,43 +387,69 @@ def loss_parameters(
         @loss_parameters(settings=("precision",))
         def compute(loss: LossName, ..., params: LossParams = NO_PARAMS, ...) -> None:
     """
-    import functools
-    import inspect
-
-    declared = {
-        name: _parameter_option(name, *record)
-        for name, record in names.PARAMS.items()
-        if name not in leave_out
-    }
-    declared |= {name: SETTINGS[name] for name in settings}
 
     def decorate(function: Command) -> Command:
-        signature = inspect.signature(function, eval_str=True)
-        if "params" not in signature.parameters:
-            raise TypeError(f"{function.__name__} takes no `params` to hand the options to")
-        parameters = []
-        for parameter in signature.parameters.values():
-            if parameter.name == "params":
-                parameters += [
-                    inspect.Parameter(
-                        name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
-                    )
-                    for name, annotation in declared.items()
-                ]
-            else:
-                parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
-
-        @functools.wraps(function)
-        def command(**arguments: Any) -> Any:
-            given = {name: arguments.pop(name) for name in declared}
-            chosen = {name: value for name, value in given.items() if value is not None}
-            return function(**arguments, params=LossParams(chosen))
-
-        command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in parameters}
-        return command  # type: ignore[return-value]
+        return _WithLossParams(function, tuple(settings), tuple(leave_out))  # type: ignore[return-value]
 
     return decorate
+
+
+class _WithLossParams:
+    """A command and its loss-parameter options. Typer reads the options from the signature;
+    it is made the first time it is asked for, so that a run makes only the invoked
+    command's (the console script builds no other command)."""
+
+    def __init__(
+        self, function: Callable[..., Any], settings: tuple[str, ...], leave_out: tuple[str, ...]
+    ) -> None:
+        self.__wrapped__ = function
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+        self.__module__ = function.__module__
+        self.__doc__ = function.__doc__
+        self._settings = settings
+        self._leave_out = leave_out
+        self._made: Any = None
+
+    def _options(self) -> dict[str, Any]:
+        declared = {
+            name: _parameter_option(name, *record)
+            for name, record in names.PARAMS.items()
+            if name not in self._leave_out
+        }
+        return declared | {name: SETTINGS[name] for name in self._settings}
+
+    @property
+    def __signature__(self) -> Any:
+        import inspect
+
+        if self._made is None:
+            signature = inspect.signature(self.__wrapped__, eval_str=True)
+            if "params" not in signature.parameters:
+                raise TypeError(f"{self.__name__} takes no `params` to hand the options to")
+            options = self._options()
+            keyword = inspect.Parameter.KEYWORD_ONLY
+            parameters = []
+            for parameter in signature.parameters.values():
+                if parameter.name == "params":
+                    parameters += [
+                        inspect.Parameter(name, keyword, default=None, annotation=annotation)
+                        for name, annotation in options.items()
+                    ]
+                else:
+                    parameters.append(parameter.replace(kind=keyword))
+            self._made = (signature.replace(parameters=parameters), tuple(options))
+        return self._made[0]
+
+    @property
+    def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+    def __call__(self, **arguments: Any) -> Any:
+        self.__signature__  # noqa: B018 - made, so the option names are known
+        given = {name: arguments.pop(name) for name in self._made[1]}
+        chosen = {name: value for name, value in given.items() if value is not None}
+        return self.__wrapped__(**arguments, params=LossParams(chosen))
 
 
 NO_PARAMS = LossParams()
