@@ -14,8 +14,8 @@ from losscli.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     from losscli.cli.options import InputFormat, LossParams, NanPolicy
-    from losscli.core.evaluation import Request
-    from losscli.core.registry import Loss, Notice
+    from losscli.core.evaluation.requests import Request
+    from losscli.core.losses.types import Loss, Notice
     from losscli.inputs.source import Batch, Source
     from losscli.inputs.table import Selection
 
@@ -32,8 +32,8 @@ def build_requests(
     """One request per setting of a sweep (`--delta 0.5,1,2`: three), in the order given;
     one request when every parameter has one value."""
     from losscli.cli.options import space_from_flags
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import get
 
     record = get(loss)
     space, convention = alias_defaults(
@@ -55,7 +55,7 @@ def alias_defaults(loss: str, space: str | None, convention: str | None) -> tupl
     """The space and convention of an alias that names a framework's function
     (`bce-with-logits` reads logits, as torch.nn.BCEWithLogitsLoss), where the command line
     does not give them; said on stderr. Else the flags' space and the catalog."""
-    from losscli.core.registry import alias_meaning
+    from losscli.core.losses.registry import alias_meaning
 
     meaning = alias_meaning(loss)
     if meaning is not None:
@@ -151,7 +151,7 @@ def open_source(
     """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin.
     `quiet`: the column choice is not said again (a file read a second time). `space` (what
     the predictions are) settles how an ambiguous inline list is read."""
-    from losscli.core.evaluation import LABEL_TARGETS
+    from losscli.core.evaluation.requests import LABEL_TARGETS
 
     takes_labels = loss.takes_target and loss.target in LABEL_TARGETS
     if options.labels is not None and not takes_labels:

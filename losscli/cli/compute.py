@@ -13,8 +13,8 @@ from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
     from losscli.cli.common import InputOptions, Warnings
-    from losscli.core.evaluation import Request
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.requests import Request
+    from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import Source
     from losscli.render.blocks import Block
 
@@ -263,7 +263,7 @@ def _dataset_states(
     """The merged state of every value of a sweep over FILE...: each file read once."""
     from losscli.cli.common import note
     from losscli.core.errors import UsageError
-    from losscli.core.states import identity_of
+    from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
 
@@ -392,8 +392,8 @@ def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
     """Stream every batch into one state of compensated sums; memory does not grow with the
     input. The columns read are part of the state (merge refuses states of other columns)."""
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import batch_values
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.requests import batch_values
+    from losscli.core.evaluation.states import LossState
 
     columns = {
         "target": list(source.target_names),
@@ -423,7 +423,7 @@ def _print_state(loss_state: LossState) -> None:
 def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[Block]:
     """Each batch's values with their input row numbers, as they are computed."""
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import batch_values
+    from losscli.core.evaluation.requests import batch_values
     from losscli.render.blocks import Block
 
     count = ignored = 0
@@ -457,7 +457,7 @@ def _multioutput(
     value per output (raw) or its mean over the outputs (uniform: Keras's per-sample loss)."""
     from losscli.cli.common import located, notice_text
     from losscli.cli.errors import CheckFailed
-    from losscli.core.evaluation import batch_values, output_columns
+    from losscli.core.evaluation.requests import batch_values, output_columns
     from losscli.render.emit import emit
     from losscli.render.report import Report
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from losscli.cli.common import Warnings
 
 if TYPE_CHECKING:
-    from losscli.core.evaluation import Request
+    from losscli.core.evaluation.requests import Request
     from losscli.inputs.source import Batch, Source
     from losscli.render.blocks import Block
 

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from losscli.cli import compare, compute, grad, names, plot
 from losscli.cli.app import LossCliGroup
-from losscli.core import registry
-from losscli.core.registry import Param
+from losscli.core.losses import registry
+from losscli.core.losses.types import Param
 
 COMMANDS = (compute, grad, compare, plot)
 
@@ -25,7 +25,7 @@ COMMANDS = (compute, grad, compare, plot)
 def knobbed_app(monkeypatch):
     """huber with a throwaway parameter --knob that scales its value and gradient, put in
     the registry; names.py made from it as tools/generate.py makes it; the command modules
-    imported again (their options are made when they are imported), on a new app."""
+    imported again, so that each command makes its options afresh, on a new app."""
     huber = registry.get("huber")
 
     def value(y_true, y_pred, *, knob, **params):
