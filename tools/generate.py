@@ -68,11 +68,65 @@ def names_module() -> str:
         for p in loss.params
         if p.choices and p.choices != ("no", "yes")
     }
+    lines.append(
+        "# loss parameter -> (kind, metavar, help): the option that cli/options.py declares"
+    )
+    lines.append("# on every command that computes (see parameter_options in tools/generate.py)")
+    lines.append("PARAMS: dict[str, tuple[str, str, str]] = {")
+    for name, (kind, metavar, text) in parameter_options(all_losses()).items():
+        lines.append(f"    {_literal(name)}: (")
+        lines.append(f"        {_literal(kind)},")
+        lines.append(f"        {_literal(metavar)},")
+        lines.append(f"        {_literal(text)},")
+        lines.append("    ),")
+    lines.append("}")
     lines.append("# loss parameter option -> the values it accepts")
     lines.append("CHOICES: dict[str, tuple[str, ...]] = {")
     lines += [f"    {_literal(option)}: {_tuple(choices[option])}," for option in sorted(choices)]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def parameter_options(losses: Iterable[Any]) -> dict[str, tuple[str, str, str]]:
+    """One command-line option per parameter name in the registry, in the order the
+    parameters first appear: its kind (flag, choice, integer, number), metavar and help, the
+    help made of each loss's own record ("huber: where ... (default 1)")."""
+    records: dict[str, list[tuple[str, Any]]] = {}
+    for loss in losses:
+        for param in loss.params:
+            records.setdefault(param.name, []).append((loss.name, param))
+    options = {}
+    for name, owned in records.items():
+        params = [param for _, param in owned]
+        if all(p.choices == ("no", "yes") for p in params):
+            kind, metavar = "flag", ""
+        elif all(p.choices for p in params):
+            kind = "choice"
+            metavar = "|".join(dict.fromkeys(c for p in params for c in p.choices))
+        elif all(p.vector for p in params):  # one value is a list; a sweep's values are split by ;
+            kind, metavar = "number", "W,W...[;W,W...]"
+        elif all(p.integer for p in params):
+            kind, metavar = "integer", "N[,N...]"
+        else:
+            kind, metavar = "number", "X[,X...]"
+        groups: dict[tuple[str, str], list[str]] = {}
+        for loss_name, param in owned:
+            doc = param.doc.removeprefix("yes: ") if kind == "flag" else param.doc
+            default = "" if param.default is None or kind == "flag" else _typed(param.default)
+            groups.setdefault((doc, default), []).append(loss_name)
+        parts = [
+            f"{', '.join(names)}: {doc}" + (f" (default {default})" if default else "")
+            for (doc, default), names in groups.items()
+        ]
+        options[name] = (kind, metavar, "; ".join(parts) + ".")
+    return options
+
+
+def _typed(value: Any) -> str:
+    """A default as it is typed: 1 (not 1.0), 0.07, e."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _literal(text: str) -> str:

@@ -95,7 +95,20 @@ def refuse_repeated_options(command: Any, args: Sequence[str]) -> None:
             position += 1
             value = args[position] if position < len(args) else ""
         if param.name in seen:
+            from losscli.cli.names import PARAMS
+
             option = max(param.opts, key=len)
+            if param.name in PARAMS:  # a loss parameter sweeps a list instead
+                # A vector's values are separated by ';' (its own items by ',').
+                both = (
+                    f"'{seen[param.name]};{value}'"
+                    if ";" in PARAMS[param.name][1]
+                    else f"{seen[param.name]},{value}"
+                )
+                raise UsageError(
+                    f"{option} was given twice ({seen[param.name]} and {value}): to draw or "
+                    f"compute both, give one list: {option} {both}"
+                )
             raise UsageError(
                 f"{option} was given twice ({seen[param.name]} and {value}): it takes one value; "
                 "give it once"

@@ -40,11 +40,13 @@ def families() -> list[str]:
     return list(names.FAMILIES)
 
 
-def parameter_values(option: str) -> Callable[[], list[str]]:
-    """The values a loss parameter with fixed choices accepts (--direction forward|reverse)."""
+def parameter_values(option: str) -> Callable[[str], list[str]]:
+    """The values a loss parameter with fixed choices accepts (--direction forward|reverse);
+    after a comma, the next value of a sweep (--log-base e,2)."""
 
-    def values() -> list[str]:
-        return list(names.CHOICES[option])
+    def values(incomplete: str) -> list[str]:
+        done, comma, _ = incomplete.rpartition(",")
+        return [f"{done}{comma}{value}" for value in names.CHOICES.get(option, ())]
 
     return values
 

@@ -5,7 +5,7 @@ the user what they should know on stderr."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,34 +13,42 @@ from typing import TYPE_CHECKING, Any
 from losscli.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
+    from losscli.cli.options import InputFormat, LossParams, NanPolicy
     from losscli.core.evaluation.requests import Request
     from losscli.core.losses.types import Loss, Notice
     from losscli.inputs.source import Batch, Source
     from losscli.inputs.table import Selection
 
 
-def build_request(
+def build_requests(
     loss: str,
-    params: dict[str, Any],
+    params: LossParams,
     logits: bool,
     log_probs: bool,
     normalize: bool,
     convention: str | None = None,
     log_input: bool = False,
-) -> Request:
+) -> list[Request]:
+    """One request per setting of a sweep (`--delta 0.5,1,2`: three), in the order given;
+    one request when every parameter has one value."""
     from losscli.cli.options import space_from_flags
     from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import get
 
+    record = get(loss)
     space, convention = alias_defaults(
         loss, space_from_flags(logits, log_probs, log_input), convention
     )
-    return make_request(
-        loss,
-        params,
-        space=space,  # type: ignore[arg-type]
-        normalize=normalize,
-        convention=convention,
-    )
+    return [
+        make_request(
+            record,
+            given,  # type: ignore[arg-type]
+            space=space,  # type: ignore[arg-type]
+            normalize=normalize,
+            convention=convention,
+        )
+        for given in record.sweep(params.given)
+    ]
 
 
 def alias_defaults(loss: str, space: str | None, convention: str | None) -> tuple[str | None, str]:
@@ -80,25 +88,40 @@ class InputOptions:
     labels: str | None = None  # --labels: text class labels in class order
 
     @classmethod
-    def from_arguments(cls, arguments: Mapping[str, Any]) -> InputOptions:
-        """From a command's arguments (`locals()`), for the commands that declare all the
-        input options under these names (compute, grad, compare)."""
-        from losscli.cli.options import input_format
+    def from_options(
+        cls,
+        file: str | None,
+        *,
+        y_true: str | None,
+        y_pred: str | None,
+        weights: str | None,
+        target: str | None,
+        pred: str | None,
+        weight: str | None,
+        input_format: InputFormat | None,
+        delimiter: str | None,
+        header: bool | None,
+        labels: str | None,
+        nan: NanPolicy,
+        no_progress: bool,
+    ) -> InputOptions:
+        """From the input options as a command declares them (compute, grad, compare)."""
+        from losscli.cli.options import input_format as format_name
 
         return cls(
-            file=arguments["file"],
-            y_true=arguments["y_true"],
-            y_pred=arguments["y_pred"],
-            weights=arguments["weights"],
-            target=arguments["target"],
-            pred=arguments["pred"],
-            weight=arguments["weight"],
-            input_format=input_format(arguments["input_format"]),
-            delimiter=arguments["delimiter"],
-            header=arguments["header"],
-            nan=arguments["nan"].value,
-            progress=not arguments["no_progress"],
-            labels=arguments.get("labels"),
+            file=file,
+            y_true=y_true,
+            y_pred=y_pred,
+            weights=weights,
+            target=target,
+            pred=pred,
+            weight=weight,
+            input_format=format_name(input_format),
+            delimiter=delimiter,
+            header=header,
+            nan=nan.value,
+            progress=not no_progress,
+            labels=labels,
         )
 
     def table_options_given(self) -> list[str]:

@@ -42,13 +42,15 @@ input at once, are compared only when named. --conventions shows one loss the
 way each framework computes it, one row per convention. --per-example prints one column per
 loss (or convention) and one row per example instead.
 
-Parameters (--delta, --beta, ...) apply to the losses that take them.
+Parameters (--delta, --beta, ...) apply to the losses that take them. A parameter given a
+list is a sweep: one row per value for each loss that takes it, the parameter as a column.
 
 Examples:
 
 \b
   losscli compare mse mae huber examples/residuals_outliers.csv
   losscli compare mse mae huber --y-true 0,0,0,0 --y-pred 0.1,-0.2,0.3,10
+  losscli compare mse huber --delta 0.5,1,2 examples/residuals_outliers.csv
   losscli compare bce --conventions --y-true 1,0 --y-pred 0,0.2
   losscli compare --all --y-true 1,0,1 --y-pred 0.9,0.2,0.6
   losscli compare mse huber 'preds/*.parquet' --jobs 2   # many files, merged exactly
@@ -70,8 +72,15 @@ class Entry:
     optional: bool = False  # chosen by --all: left out, not an error, when the data do not fit
     reducer: Reducer | None = None
     influence: Influence | None = None
+    setting: str = ""  # the values of a sweep's parameters: delta=0.5 (else empty)
+
+    @property
+    def name(self) -> str:
+        """The label, and a sweep's values: what a message or a column calls this row."""
+        return f"{self.label} {self.setting}" if self.setting else self.label
 
 
+@o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
 def compare(
     losses: Annotated[
         list[str] | None,
@@ -118,31 +127,7 @@ def compare(
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
     normalize: o.Normalize = False,
-    delta: o.Delta = None,
-    gamma: o.Gamma = None,
-    alpha: o.Alpha = None,
-    margin: o.Margin = None,
-    eps: o.Eps = None,
-    direction: o.Direction = None,
-    log_base: o.LogBase = None,
-    beta: o.Beta = None,
-    label_smoothing: o.LabelSmoothing = None,
-    quantile: o.Quantile = None,
-    power: o.Power = None,
-    variance: o.Variance = None,
-    pos_weight: o.PosWeight = None,
-    class_weights: o.ClassWeights = None,
-    poly_epsilon: o.PolyEpsilon = None,
-    temperature: o.Temperature = None,
-    batch_size: o.BatchSize = None,
-    p_norm: o.PNorm = None,
-    swap: o.Swap = None,
-    full: o.Full = None,
-    pos_margin: o.PosMargin = None,
-    distance: o.Distance = None,
-    ignore_label: o.IgnoreLabel = None,
-    log_target: o.LogTarget = None,
-    precision: o.Precision = None,
+    params: o.LossParams = o.NO_PARAMS,
     convention: o.Convention = None,
     reduction: Annotated[
         o.Reduction,
@@ -156,7 +141,7 @@ def compare(
     from losscli.cli.common import InputOptions, Warnings, open_source
     from losscli.core.errors import UsageError
 
-    params = o.loss_params(locals())
+    given = params.given
     space = o.space_from_flags(logits, log_probs, log_input)
     names, files = _split_files(losses or [])
     dataset = sc.is_dataset(files)
@@ -170,15 +155,15 @@ def compare(
             raise UsageError("--conventions compares one loss: give exactly one LOSS")
         if convention is not None:
             raise UsageError("--conventions shows every convention; leave out --convention")
-        entries = _convention_entries(names[0], params, space, normalize)
+        entries = _convention_entries(names[0], given, space, normalize)
     elif all_losses:
         if names:
             raise UsageError("give LOSS... or --all, not both")
         entries = _all_entries(
-            params, space, normalize, convention.value if convention else "catalog"
+            given, space, normalize, convention.value if convention else "catalog"
         )
     elif names:
-        entries = _loss_entries(names, params, space, normalize, convention and convention.value)
+        entries = _loss_entries(names, given, space, normalize, convention and convention.value)
     else:
         raise UsageError("name the losses to compare, or pass --all")
     if any_task and not all_losses:
@@ -187,7 +172,21 @@ def compare(
     applies_to = space if all_losses and not any_task else None
     selecting = all_losses and not any_task
 
-    inputs = InputOptions.from_arguments(locals())
+    inputs = InputOptions.from_options(
+        file,
+        y_true=y_true,
+        y_pred=y_pred,
+        weights=weights,
+        target=target,
+        pred=pred,
+        weight=weight,
+        input_format=input_format,
+        delimiter=delimiter,
+        header=header,
+        labels=labels,
+        nan=nan,
+        no_progress=no_progress,
+    )
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
     layout = next(e.request for e in entries if e.request is not None)
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.
@@ -314,14 +313,31 @@ def _loss_entries(
     for label, name in chosen.items():
         loss = get(name)
         loss_space, loss_convention = alias_defaults(name, space, convention)
-        request = make_request(
-            loss,
-            _taken(params, loss),
-            space=loss_space,  # type: ignore[arg-type]
-            normalize=normalize,
-            convention=loss_convention,
-        )
-        entries.append(Entry(label, request))
+        for setting in loss.sweep(_taken(params, loss)):  # several: --delta 0.5,1,2
+            request = make_request(
+                loss,
+                setting,  # type: ignore[arg-type]
+                space=loss_space,  # type: ignore[arg-type]
+                normalize=normalize,
+                convention=loss_convention,
+            )
+            entries.append(Entry(label, request))
+    return _named_settings(entries)
+
+
+def _named_settings(entries: list[Entry]) -> list[Entry]:
+    """Name the values of each loss's swept parameters in its entries (delta=0.5)."""
+    from losscli.cli import sweep
+
+    by_label: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if entry.request is not None:
+            by_label.setdefault(entry.label, []).append(entry)
+    for group in by_label.values():
+        requests = [e.request for e in group if e.request is not None]
+        names = sweep.swept(requests)
+        for entry, request in zip(group, requests, strict=True):
+            entry.setting = sweep.setting(request, names)
     return entries
 
 
@@ -352,20 +368,21 @@ def _all_entries(
     for loss in records:
         if space is not None and space not in loss.spaces:
             continue
-        try:
-            request = make_request(
-                loss,
-                _taken(params, loss),
-                space=space,  # type: ignore[arg-type]
-                normalize=normalize,
-                convention=convention,
-            )
-        except UsageError:
-            continue
-        entries.append(Entry(loss.name, request, optional=True))
+        for setting in loss.sweep(_taken(params, loss)):
+            try:
+                request = make_request(
+                    loss,
+                    setting,  # type: ignore[arg-type]
+                    space=space,  # type: ignore[arg-type]
+                    normalize=normalize,
+                    convention=convention,
+                )
+            except UsageError:
+                continue
+            entries.append(Entry(loss.name, request, optional=True))
     if not entries:
         raise UsageError("no loss takes these options; drop --logits/--log-probs or --convention")
-    return entries
+    return _named_settings(entries)
 
 
 def _convention_entries(
@@ -377,6 +394,13 @@ def _convention_entries(
     from losscli.core.losses.registry import get
 
     loss = get(name)
+    settings = loss.sweep(params)
+    if len(settings) > 1:
+        raise UsageError(
+            "--conventions shows one setting of the loss; give one value per parameter "
+            "(compare LOSS --convention NAME takes a sweep)"
+        )
+    params = settings[0]
     # The catalog's request first: a parameter or space the loss does not take is an error,
     # as in compute, not a row per convention.
     make_request(loss, params, space=space, normalize=normalize)  # type: ignore[arg-type]
@@ -428,15 +452,15 @@ def _run(
         if entry.optional and may_drop and isinstance(error, InputError):
             # Its totals so far cover only part of the input: drop them with it.
             entry.request, entry.reducer, entry.influence = None, None, None
-            entry.why = f"{entry.label} left out: {error}"
+            entry.why = f"{entry.name} left out: {error}"
             return None
-        raise type(error)(f"{entry.label}: {error}") from None
+        raise type(error)(f"{entry.name}: {error}") from None
 
 
 def _notices(entry: Entry, result: BatchValues, source: Source, batch: Batch) -> list[str]:
     from losscli.cli.common import notice_text
 
-    return [f"{entry.label}: {notice_text(n, source, batch)}" for n in result.notices]
+    return [f"{entry.name}: {notice_text(n, source, batch)}" for n in result.notices]
 
 
 def _weighted_grads(result: BatchValues) -> np.ndarray:
@@ -469,14 +493,14 @@ class _Selection:
             why = reason_left_out(entry.request.loss, kind, self.space)
             if why is not None:
                 entry.request = None
-                self.left_out.append((entry.label, why))
+                self.left_out.append((entry.name, why))
 
     def tell(self, entries: list[Entry]) -> list[dict[str, str]]:
         """The losses left out, on stderr, also those whose domain refused the data."""
         from losscli.cli.common import note
 
         assert self.left_out is not None
-        refused = [(e.label, e.why) for e in entries if e.request is None and e.why]
+        refused = [(e.name, e.why) for e in entries if e.request is None and e.why]
         left = self.left_out + refused
         if left:
             note(f"--all left out {len(left)} losses that do not apply (--any-task compares them):")
@@ -586,7 +610,7 @@ def _summary_many(
             why, first = dropped[index]
             entry.request = None
             if not first:
-                entry.why = f"{entry.label} left out: {why}"
+                entry.why = f"{entry.name} left out: {why}"
                 warnings.add(entry.why)
             continue
         entry.reducer, entry.influence = state.reducer, state.influence
@@ -646,12 +670,12 @@ def _show(
                 record["top_1pct_share"] = None
                 how = "is below 0 for some examples" if entry.influence.negative else "can be < 0"
                 warnings.add(
-                    f"{entry.label}: top_1pct_share is n/a: the loss {how}, and a share of a "
+                    f"{entry.name}: top_1pct_share is n/a: the loss {how}, and a share of a "
                     "total is defined only for parts >= 0"
                 )
             if not entry.influence.exact:
                 warnings.add(
-                    f"{entry.label}: top_1pct_share is a lower bound: the worst 1% of {n} "
+                    f"{entry.name}: top_1pct_share is a lower bound: the worst 1% of {n} "
                     f"examples is more than the {entry.influence.keep} largest values kept"
                 )
         records.append(record)
@@ -682,10 +706,13 @@ def _show(
         payload: dict[str, Any] = {"loss": loss.name, "conventions": records}
         title = f"{loss.name} under each convention"
     else:
-        columns = ("loss", "value", "top_1pct_share", "max_abs_grad", "robust", "convex")
+        # A sweep's parameters as columns, blank for a loss that does not take one.
+        swept = _swept([e for e in shown if e.setting])
+        columns = ("loss", *swept, "value", "top_1pct_share", "max_abs_grad", "robust", "convex")
         rows = [
             (
                 r["loss"],
+                *(_cell(r["params"].get(name)) for name in swept),
                 r["value"],
                 r["top_1pct_share"],
                 r["max_abs_grad"],
@@ -747,6 +774,25 @@ def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]
         "robust": props.robust,
         "convex": props.convex,
     }
+
+
+def _swept(entries: list[Entry]) -> list[str]:
+    """The parameters swept in any loss of the comparison, in the order they first come."""
+    from losscli.cli import sweep
+
+    names: dict[str, None] = {}
+    by_label: dict[str, list[Any]] = {}
+    for entry in entries:
+        by_label.setdefault(entry.label, []).append(entry.request)
+    for requests in by_label.values():
+        names |= dict.fromkeys(sweep.swept(requests))
+    return list(names)
+
+
+def _cell(value: Any) -> Any:
+    from losscli.cli import sweep
+
+    return None if value is None else sweep.cell(value)
 
 
 def _yes(flag: bool) -> str:
@@ -818,7 +864,7 @@ def _per_example(
     active = [e for e in entries if e.request is not None]
     if not active:
         raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
-    labels = [e.label for e in active]
+    labels = [e.name for e in active]
 
     def blocks() -> Iterator[Block]:
         """Input row numbers and each loss's value per example, batch by batch, as computed."""

@@ -12,7 +12,7 @@ from losscli.cli import options as o
 from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
-    from losscli.cli.common import Warnings
+    from losscli.cli.common import InputOptions, Warnings
     from losscli.core.evaluation.requests import Request
     from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import Source
@@ -26,12 +26,17 @@ Values come inline (--y-true, --y-pred) or from a table: FILE, or stdin when it 
 already written stand, the output ends at a whole line and the error (exit 3) names the row.
 The terminal table shows the first 1000 rows; -f tsv, csv or jsonl write every row.
 
+A loss parameter given a list is a sweep: one row per value (--reduction none: one column
+per value), each the value a run with that value alone gives. The values of a per-class
+parameter are separated by ';': --class-weights '1,2;2,1'.
+
 Examples:
 
 \b
   losscli compute huber --delta 1 --y-true 0,0,0 --y-pred 0.5,2,10 --reduction none
   losscli compute cross-entropy --y-true 2 --y-pred 0.1,0.2,0.7   # -log(p[y])
   losscli compute bce --logits --y-true 1,0 --y-pred 0.3,-2
+  losscli compute huber --delta 0.5,1,2 examples/residuals_outliers.csv   # a sweep
   losscli compute mse examples/regression.csv
   losscli compute mse 'preds/*.parquet' --jobs 2      # many files, merged exactly
   losscli compute mse day1.csv --state > day1.json    # then: losscli merge day*.json
@@ -43,6 +48,7 @@ def register(app: typer.Typer) -> None:
     app.command("compute", help=HELP, no_args_is_help=True)(compute)
 
 
+@o.loss_parameters(settings=("ignore_label", "log_target", "precision", "multioutput"))
 def compute(
     loss: o.LossName,
     files: sc.Files = None,
@@ -62,33 +68,8 @@ def compute(
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
     normalize: o.Normalize = False,
-    delta: o.Delta = None,
-    gamma: o.Gamma = None,
-    alpha: o.Alpha = None,
-    margin: o.Margin = None,
-    eps: o.Eps = None,
-    direction: o.Direction = None,
-    log_base: o.LogBase = None,
-    beta: o.Beta = None,
-    label_smoothing: o.LabelSmoothing = None,
     convention: o.Convention = None,
-    quantile: o.Quantile = None,
-    power: o.Power = None,
-    variance: o.Variance = None,
-    pos_weight: o.PosWeight = None,
-    class_weights: o.ClassWeights = None,
-    poly_epsilon: o.PolyEpsilon = None,
-    temperature: o.Temperature = None,
-    batch_size: o.BatchSize = None,
-    p_norm: o.PNorm = None,
-    swap: o.Swap = None,
-    full: o.Full = None,
-    pos_margin: o.PosMargin = None,
-    distance: o.Distance = None,
-    ignore_label: o.IgnoreLabel = None,
-    log_target: o.LogTarget = None,
-    precision: o.Precision = None,
-    multioutput: o.MultiOutput = None,
+    params: o.LossParams = o.NO_PARAMS,
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean, sum, or none (one value per row).")
     ] = o.Reduction.mean,
@@ -106,7 +87,8 @@ def compute(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import InputOptions, Warnings, build_request, open_source
+    from losscli.cli import sweep
+    from losscli.cli.common import InputOptions, Warnings, build_requests, open_source
     from losscli.core.errors import UsageError
 
     o.check_number("--expect", expect, infinite=True)
@@ -114,20 +96,41 @@ def compute(
     o.check_number("--atol", atol, 0.0)
     if expect is not None and reduction is o.Reduction.none:
         raise UsageError("--expect compares one number; it does not go with --reduction none")
-    params = o.loss_params(locals())
-    request = build_request(
+    requests = build_requests(
         loss, params, logits, log_probs, normalize, convention and convention.value, log_input
     )
+    request = requests[0]
     dataset = sc.is_dataset(files) or engine is sc.Engine.dask
     file = files[0] if files and not dataset else None
-    inputs = InputOptions.from_arguments(locals())
+    inputs = InputOptions.from_options(
+        file,
+        y_true=y_true,
+        y_pred=y_pred,
+        weights=weights,
+        target=target,
+        pred=pred,
+        weight=weight,
+        input_format=input_format,
+        delimiter=delimiter,
+        header=header,
+        labels=labels,
+        nan=nan,
+        no_progress=no_progress,
+    )
     output = o.output_format(fmt, json_flag)
-    warnings = Warnings(live=output != "json")
+    warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     if scheduler is not None and engine is not sc.Engine.dask:
         raise UsageError("--scheduler is the address of a Dask scheduler: add --engine dask")
     per_example = reduction is o.Reduction.none and not state
     if request.multioutput is not None and (dataset or state):
         raise UsageError("--multioutput reads one table; it goes with neither FILE... nor --state")
+    if len(requests) > 1:
+        sweep.refuse("--state", state, "writes the state of one loss")
+        sweep.refuse("--expect", expect is not None, "compares one number")
+        sweep.refuse("--multioutput", request.multioutput, "gives one value per output")
+        sweep.refuse("--engine dask", engine is sc.Engine.dask, "reduces one loss")
+        _sweep(requests, files or [], dataset, inputs, reduction, jobs, warnings, output, color)
+        return
     if dataset and not per_example:
         if request.loss.batch:
             raise UsageError(
@@ -160,6 +163,128 @@ def compute(
         )
         return
     _compute_one(request, source, reduction, warnings, output, color.value, expect, rtol, atol)
+
+
+def _sweep(
+    requests: list[Request],
+    files: list[str],
+    dataset: bool,
+    inputs: InputOptions,
+    reduction: o.Reduction,
+    jobs: int | None,
+    warnings: Warnings,
+    output: str,
+    color: o.Color,
+) -> None:
+    """compute at every value of a sweep: one row per value, or with --reduction none one
+    column per value; each value computed exactly as a run with that value alone."""
+    from losscli.cli import sweep
+    from losscli.cli.common import open_source
+    from losscli.core.errors import UsageError
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    first = requests[0]
+    names = sweep.swept(requests)
+    header = {"loss": first.loss.name, "convention": first.convention, "swept": names}
+    reopen = None
+    if dataset:
+        source = sc.chained_source(files, first.loss.takes_target, inputs)
+    else:
+        source = open_source(first.loss, inputs, space=first.space)
+        if inputs.file not in (None, "-"):
+            reopen = lambda: open_source(first.loss, inputs, quiet=True, space=first.space)  # noqa: E731
+    if reduction is o.Reduction.none:
+        if dataset and first.loss.batch:
+            raise UsageError(f"{first.loss.name} is a batch loss: give it one table")
+        copies = sweep.sources(source, len(requests), reopen)
+        labels = [sweep.setting(r, names) for r in requests]
+        blocks = sweep.side_by_side(
+            [_per_example(r, s, warnings) for r, s in zip(requests, copies, strict=True)]
+        )
+        if output == "json":
+            table = [block.values for block in blocks]
+            results = [
+                {"params": dict(r.params), "values": [v for b in table for v in b[:, k].tolist()]}
+                for k, r in enumerate(requests)
+            ]
+            n = len(results[0]["values"])
+            payload = {**header, "reduction": "none", "n": n, "results": results}
+            report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
+        else:
+            report = Report(
+                payload=header,
+                columns=("row", *labels),
+                rows=(),
+                blocks=blocks,
+                title=f"{sweep.title(requests)} per example",
+                indexed=True,
+            )
+        emit(report, output, color.value)
+        return
+    if dataset:
+        states = _dataset_states(requests, files, inputs, jobs, warnings)
+    else:
+        copies = sweep.sources(source, len(requests), reopen)
+        states = [_state(r, s, warnings) for r, s in zip(requests, copies, strict=True)]
+    results, rows = [], []
+    for request, loss_state in zip(requests, states, strict=True):
+        value, n = loss_state.result(reduction.value), loss_state.count
+        results.append(
+            {
+                "loss": request.loss.name,
+                "params": dict(request.params),
+                "convention": request.convention,
+                "reduction": reduction.value,
+                "n": n,
+                "value": value,
+            }
+        )
+        cells = [sweep.cell(request.params.get(name)) for name in names]
+        rows.append((request.loss.name, *cells, reduction.value, n, value))
+    report = Report(
+        payload={**header, "reduction": reduction.value, "results": results},
+        columns=("loss", *names, "reduction", "n", "value"),
+        rows=rows,
+        title=sweep.title(requests),
+        warnings=warnings.items,
+        records="results",
+    )
+    emit(report, output, color.value)
+
+
+def _dataset_states(
+    requests: list[Request],
+    files: list[str],
+    inputs: InputOptions,
+    jobs: int | None,
+    warnings: Warnings,
+) -> list[LossState]:
+    """The merged state of every value of a sweep over FILE...: each file read once."""
+    from losscli.cli.common import note
+    from losscli.core.errors import UsageError
+    from losscli.core.evaluation.states import identity_of
+    from losscli.inputs.dataset import expand
+    from losscli.inputs.source import InputError
+
+    if "-" in files:
+        raise UsageError("several inputs are files, globs or directories; stdin ('-') is one table")
+    identities = [identity_of(r) for r in requests]
+    states, notices, skipped, chosen, _ = sc.reduce_files_many(
+        expand(files), inputs, identities, [False] * len(requests), "loss", jobs or sc.cores()
+    )
+    if chosen:
+        note(chosen)
+    for text in notices:
+        warnings.add(text)
+    if skipped:
+        warnings.add(
+            f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or non-finite "
+            "values (--nan skip)"
+        )
+    if states[0].count == 0:
+        raise InputError("no examples: the files have no data rows")
+    return states
 
 
 def _compute_one(

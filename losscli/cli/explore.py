@@ -16,7 +16,8 @@ HELP = """Explore loss and gradient curves interactively, full screen in the ter
 
 The loss and its gradient side by side; a checkbox for every loss drawn over the same axis
 (overlays); a slider for each parameter (Huber's delta, focal's gamma and alpha, the
-contrastive margin, KL's target P₁); the numbers under the cursor, live.
+contrastive margin, KL's target P₁); the numbers under the cursor, live. A parameter
+given a list draws one curve per value, without a slider.
 
 \b
 Keys: Tab / Shift+Tab  move between the plot, the checkboxes and the sliders
@@ -43,6 +44,8 @@ def register(app: typer.Typer) -> None:
     app.command("explore", help=HELP)(explore)
 
 
+# No --eps: the curves are the exact ones.
+@o.loss_parameters(leave_out=("eps",))
 def explore(
     losses: Annotated[
         list[str] | None,
@@ -57,27 +60,7 @@ def explore(
         typer.Option("--range", metavar="A B", help="The axis from A to B."),
     ] = None,
     logits: o.Logits = False,
-    delta: o.Delta = None,
-    gamma: o.Gamma = None,
-    alpha: o.Alpha = None,
-    margin: o.Margin = None,
-    direction: o.Direction = None,
-    log_base: o.LogBase = None,
-    beta: o.Beta = None,
-    label_smoothing: o.LabelSmoothing = None,
-    quantile: o.Quantile = None,
-    power: o.Power = None,
-    variance: o.Variance = None,
-    pos_weight: o.PosWeight = None,
-    class_weights: o.ClassWeights = None,
-    poly_epsilon: o.PolyEpsilon = None,
-    temperature: o.Temperature = None,
-    batch_size: o.BatchSize = None,
-    p_norm: o.PNorm = None,
-    swap: o.Swap = None,
-    full: o.Full = None,
-    pos_margin: o.PosMargin = None,
-    distance: o.Distance = None,
+    params: o.LossParams = o.NO_PARAMS,
     kl_p: Annotated[
         float | None,
         typer.Option(
@@ -93,8 +76,7 @@ def explore(
     from losscli.core.errors import UsageError
     from losscli.render.plotting import optional
 
-    given = o.loss_params(locals())
-    setup = make_setup(losses or ["huber"], given, logits, x_range, kl_p)
+    setup = make_setup(losses or ["huber"], params.given, logits, x_range, kl_p)
     optional("textual", "explore")
     optional("plotext", "explore")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -114,6 +96,7 @@ def make_setup(
     kl_p: float | None,
 ) -> Setup:
     """Check the command line with plot's rules, then gather every loss on the same axis."""
+    from losscli.cli import sweep
     from losscli.cli.plot import build_requests, shared_axis
     from losscli.core.evaluation.curves import DEFAULT_KL_P, axis_for, grid, has_axis
     from losscli.core.evaluation.requests import make_request
@@ -133,10 +116,17 @@ def make_setup(
                 group.append(loss)
                 spaces[loss.name] = space
                 break
+    # A swept parameter (--gamma 0,1,2) is drawn at each of its values instead of slid.
+    swept: dict[str, tuple[object, ...]] = {}
+    for name in dict.fromkeys(r.loss.name for r in requests):
+        own = [r for r in requests if r.loss.name == name]
+        for param in sweep.swept(own):
+            values = swept.setdefault(param, ())
+            swept[param] = tuple(dict.fromkeys([*values, *(r.params[param] for r in own)]))
     params: dict[str, object] = {}
     for loss in group:
         for p in loss.params:
-            if p.name not in NO_SLIDER and p.name not in params:
+            if p.name not in NO_SLIDER and p.name not in params and p.name not in swept:
                 params[p.name] = next(
                     (r.params[p.name] for r in requests if p.name in r.params), p.default
                 )
@@ -151,4 +141,5 @@ def make_setup(
         spaces=spaces,
         x=grid(axis, start, stop, POINTS),
         kl_p=DEFAULT_KL_P if kl_p is None else kl_p,
+        swept=swept,  # type: ignore[arg-type]
     )

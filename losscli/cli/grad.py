@@ -28,11 +28,14 @@ weight total) before the first row: a FILE is then read twice (totals, then rows
 memory; a table on stdin is held until it ends (about 16 bytes a row and 8 per gradient
 value; save a very large table to a file first).
 
+A loss parameter given a list is a sweep: the gradient columns of each value side by side.
+
 Examples:
 
 \b
   losscli grad binary-cross-entropy --logits --y-true 1,0 --y-pred 0.3,-2   # sigmoid(z) - y
   losscli grad huber --delta 1 --y-true 0,0,0 --y-pred 0.5,2,-10 --check
+  losscli grad huber --delta 0.5,1,2 --y-true 0,0,0 --y-pred 0.5,2,-10   # a sweep
 """
 
 # Relative difference above which --check reports a failure (exit 1). Central differences
@@ -44,6 +47,7 @@ def register(app: typer.Typer) -> None:
     app.command("grad", help=HELP, no_args_is_help=True)(grad)
 
 
+@o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
 def grad(
     loss: o.LossName,
     files: sc.Files = None,
@@ -63,32 +67,8 @@ def grad(
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
     normalize: o.Normalize = False,
-    delta: o.Delta = None,
-    gamma: o.Gamma = None,
-    alpha: o.Alpha = None,
-    margin: o.Margin = None,
-    eps: o.Eps = None,
-    direction: o.Direction = None,
-    log_base: o.LogBase = None,
-    beta: o.Beta = None,
-    label_smoothing: o.LabelSmoothing = None,
     convention: o.Convention = None,
-    quantile: o.Quantile = None,
-    power: o.Power = None,
-    variance: o.Variance = None,
-    pos_weight: o.PosWeight = None,
-    class_weights: o.ClassWeights = None,
-    poly_epsilon: o.PolyEpsilon = None,
-    temperature: o.Temperature = None,
-    batch_size: o.BatchSize = None,
-    p_norm: o.PNorm = None,
-    swap: o.Swap = None,
-    full: o.Full = None,
-    pos_margin: o.PosMargin = None,
-    distance: o.Distance = None,
-    ignore_label: o.IgnoreLabel = None,
-    log_target: o.LogTarget = None,
-    precision: o.Precision = None,
+    params: o.LossParams = o.NO_PARAMS,
     reduction: Annotated[
         o.Reduction,
         typer.Option("--reduction", help="none (per example), or the gradient of the mean/sum."),
@@ -101,18 +81,33 @@ def grad(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import InputOptions, Warnings, build_request, open_source
+    from losscli.cli import sweep
+    from losscli.cli.common import InputOptions, Warnings, build_requests, open_source
     from losscli.cli.errors import CheckFailed
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
-    params = o.loss_params(locals())
-    request = build_request(
+    requests = build_requests(
         loss, params, logits, log_probs, normalize, convention and convention.value, log_input
     )
+    request = requests[0]
     dataset = sc.is_dataset(files)
     file = files[0] if files and not dataset else None
-    inputs = InputOptions.from_arguments(locals())
+    inputs = InputOptions.from_options(
+        file,
+        y_true=y_true,
+        y_pred=y_pred,
+        weights=weights,
+        target=target,
+        pred=pred,
+        weight=weight,
+        input_format=input_format,
+        delimiter=delimiter,
+        header=header,
+        labels=labels,
+        nan=nan,
+        no_progress=no_progress,
+    )
     if dataset:  # the files one after another, rows numbered as in their concatenation
         if request.loss.batch:
             from losscli.core.errors import UsageError
@@ -122,12 +117,15 @@ def grad(
     else:
         source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
-    warnings = Warnings(live=output != "json")
+    warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     checks = _Checks() if check else None
     reread = None
     if inputs.file not in (None, "-") and not request.loss.batch:
         # A file can be read again: totals first, then the rows, in flat memory.
         reread = lambda: open_source(request.loss, inputs, quiet=True, space=request.space)  # noqa: E731
+    if len(requests) > 1:
+        _sweep(requests, source, warnings, reduction, checks, reread, output, color)
+        return
     blocks = _gradients(request, source, warnings, reduction.value, checks, reread)
     header: dict[str, Any] = {
         "loss": request.loss.name,
@@ -151,6 +149,76 @@ def grad(
             rows=(),
             blocks=blocks,
             title=f"d {request.loss.name} / d {_wrt(request.space)}",
+            indexed=True,
+        )
+    emit(report, output, color.value)
+    if checks is None:
+        return
+    if output != "json":
+        typer.echo(f"losscli: gradient check: {checks.describe()}", err=True)
+    if checks.worst > CHECK_TOLERANCE:
+        raise CheckFailed(f"gradient check failed: {checks.describe()} exceeds {CHECK_TOLERANCE:g}")
+
+
+def _sweep(
+    requests: list[Request],
+    source: Source,
+    warnings: Warnings,
+    reduction: o.Reduction,
+    checks: _Checks | None,
+    reread: Callable[[], Source] | None,
+    output: str,
+    color: o.Color,
+) -> None:
+    """grad at every value of a sweep: the gradient columns of each value side by side,
+    each exactly what a run with that value alone prints."""
+    from losscli.cli import sweep
+    from losscli.cli.errors import CheckFailed
+    from losscli.render.emit import emit
+    from losscli.render.report import Report
+
+    first = requests[0]
+    names = sweep.swept(requests)
+    wrt = _wrt(first.space)
+    copies = sweep.sources(source, len(requests), reread)
+    blocks = sweep.side_by_side(
+        [
+            _gradients(r, s, warnings, reduction.value, checks, reread)
+            for r, s in zip(requests, copies, strict=True)
+        ]
+    )
+    columns = _grad_columns(source.pred_names, source.pred_width, wrt)
+    header: dict[str, Any] = {
+        "loss": first.loss.name,
+        "convention": first.convention,
+        "swept": names,
+        "reduction": reduction.value,
+        "wrt": wrt,
+    }
+    if output == "json":
+        table = [block.values for block in blocks]
+        width = len(columns)
+        results = []
+        for k, request in enumerate(requests):
+            rows = [row for b in table for row in b[:, k * width : (k + 1) * width].tolist()]
+            results.append(
+                {
+                    "params": dict(request.params),
+                    "grad": [r[0] for r in rows] if width == 1 else rows,
+                }
+            )
+        header |= {"n": sum(b.shape[0] for b in table), "results": results}
+        if checks is not None:
+            header["check"] = checks.summary()
+        report = Report(payload=header, columns=(), rows=(), warnings=warnings.items)
+    else:
+        labels = [f"{column} {sweep.setting(r, names)}" for r in requests for column in columns]
+        report = Report(
+            payload=header,
+            columns=("row", *labels),
+            rows=(),
+            blocks=blocks,
+            title=f"d {sweep.title(requests)} / d {wrt}",
             indexed=True,
         )
     emit(report, output, color.value)

@@ -160,6 +160,120 @@ LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 FAMILIES: tuple[str, ...] = ("classification", "divergence", "metric", "regression")
+# loss parameter -> (kind, metavar, help): the option that cli/options.py declares
+# on every command that computes (see parameter_options in tools/generate.py)
+PARAMS: dict[str, tuple[str, str, str]] = {
+    "delta": (
+        "number",
+        "X[,X...]",
+        "huber: where the loss turns from quadratic to linear (default 1); pseudo-huber: scale where the loss turns from quadratic to linear (slope tends to delta) (default 1).",
+    ),
+    "beta": (
+        "number",
+        "X[,X...]",
+        "smooth-l1: where the loss turns from quadratic to linear (0: plain L1) (default 1).",
+    ),
+    "quantile": (
+        "number",
+        "X[,X...]",
+        "pinball: the quantile τ to estimate: under-prediction costs τ, over-prediction 1 - τ (default 0.5).",
+    ),
+    "eps": (
+        "number",
+        "X[,X...]",
+        "binary-cross-entropy, cross-entropy, focal, multilabel-bce: clip probabilities to [eps, 1-eps] before taking logs (0: no clipping, exact) (default 0); kl, distribution-cross-entropy: clip predicted probabilities below at eps (0: no clipping, exact) (default 0).",
+    ),
+    "label_smoothing": (
+        "number",
+        "X[,X...]",
+        "binary-cross-entropy, cross-entropy, multilabel-bce, softmax-focal: mix the targets with the uniform distribution: (1-eps) y + eps/C (binary: towards 1/2) (default 0).",
+    ),
+    "class_weights": (
+        "number",
+        "W,W...[;W,W...]",
+        "cross-entropy: one weight per class column, multiplying each class's term (unset: all 1); multi-margin: one weight per class: the example's loss times w[y] (MultiMarginLoss's weight).",
+    ),
+    "gamma": (
+        "number",
+        "X[,X...]",
+        "focal, softmax-focal: focusing exponent: 0 gives cross-entropy (default 2).",
+    ),
+    "alpha": (
+        "number",
+        "X[,X...]",
+        "focal: weight of the positive class (negatives get 1-alpha); unset or negative (torchvision's alpha=-1): no weighting; softmax-focal: weight of each class's term: one number for all classes or one per class (unset: 1; Keras's default is 0.25).",
+    ),
+    "pos_weight": (
+        "number",
+        "W,W...[;W,W...]",
+        "multilabel-bce: weight of the positive term: one number, or one per label (unset: 1).",
+    ),
+    "direction": (
+        "choice",
+        "forward|reverse",
+        "kl: forward: KL(P||Q), target first; reverse: KL(Q||P) (default forward).",
+    ),
+    "log_base": (
+        "choice",
+        "e|2|10",
+        "kl, js, distribution-cross-entropy: logarithm base: e (nats), 2 (bits) or 10 (default e).",
+    ),
+    "margin": (
+        "number",
+        "X[,X...]",
+        "contrastive: distance beyond which a dissimilar pair costs nothing (default 1); triplet: how much nearer the positive must be than the negative (default 1); cosine-embedding: cosine below which a dissimilar pair costs nothing (default 0); margin-ranking: how far the preferred score must lead (default 0); multiclass-hinge, multi-margin: how far the true class's score must lead the others (default 1).",
+    ),
+    "pos_margin": (
+        "number",
+        "X[,X...]",
+        "contrastive: distance below which a similar pair costs nothing (pytorch-metric-learning's pos_margin) (default 0).",
+    ),
+    "distance": (
+        "choice",
+        "euclidean|squared",
+        "contrastive: euclidean: d = ||a - b||; squared: d^2 in its place, margins included (pytorch-metric-learning's LpDistance(power=2)) (default euclidean).",
+    ),
+    "p_norm": (
+        "number",
+        "X[,X...]",
+        "triplet: the p of the p-norm distance (2: Euclidean) (default 2); multi-margin: exponent p of each term: 1 (hinge) or 2 (squared hinge), MultiMarginLoss's p (default 1).",
+    ),
+    "swap": (
+        "flag",
+        "",
+        "triplet: the negative's distance is min(d(a, n), d(p, n)), TripletMarginLoss's swap (embeddings only).",
+    ),
+    "full": (
+        "flag",
+        "",
+        "poisson: the whole negative log-likelihood μ - y ln μ + ln y! (PyTorch's full=True: its Stirling approximation of ln y!, for y > 1).",
+    ),
+    "variance": (
+        "number",
+        "X[,X...]",
+        "gaussian-nll: a fixed variance σ² for every example, when predictions are means only.",
+    ),
+    "power": (
+        "number",
+        "X[,X...]",
+        "tweedie: variance power p (Var = φ μ^p): 1 Poisson, 1-2 compound Poisson-gamma, 2 gamma, 3 inverse Gaussian; 0 normal (squared error), below 0 extreme stable (any target, μ > 0); none between 0 and 1 (default 1.5).",
+    ),
+    "poly_epsilon": (
+        "number",
+        "X[,X...]",
+        "poly1: ε, the extra weight of the first polynomial term (1 - p_t); ε = 0 is cross-entropy (default 2).",
+    ),
+    "temperature": (
+        "number",
+        "X[,X...]",
+        "infonce, nt-xent: τ dividing the similarities before the softmax (lower: sharper) (default 0.07).",
+    ),
+    "batch_size": (
+        "integer",
+        "N[,N...]",
+        "nt-xent: rows per batch, cut in input order (unset: the whole input is one batch).",
+    ),
+}
 # loss parameter option -> the values it accepts
 CHOICES: dict[str, tuple[str, ...]] = {
     "--direction": ("forward", "reverse"),

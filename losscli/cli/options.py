@@ -6,11 +6,13 @@ Nothing here imports NumPy or Polars: `losscli --help` must stay fast.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Annotated
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from losscli.cli import names
 from losscli.cli.candidates import column_names, loss_names, parameter_values
 
 
@@ -242,88 +244,6 @@ Normalize = Annotated[
     ),
 ]
 
-# Loss parameters: one option each, named after the math. Which loss takes which is the
-# registry's business; a test checks that every registered parameter has an option here.
-Delta = Annotated[
-    float | None,
-    typer.Option(
-        "--delta", help="Huber: where quadratic turns linear (default 1).", rich_help_panel=PARAMS
-    ),
-]
-Gamma = Annotated[
-    float | None,
-    typer.Option(
-        "--gamma",
-        help="Focal: focusing exponent (default 2; 0 is cross-entropy).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Alpha = Annotated[
-    str | None,
-    typer.Option(
-        "--alpha",
-        metavar="A[,A...]",
-        help="Focal: weight of the positive class; softmax-focal: one weight for every class "
-        "or one per class (default: none).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Margin = Annotated[
-    float | None,
-    typer.Option(
-        "--margin",
-        help="Contrastive: margin for dissimilar pairs (default 1).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Eps = Annotated[
-    float | None,
-    typer.Option(
-        "--eps",
-        help="Clip probabilities to [eps, 1-eps] (default 0: exact).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Direction = Annotated[
-    str | None,
-    typer.Option(
-        "--direction",
-        metavar="forward|reverse",
-        help="KL: forward KL(P||Q) or reverse KL(Q||P).",
-        autocompletion=parameter_values("--direction"),
-        rich_help_panel=PARAMS,
-    ),
-]
-Beta = Annotated[
-    float | None,
-    typer.Option(
-        "--beta",
-        help="Smooth L1: where quadratic turns linear (default 1; 0 is plain L1).",
-        rich_help_panel=PARAMS,
-    ),
-]
-LabelSmoothing = Annotated[
-    float | None,
-    typer.Option(
-        "--label-smoothing",
-        metavar="EPS",
-        help="Cross-entropy, softmax-focal: targets (1-eps) y + eps/C; binary and multi-label: "
-        "y (1-eps) + eps/2 (default 0).",
-        rich_help_panel=PARAMS,
-    ),
-]
-LogBase = Annotated[
-    str | None,
-    typer.Option(
-        "--log-base",
-        metavar="e|2|10",
-        help="KL: logarithm base (default e, nats).",
-        autocompletion=parameter_values("--log-base"),
-        rich_help_panel=PARAMS,
-    ),
-]
-
-
 Convention = Annotated[
     ConventionName | None,
     typer.Option(
@@ -336,127 +256,6 @@ Convention = Annotated[
     ),
 ]
 
-
-# Parameters of the catalog's further losses (issue 8); appended to keep the list above intact.
-Quantile = Annotated[
-    float | None,
-    typer.Option(
-        "--quantile",
-        metavar="TAU",
-        help="Pinball: the quantile τ in (0, 1] (default 0.5, the median).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Power = Annotated[
-    float | None,
-    typer.Option(
-        "--power",
-        help="Tweedie: variance power p <= 0 or p >= 1 (0 squared error, 1 Poisson, 2 gamma; "
-        "default 1.5).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Variance = Annotated[
-    float | None,
-    typer.Option(
-        "--variance",
-        metavar="SIGMA2",
-        help="Gaussian NLL: a fixed variance σ² when predictions are means only.",
-        rich_help_panel=PARAMS,
-    ),
-]
-PosWeight = Annotated[
-    str | None,
-    typer.Option(
-        "--pos-weight",
-        metavar="W[,W...]",
-        help="Multi-label BCE: weight of the positive term, one value or one per label.",
-        rich_help_panel=PARAMS,
-    ),
-]
-ClassWeights = Annotated[
-    str | None,
-    typer.Option(
-        "--class-weights",
-        metavar="W,W,...",
-        help="Cross-entropy: one weight per class column (mean: plain; torch: / Σ w[y]).",
-        rich_help_panel=PARAMS,
-    ),
-]
-PolyEpsilon = Annotated[
-    float | None,
-    typer.Option(
-        "--poly-epsilon",
-        metavar="EPS",
-        help="Poly-1: weight ε of the (1 - p_t) term, >= -1 (default 2; 0 is cross-entropy).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Temperature = Annotated[
-    float | None,
-    typer.Option(
-        "--temperature",
-        metavar="TAU",
-        help="InfoNCE, NT-Xent: similarities are divided by τ (default 0.07).",
-        rich_help_panel=PARAMS,
-    ),
-]
-BatchSize = Annotated[
-    int | None,
-    typer.Option(
-        "--batch-size",
-        metavar="N",
-        help="NT-Xent: rows per batch in input order (default: the whole input).",
-        rich_help_panel=PARAMS,
-    ),
-]
-PNorm = Annotated[
-    float | None,
-    typer.Option(
-        "--p-norm",
-        metavar="P",
-        help="Triplet: the p of the p-norm distance, >= 1 (default 2); multi-margin: the "
-        "exponent of each term, 1 or 2 (default 1).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Swap = Annotated[
-    bool | None,
-    typer.Option(
-        "--swap",
-        help="Triplet: the negative's distance is min(d(a, n), d(p, n)) (PyTorch swap=True).",
-        show_default=False,
-        rich_help_panel=PARAMS,
-    ),
-]
-PosMargin = Annotated[
-    float | None,
-    typer.Option(
-        "--pos-margin",
-        help="Contrastive: distance below which a similar pair costs nothing (default 0).",
-        rich_help_panel=PARAMS,
-    ),
-]
-Distance = Annotated[
-    str | None,
-    typer.Option(
-        "--distance",
-        metavar="euclidean|squared",
-        help="Contrastive: squared puts d^2 in place of d, margins included (default euclidean).",
-        autocompletion=parameter_values("--distance"),
-        rich_help_panel=PARAMS,
-    ),
-]
-Full = Annotated[
-    bool | None,
-    typer.Option(
-        "--full",
-        help="Poisson: the whole negative log-likelihood, with ln y! (PyTorch full=True: "
-        "Stirling's approximation).",
-        show_default=False,
-        rich_help_panel=PARAMS,
-    ),
-]
 
 # Settings of how rows are read and reduced, given with the parameters (issue 12); the core's
 # make_request takes them out of the parameters (evaluation.REQUEST_SETTINGS).
@@ -532,42 +331,128 @@ def space_from_flags(logits: bool, log_probs: bool, log_input: bool = False) -> 
     return "logit" if logits else "logprob" if log_probs else None
 
 
-# Every loss parameter option, by its name in the math. A command declares the options it
-# offers and hands its arguments (`locals()`) to `loss_params`, so a new parameter is one
-# option above, one name here and one argument per command (a test checks all three).
-LOSS_PARAMS = (
-    "delta",
-    "gamma",
-    "alpha",
-    "margin",
-    "eps",
-    "direction",
-    "log_base",
-    "beta",
-    "label_smoothing",
-    "quantile",
-    "power",
-    "variance",
-    "pos_weight",
-    "class_weights",
-    "poly_epsilon",
-    "temperature",
-    "batch_size",
-    "p_norm",
-    "swap",
-    "full",
-    "pos_margin",
-    "distance",
-    "ignore_label",
-    "log_target",
-    "multioutput",
-    "precision",
-)
+@dataclass(frozen=True)
+class LossParams:
+    """The loss parameters and settings given on the command line, by name, as typed (an
+    option not given is absent): `--delta 0.5,1,2` is "0.5,1,2" until each loss's record
+    reads it (Loss.sweep), since what a list means is the loss's business."""
+
+    given: dict[str, object] = field(default_factory=dict)
+
+    def only(self, names: Collection[str]) -> dict[str, object]:
+        """The values given to these names (a loss's parameters and settings)."""
+        return {name: value for name, value in self.given.items() if name in names}
 
 
-def loss_params(arguments: Mapping[str, object]) -> dict[str, object]:
-    """The loss parameters the user actually gave (not None), from a command's arguments."""
-    return {name: arguments[name] for name in LOSS_PARAMS if arguments.get(name) is not None}
+# Settings of how rows are read and reduced that travel with the parameters (the core's
+# evaluation.REQUEST_SETTINGS): not parameters of one loss, so declared here, not generated.
+SETTINGS: dict[str, Any] = {
+    "ignore_label": IgnoreLabel,
+    "log_target": LogTarget,
+    "multioutput": MultiOutput,
+    "precision": Precision,
+}
+
+
+def _parameter_option(name: str, kind: str, metavar: str, text: str) -> Any:
+    """The Typer declaration of one loss parameter from its generated record (names.PARAMS)."""
+    option = "--" + name.replace("_", "-")
+    if kind == "flag":
+        return Annotated[
+            bool | None,
+            typer.Option(option, help=text, show_default=False, rich_help_panel=PARAMS),
+        ]
+    return Annotated[
+        str | None,
+        typer.Option(
+            option,
+            metavar=metavar,
+            help=text,
+            rich_help_panel=PARAMS,
+            autocompletion=parameter_values(option) if kind == "choice" else None,
+        ),
+    ]
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def loss_parameters(
+    *, settings: Collection[str] = (), leave_out: Collection[str] = ()
+) -> Callable[[Command], Command]:
+    """Give a command one option per loss parameter of the registry (from the generated
+    names.PARAMS, so a new parameter needs no edit here), and the `settings` named; the
+    command receives what was given as one LossParams, in its parameter `params`.
+
+        @loss_parameters(settings=("precision",))
+        def compute(loss: LossName, ..., params: LossParams = NO_PARAMS, ...) -> None:
+    """
+
+    def decorate(function: Command) -> Command:
+        return _WithLossParams(function, tuple(settings), tuple(leave_out))  # type: ignore[return-value]
+
+    return decorate
+
+
+class _WithLossParams:
+    """A command and its loss-parameter options. Typer reads the options from the signature;
+    it is made the first time it is asked for, so that a run makes only the invoked
+    command's (the console script builds no other command)."""
+
+    def __init__(
+        self, function: Callable[..., Any], settings: tuple[str, ...], leave_out: tuple[str, ...]
+    ) -> None:
+        self.__wrapped__ = function
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+        self.__module__ = function.__module__
+        self.__doc__ = function.__doc__
+        self._settings = settings
+        self._leave_out = leave_out
+        self._made: Any = None
+
+    def _options(self) -> dict[str, Any]:
+        declared = {
+            name: _parameter_option(name, *record)
+            for name, record in names.PARAMS.items()
+            if name not in self._leave_out
+        }
+        return declared | {name: SETTINGS[name] for name in self._settings}
+
+    @property
+    def __signature__(self) -> Any:
+        import inspect
+
+        if self._made is None:
+            signature = inspect.signature(self.__wrapped__, eval_str=True)
+            if "params" not in signature.parameters:
+                raise TypeError(f"{self.__name__} takes no `params` to hand the options to")
+            options = self._options()
+            keyword = inspect.Parameter.KEYWORD_ONLY
+            parameters = []
+            for parameter in signature.parameters.values():
+                if parameter.name == "params":
+                    parameters += [
+                        inspect.Parameter(name, keyword, default=None, annotation=annotation)
+                        for name, annotation in options.items()
+                    ]
+                else:
+                    parameters.append(parameter.replace(kind=keyword))
+            self._made = (signature.replace(parameters=parameters), tuple(options))
+        return self._made[0]
+
+    @property
+    def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+    def __call__(self, **arguments: Any) -> Any:
+        self.__signature__  # noqa: B018 - made, so the option names are known
+        given = {name: arguments.pop(name) for name in self._made[1]}
+        chosen = {name: value for name, value in given.items() if value is not None}
+        return self.__wrapped__(**arguments, params=LossParams(chosen))
+
+
+NO_PARAMS = LossParams()
 
 
 def input_format(value: InputFormat | None) -> str | None:

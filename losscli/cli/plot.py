@@ -20,7 +20,8 @@ Each loss is drawn over the axis that fits it: regression losses over the residu
 r = ŷ - y; bce, cross-entropy and focal over the probability p of the true class (with
 --logits, over its logit, the margin y·f); hinge over the margin y·f; kl over Q₁ for
 two classes against P = (P₁, 1 - P₁) (--kl-p); contrastive over the distance d, for a
-similar and a dissimilar pair. Losses drawn together must share the axis.
+similar and a dissimilar pair. Losses drawn together must share the axis. A parameter
+given a list draws one curve per value.
 
 Drawn in the terminal (--width/--height, else the terminal's size or COLUMNS and LINES),
 or with --output to a PNG, SVG or PDF file (needs the 'plot' extra: matplotlib).
@@ -31,6 +32,7 @@ Examples:
   losscli plot mse mae huber --grad
   losscli plot hinge bce focal --logits --range -3 3
   losscli plot huber --delta 0.5 --output huber.svg --size 800x500
+  losscli plot focal --gamma 0,0.5,1,2,5     # the focal loss paper's figure 1
   losscli plot mse huber --data preds.csv -t y -p yhat    # where the residuals sit
 """
 
@@ -50,6 +52,7 @@ def register(app: typer.Typer) -> None:
     app.command("plot", help=HELP, no_args_is_help=True)(plot)
 
 
+@o.loss_parameters()
 def plot(
     losses: Annotated[
         list[str],
@@ -67,28 +70,7 @@ def plot(
         bool, typer.Option("--grad", help="Gradient curves beside the loss.", rich_help_panel=PLOT)
     ] = False,
     logits: o.Logits = False,
-    delta: o.Delta = None,
-    gamma: o.Gamma = None,
-    alpha: o.Alpha = None,
-    margin: o.Margin = None,
-    eps: o.Eps = None,
-    direction: o.Direction = None,
-    log_base: o.LogBase = None,
-    beta: o.Beta = None,
-    label_smoothing: o.LabelSmoothing = None,
-    quantile: o.Quantile = None,
-    power: o.Power = None,
-    variance: o.Variance = None,
-    pos_weight: o.PosWeight = None,
-    class_weights: o.ClassWeights = None,
-    poly_epsilon: o.PolyEpsilon = None,
-    temperature: o.Temperature = None,
-    batch_size: o.BatchSize = None,
-    p_norm: o.PNorm = None,
-    swap: o.Swap = None,
-    full: o.Full = None,
-    pos_margin: o.PosMargin = None,
-    distance: o.Distance = None,
+    params: o.LossParams = o.NO_PARAMS,
     kl_p: Annotated[
         float | None,
         typer.Option(
@@ -165,8 +147,7 @@ def plot(
     o.check_number("--dpi", dpi, MIN_DPI, MAX_DPI)
     o.check_number("--width", width, MIN_WIDTH, MAX_WIDTH)
     o.check_number("--height", height, MIN_HEIGHT, MAX_HEIGHT)
-    given = o.loss_params(locals())
-    requests = build_requests(losses, given, logits, kl_p)
+    requests = build_requests(losses, params.given, logits, kl_p)
     axis = shared_axis(requests)
     start, stop = x_range if x_range is not None else (None, None)
     x = grid(axis, start, stop, POINTS)
@@ -239,8 +220,9 @@ def data_histogram(request: Request, table: InputOptions, x: Any) -> Histogram:
 def build_requests(
     losses: list[str], given: dict[str, Any], logits: bool, kl_p: float | None = None
 ) -> list[Request]:
-    """One request per loss, each with the parameters it takes; a parameter (or --logits)
-    that none of the losses takes is a usage error."""
+    """One request per loss, each with the parameters it takes, and per value of a sweep
+    (`--gamma 0,1,2`: one curve each); a parameter (or --logits) that none of the losses
+    takes is a usage error."""
     from losscli.core.evaluation.requests import make_request
     from losscli.core.losses.registry import get
 
@@ -257,7 +239,8 @@ def build_requests(
     for record in records:
         own = {k: v for k, v in given.items() if k in {p.name for p in record.params}}
         space = "logit" if logits and "logit" in record.spaces else None
-        requests.append(make_request(record, own, space=space))  # type: ignore[arg-type]
+        for setting in record.sweep(own):
+            requests.append(make_request(record, setting, space=space))  # type: ignore[arg-type]
     return requests
 
 

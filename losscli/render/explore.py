@@ -13,6 +13,7 @@ from anywhere; s then N focuses the N-th slider; r resets; q quits. No mouse nee
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -198,7 +199,11 @@ class ExploreApp(App[None]):
                 if p.name in values and values[p.name] is not None
             }
             space = self.setup.spaces[loss.name]
-            out.append(make_request(loss, own, space=space))  # type: ignore[arg-type]
+            # One curve per value of a swept parameter the loss takes.
+            swept = [p.name for p in loss.params if p.name in self.setup.swept]
+            for chosen in itertools.product(*(self.setup.swept[name] for name in swept)):
+                setting = {**own, **dict(zip(swept, chosen, strict=True))}
+                out.append(make_request(loss, setting, space=space))  # type: ignore[arg-type]
         return out
 
     def kl_p(self) -> float:

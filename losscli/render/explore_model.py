@@ -3,7 +3,7 @@ command can check its arguments before the optional library is imported."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -78,3 +78,5 @@ class Setup:
     spaces: dict[str, str | None]  # the prediction space each loss is drawn in
     x: np.ndarray
     kl_p: float
+    # A sweep's parameters (`--gamma 0,1,2`): each value drawn as its own curve, no slider.
+    swept: dict[str, tuple[ParamValue, ...]] = field(default_factory=dict)

@@ -232,3 +232,11 @@ def test_sliders_are_labelled_as_options_are_typed_and_boxes_show_their_state():
     ]
     # kl is drawn, the other distribution losses are not: both states are visible.
     assert boxes[:2] == ["[x] 1 kl ", "[ ] 2 js "]
+
+
+def test_a_swept_parameter_is_a_curve_per_value_and_no_slider():
+    # explore focal --gamma 0,2: two focal curves, the gamma slider gone, alpha still slides.
+    app = drive(["focal"], [], gamma="0,2")
+    assert "gamma" not in app.final_params
+    assert "alpha" in app.final_params
+    assert "focal (gamma=0)" in app.final_plot and "focal (gamma=2)" in app.final_plot

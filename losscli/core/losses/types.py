@@ -91,6 +91,25 @@ class Param:
             return int(number)
         return number
 
+    def values(self, given: object) -> tuple[ParamValue, ...]:
+        """The values of a sweep, each checked: `0.5,1,2` for a number, `e,2` for a choice,
+        `1,2;2,1` for a vector (whose items are separated by commas, so its values by `;`).
+        One value is a sweep of one; a bad item is a UsageError that names it."""
+        if not isinstance(given, str):
+            return (self.check(given),)  # type: ignore[arg-type]
+        items = given.split(";" if self.vector else ",")
+        if len(items) == 1:
+            return (self.check(given),)
+        values = []
+        for position, item in enumerate(items, 1):
+            if not item.strip():
+                raise UsageError(f"{self.option} {given}: item {position} is empty")
+            try:
+                values.append(self.check(item.strip()))
+            except UsageError as error:
+                raise UsageError(f"{error} (item {position} of {self.option} {given})") from None
+        return tuple(values)
+
     def _check_vector(self, value: ParamValue) -> tuple[float, ...]:
         parts: list[Any]
         if isinstance(value, str):
@@ -209,6 +228,19 @@ class Loss:
             if p.name not in resolved and p.default is not None:
                 resolved[p.name] = p.default
         return resolved
+
+    def sweep(self, given: Mapping[str, object]) -> list[dict[str, object]]:
+        """The settings of a sweep: one dict per combination of the values given to this
+        loss's parameters (`--delta 0.5,1,2` gives three), the first given varying slowest;
+        each value checked. Names that are not parameters of this loss pass through unchanged."""
+        import itertools
+
+        known = {p.name: p for p in self.params}
+        choices = [
+            [(name, v) for v in known[name].values(value)] if name in known else [(name, value)]
+            for name, value in given.items()
+        ]
+        return [dict(combination) for combination in itertools.product(*choices)]
 
     def resolve_space(self, space: Space | None) -> Space:
         if space is None:
