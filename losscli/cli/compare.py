@@ -356,7 +356,7 @@ def _all_entries(
             request = make_request(
                 loss,
                 _taken(params, loss),
-                space=space,  # type: ignore[arg-type]
+                space=space,
                 normalize=normalize,
                 convention=convention,
             )
@@ -634,7 +634,7 @@ def _show(
     for entry in shown:
         record = _record(entry, reduction, by_convention)
         if entry.reducer is not None:
-            assert entry.influence is not None
+            assert entry.influence is not None and entry.request is not None
             with where():  # the weights may sum to 0
                 record["value"] = entry.reducer.result(reduction)
             record["top_1pct_share"] = entry.influence.top_share()
@@ -664,7 +664,9 @@ def _show(
             )
 
     if by_convention:
-        columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
+        columns: tuple[str, ...] = (
+            "convention", "value", "top_1pct_share", "max_abs_grad", "difference"
+        )
         if weighted:  # how each convention's mean divides the weighted sum
             columns = (*columns[:4], "weighted_mean", columns[4])
         rows = [

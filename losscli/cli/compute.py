@@ -364,7 +364,7 @@ def _multioutput(
             else (names if len(names) == width else [str(j + 1) for j in range(width)])
         )
         if output == "json":
-            values = [row[1] if uniform else list(row[1:]) for row in table]
+            values: list[Any] = [row[1] if uniform else list(row[1:]) for row in table]
             payload = {**header, "n": len(table), "outputs": labels, "values": values}
             report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
         else:
@@ -379,17 +379,17 @@ def _multioutput(
         return
 
     reducers: list[Any] = []
-    batch = None
-    for batch in source.batches():
-        results = columns(batch)
+    last_batch = None
+    for last_batch in source.batches():
+        results = columns(last_batch)
         if not reducers:
             reducers = [request.reducer() for _ in results]
         for reducer, result in zip(reducers, results, strict=True):
             reducer.add(result)
     count = reducers[0].count if reducers else 0
     warnings.finish(source, count)
-    assert batch is not None
-    with located(source, batch):  # the weights may sum to 0
+    assert last_batch is not None
+    with located(source, last_batch):  # the weights may sum to 0
         values = [reducer.result(reduction) for reducer in reducers]
     labels = names if len(names) == len(values) else [str(j + 1) for j in range(len(values))]
     if uniform:

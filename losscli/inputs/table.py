@@ -134,6 +134,7 @@ class TableReader(abc.ABC):
 
     # The file this reader opened itself (never stdin), closed when the reading is done.
     opened: IO[bytes] | None = None
+    path: str | None = None  # the file, for a first pass over it (None: stdin)
     # Columns of text class labels (0-based index -> label -> class number); CSV-like only.
     label_codes: dict[int, dict[str, float]] = {}  # noqa: RUF012 - replaced, never mutated
 
@@ -436,7 +437,6 @@ def _label_cell(
 
 
 class CsvReader(TableReader):
-    path: str | None = None  # the file, for a first pass over it (None: stdin)
 
     def __init__(
         self,
@@ -537,7 +537,7 @@ class CsvReader(TableReader):
 
     def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
         row = 0
-        schema = {name: pl.String for name in self.names}
+        schema: dict[str, type[pl.DataType]] = {name: pl.String for name in self.names}
         for k in columns:
             schema[self.names[k]] = pl.String if k in self.label_codes else pl.Float64
         try:

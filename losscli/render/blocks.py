@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from losscli.render.report import printable
 
@@ -166,7 +166,7 @@ def _write_frame(frame: pl.DataFrame, separator: str, stream: TextIO) -> None:
     stream.flush()  # what the text layer holds goes first
     sink = _Sink(raw)
     try:
-        frame.write_csv(sink, **options)
+        frame.write_csv(cast(IO[bytes], sink), **options)  # a file of bytes, to Polars
     except Exception:
         if sink.error is not None:
             raise sink.error from None
