@@ -48,6 +48,10 @@ FRAMEWORKS = {
     "sklearn": "scikit-learn",
     "scipy": "SciPy",
 }
+LOSS_TABLE_INTRO = """\
+`losscli list` shows all {count} losses with their properties; `losscli show LOSS` gives the
+formula, gradient, parameters, domain, when to use it, common confusions, references and how
+each framework's convention differs. Per example, with r = y_pred - y_true:"""
 HELP_WIDTH = 80  # the help as an 80-column terminal shows it, whatever this one is
 
 
@@ -193,11 +197,7 @@ def loss_table(losses: Iterable[Any]) -> str:
     lines = [
         LOSSES_BEGIN,
         "",
-        f"`losscli list` shows all {len(losses)} losses with their properties; "
-        "`losscli show LOSS` gives the",
-        "formula, gradient, parameters, domain, when to use it, common confusions, references "
-        "and how",
-        "each framework's convention differs. Per example, with r = y_pred - y_true:",
+        LOSS_TABLE_INTRO.format(count=len(losses)),
         "",
         _row(["loss (parameters)", "value", "derivative"]),
         _rule(3),
@@ -242,14 +242,12 @@ def _replace_between(readme: str, begin: str, end: str, block: str) -> str:
     return readme[:start] + block + readme[stop + len(end) :]
 
 
-def readme_generated(readme: str, losses: Iterable[Any] | None = None) -> str:
-    """The README with its generated parts current: the loss tables from `losses` (the
-    registry's, unless given) and the command reference."""
-    if losses is None:
-        from losscli.core.registry import all_losses
+def readme_generated(readme: str) -> str:
+    """The README with its generated parts current: the loss tables, from the registry, and
+    the command reference."""
+    from losscli.core.registry import all_losses
 
-        losses = all_losses()
-    losses = list(losses)
+    losses = all_losses()
     readme = _replace_between(readme, LOSSES_BEGIN, LOSSES_END, loss_table(losses))
     readme = _replace_between(readme, NAMES_BEGIN, NAMES_END, names_table(losses))
     return _replace_between(readme, BEGIN, END, command_reference())
