@@ -56,7 +56,7 @@ HELP_WIDTH = 80  # the help as an 80-column terminal shows it, whatever this one
 
 
 def names_module() -> str:
-    from losscli.core.registry import all_losses
+    from losscli.core.losses.registry import all_losses
 
     losses = sorted(all_losses(), key=lambda loss: loss.name)
     lines = [
@@ -245,7 +245,7 @@ def _replace_between(readme: str, begin: str, end: str, block: str) -> str:
 def readme_generated(readme: str) -> str:
     """The README with its generated parts current: the loss tables, from the registry, and
     the command reference."""
-    from losscli.core.registry import all_losses
+    from losscli.core.losses.registry import all_losses
 
     losses = all_losses()
     readme = _replace_between(readme, LOSSES_BEGIN, LOSSES_END, loss_table(losses))

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from losscli.core import all_losses
+from losscli.core import all_losses, evaluate, make_request
 from losscli.core.errors import LossError
-from losscli.core.evaluation import evaluate, make_request
 
 EXAMPLE = REPO / "examples" / "residuals_outliers.csv"
 

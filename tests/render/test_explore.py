@@ -13,7 +13,7 @@ pytest.importorskip("plotext")
 
 from losscli.cli.explore import make_setup
 from losscli.core import all_losses, evaluate, make_request
-from losscli.core.curves import axis_for, has_axis
+from losscli.core.evaluation.curves import axis_for, has_axis
 from losscli.render.explore import CurveView, ExploreApp, LossBox, ParamSlider
 from losscli.render.explore_model import loss_keys
 
