@@ -197,8 +197,8 @@ class Loss:
     short_grad_formula: str = ""
     # Each framework's own name for the loss, for the README's table of names: a key of
     # tools/generate.py's FRAMEWORKS ("torch", "keras", "optax", "sklearn", "scipy"), code in
-    # `backticks`, a related quantity in parentheses. A framework with a name here has the
-    # loss as a convention (tests/test_catalog_readme.py checks both ways).
+    # `backticks`, a related quantity in parentheses. A name outside parentheses is given
+    # exactly where that framework's convention has the loss (tests/test_catalog_readme.py).
     framework_names: Mapping[str, str] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, ParamValue]:
