@@ -1,5 +1,7 @@
-"""The README's loss tables cover the registry, and the examples of its "Losses and
-conventions" section print what the README shows."""
+"""The README's loss tables cover the registry (tools/generate.py writes them from the
+records; tests/test_docs.py checks they are current), each framework's name agrees with its
+convention, and the examples of its "Losses and conventions" section print what the README
+shows."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from conftest import REPO
 
 from losscli.core import all_losses
+from losscli.core.conventions import covers
 
 
 def section() -> str:
@@ -25,7 +28,7 @@ def table_names(text: str, header: str) -> list[str]:
 
 def test_both_tables_list_every_loss_once():
     names = {loss.name for loss in all_losses()}
-    for header in ("| loss (aliases; parameters)", "| losscli | PyTorch"):
+    for header in ("| loss (parameters)", "| losscli | also accepted"):
         listed = table_names(section(), header)
         assert sorted(listed) == sorted(names), header
     assert f"all {len(names)} losses" in section()
@@ -34,8 +37,22 @@ def test_both_tables_list_every_loss_once():
 def test_the_framework_table_has_a_column_per_framework():
     header = next(line for line in section().splitlines() if line.startswith("| losscli |"))
     assert [c.strip() for c in header.strip("|").split("|")] == [
-        "losscli", "PyTorch", "Keras", "Optax", "scikit-learn", "SciPy",
+        "losscli", "also accepted", "PyTorch", "Keras", "Optax", "scikit-learn", "SciPy",
     ]
+
+
+@pytest.mark.parametrize("loss", all_losses(), ids=lambda loss: loss.name)
+@pytest.mark.parametrize("framework", ["torch", "keras", "optax", "sklearn"])
+def test_a_framework_name_is_given_exactly_where_the_convention_has_the_loss(loss, framework):
+    # A name in parentheses is a related quantity, not the loss: no convention reproduces it.
+    name = loss.framework_names.get(framework, "")
+    named = bool(name) and not name.startswith("(")
+    has_rule = covers(framework, loss)
+    assert named == has_rule, (
+        f"{loss.name}: --convention {framework} "
+        + ("has the loss, but framework_names gives no name for it" if has_rule
+           else f"has no such loss, but framework_names names {name!r}")
+    )
 
 
 def examples() -> list[tuple[str, list[str]]]:

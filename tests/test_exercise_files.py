@@ -9,6 +9,7 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -108,10 +109,26 @@ def test_mistakes_in_variants_are_wrong_and_explained(path):
             assert not verdict.right and verdict.mistake is not None
 
 
-def test_every_catalog_loss_and_both_theorems_are_covered():
+def without_exercise(names: Iterable[str]) -> list[str]:
+    """The loss names that no exercise in exercises/ uses."""
+    covered = {loss for path in FILES for loss in load(path).losses}
+    return [name for name in names if name not in covered]
+
+
+@pytest.mark.parametrize("name", [loss.name for loss in all_losses()])
+def test_every_loss_has_an_exercise(name):
+    assert not without_exercise([name]), (
+        f"no exercise uses the loss {name}: add one to exercises/ "
+        "(CONTRIBUTING.md, 'Adding a loss')"
+    )
+
+
+def test_a_loss_without_an_exercise_is_named():
+    assert without_exercise(["mse", "no-such-loss"]) == ["no-such-loss"]
+
+
+def test_both_theorems_are_covered():
     exercises = [load(p) for p in FILES]
-    covered = {loss for e in exercises for loss in e.losses}
-    assert {loss.name for loss in all_losses()} <= covered
     topics = {t for e in exercises for t in e.topics}
     # focal with gamma = 0 is cross-entropy; the gradient wrt the logits is p - y
     assert {"focal-gamma-zero", "logit-gradient"} <= topics

@@ -314,7 +314,7 @@ def _entries(full: typer.Typer) -> list[Any]:
 
 
 def _name(entry: Any) -> str | None:
-    return entry.name  # type: ignore[no-any-return]
+    return entry.name
 
 
 def _completed_words(environ: Mapping[str, str]) -> list[str]:

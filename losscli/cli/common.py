@@ -183,10 +183,10 @@ def open_source(
             y_true, labels_note = map_inline(y_true, loss.target, labels)
             if labels_note:
                 note(labels_note)
-        inline = InlineSource(loss, y_true, options.y_pred, options.weights, space=space)
-        if inline.note:
-            note(inline.note)
-        return _whole(loss, inline, whole)
+        inline_source = InlineSource(loss, y_true, options.y_pred, options.weights, space=space)
+        if inline_source.note:
+            note(inline_source.note)
+        return _whole(loss, inline_source, whole)
     if options.weights is not None:
         raise UsageError("--weights is for inline values; with a table use --weight COLUMN")
     from losscli.inputs.table import choose_columns
@@ -270,7 +270,7 @@ def _whole(loss: Loss, source: Any, whole: bool) -> Source:
     row is paired with the wrong negatives at a boundary of the table reader's blocks.
     `whole` asks for it for another loss too (compare runs a batch loss among others)."""
     if not (loss.batch or whole):
-        return source  # type: ignore[no-any-return]
+        return source
     from losscli.inputs.source import WholeInput
 
     return WholeInput(source)
@@ -315,8 +315,9 @@ def located(source: Source, batch: Batch) -> Iterator[None]:
         yield
     except DataError as error:
         located_error = locate(error, source, batch)
-        selection = getattr(source, "selection", None)
-        better = suggest_columns(source.reader.names, selection) if selection else None
+        selection = getattr(source, "selection", None)  # a table's: it has a reader too
+        reader = getattr(source, "reader", None)
+        better = suggest_columns(reader.names, selection) if selection and reader else None
         if better is not None:
             # The columns were guessed: the remedy the message names (--normalize, --logits)
             # would compute on the wrong columns; naming the columns is the fix that works.

@@ -373,7 +373,7 @@ def _all_entries(
                 request = make_request(
                     loss,
                     setting,  # type: ignore[arg-type]
-                    space=space,  # type: ignore[arg-type]
+                    space=space,
                     normalize=normalize,
                     convention=convention,
                 )
@@ -414,7 +414,7 @@ def _convention_entries(
         try:
             request = make_request(
                 loss,
-                params,
+                params,  # type: ignore[arg-type]
                 space=space,  # type: ignore[arg-type]
                 normalize=normalize,
                 convention=convention,
@@ -658,7 +658,7 @@ def _show(
     for entry in shown:
         record = _record(entry, reduction, by_convention)
         if entry.reducer is not None:
-            assert entry.influence is not None
+            assert entry.influence is not None and entry.request is not None
             with where():  # the weights may sum to 0
                 record["value"] = entry.reducer.result(reduction)
             record["top_1pct_share"] = entry.influence.top_share()
@@ -688,7 +688,9 @@ def _show(
             )
 
     if by_convention:
-        columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")
+        columns: tuple[str, ...] = (
+            "convention", "value", "top_1pct_share", "max_abs_grad", "difference"
+        )
         if weighted:  # how each convention's mean divides the weighted sum
             columns = (*columns[:4], "weighted_mean", columns[4])
         rows = [

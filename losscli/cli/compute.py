@@ -227,10 +227,11 @@ def _sweep(
     else:
         copies = sweep.sources(source, len(requests), reopen)
         states = [_state(r, s, warnings) for r, s in zip(requests, copies, strict=True)]
-    results, rows = [], []
+    summaries: list[dict[str, object]] = []
+    rows = []
     for request, loss_state in zip(requests, states, strict=True):
         value, n = loss_state.result(reduction.value), loss_state.count
-        results.append(
+        summaries.append(
             {
                 "loss": request.loss.name,
                 "params": dict(request.params),
@@ -243,7 +244,7 @@ def _sweep(
         cells = [sweep.cell(request.params.get(name)) for name in names]
         rows.append((request.loss.name, *cells, reduction.value, n, value))
     report = Report(
-        payload={**header, "reduction": reduction.value, "results": results},
+        payload={**header, "reduction": reduction.value, "results": summaries},
         columns=("loss", *names, "reduction", "n", "value"),
         rows=rows,
         title=sweep.title(requests),
@@ -489,7 +490,7 @@ def _multioutput(
             else (names if len(names) == width else [str(j + 1) for j in range(width)])
         )
         if output == "json":
-            values = [row[1] if uniform else list(row[1:]) for row in table]
+            values: list[Any] = [row[1] if uniform else list(row[1:]) for row in table]
             payload = {**header, "n": len(table), "outputs": labels, "values": values}
             report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
         else:
@@ -504,17 +505,17 @@ def _multioutput(
         return
 
     reducers: list[Any] = []
-    batch = None
-    for batch in source.batches():
-        results = columns(batch)
+    last_batch = None
+    for last_batch in source.batches():
+        results = columns(last_batch)
         if not reducers:
             reducers = [request.reducer() for _ in results]
         for reducer, result in zip(reducers, results, strict=True):
             reducer.add(result)
     count = reducers[0].count if reducers else 0
     warnings.finish(source, count)
-    assert batch is not None
-    with located(source, batch):  # the weights may sum to 0
+    assert last_batch is not None
+    with located(source, last_batch):  # the weights may sum to 0
         values = [reducer.result(reduction) for reducer in reducers]
     labels = names if len(names) == len(values) else [str(j + 1) for j in range(len(values))]
     if uniform:

@@ -92,7 +92,7 @@ def handle(exc: BaseException) -> int:
 
     click = _click_exceptions()
     if isinstance(exc, (typer.Exit, getattr(click, "Exit", typer.Exit))):
-        return int(exc.exit_code)
+        return int(exc.exit_code)  # type: ignore[attr-defined]  # either click's Exit
     if isinstance(exc, (BrokenPipeError, PipeClosed)):
         _silence_stdout()
         return ExitCode.BROKEN_PIPE
@@ -101,7 +101,7 @@ def handle(exc: BaseException) -> int:
         return ExitCode.INTERRUPTED
     if type(exc).__name__ == "NoArgsIsHelpError":
         # `losscli compute` alone: the command's help, as a usage error (no LOSS given).
-        sys.stderr.write(exc.format_message() + "\n")
+        sys.stderr.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
         return ExitCode.USAGE
     if isinstance(exc, click.UsageError):
         command = exc.ctx.command_path if exc.ctx is not None else "losscli"

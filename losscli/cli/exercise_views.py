@@ -50,7 +50,7 @@ def _shown_status(data: dict[str, Any], exercise_id: str) -> str:
 
 def _variant_record(data: dict[str, Any], worked: Worked) -> dict[str, Any]:
     entry = data["exercises"].get(worked.exercise.id, {})
-    return entry.get("variants", {}).get(worked.variant.key, {})  # type: ignore[no-any-return]
+    return entry.get("variants", {}).get(worked.variant.key, {})
 
 
 def topics(exercise: Exercise) -> list[str]:
@@ -160,7 +160,7 @@ def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> 
     part_attempts = {n: r.get("attempts", 0) for n, r in part_records.items()}
     unlocked = len(unlocked_hints(e, record.get("attempts", 0), part_attempts))
     prompt = fill(e.prompt, e, variant)
-    parts = [
+    parts: list[dict[str, Any]] = [
         {
             "name": p.name,
             "prompt": fill(p.prompt, e, variant),
@@ -270,7 +270,7 @@ def verdicts(
     )
     new_hints = unlocked > record["hints_seen"]
     solved = not remaining and all(v.right for v in results)
-    parts = [
+    parts: list[dict[str, Any]] = [
         {
             "name": v.part,
             "answer": given[v.part][0],
@@ -335,7 +335,9 @@ def hints(worked: Worked, attempts: int, part_attempts: dict[str, int]) -> Repor
 
     e = worked.exercise
     unlocked = unlocked_hints(e, attempts, part_attempts)
-    shown = [{"part": h.part, "text": fill(h.text, e, worked.variant)} for h in unlocked]
+    shown: list[dict[str, Any]] = [
+        {"part": h.part, "text": fill(h.text, e, worked.variant)} for h in unlocked
+    ]
     locked = [h for h in e.hints if h not in unlocked]
     if not e.hints:
         note = f"{e.id} has no hints"
@@ -518,7 +520,7 @@ def validation(files: Sequence[Path], seeds: range) -> tuple[Report, int]:
     from losscli.core.exercises.model import problems
     from losscli.inputs.exercises import load_file
 
-    results = []
+    results: list[dict[str, Any]] = []
     seen: dict[str, Path] = {}
     for path in files:
         try:

@@ -112,7 +112,7 @@ def make_setup(
         if not has_axis(loss):
             continue
         for space in (None, "logit") if "logit" in loss.spaces else (None,):
-            if axis_for(make_request(loss, space=space)).kind == axis.kind:  # type: ignore[arg-type]
+            if axis_for(make_request(loss, space=space)).kind == axis.kind:
                 group.append(loss)
                 spaces[loss.name] = space
                 break

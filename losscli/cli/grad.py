@@ -127,7 +127,7 @@ def grad(
         _sweep(requests, source, warnings, reduction, checks, reread, output, color)
         return
     blocks = _gradients(request, source, warnings, reduction.value, checks, reread)
-    header: dict[str, Any] = {
+    record: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
         "convention": request.convention,
@@ -138,13 +138,13 @@ def grad(
     if output == "json":
         collected = [row for block in blocks for row in block.values.tolist()]
         flat = len(names) == 1
-        header |= {"n": len(collected), "grad": [r[0] if flat else r for r in collected]}
+        record |= {"n": len(collected), "grad": [r[0] if flat else r for r in collected]}
         if checks is not None:
-            header["check"] = checks.summary()
-        report = Report(payload=header, columns=(), rows=(), warnings=warnings.items)
+            record["check"] = checks.summary()
+        report = Report(payload=record, columns=(), rows=(), warnings=warnings.items)
     else:
         report = Report(
-            payload=header,
+            payload=record,
             columns=("row", *names),
             rows=(),
             blocks=blocks,

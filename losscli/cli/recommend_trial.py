@@ -100,7 +100,7 @@ def trial_report(
     minority = None
     kind = situation.target_kind if situation.mean_target else None
     if isinstance(profile, LabelProfile):
-        trial_task = profile.task
+        trial_task: str = profile.task
         minority = profile.minority_share
     else:
         trial_task = "regression"

@@ -308,7 +308,7 @@ def file_states(
         }
         states: list[Any] = [state_kind(kind).empty(r, columns) for r in requests]
         dropped: dict[int, tuple[str, bool]] = {}
-        notices = []
+        notices: list[str] = []
         for number, batch in enumerate(source.batches()):
             for index, state in enumerate(states):
                 if state is None:

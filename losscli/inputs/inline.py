@@ -134,7 +134,7 @@ class InlineSource:
         if weights is not None:
             w = parse_list(weights, "--weights")
             self._weights = _matrix(_as_column(w), "--weights")[:, 0]
-        self.target_names = ("--y-true",)
+        self.target_names: tuple[str, ...] = ("--y-true",)
         self.pred_names = ("--y-pred",)
         self.weight_name = "--weights" if weights is not None else None
         self.pred_width = self._y_pred.shape[1]

@@ -73,7 +73,7 @@ def map_inline(text: str, target: str, labels: list[str] | None) -> tuple[str, s
     explicit = ";" in text
     mapped_rows = []
     for r, row in enumerate(rows, start=1):
-        mapped = []
+        mapped: list[str] = []
         for c, cell in enumerate(row.split(","), start=1):
             cell = cell.strip()
             if not cell:

@@ -62,7 +62,7 @@ def exercise_entry(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
     entry.setdefault("solved_at", None)
     entry.setdefault("solution_seen", False)
     entry.setdefault("variants", {})
-    return entry  # type: ignore[no-any-return]
+    return entry
 
 
 def variant_entry(entry: dict[str, Any], key: str) -> dict[str, Any]:
@@ -70,14 +70,14 @@ def variant_entry(entry: dict[str, Any], key: str) -> dict[str, Any]:
     variant.setdefault("attempts", 0)
     variant.setdefault("solved_at", None)
     variant.setdefault("parts", {})
-    return variant  # type: ignore[no-any-return]
+    return variant
 
 
 def part_entry(variant: dict[str, Any], name: str) -> dict[str, Any]:
     part = variant["parts"].setdefault(name, {})
     part.setdefault("attempts", 0)
     part.setdefault("solved_at", None)
-    return part  # type: ignore[no-any-return]
+    return part
 
 
 class ProgressStore:
@@ -177,7 +177,7 @@ class ProgressStore:
             return self._set_aside("is nested too deeply to read")
         if not _well_formed(data):
             return self._set_aside("does not have the layout losscli writes")
-        return data  # type: ignore[no-any-return]
+        return data
 
     def _set_aside(self, why: str) -> dict[str, Any]:
         stamp = time.strftime("%Y%m%dT%H%M%S")

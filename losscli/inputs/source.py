@@ -39,7 +39,7 @@ class Batch:
     def row_numbers(self) -> list[int]:
         """1-based input row numbers of this batch's rows, as people count them."""
         if self.row_index is not None:
-            return (self.row_index + 1).tolist()  # type: ignore[no-any-return]
+            return (self.row_index + 1).tolist()
         return list(range(self.first_row + 1, self.first_row + 1 + self.y_pred.shape[0]))
 
     def row_number_array(self) -> np.ndarray:
@@ -47,7 +47,7 @@ class Batch:
         import numpy as np
 
         if self.row_index is not None:
-            return self.row_index + 1  # type: ignore[no-any-return]
+            return self.row_index + 1
         return np.arange(self.first_row + 1, self.first_row + 1 + self.y_pred.shape[0])
 
     def input_row(self, row: int) -> int:
@@ -141,7 +141,7 @@ class WholeInput:
             return
         weights = None
         if parts[0].weights is not None:
-            weights = np.concatenate([b.weights for b in parts])  # type: ignore[misc]
+            weights = np.concatenate([b.weights for b in parts])
         row_index = np.concatenate(
             [
                 b.row_index if b.row_index is not None else b.first_row + np.arange(len(b.y_pred))

@@ -624,7 +624,7 @@ class CsvReader(_TextTable):
         yield from self.lines.blocks()
 
     def _parser(self, columns: list[int]) -> Callable[[bytes], pl.DataFrame | None]:
-        schema = {name: pl.String for name in self.names}
+        schema: dict[str, type[pl.DataType]] = {name: pl.String for name in self.names}
         for k in columns:
             schema[self.names[k]] = pl.String if k in self.label_codes else pl.Float64
 

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from losscli.render.report import printable
 
@@ -192,7 +192,7 @@ def _write_frame(frame: pl.DataFrame, separator: str, stream: TextIO) -> None:
     stream.flush()  # what the text layer holds goes first
     sink = _Sink(raw)
     try:
-        frame.write_csv(sink, **options)
+        frame.write_csv(cast(IO[bytes], sink), **options)  # a file of bytes, to Polars
     except Exception:
         if sink.error is not None:
             raise sink.error from None

@@ -208,7 +208,7 @@ class ExploreApp(App[None]):
 
     def kl_p(self) -> float:
         value = self.param_values().get(KL_P, self.setup.kl_p)
-        return float(value) if value is not None else self.setup.kl_p
+        return float(value) if isinstance(value, (int, float)) else self.setup.kl_p
 
     def curves_at(self, x: np.ndarray) -> list[Curve]:
         return [c for r in self.requests() for c in curves(r, x, kl_p=self.kl_p())]

@@ -7,12 +7,36 @@ import csv
 import json
 import math
 
+import numpy as np
 import pytest
 from conftest import REPO
 
-from losscli.core import all_losses
+from losscli.core import all_losses, evaluate, make_request
+from losscli.core.errors import LossError
 
 EXAMPLE = REPO / "examples" / "residuals_outliers.csv"
+
+
+def inline_array(text: str) -> np.ndarray:
+    """An inline list as the CLI reads it: `;` separates rows."""
+    rows = [[float(v) for v in row.split(",")] for row in text.split(";")]
+    return np.array(rows[0]) if len(rows) == 1 else np.array(rows)
+
+
+def fitting(family: str, y_true: str, y_pred: str, space: str | None = None) -> set[str]:
+    """The registry's losses of `family` that compute a value on this data, read in `space`
+    when given (a loss that cannot read it is out), else in the loss's default space: what
+    `compare --all` should keep. A new loss joins by itself."""
+    names = set()
+    for loss in all_losses():
+        if loss.family != family or loss.batch or (space and space not in loss.spaces):
+            continue
+        try:
+            evaluate(make_request(loss, space=space), inline_array(y_true), inline_array(y_pred))
+        except LossError:
+            continue
+        names.add(loss.name)
+    return names
 
 
 def example_lists() -> tuple[str, str]:
@@ -129,15 +153,14 @@ def test_all_on_residuals_keeps_the_regression_losses(cli):
     y_true, y_pred = example_lists()
     doc = cli("compare", "--all", "--y-true", y_true, "--y-pred", y_pred, "--json").json()
     names = [r["loss"] for r in doc["losses"]]
-    # Regression first; the residuals example's targets and predictions are all positive,
-    # so the losses for positive data (MSLE, MAPE, Poisson, Tweedie, gamma) fit too. No
-    # classification loss applies, nor generalized KL (a divergence, although 1-cell rows
-    # fit its domain).
-    assert names[:4] == ["mse", "mae", "huber", "smooth-l1"]
-    assert set(names) == {
-        "mse", "mae", "huber", "smooth-l1", "log-cosh", "pseudo-huber", "pinball", "mape",
-        "msle", "rmse", "rmsle", "poisson", "tweedie", "gamma-deviance",
-    }
+    # Every regression loss whose domain the data fit, in registry order; the residuals
+    # example's targets and predictions are all positive, so the losses for positive data
+    # (MSLE, MAPE, Poisson, Tweedie, gamma) fit too, and Gaussian NLL, which needs a variance,
+    # does not. No classification loss applies, nor generalized KL (a divergence, although
+    # 1-cell rows fit its domain).
+    regression = fitting("regression", y_true, y_pred)
+    assert "gaussian-nll" not in regression and {"mse", "gamma-deviance"} <= regression
+    assert names == [loss.name for loss in all_losses() if loss.name in regression]
     left = {r["loss"]: r["reason"] for r in doc["left_out"]}
     assert left["generalized-kl"] == (
         "a loss between distributions, and the data are real-valued targets and predictions"
@@ -156,11 +179,15 @@ def test_all_on_binary_probabilities_compares_what_applies(cli):
     run = cli("compare", "--all", "--y-true", "1,0,1", "--y-pred", "0.9,0.2,0.6", "--json")
     doc = run.json()
     names = {r["loss"] for r in doc["losses"]}
-    assert names == {"binary-cross-entropy", "cross-entropy", "focal", "multilabel-bce", "brier"}
+    # The classification losses that read probabilities and take one column of them.
+    expected = fitting("classification", "1,0,1", "0.9,0.2,0.6", "prob")
+    assert {"binary-cross-entropy", "brier"} <= expected and "softmax-focal" not in expected
+    assert names == expected
     left = {r["loss"]: r["reason"] for r in doc["left_out"]}
     words = "the data are binary labels with probabilities"
-    for loss in ("mse", "mape", "poisson", "msle"):
-        assert left[loss] == f"a regression loss, and {words}"
+    for loss in all_losses():
+        if loss.family == "regression":
+            assert left[loss.name] == f"a regression loss, and {words}"
     assert left["contrastive"] == f"a loss of similar and dissimilar pairs, and {words}"
     assert left["hinge"].startswith("it takes raw scores, and the predictions are probabilities")
     # Every other loss of the catalog is left out, and said: none is dropped silently.
@@ -177,13 +204,15 @@ def test_all_on_binary_probabilities_compares_what_applies(cli):
 
 def test_all_on_scores_and_on_distributions(cli):
     scores = cli("compare", "--all", "--y-true", "1,0,1", "--y-pred", "2.5,-1,0.3", "--json")
-    assert {r["loss"] for r in scores.json()["losses"]} == {"hinge", "squared-hinge", "perceptron"}
-    rows = cli(
-        "compare", "--all", "--y-true", "0.7,0.3;0.2,0.8", "--y-pred", "0.6,0.4;0.5,0.5", "--json"
-    ).json()
-    assert {r["loss"] for r in rows["losses"]} == {
-        "kl", "js", "generalized-kl", "distribution-cross-entropy"
-    }
+    # Scores are not probabilities: the classification losses that read raw scores.
+    margin = fitting("classification", "1,0,1", "2.5,-1,0.3", "raw")
+    assert {"hinge", "perceptron"} <= margin and "multiclass-hinge" not in margin
+    assert {r["loss"] for r in scores.json()["losses"]} == margin
+    y_true, y_pred = "0.7,0.3;0.2,0.8", "0.6,0.4;0.5,0.5"
+    rows = cli("compare", "--all", "--y-true", y_true, "--y-pred", y_pred, "--json").json()
+    divergences = fitting("divergence", y_true, y_pred)
+    assert {"kl", "generalized-kl"} <= divergences
+    assert {r["loss"] for r in rows["losses"]} == divergences
 
 
 def test_any_task_needs_all(cli):
@@ -196,9 +225,9 @@ def test_all_with_logits_keeps_losses_that_take_logits(cli):
         "compare", "--all", "--logits", "--y-true", "1,0", "--y-pred", "2,-1", "--json"
     ).json()
     # multilabel-bce with one label column is binary cross-entropy on logits too.
-    assert {r["loss"] for r in doc["losses"]} == {
-        "binary-cross-entropy", "cross-entropy", "focal", "multilabel-bce"
-    }
+    expected = fitting("classification", "1,0", "2,-1", "logit")
+    assert {"binary-cross-entropy", "multilabel-bce"} <= expected
+    assert {r["loss"] for r in doc["losses"]} == expected
 
 
 def test_all_under_a_convention_keeps_its_losses(cli):

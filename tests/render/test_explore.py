@@ -12,7 +12,8 @@ pytest.importorskip("textual")
 pytest.importorskip("plotext")
 
 from losscli.cli.explore import make_setup
-from losscli.core import evaluate, make_request
+from losscli.core import all_losses, evaluate, make_request
+from losscli.core.evaluation.curves import axis_for, has_axis
 from losscli.render.explore import CurveView, ExploreApp, LossBox, ParamSlider
 from losscli.render.explore_model import loss_keys
 
@@ -38,6 +39,21 @@ def drive(losses, keys, *, focus=None, logits=False, **given):
     return app
 
 
+def drawn_with(name):
+    """The registry's losses that explore offers beside `name`, in registry order: each one
+    whose curve has the same axis as name's, in its default space or in logits (hinge's
+    margin is also the logit of the true class for bce)."""
+    kind = axis_for(make_request(name)).kind
+    names = []
+    for loss in all_losses():
+        spaces = (None, "logit") if "logit" in loss.spaces else (None,)
+        if has_axis(loss) and any(
+            axis_for(make_request(loss, space=space)).kind == kind for space in spaces
+        ):
+            names.append(loss.name)
+    return names
+
+
 def core_value(name, params, x, space=None):
     """The per-example value and gradient of the core at y = 0 (regression) or y = 1."""
     request = make_request(name, params, space=space)
@@ -50,18 +66,10 @@ def test_starts_on_huber_with_mse_and_mae_to_overlay():
     app = drive(["huber"], [])
     # Every loss drawn over the residual is there to overlay (smooth-l1 with its beta slider,
     # pinball with its quantile, gaussian-nll at variance 1 unless the slider sets one).
-    assert [loss.name for loss in app.setup.losses] == [
-        "mse",
-        "mae",
-        "huber",
-        "smooth-l1",
-        "log-cosh",
-        "pseudo-huber",
-        "pinball",
-        "mape",
-        "rmse",
-        "gaussian-nll",
-    ]
+    offered = [loss.name for loss in app.setup.losses]
+    assert offered == drawn_with("huber")
+    assert {"mse", "mae", "pinball", "gaussian-nll"} <= set(offered)
+    assert "msle" not in offered and "binary-cross-entropy" not in offered
     assert app.x == 1.5
     assert app.readout_rows == [("huber (delta=1)", 1.0, 1.0)]
     plot = app.final_plot
@@ -112,15 +120,10 @@ def test_space_toggles_the_focused_checkbox():
 def test_focal_gamma_and_alpha_sliders():
     app = drive(["focal"], ["right", "right"], focus="alpha")  # off -> 0 -> 0.05
     assert app.final_params["alpha"] == 0.05
-    assert [loss.name for loss in app.setup.losses] == [
-        "binary-cross-entropy",
-        "cross-entropy",
-        "focal",
-        "multilabel-bce",
-        "softmax-focal",
-        "poly1",
-        "brier",
-    ]
+    offered = [loss.name for loss in app.setup.losses]
+    assert offered == drawn_with("focal")
+    assert {"binary-cross-entropy", "cross-entropy", "brier"} <= set(offered)
+    assert "mse" not in offered
     ((label, value, _),) = app.readout_rows
     assert label == "focal (gamma=2, alpha=0.05)"
     assert value == core_value("focal", {"alpha": 0.05}, app.x)

@@ -658,6 +658,14 @@ BCE = register(
             "L = -[y ln p + (1-y) ln(1-p)];  with a logit z: L = y softplus(-z) + (1-y) softplus(z)"
         ),
         grad_formula="dL/dp = (p - y) / (p (1 - p));  dL/dz = sigmoid(z) - y",
+        short_formula="-[y ln p + (1-y) ln(1-p)]",
+        short_grad_formula="(p-y)/(p(1-p)); sigmoid(z) - y wrt a logit",
+        framework_names={
+            "torch": "`nn.BCELoss`, `nn.BCEWithLogitsLoss`",
+            "keras": "`losses.BinaryCrossentropy`",
+            "optax": "`losses.sigmoid_binary_cross_entropy`",
+            "sklearn": "`metrics.log_loss`",
+        },
         typical_use=(
             "Binary classification and multi-label problems where each output is an "
             "independent probability; the negative log-likelihood of a Bernoulli model."
@@ -696,6 +704,14 @@ CE = register(
         prepare=prepare_ce,
         formula="L = -Σ_k y_k ln p_k  (= -log(p[y]) for an integer label y)",
         grad_formula="dL/dz = softmax(z) - y wrt logits;  dL/dp_k = -y_k / p_k wrt probabilities",
+        short_formula="-sum_k w_k y_k ln p_k",
+        short_grad_formula="softmax(z) sum(w y) - w y wrt logits",
+        framework_names={
+            "torch": "`nn.CrossEntropyLoss`, `nn.NLLLoss`",
+            "keras": "`losses.CategoricalCrossentropy`, `SparseCategoricalCrossentropy`",
+            "optax": "`losses.softmax_cross_entropy(_with_integer_labels)`",
+            "sklearn": "`metrics.log_loss`",
+        },
         typical_use=(
             "The default for multi-class classification: the negative log-likelihood of a "
             "categorical model, minimised by calibrated probabilities."
@@ -751,6 +767,13 @@ FOCAL = register(
         grad_formula=(
             "dL/dz = s α_t [γ p_t (1-p_t)^γ ln p_t - (1-p_t)^(γ+1)],  s = +1 if y = 1 else -1"
         ),
+        short_formula="-alpha_t (1-p_t)^gamma ln p_t",
+        short_grad_formula="analytic, weights in log space",
+        framework_names={
+            "torch": "`torchvision.ops.sigmoid_focal_loss`",
+            "keras": "`losses.BinaryFocalCrossentropy`",
+            "optax": "`losses.sigmoid_focal_loss`",
+        },
         typical_use=(
             "Dense detection and classification with extreme class imbalance (positives under "
             "about 1%), where many easy negatives would swamp cross-entropy."
@@ -786,6 +809,13 @@ HINGE = register(
         prepare=prepare_hinge,
         formula="L = max(0, 1 - y f),  y in {-1, +1}, f a raw score",
         grad_formula="dL/df = -y if y f < 1, else 0 (0 exactly at the margin)",
+        short_formula="max(0, 1 - y f), y = +-1 (0/1 mapped, and said)",
+        short_grad_formula="-y if y f < 1, else 0",
+        framework_names={
+            "keras": "`losses.Hinge`",
+            "optax": "`losses.hinge_loss`",
+            "sklearn": "`metrics.hinge_loss`",
+        },
         typical_use=(
             "Maximum-margin classifiers (linear SVMs) when only the decision matters, not "
             "calibrated probabilities."
@@ -939,6 +969,11 @@ SQUARED_HINGE = register(
         prepare=prepare_hinge,
         formula="L = max(0, 1 - y f)^2,  y in {-1, +1}",
         grad_formula="dL/df = -2 y max(0, 1 - y f): continuous, 0 at and beyond the margin",
+        short_formula="max(0, 1 - y f)^2",
+        short_grad_formula="-2 y max(0, 1 - y f)",
+        framework_names={
+            "keras": "`losses.SquaredHinge`",
+        },
         typical_use=(
             "L2-SVMs (scikit-learn LinearSVC's default loss) and wherever a margin loss must "
             "be differentiable; it punishes badly misclassified examples quadratically."
@@ -971,6 +1006,11 @@ PERCEPTRON = register(
         prepare=prepare_hinge,
         formula="L = max(0, -y f),  y in {-1, +1}",
         grad_formula="dL/df = -y if y f < 0, else 0 (0 on the boundary y f = 0)",
+        short_formula="max(0, -y f)",
+        short_grad_formula="-y if y f < 0, else 0",
+        framework_names={
+            "optax": "`losses.perceptron_loss`",
+        },
         typical_use=(
             "The perceptron algorithm and online learning of linear separators: it stops "
             "at any separating boundary, with no preference for a margin."
@@ -1026,6 +1066,13 @@ MULTILABEL_BCE = register(
             "dL/dz_k = [(1 - y_k) sigmoid(z_k) - w_k y_k sigmoid(-z_k)] / K;  dL/dp_k = "
             "[(1 - y_k)/(1 - p_k) - w_k y_k / p_k] / K"
         ),
+        short_formula="mean_k -[w_k y_k ln p_k + (1-y_k) ln(1-p_k)]",
+        short_grad_formula="[(1-y) sigmoid(z) - w y sigmoid(-z)] / K",
+        framework_names={
+            "torch": "`nn.BCEWithLogitsLoss(pos_weight)`, `nn.MultiLabelSoftMarginLoss`",
+            "keras": "`losses.BinaryCrossentropy`",
+            "optax": "`losses.sigmoid_binary_cross_entropy`",
+        },
         typical_use=(
             "Multi-label classification (tags, attributes, findings), each label an "
             "independent yes/no; --pos-weight above 1 counters rare positive labels."

@@ -256,6 +256,14 @@ KL = register(
             "forward: dKL/dQ_k = -P_k / Q_k (wrt logits: Q - P);  "
             "reverse: dKL(Q||P)/dQ_k = ln(Q_k / P_k) + 1"
         ),
+        short_formula="sum_k P_k ln(P_k/Q_k), 0 ln 0 = 0",
+        short_grad_formula="-P/Q wrt Q; Q - P wrt logits",
+        framework_names={
+            "torch": "`nn.KLDivLoss`, `nn.functional.kl_div`",
+            "keras": "`losses.KLDivergence`",
+            "optax": "`losses.kl_divergence`",
+            "scipy": "`special.rel_entr`",
+        },
         typical_use=(
             "Matching a predicted distribution to a target one: knowledge distillation "
             "(forward KL), variational inference (reverse KL, mode-seeking)."
@@ -453,6 +461,11 @@ JS = register(
         prepare=prepare_distributions,
         formula="JS(P, Q) = ½ KL(P || M) + ½ KL(Q || M),  M = (P + Q)/2",
         grad_formula="dJS/dQ_k = ½ ln(Q_k / M_k)  (wrt logits: through the softmax)",
+        short_formula="½ KL(P || M) + ½ KL(Q || M), M = (P + Q)/2",
+        short_grad_formula="½ ln(Q/M) wrt Q",
+        framework_names={
+            "scipy": "(`spatial.distance.jensenshannon`, its root)",
+        },
         typical_use=(
             "A symmetric, bounded comparison of two distributions: finite even where one has "
             "zeros the other lacks (at most ln 2 nats, 1 bit)."
@@ -488,6 +501,12 @@ GENERALIZED_KL = register(
         prepare=prepare_nonnegative_rows,
         formula="D(P || Q) = Σ_k [P_k ln(P_k/Q_k) - P_k + Q_k],  0 ln 0 = 0",
         grad_formula="dD/dQ_k = 1 - P_k/Q_k;  dD/d(ln Q_k) = Q_k - P_k with --log-input",
+        short_formula="sum_k P_k ln(P_k/Q_k) - P_k + Q_k, any P, Q >= 0",
+        short_grad_formula="1 - P/Q; Q - P wrt ln Q",
+        framework_names={
+            "optax": "`losses.generalized_kl_divergence`",
+            "scipy": "`special.kl_div`",
+        },
         typical_use=(
             "Non-negative matrix factorisation, intensities and count-like rows that need not "
             "sum to 1; KL(P || Q) when both do."
@@ -535,6 +554,14 @@ DISTRIBUTION_CE = register(
         prepare=prepare_distributions,
         formula="H(P, Q) = -Σ_k P_k log Q_k = H(P) + KL(P || Q)",
         grad_formula="dH/dQ_k = -P_k / Q_k;  wrt logits: softmax(z) - P",
+        short_formula="-sum_k P_k log Q_k = H(P) + KL(P || Q)",
+        short_grad_formula="-P/Q; softmax(z) - P wrt logits",
+        framework_names={
+            "torch": "`nn.CrossEntropyLoss` (probability targets)",
+            "keras": "`losses.CategoricalCrossentropy`",
+            "optax": "`losses.softmax_cross_entropy`",
+            "scipy": "(`stats.entropy` p + KL)",
+        },
         typical_use=(
             "Training against soft targets (distillation, label distributions) and measuring "
             "code lengths in bits with --log-base 2."

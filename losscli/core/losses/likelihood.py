@@ -447,6 +447,14 @@ POISSON = register(
             "with --log-input η = ln μ"
         ),
         grad_formula="dL/dμ = 1 - y/μ;  dL/dη = e^η - y with --log-input",
+        short_formula="μ - y + y ln(y/μ)",
+        short_grad_formula="1 - y/μ; e^η - y wrt η = ln μ",
+        framework_names={
+            "torch": "`nn.PoissonNLLLoss`",
+            "keras": "`losses.Poisson`",
+            "sklearn": "`metrics.mean_poisson_deviance` (x2)",
+            "scipy": "(`stats.poisson.logpmf`)",
+        },
         typical_use=(
             "Counts and rates (events per interval, clicks, arrivals): the likelihood of a "
             "Poisson model, minimised by the conditional mean; usually with a log link."
@@ -507,6 +515,12 @@ GAUSSIAN_NLL = register(
             "dL/dμ = (μ - y)/σ²;  dL/dσ² = (σ² - (y - μ)^2)/(2σ⁴);  dL/d(ln σ²) = "
             "½ (1 - (y - μ)^2/σ²)"
         ),
+        short_formula="½ (ln 2π + ln σ² + (y - μ)^2/σ²); columns μ, σ²",
+        short_grad_formula="(μ - y)/σ²; (σ² - r^2)/(2σ⁴)",
+        framework_names={
+            "torch": "`nn.GaussianNLLLoss`",
+            "scipy": "(`stats.norm.logpdf`)",
+        },
         typical_use=(
             "Regression that predicts its own uncertainty (heteroscedastic noise): a mean and "
             "a variance per example, scored by the likelihood."
@@ -553,6 +567,11 @@ TWEEDIE = register(
             "limits; y >= 0 for p < 2, y > 0 from p = 2)"
         ),
         grad_formula="dD/dμ = 2 μ^(-p) (μ - y);  dD/d(ln μ) = 2 μ^(1-p) (μ - y)",
+        short_formula="2 [y^(2-p)/((1-p)(2-p)) - y μ^(1-p)/(1-p) + μ^(2-p)/(2-p)]",
+        short_grad_formula="2 μ^(-p) (μ - y)",
+        framework_names={
+            "sklearn": "`metrics.mean_tweedie_deviance`",
+        },
         typical_use=(
             "Non-negative targets with many exact zeros and a long right tail: insurance "
             "claims, rainfall, spend per customer (1 < p < 2)."
@@ -589,6 +608,11 @@ GAMMA = register(
         prepare=prepare_gamma,
         formula="D = 2 [ln(μ/y) + y/μ - 1],  y, μ > 0",
         grad_formula="dD/dμ = 2 (μ - y)/μ^2;  dD/d(ln μ) = 2 (1 - y/μ)",
+        short_formula="2 (ln(μ/y) + y/μ - 1)",
+        short_grad_formula="2 (μ - y)/μ^2",
+        framework_names={
+            "sklearn": "`metrics.mean_gamma_deviance`",
+        },
         typical_use=(
             "Strictly positive targets whose noise grows with the mean (claim sizes, "
             "durations, costs): only the ratio μ/y matters."

@@ -243,6 +243,11 @@ CONTRASTIVE = register(
             "(or d^2 with --distance squared), m_pos = --pos-margin 0"
         ),
         grad_formula="dL/dd = 2 y d - 2 (1 - y) max(0, m - d);  dL/da = dL/dd (a - b)/d = -dL/db",
+        short_formula="y max(0, d-m_pos)^2 + (1-y) max(0, m-d)^2, y = 1 similar",
+        short_grad_formula="analytic wrt d (or both embeddings)",
+        framework_names={
+            "torch": "(pytorch-metric-learning `ContrastiveLoss`)",
+        },
         typical_use=(
             "Siamese networks and metric learning from labelled pairs: verification, "
             "deduplication, learned similarity."
@@ -654,6 +659,12 @@ TRIPLET = register(
             "while active: dL/da = u(a - p) - u(a - n), dL/dp = -u(a - p), dL/dn = u(a - n), "
             "u(x) = sign(x) (|x| / ||x||_p)^(p-1)"
         ),
+        short_formula="max(0, d(a,p) - d(a,n) + m), no targets",
+        short_grad_formula="±u(a - p), ∓u(a - n), u = sign(x)(|x|/d)^(p-1)",
+        framework_names={
+            "torch": "`nn.TripletMarginLoss`",
+            "optax": "`losses.triplet_margin_loss`",
+        },
         typical_use=(
             "Learning embeddings from (anchor, positive, negative) triplets: face "
             "recognition, retrieval, person re-identification."
@@ -713,6 +724,14 @@ COSINE_EMBEDDING = register(
             "dcos/dx1 = (x̂2 - cos x̂1)/||x1||, dcos/dx2 = (x̂1 - cos x̂2)/||x2||; "
             "dL/dcos = -1 (similar), +1 (dissimilar above m), else 0"
         ),
+        short_formula="1 - cos (y = +1); max(0, cos - m) (y = -1)",
+        short_grad_formula="(x̂2 - cos x̂1)/||x1|| times -1 or 1",
+        framework_names={
+            "torch": "`nn.CosineEmbeddingLoss`",
+            "keras": "(`losses.CosineSimilarity` is -cos)",
+            "optax": "(`losses.cosine_distance`)",
+            "scipy": "(`spatial.distance.cosine`)",
+        },
         typical_use=(
             "Learning embeddings where direction matters and length does not: text and "
             "sentence similarity, semi-supervised pair labels."
@@ -756,6 +775,11 @@ MARGIN_RANKING = register(
         prepare=prepare_ranked_pairs,
         formula="L = max(0, m - y (x1 - x2)),  y = +1 if x1 should rank higher, -1 if x2",
         grad_formula="while active: dL/dx1 = -y, dL/dx2 = +y; else 0",
+        short_formula="max(0, m - y (x1 - x2))",
+        short_grad_formula="-y, +y while active",
+        framework_names={
+            "torch": "`nn.MarginRankingLoss`",
+        },
         typical_use=(
             "Pairwise learning to rank (RankSVM) and preference learning: only the order of "
             "the two scores matters."

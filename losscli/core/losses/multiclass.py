@@ -467,6 +467,13 @@ MULTICLASS_HINGE = register(
             "one-hot row (a row of zeros: max(0, m + max_k f_k))"
         ),
         grad_formula=("dL/df_j* = 1, dL/df_y = -1 while active (j* the best other class), else 0"),
+        short_formula="max(0, m + max_{k≠y} f_k - f_y)",
+        short_grad_formula="+1 at the best other, -1 at y, while active",
+        framework_names={
+            "keras": "`losses.CategoricalHinge`",
+            "optax": "`losses.multiclass_hinge_loss`",
+            "sklearn": "`metrics.hinge_loss` (multi-class)",
+        },
         typical_use=(
             "Multi-class SVMs and max-margin classifiers: only the strongest competitor of "
             "the true class matters."
@@ -524,6 +531,11 @@ MULTI_MARGIN = register(
             "p = 1: dL/df_k = w_y for each active k ≠ y, dL/df_y = -w_y (number active); "
             "p = 2: 2 w_y t_k and -2 w_y Σ t_k, t_k = max(0, m + f_k - f_y)"
         ),
+        short_formula="w_y sum_{k≠y} max(0, m + f_k - f_y)^p",
+        short_grad_formula="+1 per active k, -(count) at y",
+        framework_names={
+            "torch": "`nn.MultiMarginLoss` (/C)",
+        },
         typical_use=(
             "Multi-class max-margin training where every competing class should be pushed "
             "below the true one (PyTorch MultiMarginLoss)."
@@ -556,6 +568,11 @@ MULTICLASS_PERCEPTRON = register(
         grad=multiclass_perceptron_grad,
         formula="L = max_k f_k - f_y",
         grad_formula="dL/df_j* = 1, dL/df_y = -1 where another class j* scores higher, else 0",
+        short_formula="max_k f_k - f_y",
+        short_grad_formula="+1 at the winner, -1 at y",
+        framework_names={
+            "optax": "`losses.multiclass_perceptron_loss`",
+        },
         typical_use=(
             "The multi-class (structured) perceptron: update only on mistakes, towards the "
             "true class and away from the predicted one."
@@ -605,6 +622,11 @@ SOFTMAX_FOCAL = register(
         grad_formula=(
             "dL/dz_j = h_j - p_j Σ_k h_k,  h_k = y_k [γ p_k (1-p_k)^(γ-1) ln p_k - (1-p_k)^γ]"
         ),
+        short_formula="-sum_k alpha_k y_k (1 - p_k)^gamma ln p_k",
+        short_grad_formula="analytic, through the softmax",
+        framework_names={
+            "keras": "`losses.CategoricalFocalCrossentropy`",
+        },
         typical_use=(
             "Multi-class classification with many easy examples and a few hard ones (dense "
             "detection heads, long-tailed classes)."
@@ -647,6 +669,11 @@ POLY1 = register(
         prepare=prepare_class_rows,
         formula="L = -Σ_k y_k ln p_k + ε Σ_k y_k (1 - p_k)  (= CE + ε (1 - p_y) for a label)",
         grad_formula="dL/dz_j = p_j Σy - y_j + ε p_j (p_t - y_j);  dL/dp_k = -y_k/p_k - ε y_k",
+        short_formula="-ln p_y + eps (1 - p_y)",
+        short_grad_formula="p Σy - y + eps p (p_y - y) wrt logits",
+        framework_names={
+            "optax": "`losses.poly_loss_cross_entropy`",
+        },
         typical_use=(
             "A drop-in change to cross-entropy that re-weights its first Taylor term: ε > 0 "
             "(ImageNet: 2) pushes confident predictions further, ε = -1 softens them "
@@ -684,6 +711,11 @@ BRIER = register(
             "p of class 1 (range [0, 1])"
         ),
         grad_formula="dL/dp_k = 2 (p_k - y_k)",
+        short_formula="sum_k (p_k - y_k)^2; one column: (p - y)^2",
+        short_grad_formula="2 (p - y)",
+        framework_names={
+            "sklearn": "`metrics.brier_score_loss`",
+        },
         typical_use=(
             "Scoring and comparing probabilistic forecasts and calibration: a strictly proper "
             "score that, unlike log loss, stays finite for confident mistakes."

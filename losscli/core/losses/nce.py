@@ -309,6 +309,11 @@ INFONCE = register(
             "K candidates, target y = the column of its positive"
         ),
         grad_formula="dL/ds_k = (softmax(s/τ)_k - [k = y]) / τ",
+        short_formula="-ln softmax(s/τ)[y], s = similarities to K candidates",
+        short_grad_formula="(softmax(s/τ) - onehot)/τ",
+        framework_names={
+            "torch": "(`F.cross_entropy(s / τ, y)`)",
+        },
         typical_use=(
             "Contrastive representation learning from a similarity matrix (CPC, MoCo, one "
             "direction of CLIP): anchor-candidate scores with the positive's column."
@@ -366,6 +371,12 @@ NT_XENT = register(
             "dΣℓ/ds_ik = (P_ik - [k = j(i)] + P_ki - [i = j(k)]) / τ, P_i = softmax over "
             "k ≠ i; then through x / ||x||: (I - x̂ x̂^T)/||x||"
         ),
+        short_formula="-ln [e^(s_ij/τ) / Σ_{k≠i} e^(s_ik/τ)], cosine s, j = i's pair",
+        short_grad_formula="through the batch and x/||x||",
+        framework_names={
+            "torch": "(pytorch-metric-learning `NTXentLoss`)",
+            "optax": "`losses.ntxent`",
+        },
         typical_use=(
             "Self-supervised contrastive learning (SimCLR): two augmented views of each "
             "example share a pair id; the other 2N - 2 rows of the batch are negatives."

@@ -120,6 +120,14 @@ MSE = register(
         value_and_grad=mse_value_and_grad,
         formula="L(y, ŷ) = (ŷ - y)^2",
         grad_formula="dL/dŷ = 2 (ŷ - y)",
+        short_formula="r^2 (no 1/2)",
+        short_grad_formula="2r",
+        framework_names={
+            "torch": "`nn.MSELoss`",
+            "keras": "`losses.MeanSquaredError`",
+            "optax": "`losses.squared_error` (`l2_loss` is ½ of it)",
+            "sklearn": "`metrics.mean_squared_error`",
+        },
         typical_use=(
             "Regression with roughly Gaussian noise and no gross outliers; its minimiser is the "
             "conditional mean."
@@ -151,6 +159,13 @@ MAE = register(
         grad=mae_grad,
         formula="L(y, ŷ) = |ŷ - y|",
         grad_formula="dL/dŷ = sign(ŷ - y), taken as 0 at ŷ = y",
+        short_formula="|r|",
+        short_grad_formula="sign(r), 0 at r = 0",
+        framework_names={
+            "torch": "`nn.L1Loss`",
+            "keras": "`losses.MeanAbsoluteError`",
+            "sklearn": "`metrics.mean_absolute_error`",
+        },
         typical_use=(
             "Regression where the median is the right summary, or where outliers must not "
             "dominate; every example pulls with the same force."
@@ -191,6 +206,14 @@ HUBER = register(
         grad=huber_grad,
         formula="L = r^2/2 if |r| <= δ, else δ (|r| - δ/2), with r = ŷ - y",
         grad_formula="dL/dŷ = clip(r, -δ, δ): bounded by δ",
+        short_formula="r^2/2 if |r| <= delta, else delta (|r| - delta/2)",
+        short_grad_formula="clip(r, -delta, delta)",
+        framework_names={
+            "torch": "`nn.HuberLoss`",
+            "keras": "`losses.Huber`",
+            "optax": "`losses.huber_loss`",
+            "scipy": "`special.huber`",
+        },
         typical_use=(
             "Regression with heavy-tailed noise or some mislabeled targets: MSE's efficiency "
             "near zero, MAE's bounded influence for large residuals. Set δ near 1.345 times "
@@ -230,6 +253,11 @@ SMOOTH_L1 = register(
         grad=smooth_l1_grad,
         formula="L = r^2/(2β) if |r| < β, else |r| - β/2, with r = ŷ - y;  L = |r| at β = 0",
         grad_formula="dL/dŷ = clip(r/β, -1, 1): bounded by 1 for every β (sign(r) at β = 0)",
+        short_formula="r^2/(2 beta) if |r| < beta, else |r| - beta/2",
+        short_grad_formula="clip(r/beta, -1, 1)",
+        framework_names={
+            "torch": "`nn.SmoothL1Loss`",
+        },
         typical_use=(
             "Box regression in object detection (Fast R-CNN) and wherever a PyTorch model "
             "uses SmoothL1Loss: MAE-like pull on large errors, smooth near zero."
@@ -396,6 +424,12 @@ LOG_COSH = register(
         grad=log_cosh_grad,
         formula="L = ln cosh(r) = logaddexp(r, -r) - ln 2,  r = ŷ - y",
         grad_formula="dL/dŷ = tanh(r): bounded by 1",
+        short_formula="ln cosh r = logaddexp(r, -r) - ln 2",
+        short_grad_formula="tanh r",
+        framework_names={
+            "keras": "`losses.LogCosh`",
+            "optax": "`losses.log_cosh`",
+        },
         typical_use=(
             "Regression that should behave like MSE/2 for small residuals and like MAE for large "
             "ones, with every derivative smooth (a Huber without a parameter or a kink)."
@@ -435,6 +469,11 @@ PSEUDO_HUBER = register(
         grad=pseudo_huber_grad,
         formula="L = δ^2 (sqrt(1 + (r/δ)^2) - 1),  r = ŷ - y",
         grad_formula="dL/dŷ = r / sqrt(1 + (r/δ)^2): bounded by δ",
+        short_formula="delta^2 (sqrt(1 + (r/delta)^2) - 1)",
+        short_grad_formula="r / sqrt(1 + (r/delta)^2)",
+        framework_names={
+            "scipy": "`special.pseudo_huber`",
+        },
         typical_use=(
             "Robust regression where the optimiser needs every derivative continuous (Newton "
             "steps, second-order methods): Huber's shape without the kink in the curvature."
@@ -475,6 +514,11 @@ PINBALL = register(
         grad=pinball_grad,
         formula="L = τ max(y - ŷ, 0) + (1 - τ) max(ŷ - y, 0)",
         grad_formula="dL/dŷ = -τ if ŷ < y, 1 - τ if ŷ > y, 0 at ŷ = y",
+        short_formula="tau max(-r, 0) + (1 - tau) max(r, 0)",
+        short_grad_formula="-tau or 1 - tau, 0 at r = 0",
+        framework_names={
+            "sklearn": "`metrics.mean_pinball_loss`",
+        },
         typical_use=(
             "Quantile regression and prediction intervals: τ = 0.9 fits the 90th percentile; "
             "τ = 0.5 fits the median."
@@ -509,6 +553,12 @@ MAPE = register(
         prepare=prepare_nonzero_target,
         formula="L = |ŷ - y| / |y|  (a fraction: 0.05 is 5%)",
         grad_formula="dL/dŷ = sign(ŷ - y) / |y|, 0 at ŷ = y",
+        short_formula="|r| / |y| (a fraction; inf at y = 0, ŷ != 0)",
+        short_grad_formula="sign(r) / |y|",
+        framework_names={
+            "keras": "`losses.MeanAbsolutePercentageError` (x100)",
+            "sklearn": "`metrics.mean_absolute_percentage_error`",
+        },
         typical_use=(
             "Forecast error reported to people as a percentage, on targets far from 0 "
             "(sales, demand, prices)."
@@ -549,6 +599,12 @@ MSLE = register(
         prepare=prepare_log1p,
         formula="L = (ln(1 + ŷ) - ln(1 + y))^2,  y, ŷ > -1",
         grad_formula="dL/dŷ = 2 (ln(1 + ŷ) - ln(1 + y)) / (1 + ŷ)",
+        short_formula="(ln(1 + ŷ) - ln(1 + y))^2, y, ŷ > -1",
+        short_grad_formula="2 (ln(1 + ŷ) - ln(1 + y)) / (1 + ŷ)",
+        framework_names={
+            "keras": "`losses.MeanSquaredLogarithmicError`",
+            "sklearn": "`metrics.mean_squared_log_error`",
+        },
         typical_use=(
             "Non-negative targets spanning orders of magnitude (counts, prices, populations) "
             "where relative error matters more than absolute error."
@@ -584,6 +640,12 @@ RMSE = register(
             "dRMSE/dŷ_i = (ŷ_i - y_i) / (n RMSE) (weighted: w_i r_i / (Σw RMSE)); per example "
             "(--reduction none): 2 (ŷ - y), the derivative of the squared error under the root"
         ),
+        short_formula="sqrt(mean r^2): a root of the reduction",
+        short_grad_formula="r / (n RMSE) of the mean",
+        framework_names={
+            "keras": "`metrics.RootMeanSquaredError`",
+            "sklearn": "`metrics.root_mean_squared_error`",
+        },
         typical_use=(
             "Reporting regression error in the units of the target; optimising it gives the "
             "same minimiser as MSE."
@@ -626,6 +688,11 @@ RMSLE = register(
             "dRMSLE/dŷ_i = (ln(1 + ŷ_i) - ln(1 + y_i)) / ((1 + ŷ_i) n RMSLE); per example "
             "(--reduction none): msle's derivative, under the root"
         ),
+        short_formula="sqrt(mean (ln(1 + ŷ) - ln(1 + y))^2): msle's root",
+        short_grad_formula="msle's derivative / (2 n RMSLE) of the mean",
+        framework_names={
+            "sklearn": "`metrics.root_mean_squared_log_error`",
+        },
         typical_use=(
             "Reporting the error of targets spanning orders of magnitude on a log scale, in "
             "the units of ln(1 + y) (scikit-learn's root_mean_squared_log_error)."

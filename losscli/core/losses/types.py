@@ -210,6 +210,15 @@ class Loss:
     # Optional: (value(...), grad(...)) from one call with the same arguments, sharing the work
     # the two have in common; it must return exactly what the two separate calls return.
     value_and_grad: Callable[..., tuple[Array, Array]] | None = None
+    # The formula and its derivative in a few words, for the README's table of losses
+    # (tools/generate.py writes it); empty: the table shows `formula` and `grad_formula`.
+    short_formula: str = ""
+    short_grad_formula: str = ""
+    # Each framework's own name for the loss, for the README's table of names: a key of
+    # tools/generate.py's FRAMEWORKS ("torch", "keras", "optax", "sklearn", "scipy"), code in
+    # `backticks`, a related quantity in parentheses. A name outside parentheses is given
+    # exactly where that framework's convention has the loss (tests/test_catalog_readme.py).
+    framework_names: Mapping[str, str] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, ParamValue]:
         return {p.name: p.default for p in self.params if p.default is not None}
