@@ -280,7 +280,7 @@ def use_threads(threads: int) -> None:
     its first file (tests/cli/test_scale.py checks the pools' sizes in the workers)."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
-    from losscli.core.evaluation import set_block_threads
+    from losscli.core.evaluation.requests import set_block_threads
 
     set_block_threads(threads)
 

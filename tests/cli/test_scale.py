@@ -62,7 +62,7 @@ def _threads_in_worker(data_file: object) -> tuple[int, int, int, str]:
 
     import polars
 
-    from losscli.core.evaluation import block_threads
+    from losscli.core.evaluation.requests import block_threads
 
     pid = os.getpid()
     return pid, polars.thread_pool_size(), block_threads(), os.environ["OPENBLAS_NUM_THREADS"]
