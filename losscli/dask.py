@@ -170,9 +170,9 @@ def client(address: str | None, workers: int | None = None) -> Any:
         processes=True,
         dashboard_address=":0",  # any free port: 8787 may be another cluster's
         env=dict.fromkeys(THREAD_VARIABLES, share),
-        # Not the workers' warnings on a loaded machine ("still alive after 4 s, killing"
-        # as the cluster closes): the command's own errors say what went wrong.
-        silence_logs=logging.ERROR,
+        # Not the workers' logs on a loaded machine ("still alive after 4 s, killing", a
+        # heartbeat's traceback as the cluster closes): the command's errors say what failed.
+        silence_logs=logging.CRITICAL,
     )
     cluster.scale(count)
     return Client(cluster)
