@@ -25,6 +25,14 @@ from typing import Any
 SPLIT_EVERY = 8
 # How long a client waits for a scheduler that does not answer before saying so.
 CONNECT_TIMEOUT = "5s"
+# A partition's size: of text for CSV, TSV and NDJSON; of numbers for Parquet.
+BLOCK_SIZE = "32MB"
+# How long a local cluster's workers may take to start (a loaded machine is slow, not stuck).
+WORKERS_TIMEOUT = 120.0
+# The thread pools of a local worker process, limited to its share of the cores (as --jobs
+# workers are, cli/scale.py): Arrow's (read_parquet; it follows OMP_NUM_THREADS), OpenMP's
+# and the BLAS libraries'.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def read(
@@ -39,7 +47,10 @@ def read(
 
     fmt = input_format or _format_of(paths[0])
     if fmt == "parquet":
-        return dd.read_parquet(list(paths))
+        # Partitions of about 32 MB of numbers (whole row groups), not a file each: a worker
+        # holds a partition as Arrow and as pandas at once, and stays < 350 MB however large
+        # the files.
+        return dd.read_parquet(list(paths), blocksize=BLOCK_SIZE)
     if partitions and any(partitions):
         # One frame per file, its partition values as constant columns, in file order.
         return dd.concat(
@@ -51,7 +62,7 @@ def read(
     if fmt == "ndjson":
         return dd.read_json(list(paths), lines=True, blocksize=2**26)
     # 32 MB blocks: pandas parses a block at about 8x its size, which keeps a worker < 350 MB.
-    return dd.read_csv(list(paths), sep="\t" if fmt == "tsv" else ",", blocksize="32MB")
+    return dd.read_csv(list(paths), sep="\t" if fmt == "tsv" else ",", blocksize=BLOCK_SIZE)
 
 
 def _columns(partition: dict[str, str]) -> dict[str, Any]:
@@ -139,12 +150,46 @@ def reduce_dataframe(
 
 def client(address: str | None, workers: int | None = None) -> Any:
     """A distributed Client: of the scheduler at `address` (an error within CONNECT_TIMEOUT
-    when none answers), or of a new local cluster of single-threaded worker processes."""
+    when none answers), or of a new local cluster of `workers` single-threaded worker
+    processes (default: one per core), each computing on its share of the cores.
+
+    The local cluster's workers start in the background: a fresh Python importing Dask and
+    pandas takes a second or two, which overlaps the reading of the dataset's metadata here.
+    `wait_for_workers` then says so if they never come."""
+    import logging
+
     from distributed import Client, LocalCluster
 
     if address is not None:
         return Client(address, timeout=CONNECT_TIMEOUT)
+    count = workers or _cores()
+    share = str(max(1, _cores() // count))
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=0,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: 8787 may be another cluster's
+        env=dict.fromkeys(THREAD_VARIABLES, share),
+        # Not the workers' logs on a loaded machine ("still alive after 4 s, killing", a
+        # heartbeat's traceback as the cluster closes): the command's errors say what failed.
+        silence_logs=logging.CRITICAL,
     )
+    cluster.scale(count)
     return Client(cluster)
+
+
+def wait_for_workers(client: Any, timeout: float = WORKERS_TIMEOUT) -> None:
+    """Wait until a local cluster's workers have all started (TimeoutError after `timeout`
+    seconds); a client of a scheduler at an address waits for nothing here."""
+    cluster = getattr(client, "cluster", None)
+    if cluster is not None:
+        client.wait_for_workers(len(cluster.worker_spec), timeout=timeout)
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

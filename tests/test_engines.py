@@ -245,6 +245,50 @@ def test_dask_errors_name_the_file_and_print_nothing(cli, dask_cluster, dataset,
     assert missing.exit_code == 3 and "gone.csv: no such file" in missing.stderr
 
 
+def test_parquet_files_are_split_into_partitions_of_about_block_size(monkeypatch, tmp_path):
+    """A Parquet file larger than BLOCK_SIZE is read as several partitions (whole row groups),
+    so a worker never holds a large file at once; the state is the one-pass state's."""
+    import dask
+
+    import losscli.dask as engine
+
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=40_000)
+    frame = pl.DataFrame({"y_true": y, "y_pred": y + rng.normal(size=40_000)})
+    path = tmp_path / "big.parquet"
+    frame.write_parquet(path, row_group_size=4_000)  # 10 row groups of 64 KB of numbers
+    monkeypatch.setattr(engine, "BLOCK_SIZE", "130KB")
+    data = engine.read([str(path)])
+    assert 3 <= data.npartitions <= 6  # about 2 row groups each, not the file whole
+    with dask.config.set(scheduler="synchronous"):
+        state = engine.reduce_dataframe(
+            data, REQUESTS["compute"], target=["y_true"], pred=["y_pred"]
+        )
+    arrays = {c: frame[c].to_numpy() for c in frame.columns}
+    want = _one_pass(REQUESTS["compute"](), arrays)
+    assert state.count == 40_000
+    _close(_results("compute", state), _results("compute", want))
+
+
+def test_a_local_cluster_has_jobs_workers_each_on_its_share_of_the_cores():
+    """--engine dask --jobs 2 without --scheduler: 2 worker processes of one task thread, whose
+    thread pools (Arrow's, OpenMP's, BLAS') are sized to their share of the cores."""
+    import losscli.dask as engine
+
+    client = engine.client(None, 2)
+    try:
+        engine.wait_for_workers(client, timeout=120)
+        assert sorted(client.nthreads().values()) == [1, 1]
+        share = str(max(1, len(os.sched_getaffinity(0)) // 2))
+        seen = client.run(lambda: (os.getpid(), os.environ.get("OMP_NUM_THREADS")))
+        assert len({pid for pid, _ in seen.values()} | {os.getpid()}) == 3  # own processes
+        assert {omp for _, omp in seen.values()} == {share}
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+
+
 def test_an_unreachable_scheduler_is_an_error_within_the_timeout(cli, dataset):
     start = time.monotonic()
     # Port 9 on loopback (discard): nothing listens there.

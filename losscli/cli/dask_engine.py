@@ -59,6 +59,7 @@ def dask_state(
         weight = names[selection.weight] if selection.weight is not None else None
         columns = {"target": target, "pred": pred, "weight": weight}
         make = functools.partial(_new_state, kind, {**identity, "columns": columns})
+        _wait_for_workers(engine, client)
         try:
             state = engine.reduce_dataframe(frame, make, target=target, pred=pred, weight=weight)
         except InputError:
@@ -90,6 +91,17 @@ def _client(engine: Any, scheduler: str | None, workers: int | None) -> Any:
         raise InputError(
             f"cannot reach the Dask scheduler at {where} within {engine.CONNECT_TIMEOUT} "
             f"({_first_line(error)})"
+        ) from None
+
+
+def _wait_for_workers(engine: Any, client: Any) -> None:
+    from losscli.inputs.source import InputError
+
+    try:
+        engine.wait_for_workers(client)
+    except TimeoutError:
+        raise InputError(
+            f"the local Dask cluster's workers did not start within {engine.WORKERS_TIMEOUT:.0f} s"
         ) from None
 
 

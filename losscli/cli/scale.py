@@ -225,7 +225,10 @@ def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> 
     # spawn, not fork: Polars' thread pool does not survive a fork.
     context = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_one_thread_each
+        max_workers=workers,
+        mp_context=context,
+        initializer=use_threads,
+        initargs=(thread_share(workers),),
     )
     futures = [executor.submit(function, *task) for task in tasks]
     results = []
@@ -254,11 +257,32 @@ def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> 
     return results
 
 
-def _one_thread_each() -> None:
-    """In a worker, before Polars and NumPy load: one thread each, since the workers are
-    the parallelism (N workers x N threads would only fight over the cores)."""
-    for name in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = "1"
+# The thread pools of a worker process, set from its share of the cores: Polars' (read when
+# Polars is imported, so set before it is), and NumPy's BLAS libraries'.
+THREAD_VARIABLES = (
+    "POLARS_MAX_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
+
+
+def thread_share(workers: int) -> int:
+    """Each of `workers` processes' fair share of the cores, at least one thread: one process
+    alone already uses every core (Polars' reader, the core's blocks), so N processes with a
+    thread per core each would only take turns on the cores."""
+    return max(1, cores() // workers)
+
+
+def use_threads(threads: int) -> None:
+    """Limit this worker process to `threads` threads of computing: Polars' pool, BLAS and
+    the core's blocks. Runs first in a worker: it imports Polars and NumPy only after, with
+    its first file (tests/cli/test_scale.py checks the pools' sizes in the workers)."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    from losscli.core.evaluation.requests import set_block_threads
+
+    set_block_threads(threads)
 
 
 def file_state(

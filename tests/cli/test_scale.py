@@ -56,6 +56,51 @@ def test_many_files_equal_one_pass_and_the_exact_sum(cli, dataset):
     assert float(serial.stdout) == pytest.approx(_fsum_mse(dataset["whole"]), rel=1e-15)
 
 
+def _threads_in_worker(data_file: object) -> tuple[int, int, int, str]:
+    """What a worker process computes with (run in the worker by map_files)."""
+    import os
+
+    import polars
+
+    from losscli.core.evaluation.requests import block_threads
+
+    pid = os.getpid()
+    return pid, polars.thread_pool_size(), block_threads(), os.environ["OPENBLAS_NUM_THREADS"]
+
+
+@pytest.mark.parametrize(
+    ("machine_cores", "jobs", "share"),
+    [(2, 2, 1), (2, 3, 1), (1, 2, 1), (8, 2, 4), (6, 3, 2)],
+)
+def test_each_worker_gets_its_share_of_the_cores(monkeypatch, machine_cores, jobs, share):
+    from losscli.cli import scale
+
+    monkeypatch.setattr(scale, "cores", lambda: machine_cores)
+    assert scale.thread_share(jobs) == share
+
+
+def test_worker_processes_compute_on_their_share_of_threads(monkeypatch, dataset):
+    """--jobs 2 on 2 cores: each worker's Polars pool, BLAS and the core's block threads are
+    1 thread (not 2 each, which would put 4 busy threads on 2 cores); 4 cores: 2 each."""
+    import os
+
+    from losscli.cli import scale
+    from losscli.inputs.dataset import expand
+
+    files = expand([str(dataset["root"] / "part-*.csv")])
+    tasks = [(f,) for f in files]
+    for machine_cores, share in ((2, 1), (4, 2)):
+        monkeypatch.setattr(scale, "cores", lambda n=machine_cores: n)
+        seen = scale.map_files(_threads_in_worker, tasks, 2)
+        assert len(seen) == len(files)
+        assert os.getpid() not in {pid for pid, *_ in seen}  # computed in worker processes
+        assert {pool for _, pool, _, _ in seen} == {share}
+        assert {blas for *_, blas in seen} == {str(share)}
+        # The core's blocks take the share, at most one thread per core of this machine.
+        blocks = min(share, os.cpu_count() or 1, 2)
+        assert {b for _, _, b, _ in seen} == {blocks}
+
+
 def test_a_glob_and_a_directory_read_the_same_files(cli, dataset):
     root = dataset["root"]
     by_glob = cli("compute", "mse", str(root / "part-*.csv"), "--json", "-j", "1")

@@ -65,3 +65,36 @@ def test_a_big_batch_is_taken_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None
     values = request.values(request.prepare(y, y + 0.5))
     assert sorted(calls, reverse=True) == [4, 4, 2]  # blocks may run on two threads
     assert values.tolist() == [0.125] * 10
+
+
+def test_one_block_thread_computes_every_block_in_the_calling_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """set_block_threads(1), as a --jobs worker with one core's share sets it: no pool
+    thread computes a block, and the numbers are those of the default threads."""
+    import threading
+
+    threads: list[str] = []
+    huber = make_request("huber", {"delta": 1.0})
+    original = huber.loss.value
+
+    def recording(y_true: Any, y_pred: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(y_true, y_pred, **kwargs)
+
+    monkeypatch.setattr(evaluation, "BLOCK_ELEMENTS", 4)
+    request = replace(huber, loss=replace(huber.loss, value=recording))
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=64)
+    p = y + rng.standard_cauchy(64)
+    default = request.values(request.prepare(y, p))
+    saved = evaluation.BLOCK_THREADS
+    try:
+        evaluation.set_block_threads(1)
+        assert evaluation.block_threads() == 1
+        threads.clear()
+        single = request.values(request.prepare(y, p))
+    finally:
+        evaluation.set_block_threads(saved)
+    assert len(threads) == 16 and set(threads) == {threading.current_thread().name}
+    assert same(default, single)

@@ -186,10 +186,24 @@ LABEL_TARGETS = ("binary", "labels", "sign", "class")
 _POOL: list[Any] = []
 
 
+def block_threads() -> int:
+    """How many threads compute a batch's blocks: one per core, at most BLOCK_THREADS."""
+    return max(1, min(BLOCK_THREADS, os.cpu_count() or 1))
+
+
+def set_block_threads(threads: int) -> None:
+    """Compute a batch's blocks on at most `threads` threads (1: in the calling thread).
+    A process given a share of the cores (one of `--jobs N` workers) sets its share, so N
+    processes do not each start a thread per core."""
+    global BLOCK_THREADS
+    BLOCK_THREADS = max(1, threads)
+    while _POOL:
+        _POOL.pop().shutdown(wait=False)
+
+
 def _block_pool() -> Any:
-    """A thread pool with one worker per core (at most BLOCK_THREADS), made once; None on
-    one core."""
-    workers = min(BLOCK_THREADS, os.cpu_count() or 1)
+    """A thread pool of block_threads() workers, made once; None for one thread."""
+    workers = block_threads()
     if workers < 2:
         return None
     if not _POOL:
