@@ -153,7 +153,7 @@ def compare(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import InputOptions, Warnings, open_source
+    from losscli.cli.common import InputOptions, Warnings, note, open_source
     from losscli.core.errors import UsageError
 
     params = o.loss_params(locals())
@@ -195,6 +195,12 @@ def compare(
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     if dataset:
+        if len(files) > 1:
+            # `compare mse huber a.csv b.csv` may mean two models: say what it computes.
+            note(
+                f"compare takes one table: {', '.join(files)} are read as one, rows one after "
+                "another; to compare the predictions in each file, run compare on each"
+            )
         if per_example:
             raise UsageError(
                 "--per-example prints the rows of one table; with several files compare "

@@ -78,6 +78,8 @@ class Param:
         if self.choices:
             # A flag (--swap) gives True: the yes of a no/yes choice.
             text = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            if text.strip().lower() in self.choices:  # any case, as loss names
+                text = text.strip().lower()
             if text not in self.choices:
                 raise UsageError(
                     f"{self.option} must be one of {', '.join(self.choices)}, not {text!r}"
