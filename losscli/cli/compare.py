@@ -779,7 +779,16 @@ def _human(
         "max_abs_grad": 3,
         "top_1pct_share": 4,
     }
-    fitted = [Column(headers.get(name, name), drop=drop_order.get(name, 0)) for name in columns]
+    # The number columns stay right-aligned when every cell is "-" (no value: all zero losses).
+    numbers = {"value", "top_1pct_share", "max_abs_grad"}
+    fitted = [
+        Column(
+            headers.get(name, name),
+            drop=drop_order.get(name, 0),
+            justify="right" if name in numbers else "left",
+        )
+        for name in columns
+    ]
     cells = [
         [_human_cell(name, value) for name, value in zip(columns, row, strict=True)] for row in rows
     ]
