@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from losscli.cli.common import Warnings
-    from losscli.core.evaluation import BatchValues, Request
-    from losscli.core.influence import Influence
-    from losscli.core.reduce import Reducer
+    from losscli.core.advice.influence import Influence
+    from losscli.core.evaluation.reduce import Reducer
+    from losscli.core.evaluation.requests import BatchValues, Request
     from losscli.inputs.source import Batch, Source
     from losscli.render.blocks import Block
 
@@ -255,7 +255,7 @@ def _split_file(args: list[str]) -> tuple[list[str], str | None]:
     from pathlib import Path
 
     from losscli.core.errors import UsageError
-    from losscli.core.registry import get
+    from losscli.core.losses.registry import get
     from losscli.inputs.table import EXTENSIONS
 
     if not args:
@@ -277,7 +277,7 @@ def _split_file(args: list[str]) -> tuple[list[str], str | None]:
 
 
 def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
-    from losscli.core.evaluation import settings_for
+    from losscli.core.evaluation.requests import settings_for
 
     # The loss's own parameters, and the settings of how rows are read that apply to it
     # (--ignore-label for the losses of class labels, --precision for all).
@@ -287,7 +287,7 @@ def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
 
 def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import settings_for
+    from losscli.core.evaluation.requests import settings_for
 
     taken = {p.name for loss in records for p in loss.params}
     taken |= {name for loss in records for name in settings_for(loss)}
@@ -306,8 +306,8 @@ def _loss_entries(
     convention: str | None,
 ) -> list[Entry]:
     from losscli.cli.common import alias_defaults
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import alias_meaning, get
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import alias_meaning, get
 
     # A loss once, by its canonical name; an alias that names a framework's function
     # (bce-with-logits) is its own row, computed as that function is.
@@ -339,8 +339,8 @@ def _all_entries(
 ) -> list[Entry]:
     from losscli.core.conventions import covers
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import all_losses
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import all_losses
 
     # Family by family (regression first), in the registry's order within each.
     losses = all_losses()
@@ -379,8 +379,8 @@ def _convention_entries(
 ) -> list[Entry]:
     from losscli.core.conventions import NAMES, covers, get_convention
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import get
 
     loss = get(name)
     # The catalog's request first: a parameter or space the loss does not take is an error,
@@ -418,7 +418,7 @@ def _run(
     the first batch it is left out silently; on a later one (`may_drop`) with a warning."""
     from losscli.cli.common import located
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import batch_values
+    from losscli.core.evaluation.requests import batch_values
     from losscli.inputs.source import InputError
 
     assert entry.request is not None
@@ -465,7 +465,7 @@ class _Selection:
     left_out: list[tuple[str, str]] | None = None
 
     def apply(self, entries: list[Entry], batch: Batch) -> None:
-        from losscli.core.applicability import data_kind, reason_left_out
+        from losscli.core.losses.applicability import data_kind, reason_left_out
 
         kind = data_kind(batch.y_true, batch.y_pred)
         self.left_out = []
@@ -505,7 +505,7 @@ def _summary(
     select: _Selection | None = None,
 ) -> None:
     from losscli.cli.common import located
-    from losscli.core.influence import Influence
+    from losscli.core.advice.influence import Influence
 
     first = True
     last_batch = None
@@ -564,7 +564,7 @@ def _summary_many(
     import contextlib
 
     from losscli.cli.common import note
-    from losscli.core.states import identity_of
+    from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
 
@@ -626,8 +626,8 @@ def _show(
     """The comparison table of entries whose totals are in (`where()`: the context that
     names the place of an error in the totals, such as weights that sum to 0; `select`:
     what --all chose, when it chose)."""
+    from losscli.core.advice.influence import top_count
     from losscli.core.errors import DataError
-    from losscli.core.influence import top_count
     from losscli.render.emit import emit
     from losscli.render.report import Report
 

@@ -13,8 +13,8 @@ from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
     from losscli.cli.common import Warnings
-    from losscli.core.evaluation import Request
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.requests import Request
+    from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import Source
     from losscli.render.blocks import Block
 
@@ -267,8 +267,8 @@ def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
     """Stream every batch into one state of compensated sums; memory does not grow with the
     input. The columns read are part of the state (merge refuses states of other columns)."""
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import batch_values
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.requests import batch_values
+    from losscli.core.evaluation.states import LossState
 
     columns = {
         "target": list(source.target_names),
@@ -298,7 +298,7 @@ def _print_state(loss_state: LossState) -> None:
 def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[Block]:
     """Each batch's values with their input row numbers, as they are computed."""
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import batch_values
+    from losscli.core.evaluation.requests import batch_values
     from losscli.render.blocks import Block
 
     count = ignored = 0
@@ -332,7 +332,7 @@ def _multioutput(
     value per output (raw) or its mean over the outputs (uniform: Keras's per-sample loss)."""
     from losscli.cli.common import located, notice_text
     from losscli.cli.errors import CheckFailed
-    from losscli.core.evaluation import batch_values, output_columns
+    from losscli.core.evaluation.requests import batch_values, output_columns
     from losscli.render.emit import emit
     from losscli.render.report import Report
 

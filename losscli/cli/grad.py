@@ -12,7 +12,7 @@ from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
     from losscli.cli.common import Warnings
-    from losscli.core.evaluation import GradientCheck, Request
+    from losscli.core.evaluation.requests import GradientCheck, Request
     from losscli.inputs.source import Batch, Source
     from losscli.render.blocks import Block
 
@@ -180,7 +180,7 @@ def _gradients(
     import numpy as np
 
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import BatchValues, batch_values, check_gradient
+    from losscli.core.evaluation.requests import BatchValues, batch_values, check_gradient
     from losscli.render.blocks import Block
 
     reducer = request.reducer()  # the mean as the convention takes it
@@ -236,7 +236,7 @@ def _two_passes(
     import numpy as np
 
     from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation import batch_values, check_gradient
+    from losscli.core.evaluation.requests import batch_values, check_gradient
     from losscli.render.blocks import Block
 
     reducer = request.reducer()

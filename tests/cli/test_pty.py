@@ -167,7 +167,7 @@ def test_the_catalog_fits_every_width(columns: int, colour: bool) -> None:
     if colour:
         assert SGR.search(text), text  # bold headers in a terminal
     # Every loss is named whole, on its own row: the name column is never squeezed away.
-    from losscli.core.registry import all_losses
+    from losscli.core import all_losses
 
     names = {line.split("│")[1].strip() for line in plain.splitlines() if line.count("│") >= 2}
     assert {loss.name for loss in all_losses()} <= names, plain
