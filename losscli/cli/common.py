@@ -210,18 +210,20 @@ def read_text_labels(loss: Loss, source: Any, labels_option: str | None, *, quie
     """Have the table's target column read as text labels when --labels is given or its first
     cell is text: in the order given, else sorted (a first pass over the file finds them)."""
     from losscli.inputs.labels import label_codes, parse_labels, sorted_labels, sorted_note
-    from losscli.inputs.table import CsvReader
+    from losscli.inputs.table import LabelReader
 
     reader, columns = source.reader, source.selection.target
     labels = parse_labels(labels_option) if labels_option is not None else None
-    if not isinstance(reader, CsvReader):
+    if not isinstance(reader, LabelReader):
         if labels is not None:
-            raise UsageError("--labels: text labels are read from CSV and TSV tables")
+            raise UsageError(
+                "--labels: text labels are read from one CSV, TSV, NDJSON or Parquet table"
+            )
         return
     if labels is None:
         if not any(reader.first_cell_is_text(k) for k in columns):
             return  # numbers: the usual reading
-        if reader.path is None:
+        if not reader.can_read_twice:
             raise UsageError(
                 "the target column holds text labels: from stdin give their order with "
                 "--labels (e.g. --labels cat,dog; the order must be known before the first row)"

@@ -16,14 +16,13 @@ import abc
 import csv
 import fnmatch
 import io
-import itertools
 import json
 import math
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -141,12 +140,18 @@ class TableReader(abc.ABC):
 
     # The file this reader opened itself (never stdin), closed when the reading is done.
     opened: IO[bytes] | None = None
-    # Columns of text class labels (0-based index -> label -> class number); CSV-like only.
+    # Columns of text class labels (0-based index -> label -> class number), set before the
+    # reading by the readers that hold labels (LabelReader: CSV, TSV, NDJSON, Parquet).
     label_codes: dict[int, dict[str, float]] = {}  # noqa: RUF012 - replaced, never mutated
 
     @property
     def bytes_read(self) -> int:
         return 0
+
+    @property
+    def can_read_twice(self) -> bool:
+        """Whether a first pass (finding the labels) can run before the reading proper."""
+        return False
 
     def close(self) -> None:
         if self.opened is not None:
@@ -436,39 +441,134 @@ def _duplicate(names: list[str]) -> str | None:
     return None
 
 
-def _cell(text: str, where: str, name: str, allow_missing: bool) -> float:
-    """One selected cell read as a number; spaces around it are accepted."""
-    cell = text.strip(" \t\r\n\f\v")
-    if not cell:
-        if allow_missing:
-            return math.nan
-        raise InputError(f"{where}, column {shown_name(name)}: missing value (an empty cell)")
-    value = parse_number(cell)
-    if value is None:
-        spelling = number_spelling(cell)
-        raise InputError(
-            f"{where}, column {shown_name(name)}: {shown_value(cell)} is not a number"
-            + (f"; {spelling}" if spelling else "")
-        )
-    return value
+SPACES = " \t\r\n\f\v"
 
 
-def _label_cell(
-    text: str, where: str, name: str, codes: dict[str, float], allow_missing: bool
-) -> float:
-    """One cell of a label column as its class number; an empty one as a number's is."""
-    from losscli.inputs.labels import unknown_label
-
-    cell = text.strip(" \t\r\n\f\v")
-    if not cell:
-        return _cell(cell, where, name, allow_missing)
-    if cell not in codes:
-        raise unknown_label(f"{where}, column {shown_name(name)}", cell, codes)
-    return codes[cell]
+class _BadRecord(Exception):
+    """A record that cannot be read (a ragged row, invalid JSON): the reading loop names
+    its row."""
 
 
-class CsvReader(TableReader):
+class _TextTable(TableReader):
+    """What CSV and NDJSON share: blocks of whole records, each parsed by Polars at once, and
+    one reading loop that numbers the rows, maps text class labels and, when Polars refuses a
+    block or finds an empty cell in it, has Python's reader judge the block record by record
+    and name the first bad place. A format says how it parses a block and reads a record."""
+
     path: str | None = None  # the file, for a first pass over it (None: stdin)
+    lines: _LineBlocks
+    missing = "missing value"  # how a missing cell is named
+
+    @property
+    def bytes_read(self) -> int:
+        return self.lines.read_total
+
+    @property
+    def can_read_twice(self) -> bool:
+        return self.path is not None
+
+    @abc.abstractmethod
+    def _blocks(self) -> Iterator[bytes]:
+        """The input's data records, in blocks of whole records."""
+
+    @abc.abstractmethod
+    def _parser(self, columns: list[int]) -> Callable[[bytes], pl.DataFrame | None]:
+        """How Polars parses a block into the selected columns (label columns as text):
+        None when it refuses the block. Built once per reading (a table may be wide)."""
+
+    def _parse_again(self, block: bytes, columns: list[int]) -> pl.DataFrame | None:
+        """A second fast try for a block with a null or unmapped cell; None: Python's reader."""
+        return None
+
+    @abc.abstractmethod
+    def _records(self, block: bytes, columns: list[int]) -> Iterator[list[object]]:
+        """The selected cells of each record of a block, by Python's reader; a record that
+        cannot be read raises _BadRecord."""
+
+    @abc.abstractmethod
+    def _number(self, cell: object, where: str, name: str, allow_missing: bool) -> float:
+        """One cell read as a number, or an error naming its place."""
+
+    @abc.abstractmethod
+    def _label_text(self, cell: object) -> str | None:
+        """One cell of a label column as its label's text; None when the cell is missing."""
+
+    def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
+        row = 0
+        parse = self._parser(columns)
+        try:
+            for block in self._blocks():
+                df = parse(block)
+                if df is not None and self.label_codes:
+                    df = self._labels(df)
+                if df is None or df.null_count().row(0) != (0,) * len(columns):
+                    df = self._parse_again(block, columns)
+                if df is None:
+                    # Still a bad or an empty cell (a short row or a blank line reads as empty
+                    # too): Python's reader decides, and names the first bad place.
+                    frame, height = self._read_slowly(block, row, columns, allow_missing)
+                else:
+                    frame, height = _frame(row, df), df.height
+                yield frame
+                row += height
+        except _LongRecord as long:
+            raise long.error(row + 1) from None
+
+    def _labels(self, df: pl.DataFrame) -> pl.DataFrame | None:
+        """The label columns of a frame read as text, as their class numbers; None when a
+        cell is empty or not a label (Python's reader then names the first bad place)."""
+        for k, codes in self.label_codes.items():
+            name = self.names[k]
+            cells = df.get_column(name).str.strip_chars(SPACES)
+            numbers = cells.replace_strict(codes, default=None, return_dtype=pl.Float64)
+            if numbers.null_count():
+                return None
+            df = df.with_columns(numbers.alias(name))
+        return df
+
+    def _read_slowly(
+        self, block: bytes, first_row: int, columns: list[int], allow_missing: bool
+    ) -> tuple[Frame, int]:
+        """The block read record by record: its numbers, or the first bad cell named."""
+        values: list[list[float]] = [[] for _ in columns]
+        codes = [self.label_codes.get(k) for k in columns]
+        names = [self.names[k] for k in columns]
+        records = self._records(block, columns)
+        height = 0
+        while True:
+            where = f"row {first_row + height + 1}"
+            try:
+                cells = next(records, None)
+            except _BadRecord as bad:
+                raise InputError(f"{where}: {bad}") from None
+            if cells is None:
+                break
+            for out, cell, name, label_codes in zip(values, cells, names, codes, strict=True):
+                if label_codes is None:
+                    out.append(self._number(cell, where, name, allow_missing))
+                else:
+                    out.append(self._label(cell, where, name, label_codes, allow_missing))
+            height += 1
+        return Frame(first_row, [np.array(v, dtype=np.float64) for v in values]), height
+
+    def _label(
+        self, cell: object, where: str, name: str, codes: dict[str, float], allow_missing: bool
+    ) -> float:
+        """One cell of a label column as its class number; a missing one as a number's is."""
+        from losscli.inputs.labels import unknown_label
+
+        text = self._label_text(cell)
+        if text is None:
+            if allow_missing:
+                return math.nan
+            raise InputError(f"{where}, column {shown_name(name)}: {self.missing}")
+        if text not in codes:
+            raise unknown_label(f"{where}, column {shown_name(name)}", text, codes)
+        return codes[text]
+
+
+class CsvReader(_TextTable):
+    missing = "missing value (an empty cell)"
 
     def __init__(
         self,
@@ -506,10 +606,6 @@ class CsvReader(TableReader):
         if duplicate is not None:
             raise InputError(f"{label}: column name {shown_name(duplicate)} appears twice")
 
-    @property
-    def bytes_read(self) -> int:
-        return self.lines.read_total
-
     def first_cell_is_text(self, column: int) -> bool:
         """Whether the first data cell of `column` holds text rather than a number."""
         from losscli.inputs.labels import is_text
@@ -533,7 +629,7 @@ class CsvReader(TableReader):
                 infer_schema=False,
                 encoding="utf8-lossy",
             )
-            found = query.select(pl.nth(columns).str.strip_chars(" \t\r\n\f\v")).unique()
+            found = query.select(pl.nth(columns).str.strip_chars(SPACES)).unique()
             cells = {cell for column in found.collect().iter_columns() for cell in column}
         except POLARS_FAILURES:
             # Polars refuses the file (a ragged row): Python's reader collects the labels,
@@ -543,69 +639,45 @@ class CsvReader(TableReader):
                 if self.header_row is None:
                     next(rows, None)
                 cells = {
-                    row[k].strip(" \t\r\n\f\v")
+                    row[k].strip(SPACES)
                     for row in rows
                     if len(row) == len(self.names)
                     for k in columns
                 }
         return [cell for cell in cells if cell]
 
-    def _labels(self, df: pl.DataFrame) -> pl.DataFrame | None:
-        """The label columns of a frame read as text, as their class numbers; None when a
-        cell is empty or not a label (Python's reader then names the first bad place)."""
-        for k, codes in self.label_codes.items():
-            name = self.names[k]
-            cells = df.get_column(name).str.strip_chars(" \t\r\n\f\v")
-            numbers = cells.replace_strict(codes, default=None, return_dtype=pl.Float64)
-            if numbers.null_count():
-                return None
-            df = df.with_columns(numbers.alias(name))
-        return df
-
     def _blocks(self) -> Iterator[bytes]:
         if self.header_row is not None:
             yield self.header_row
         yield from self.lines.blocks()
 
-    def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
-        row = 0
+    def _parser(self, columns: list[int]) -> Callable[[bytes], pl.DataFrame | None]:
         schema = {name: pl.String for name in self.names}
         for k in columns:
             schema[self.names[k]] = pl.String if k in self.label_codes else pl.Float64
-        try:
-            for block in self._blocks():
-                try:
-                    df = pl.read_csv(
-                        block,
-                        has_header=False,
-                        separator=self.separator,
-                        schema=schema,
-                        columns=columns,
-                        truncate_ragged_lines=False,
-                        infer_schema=False,
-                        encoding="utf8-lossy",
-                    )
-                except POLARS_FAILURES:
-                    df = None
-                if df is not None and self.label_codes:
-                    df = self._labels(df)
-                if df is None or df.null_count().row(0) != (0,) * len(columns):
-                    # Spaces after a number: Polars reads the cells as text, stripped.
-                    df = None if self.label_codes else self._read_stripped(block, columns)
-                if df is None:
-                    # Still a bad or an empty cell (a short row or a blank line reads as empty
-                    # too): Python's reader decides, and names the first bad place.
-                    frame, height = self._read_slowly(block, row, columns, allow_missing)
-                else:
-                    frame, height = _frame(row, df), df.height
-                yield frame
-                row += height
-        except _LongRecord as long:
-            raise long.error(row + 1) from None
 
-    def _read_stripped(self, block: bytes, columns: list[int]) -> pl.DataFrame | None:
-        """The selected columns read as text, stripped of spaces and cast to float64; None
-        unless every selected cell is then a number."""
+        def parse(block: bytes) -> pl.DataFrame | None:
+            try:
+                return pl.read_csv(
+                    block,
+                    has_header=False,
+                    separator=self.separator,
+                    schema=schema,
+                    columns=columns,
+                    truncate_ragged_lines=False,
+                    infer_schema=False,
+                    encoding="utf8-lossy",
+                )
+            except POLARS_FAILURES:
+                return None
+
+        return parse
+
+    def _parse_again(self, block: bytes, columns: list[int]) -> pl.DataFrame | None:
+        """Spaces after a number: Polars reads the selected cells as text, stripped, and
+        casts them to float64; None unless every selected cell is then a number."""
+        if self.label_codes:
+            return None
         try:
             text = pl.read_csv(
                 block,
@@ -619,128 +691,182 @@ class CsvReader(TableReader):
             )
         except POLARS_FAILURES:
             return None
-        stripped = text.select(pl.all().str.strip_chars(" \t\r\n\f\v"))
+        stripped = text.select(pl.all().str.strip_chars(SPACES))
         numbers = stripped.select(pl.all().cast(pl.Float64, strict=False))
         if numbers.null_count().row(0) != (0,) * len(columns):
             return None
         return numbers
 
-    def _read_slowly(
-        self, block: bytes, first_row: int, columns: list[int], allow_missing: bool
-    ) -> tuple[Frame, int]:
-        """The block read by Python's csv module: its numbers, or the first bad cell named."""
+    def _records(self, block: bytes, columns: list[int]) -> Iterator[list[object]]:
+        """Python's csv module reads the block."""
         csv.field_size_limit(max(csv.field_size_limit(), len(block)))
         text = io.StringIO(block.decode("utf-8", errors="replace"), newline="")
-        values: list[list[float]] = [[] for _ in columns]
         width = len(self.names)
-        height = 0
         records = csv.reader(text, delimiter=self.separator)
-        for offset in itertools.count():
-            where = f"row {first_row + offset + 1}"
+        while True:
             try:
                 fields = next(records)
             except StopIteration:
-                break
+                return
             except csv.Error as error:
-                raise InputError(f"{where}: cannot be read as a table row ({error})") from None
+                raise _BadRecord(f"cannot be read as a table row ({error})") from None
             if len(fields) != width:
                 if not "".join(fields).strip():
-                    raise InputError(
-                        f"{where}: an empty line (blank lines are allowed only at the end)"
-                    )
-                raise InputError(
-                    f"{where}: has {len(fields)} fields but the header has {width} (a ragged row)"
+                    raise _BadRecord("an empty line (blank lines are allowed only at the end)")
+                raise _BadRecord(
+                    f"has {len(fields)} fields but the header has {width} (a ragged row)"
                 )
-            for out, k in zip(values, columns, strict=True):
-                if k in self.label_codes:
-                    out.append(
-                        _label_cell(
-                            fields[k], where, self.names[k], self.label_codes[k], allow_missing
-                        )
-                    )
-                    continue
-                out.append(_cell(fields[k], where, self.names[k], allow_missing))
-            height += 1
-        return Frame(first_row, [np.array(v, dtype=np.float64) for v in values]), height
+            yield [fields[k] for k in columns]
+
+    def _number(self, cell: object, where: str, name: str, allow_missing: bool) -> float:
+        """A text cell; spaces around the number are accepted."""
+        assert isinstance(cell, str)
+        text = cell.strip(SPACES)
+        if not text:
+            if allow_missing:
+                return math.nan
+            raise InputError(f"{where}, column {shown_name(name)}: {self.missing}")
+        value = parse_number(text)
+        if value is None:
+            spelling = number_spelling(text)
+            raise InputError(
+                f"{where}, column {shown_name(name)}: {shown_value(text)} is not a number"
+                + (f"; {spelling}" if spelling else "")
+            )
+        return value
+
+    def _label_text(self, cell: object) -> str | None:
+        assert isinstance(cell, str)
+        return cell.strip(SPACES) or None
 
 
-class NdjsonReader(TableReader):
+class NdjsonReader(_TextTable):
     """One JSON object per line; the first object's keys name the columns. Blank lines are
-    skipped (NDJSON allows it) and do not count as rows."""
+    skipped (NDJSON allows it) and do not count as rows. A label is a JSON string (a number
+    or a boolean in a label column is read as its JSON text, as Polars reads it)."""
 
     def __init__(self, stream: IO[bytes], head: bytes, label: str, size: int | None) -> None:
         self.label = label
+        self.size = size
         self.lines = _LineBlocks(stream, head, size)
         first = self.lines.first_line
         if not first.strip():
             raise InputError(f"{label}: the input is empty")
-        self.names = list(_json_object(first, "row 1"))
-
-    @property
-    def bytes_read(self) -> int:
-        return self.lines.read_total
-
-    def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
-        schema = {self.names[k]: pl.Float64 for k in columns}
-        row = 0
-        first = self.lines.first_line + b"\n"
         try:
-            for block in _chain(first, self.lines.blocks()):
-                try:
-                    df = pl.read_ndjson(block, schema=schema)
-                except POLARS_FAILURES:
-                    df = None
-                if df is None or df.null_count().row(0) != (0,) * len(columns):
-                    frame, height = self._read_slowly(block, row, columns, allow_missing)
-                else:
-                    frame, height = _frame(row, df), df.height
-                yield frame
-                row += height
-        except _LongRecord as long:
-            raise long.error(row + 1) from None
+            self.names = list(_json_object(first))
+        except _BadRecord as bad:
+            raise InputError(f"row 1: {bad}") from None
 
-    def _read_slowly(
-        self, block: bytes, first_row: int, columns: list[int], allow_missing: bool
-    ) -> tuple[Frame, int]:
-        lines = [line for line in block.split(b"\n") if line.strip()]
-        values: list[list[float]] = [[] for _ in columns]
-        for offset, line in enumerate(lines):
-            where = f"row {first_row + offset + 1}"
-            record = _json_object(line, where)
-            for out, k in zip(values, columns, strict=True):
-                name = self.names[k]
-                value = record.get(name)
-                if value is None:
-                    if allow_missing:
-                        out.append(math.nan)
+    def first_cell_is_text(self, column: int) -> bool:
+        """Whether the first value of `column` is a string holding text, not a number."""
+        from losscli.inputs.labels import is_text
+
+        name = self.names[column]
+        sample = self.lines.first_line + b"\n" + self.lines.sample()
+        for line in sample.split(b"\n", HEADER_SAMPLE_LINES)[:HEADER_SAMPLE_LINES]:
+            if not line.strip():
+                continue
+            try:
+                value = _json_object(line).get(name)
+            except _BadRecord:
+                return False  # the reading proper names it
+            if value is not None:
+                return isinstance(value, str) and is_text(value)
+        return False
+
+    def distinct_text(self, columns: list[int]) -> list[str]:
+        """The distinct labels of `columns` in the whole file: a first pass that reads those
+        columns alone (the file is then read again from its start)."""
+        assert self.path is not None
+        names = [self.names[k] for k in columns]
+        try:
+            query = pl.scan_ndjson(self.path, schema=dict.fromkeys(names, pl.String))
+            found = query.select(pl.all().str.strip_chars(SPACES)).unique().collect()
+            cells = {cell for column in found.iter_columns() for cell in column}
+        except POLARS_FAILURES:
+            # Polars refuses the file (a line that is no JSON object): Python's reader
+            # collects the labels, and the reading proper names the bad row.
+            cells = set()
+            with open(self.path, "rb") as file:
+                for line in file:
+                    try:
+                        record = _json_object(line.removeprefix(BOM)) if line.strip() else {}
+                    except _BadRecord:
                         continue
-                    raise InputError(f"{where}, column {shown_name(name)}: missing value")
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise InputError(
-                        f"{where}, column {shown_name(name)}: {shown_value(value)} is not a number"
-                    )
-                out.append(_json_float(value))
-        return Frame(first_row, [np.array(v, dtype=np.float64) for v in values]), len(lines)
+                    cells.update(self._label_text(record.get(name)) for name in names)
+        return [cell for cell in cells if cell]
+
+    def _blocks(self) -> Iterator[bytes]:
+        """The first line (read to find the column names) starts the first block: the rows
+        fall into batches as in a CSV file of the same rows."""
+        first = self.lines.first_line + b"\n"
+        blocks = self.lines.blocks()
+        try:
+            block = next(blocks, b"")
+        except _LongRecord:
+            yield first  # row 1 is read, then row 2 is named
+            raise
+        yield first + block
+        yield from blocks
+
+    def _parser(self, columns: list[int]) -> Callable[[bytes], pl.DataFrame | None]:
+        schema = {
+            self.names[k]: pl.String if k in self.label_codes else pl.Float64 for k in columns
+        }
+
+        def parse(block: bytes) -> pl.DataFrame | None:
+            try:
+                return pl.read_ndjson(block, schema=schema)
+            except POLARS_FAILURES:
+                return None
+
+        return parse
+
+    def _records(self, block: bytes, columns: list[int]) -> Iterator[list[object]]:
+        """json.loads reads each non-blank line."""
+        names = [self.names[k] for k in columns]
+        for line in block.split(b"\n"):
+            if line.strip():
+                record = _json_object(line)
+                yield [record.get(name) for name in names]
+
+    def _number(self, cell: object, where: str, name: str, allow_missing: bool) -> float:
+        if cell is None:
+            if allow_missing:
+                return math.nan
+            raise InputError(f"{where}, column {shown_name(name)}: {self.missing}")
+        if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+            raise InputError(
+                f"{where}, column {shown_name(name)}: {shown_value(cell)} is not a number"
+            )
+        return _json_float(cell)
+
+    def _label_text(self, cell: object) -> str | None:
+        if cell is None:
+            return None
+        if isinstance(cell, str):
+            return cell.strip(SPACES)
+        return json.dumps(cell)
 
 
-def _json_object(line: bytes, where: str) -> dict[str, object]:
-    """One NDJSON line as a dict, or an error naming the row (never a decoding crash)."""
+def _json_object(line: bytes) -> dict[str, object]:
+    """One NDJSON line as a dict; _BadRecord says why not (never a decoding crash)."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(
-            f"{where}: not valid UTF-8 (byte 0x{line[error.start]:02x} at position "
+        raise _BadRecord(
+            f"not valid UTF-8 (byte 0x{line[error.start]:02x} at position "
             f"{error.start + 1}; JSON text must be UTF-8)"
         ) from None
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(f"{where}: not valid JSON ({error.msg})") from None
+        raise _BadRecord(f"not valid JSON ({error.msg})") from None
     except (ValueError, RecursionError) as error:  # a huge integer, deep nesting
         what = "nested too deeply" if isinstance(error, RecursionError) else _first_line(error)
-        raise InputError(f"{where}: not usable JSON ({what})") from None
+        raise _BadRecord(f"not usable JSON ({what})") from None
     if not isinstance(record, dict):
-        raise InputError(f"{where}: not a JSON object")
+        raise _BadRecord("not a JSON object")
     return record
 
 
@@ -751,11 +877,6 @@ def _json_float(value: int | float) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
-
-
 # --- Parquet ----------------------------------------------------------------------------------
 
 
@@ -763,54 +884,155 @@ class ParquetReader(TableReader):
     """Parquet read in batches of rows (stdin is read whole first: Parquet needs to seek).
 
     Only numeric and boolean columns hold numbers: a date, a time, a duration, text, a list
-    or any other type is refused with the column's name and type, never cast to a number."""
+    or any other type is refused with the column's name and type, never cast to a number.
+    Text class labels come from a String, Categorical or Enum column, and with --labels
+    from an integer or boolean column too, read as its text (as a CSV file holds it)."""
 
-    ROWS_PER_BATCH = 1 << 20
+    # Polars' streaming engine gives batches of about a row group or 100k rows, each in one
+    # piece, so its columns reach NumPy without a copy (asking it for 1M-row batches made it
+    # concatenate pieces, and to_numpy copy them: 30% more time reading). Tiny row groups are
+    # put together up to this size, so the per-batch cost of the losses stays small.
+    MIN_ROWS_PER_BATCH = 1 << 16
 
     def __init__(self, source: Path | io.BytesIO, label: str) -> None:
         self.label = label
         self.source = source
         try:
-            self.schema = pl.scan_parquet(source).collect_schema()
+            self.schema = self._scan().collect_schema()
         except POLARS_FAILURES as error:
             raise InputError(
                 f"{label}: not a readable Parquet file ({_first_line(error)})"
             ) from None
         self.names = list(self.schema.names())
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
+
+    @property
+    def can_read_twice(self) -> bool:
+        return True  # a file, or stdin already read whole
+
+    def _scan(self) -> pl.LazyFrame:
+        if isinstance(self.source, io.BytesIO):
+            self.source.seek(0)
+        return pl.scan_parquet(self.source)
+
+    def _holds_text(self, name: str) -> bool:
+        dtype = self.schema[name]
+        return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+
+    def first_cell_is_text(self, column: int) -> bool:
+        """Whether `column` is a text column whose first value is text, not a number."""
+        from losscli.inputs.labels import is_text
+
+        name = self.names[column]
+        if not self._holds_text(name):
+            return False
+        try:
+            first = self._scan().select(pl.col(name).cast(pl.String).drop_nulls().first())
+            value = first.collect().item()
+        except POLARS_FAILURES:
+            return False  # the reading proper names the problem
+        return isinstance(value, str) and is_text(value)
+
+    def distinct_text(self, columns: list[int]) -> list[str]:
+        """The distinct labels of `columns` (read as text, stripped), in no order."""
+        names = [self.names[k] for k in columns]
+        try:
+            query = self._scan().select(pl.col(names).cast(pl.String).str.strip_chars(SPACES))
+            found = query.unique().collect()
+        except POLARS_FAILURES as error:
+            raise InputError(f"{self.label}: unreadable ({_first_line(error)})") from None
+        return [cell for column in found.iter_columns() for cell in column if cell]
 
     def frames(self, columns: list[int], *, allow_missing: bool = False) -> Iterator[Frame]:
         names = [self.names[k] for k in columns]
+        labels = {self.names[k]: codes for k, codes in self.label_codes.items()}
         for name in names:
-            dtype = self.schema[name]
-            if not (dtype.is_numeric() or dtype in (pl.Boolean, pl.Null)):
-                raise InputError(
-                    f"column {shown_name(name)} is of type {dtype}, not numbers (only numeric "
-                    "and boolean Parquet columns can be read)"
-                )
-        query = pl.scan_parquet(self.source).select(pl.col(n).cast(pl.Float64) for n in names)
+            self._check_type(name, name in labels)
+        query = self._scan().select(
+            pl.col(n).cast(pl.String).str.strip_chars(SPACES)
+            if n in labels
+            else pl.col(n).cast(pl.Float64)
+            for n in names
+        )
         row = 0
         try:
-            for df in query.collect_batches(chunk_size=self.ROWS_PER_BATCH):
-                if not allow_missing and df.null_count().row(0) != (0,) * len(names):
-                    raise self._locate(df, row, names)
-                yield _frame(row, df)
+            for df in _whole_batches(query.collect_batches(), self.MIN_ROWS_PER_BATCH):
+                numbers = df
+                for name, codes in labels.items():
+                    mapped = df.get_column(name).replace_strict(
+                        codes, default=None, return_dtype=pl.Float64
+                    )
+                    numbers = numbers.with_columns(mapped.alias(name))
+                nulls = numbers.null_count().row(0)
+                if nulls != df.null_count().row(0) or (not allow_missing and any(nulls)):
+                    raise self._locate(df, numbers, row, labels, allow_missing)
+                yield _frame(row, numbers)
                 row += df.height
         except POLARS_FAILURES as error:
             raise InputError(
                 f"{self.label}: unreadable after row {row} ({_first_line(error)})"
             ) from None
 
-    def _locate(self, df: pl.DataFrame, first_row: int, names: list[str]) -> InputError:
-        for name in names:
-            nulls = df.get_column(name).is_null()
-            if nulls.any():
-                index = int(nulls.arg_true()[0])
-                return InputError(
-                    f"row {first_row + index + 1}, column {shown_name(name)}: missing value"
-                )
-        return InputError(f"{self.label}: unreadable rows after row {first_row}")
+    def _check_type(self, name: str, as_labels: bool) -> None:
+        dtype = self.schema[name]
+        if as_labels:
+            if self._holds_text(name) or dtype.is_integer() or dtype in (pl.Boolean, pl.Null):
+                return
+            what = "class labels (text, integer and boolean Parquet columns hold labels)"
+        elif dtype.is_numeric() or dtype in (pl.Boolean, pl.Null):
+            return
+        else:
+            what = "numbers (only numeric and boolean Parquet columns can be read)"
+        raise InputError(f"column {shown_name(name)} is of type {dtype}, not {what}")
+
+    def _locate(
+        self,
+        cells: pl.DataFrame,
+        numbers: pl.DataFrame,
+        first_row: int,
+        labels: dict[str, dict[str, float]],
+        allow_missing: bool,
+    ) -> InputError:
+        """The error of a batch's first bad cell (by row, then column): a missing value,
+        or a label that is not one of the classes."""
+        from losscli.inputs.labels import unknown_label
+
+        first: tuple[int, int, InputError] | None = None
+        for position, name in enumerate(cells.columns):
+            missing = cells.get_column(name).is_null()
+            bad = numbers.get_column(name).is_null() & ~missing
+            if not allow_missing:
+                bad = bad | missing
+            if not bad.any():
+                continue
+            index = int(bad.arg_true()[0])
+            where = f"row {first_row + index + 1}, column {shown_name(name)}"
+            if missing[index]:
+                error = InputError(f"{where}: missing value")
+            else:
+                error = unknown_label(where, cells.get_column(name)[index], labels[name])
+            if first is None or (index, position) < first[:2]:
+                first = (index, position, error)
+        if first is None:
+            return InputError(f"{self.label}: unreadable rows after row {first_row}")
+        return first[2]
+
+
+def _whole_batches(batches: Iterator[pl.DataFrame], min_rows: int) -> Iterator[pl.DataFrame]:
+    """The batches, those below `min_rows` rows put together with the ones that follow."""
+    pending: list[pl.DataFrame] = []
+    rows = 0
+    for df in batches:
+        pending.append(df)
+        rows += df.height
+        if rows >= min_rows:
+            yield pending[0] if len(pending) == 1 else pl.concat(pending, rechunk=True)
+            pending, rows = [], 0
+    if pending:
+        yield pl.concat(pending, rechunk=True)
+
+
+# The readers that map text class labels: each has first_cell_is_text and distinct_text.
+LabelReader = CsvReader | NdjsonReader | ParquetReader
 
 
 def _first_line(error: BaseException) -> str:

@@ -51,7 +51,8 @@ def _answer_or_refusal(text: str) -> None:
         answer_value(text, plain_number=True)
     except ExpressionError:
         pass
-    assert time.perf_counter() - start < 0.5, f"{text!r} took too long"
+    # A guard against a hang, not a speed test: generous enough for a loaded machine.
+    assert time.perf_counter() - start < 10, f"{text!r} took too long"
 
 
 @FUZZ

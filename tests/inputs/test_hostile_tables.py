@@ -97,6 +97,27 @@ def test_unselected_exotic_parquet_columns_do_not_matter(cli, typed_parquet):
     assert run.exit_code == 0 and float(run.stdout) == 2.0
 
 
+def test_parquet_tiny_row_groups_read_whole_and_rows_named(cli, tmp_path):
+    """A file of 1,000-row row groups: the reader puts Polars' small batches together (one
+    batch per 65,536 rows); every row is read once, and a missing value in a later piece is
+    named by its row in the whole file."""
+    n = 150_000
+    y = [float(k % 7) for k in range(n)]
+    pred = [v + (0.5 if k % 3 else -1.0) for k, v in enumerate(y)]
+    path = tmp_path / "groups.parquet"
+    pl.DataFrame({"y_true": y, "y_pred": pred}).write_parquet(path, row_group_size=1_000)
+    run = cli("compute", "mse", str(path), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    # Every third row (k % 3 == 0) is off by 1.0, the others by 0.5.
+    thirds = (n + 2) // 3
+    assert run.json()["n"] == n
+    assert math.isclose(run.json()["value"], (thirds * 1.0 + (n - thirds) * 0.25) / n)
+    pred[70_123] = None  # type: ignore[call-overload]
+    pl.DataFrame({"y_true": y, "y_pred": pred}).write_parquet(path, row_group_size=1_000)
+    run = cli("compute", "mse", str(path))
+    assert_bad_input(run, "row 70124, column 'y_pred': missing value")
+
+
 # --- huge fields, invalid UTF-8, lines without an end ----------------------------------------
 
 
@@ -219,8 +240,10 @@ def test_a_hundred_thousand_columns(cli, tmp_path):
         regression, "columns 'c1', 'c10',", "... (11111 columns): pred must have 1 column"
     )
     assert len(regression.stderr) < 400
-    # Quadratic checks took 12.6 s at 20k columns (11.4 s in the duplicate check alone).
-    assert elapsed < 20, elapsed
+    # Quadratic checks took 12.6 s at 20k columns (11.4 s in the duplicate check alone), so
+    # about 300 s at 100k; linear ones take about 8 s. The bound tells the two apart with room
+    # for a loaded CI machine: a guard against quadratic work, not a speed test.
+    assert elapsed < 120, elapsed
     path.write_text(",".join([*names, "c5"]) + "\n" + ",".join(["1"] * (width + 1)) + "\n")
     assert_bad_input(cli("compute", "mse", str(path)), "column name 'c5' appears twice")
 
