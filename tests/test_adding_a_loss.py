@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO
 from test_exercise_files import without_exercise
 
-from losscli.cli import candidates
+from losscli.cli import candidates, catalog_data
 from losscli.core.losses import registry
 from losscli.core.losses.registry import all_losses, get
 from losscli.core.losses.types import Loss, Properties
@@ -53,8 +53,8 @@ generate = load_generator()
 @pytest.fixture
 def throwaway(monkeypatch) -> Loss:
     """A Cauchy loss with huber's --delta as its scale, registered in a copy of the registry;
-    the generated completion names are regenerated from that copy, as tools/generate.py
-    would write them."""
+    the generated completion names and the catalog that `list` reads are regenerated from
+    that copy, as tools/generate.py would write them."""
     huber = get("huber")
     loss = replace(
         huber,
@@ -81,6 +81,9 @@ def throwaway(monkeypatch) -> Loss:
     names = types.ModuleType("losscli.cli.names")
     exec(generate.names_module(), names.__dict__)
     monkeypatch.setattr(candidates, "names", names)
+    catalog = types.ModuleType("losscli.cli.catalog_data")
+    exec(generate.catalog_module(), catalog.__dict__)
+    monkeypatch.setattr(catalog_data, "RECORDS", catalog.RECORDS)
     return loss
 
 

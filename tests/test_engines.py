@@ -242,7 +242,7 @@ def test_dask_errors_name_the_file_and_print_nothing(cli, dask_cluster, dataset,
         "--scheduler",
         address,
     )
-    assert missing.exit_code == 3 and "gone.csv: no such file" in missing.stderr
+    assert missing.exit_code == 2 and "gone.csv: no such file" in missing.stderr
 
 
 def test_parquet_files_are_split_into_partitions_of_about_block_size(monkeypatch, tmp_path):

@@ -6,7 +6,9 @@ and shell completion never import NumPy or Polars.
 
 from __future__ import annotations
 
+import shlex
 import sys
+import typing
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Annotated, Any
@@ -19,17 +21,54 @@ from losscli import __version__
 from losscli.cli import completion
 from losscli.cli.environment import check_environment
 from losscli.cli.errors import PipeClosed, handle, out_of_memory
+from losscli.render.notes import set_quiet
+
+# The commands that write notes on stderr (column choices, skipped rows, how an input was
+# read): each takes -q/--quiet, added here in one place rather than in every signature.
+QUIET_COMMANDS = frozenset({"compute", "grad", "compare", "recommend", "plot", "show"})
+
+
+def _quiet(
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "-q",
+            "--quiet",
+            help="No notes on stderr (column choices, skipped rows); errors and warnings stay.",
+        ),
+    ] = False,
+) -> None:
+    """Declares -q/--quiet the way every other option is declared (never invoked)."""
+
+
+def quiet_option() -> Any:
+    """-q/--quiet: silences notes, never errors or warnings (render.notes). Made by Typer
+    from `_quiet`'s signature; its value goes to render.notes, not to the command."""
+    maker = typer.Typer(add_completion=False)
+    maker.command()(_quiet)
+    (option,) = typer.main.get_command(maker).params
+    option.expose_value = False
+    option.callback = lambda ctx, param, value: set_quiet(bool(value))
+    return option
 
 
 class LossCliGroup(TyperGroup):
     """Runs every command non-standalone so that all errors pass through `errors.handle`,
     whether the app is started by the console script or by a test runner."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, command in self.commands.items():
+            if name in QUIET_COMMANDS and not any(p.name == "quiet" for p in command.params):
+                command.params.append(quiet_option())
+
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
         extra["standalone_mode"] = False
         completion.enable_protocol()
+        lazy_coercion(self)  # here, so that a test runner's app converts values as the script's
+        set_quiet(False)  # until a command's --quiet says otherwise
         try:
             result = super().main(args=args, prog_name=prog_name or "losscli", **extra)
             sys.stdout.flush()  # a full disk or a closed pipe is reported, not ignored at exit
@@ -47,6 +86,7 @@ class LossCliGroup(TyperGroup):
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None:
             refuse_repeated_options(command, rest)
+            refuse_short_values(command, rest)
         return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:
@@ -115,6 +155,27 @@ def refuse_repeated_options(command: Any, args: Sequence[str]) -> None:
             )
         seen[param.name] = value
         position += 1
+
+
+def refuse_short_values(command: Any, args: Sequence[str]) -> None:
+    """An option of several values given fewer at the end of the line (`--range -3`): said
+    as what to type (click's parser would say "Option '--range' requires 2 arguments")."""
+    from losscli.core.errors import UsageError
+
+    several = {
+        spelling: param
+        for param in command.params
+        if param.param_type_name == "option" and param.nargs > 1
+        for spelling in param.opts
+    }
+    for position, token in enumerate(args):
+        if token == "--":
+            return
+        param = several.get(token)
+        if param is not None and len(args) - position - 1 < param.nargs:
+            given = " ".join(shlex.quote(a) for a in args[position + 1 :])
+            needs = needs_numbers(token, param.nargs, param.metavar)
+            raise UsageError(f"{needs}, not {given}" if given else needs)
 
 
 # Every command, in the order --help lists them, and the module (losscli.cli.MODULE) whose
@@ -229,7 +290,6 @@ def main() -> None:
         add_listing(command, whole_app())
     else:  # a word that names no command: "No such command", as the whole app says it
         command = typer.main.get_command(whole_app())
-    lazy_coercion(command)
     streams.prepare()
     try:
         command()
@@ -358,14 +418,63 @@ class _LazyCoercion:
             if issubclass(annotation, Enum) and isinstance(value, annotation):
                 return value
             if issubclass(annotation, Enum) and type(value) is str:
+                # A choice in any case, as loss names are (--convention Torch, -f JSON).
                 for member in annotation:
-                    if member.value == value:  # a choice as written: its member
+                    if str(member.value).lower() == value.strip().lower():
                         return member
+                from losscli.core.errors import UsageError
+
+                choices = ", ".join(str(member.value) for member in annotation)
+                option = max(param.opts, key=len)
+                raise UsageError(f"{option}: {value!r} is not one of {choices}")
         if self.real is None:
             from typer._coercion import build_runtime_param
 
             self.real = build_runtime_param(param.type_descriptor)
-        return self.real.coerce(value, param=param, ctx=ctx)
+        try:
+            return self.real.coerce(value, param=param, ctx=ctx)
+        except Exception as error:
+            message = number_message(param, value)
+            if message is None:
+                raise
+            from losscli.core.errors import UsageError
+
+            # One line in Click's plain voice, saying what to type, rather than pydantic's.
+            raise UsageError(message) from error
+
+
+def needs_numbers(option: str, count: int, metavar: str | None) -> str:
+    """`--range needs two numbers A B`: said when an option of several numbers gets fewer."""
+    words = {2: "two", 3: "three", 4: "four"}
+    return f"{option} needs {words.get(count, count)} numbers {metavar or ''}".rstrip()
+
+
+def number_message(param: Any, value: Any) -> str | None:
+    """What a number option says of a value that is not a number: what to type instead
+    (`--range -3 --width 40`: --range needs two numbers A B). None for other options."""
+    from losscli.inputs.source import number_spelling, parse_number
+
+    annotation = param.type_descriptor.annotation
+    arity = param.type_descriptor.tuple_arity
+    if arity is not None:
+        numeric = all(a in (float, int) for a in typing.get_args(annotation))
+    else:
+        numeric = annotation in (float, int)
+    if not numeric:
+        return None
+    option = max(param.opts, key=len)
+    values = [str(v) for v in value] if isinstance(value, (tuple, list)) else [str(value)]
+    for text in values:
+        if parse_number(text.strip()) is not None:
+            continue
+        if arity is not None and arity > 1:
+            given = " ".join(shlex.quote(v) for v in values)
+            return f"{needs_numbers(option, arity, param.metavar)}, not {given}"
+        if text.startswith("-"):
+            return f"{option} needs a number, not the option {text}"
+        spelling = number_spelling(text)
+        return f"{option}: {text!r} is not a number" + (f"; {spelling}" if spelling else "")
+    return None
 
 
 def lazy_coercion(command: Any) -> None:

@@ -23,6 +23,18 @@ from losscli.cli import names
 EXERCISES_ENV = "LOSSCLI_EXERCISES"
 
 
+def in_any_case(incomplete: str, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The candidates that start with what was typed in any case, since names are read in
+    any case (`MS` offers `MSe`, which computes mse): Typer keeps only those that start
+    with the typed text as it is, so the typed part is kept as typed."""
+    typed = incomplete.lower()
+    return [
+        (incomplete + value[len(incomplete) :], help)
+        for value, help in found
+        if value.lower().startswith(typed)
+    ]
+
+
 def loss_names(incomplete: str) -> list[tuple[str, str]]:
     """Canonical names with their summaries; aliases too once a letter is typed, so that an
     empty TAB lists each loss once."""
@@ -33,20 +45,21 @@ def loss_names(incomplete: str) -> list[tuple[str, str]]:
             for name, (_, aliases) in names.LOSSES.items()
             for alias in aliases
         ]
-    return found
+    return in_any_case(incomplete, found)
 
 
-def families() -> list[str]:
-    return list(names.FAMILIES)
+def families(incomplete: str) -> list[str]:
+    return [value for value, _ in in_any_case(incomplete, [(f, "") for f in names.FAMILIES])]
 
 
 def parameter_values(option: str) -> Callable[[str], list[str]]:
-    """The values a loss parameter with fixed choices accepts (--direction forward|reverse);
-    after a comma, the next value of a sweep (--log-base e,2)."""
+    """The values a loss parameter with fixed choices accepts (--direction forward|reverse),
+    in any case; after a comma, the next value of a sweep (--log-base e,2)."""
 
     def values(incomplete: str) -> list[str]:
-        done, comma, _ = incomplete.rpartition(",")
-        return [f"{done}{comma}{value}" for value in names.CHOICES.get(option, ())]
+        done, comma, last = incomplete.rpartition(",")
+        choices = [(value, "") for value in names.CHOICES.get(option, ())]
+        return [f"{done}{comma}{value}" for value, _ in in_any_case(last, choices)]
 
     return values
 
@@ -102,7 +115,12 @@ def typed_table(ctx: typer.Context) -> Path | None:
     """The table file already on the command line: compute's FILE, or compare's last word.
     Before an option still waiting for its value, the parser leaves the positional words
     unassigned, in ctx.args."""
-    words = [ctx.params.get("file"), *(ctx.params.get("losses") or []), *ctx.args]
+    words = [
+        ctx.params.get("file"),
+        *(ctx.params.get("files") or []),  # recommend FILE...
+        *(ctx.params.get("losses") or []),
+        *ctx.args,
+    ]
     for word in words:
         if isinstance(word, str) and word != "-" and os.path.isfile(word):
             return Path(word)

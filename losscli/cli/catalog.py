@@ -50,9 +50,9 @@ def list_losses(
     losses = RECORDS
     families = sorted({loss["family"] for loss in losses})
     if family is not None:
-        if family not in families:
+        if family.strip().lower() not in families:  # any case, as loss names
             raise UsageError(f"--family must be one of {', '.join(families)}, not {family!r}")
-        losses = tuple(loss for loss in losses if loss["family"] == family)
+        losses = tuple(loss for loss in losses if loss["family"] == family.strip().lower())
     losses = tuple(sorted(losses, key=lambda loss: (families.index(loss["family"]), loss["name"])))
     rows = [
         (
@@ -81,14 +81,21 @@ def show(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.core.conventions import describe
+    from losscli.core.conventions import CONVENTIONS, describe
     from losscli.core.evaluation.requests import options_for
     from losscli.core.losses.registry import alias_meaning, get
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
     record = get(loss)
-    conventions = [c for c in describe(record) if c["name"] != "catalog"]
+    # A convention that defines only other losses (hadsell, pml: contrastive) has nothing to
+    # say about this one; a framework that lacks this loss says why, and stays.
+    conventions = [
+        c
+        for c in describe(record)
+        if c["name"] != "catalog"
+        and (c["available"] or c["why"] != CONVENTIONS[c["name"]].missing_default)
+    ]
     framework_aliases = _framework_aliases(record)
     data = _record(record) | {
         "conventions": conventions,
@@ -229,7 +236,8 @@ def _convention_line(c: dict[str, Any]) -> str:
     if not c["available"]:
         return f"no such loss: {c['why']}"
     what = " ".join(c["differences"]) if c["differences"] else "same as the catalog."
-    return f"{c['function']}: {what} With --weights: {c['weighted_mean']}."
+    docs = f" Docs: {c['reference']}" if c.get("reference") else ""
+    return f"{c['function']}: {what} With --weights: {c['weighted_mean']}.{docs}"
 
 
 def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> None:
@@ -274,7 +282,7 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
     console.print(Text("conventions", style="bold") + Text("  (--convention NAME)", style="dim"))
     table = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # a long link folds onto the next line, never cut
     for c in conventions:
         if not c["available"]:
             table.add_row(Text(c["name"]), Text("no such loss: " + c["why"], style="dim"))
@@ -287,5 +295,8 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
         for line in c["notes"]:
             cell.append("\nnote: " + line, style="dim")
         cell.append("\nwith --weights: " + c["weighted_mean"], style="dim")
+        if c.get("reference"):
+            cell.append("\ndocs: ")
+            cell.append(c["reference"], style=f"link {c['reference']}")
         table.add_row(Text(c["name"]), cell)
     console.print(table)

@@ -186,6 +186,7 @@ def open_source(
         inline_source = InlineSource(loss, y_true, options.y_pred, options.weights, space=space)
         if inline_source.note:
             note(inline_source.note)
+        refuse_class_rows(loss, inline_source.pred_width, inline_source.class_rows())
         return _whole(loss, inline_source, whole)
     if options.weights is not None:
         raise UsageError("--weights is for inline values; with a table use --weight COLUMN")
@@ -199,9 +200,33 @@ def open_source(
         no_input="no input: give FILE, pipe a table in, or type values with --y-true and --y-pred",
         quiet=quiet,
     )
+    refuse_class_rows(loss, source.pred_width)
     if takes_labels:
         read_text_labels(loss, source, options.labels, quiet=quiet)
     return _whole(loss, source, whole)
+
+
+# A binary loss and its multi-class form, for data with one prediction column per class.
+MULTICLASS = {
+    "binary-cross-entropy": "cross-entropy",
+    "focal": "softmax-focal",
+    "hinge": "multiclass-hinge",
+    "perceptron": "multiclass-perceptron",
+}
+
+
+def refuse_class_rows(loss: Loss, pred_width: int, classes: int = 0) -> None:
+    """A binary loss given rows of class scores (several prediction columns, or one
+    inline row per target: `focal --y-true 2 --y-pred 0.1,0.2,0.7`) names its multi-class
+    form: the loss was chosen wrong, not the data."""
+    other = MULTICLASS.get(loss.name)
+    classes = max(classes, pred_width if pred_width > 1 else 0)
+    if other is None or classes < 2:
+        return
+    raise UsageError(
+        f"{loss.name} is a binary loss: it takes one prediction per example, and these rows "
+        f"have {classes} class scores; for {classes} classes use {other}"
+    )
 
 
 def read_text_labels(loss: Loss, source: Any, labels_option: str | None, *, quiet: bool) -> None:
@@ -369,10 +394,10 @@ def notice_text(notice: Notice, source: Source, batch: Batch) -> str:
 
 
 def note(text: str) -> None:
-    from losscli.render.report import printable
+    """A note on stderr (silenced by --quiet): render.notes.note."""
+    from losscli.render.notes import note as write_note
 
-    sys.stderr.write(f"losscli: note: {printable(text)}\n")
-    sys.stderr.flush()
+    write_note(text)
 
 
 class Warnings:
@@ -385,8 +410,11 @@ class Warnings:
 
     def add(self, text: str) -> None:
         if self.live:
+            from losscli.render.notes import silenced
             from losscli.render.report import printable
 
+            if silenced(text):
+                return
             sys.stderr.write(f"losscli: warning: {printable(text)}\n")
             sys.stderr.flush()
         else:
@@ -403,10 +431,9 @@ class Warnings:
             )
         skipped = getattr(source, "skipped", 0)
         if skipped:
-            self.add(
-                f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or "
-                "non-finite values (--nan skip)"
-            )
+            from losscli.render.notes import skipped_rows
+
+            self.add(skipped_rows(skipped))
         if rows == 0:
             from losscli.inputs.source import InputError
 

@@ -138,7 +138,7 @@ def compare(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import InputOptions, Warnings, open_source
+    from losscli.cli.common import InputOptions, Warnings, note, open_source
     from losscli.core.errors import UsageError
 
     given = params.given
@@ -194,6 +194,12 @@ def compare(
     output = o.output_format(fmt, json_flag)
     warnings = Warnings(live=output != "json")
     if dataset:
+        if len(files) > 1:
+            # `compare mse huber a.csv b.csv` may mean two models: say what it computes.
+            note(
+                f"compare takes one table: {', '.join(files)} are read as one, rows one after "
+                "another; to compare the predictions in each file, run compare on each"
+            )
         if per_example:
             raise UsageError(
                 "--per-example prints the rows of one table; with several files compare "
@@ -821,7 +827,16 @@ def _human(
         "max_abs_grad": 3,
         "top_1pct_share": 4,
     }
-    fitted = [Column(headers.get(name, name), drop=drop_order.get(name, 0)) for name in columns]
+    # The number columns stay right-aligned when every cell is "-" (no value: all zero losses).
+    numbers = {"value", "top_1pct_share", "max_abs_grad"}
+    fitted = [
+        Column(
+            headers.get(name, name),
+            drop=drop_order.get(name, 0),
+            justify="right" if name in numbers else "left",
+        )
+        for name in columns
+    ]
     cells = [
         [_human_cell(name, value) for name, value in zip(columns, row, strict=True)] for row in rows
     ]

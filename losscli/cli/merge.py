@@ -70,7 +70,7 @@ def read_states(paths: list[str]) -> list[tuple[str, LossState]]:
     import sys
     from pathlib import Path
 
-    from losscli.core.errors import DataError
+    from losscli.core.errors import DataError, UsageError
     from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import InputError
 
@@ -84,7 +84,7 @@ def read_states(paths: list[str]) -> list[tuple[str, LossState]]:
         try:
             texts.append((path, Path(path).read_text(encoding="utf-8")))
         except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
+            raise UsageError(f"{path}: no such file") from None
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(f"{path}: cannot be read ({error})") from None
     if not texts:

@@ -208,7 +208,9 @@ def data_histogram(request: Request, table: InputOptions, x: Any) -> Histogram:
         raise InputError("no examples: the input has no data rows")
     skipped = getattr(source, "skipped", 0)
     if skipped:
-        note(f"skipped {skipped} rows with missing or non-finite values (--nan skip)")
+        from losscli.render.notes import skipped_rows
+
+        note(skipped_rows(skipped))
     if outside:
         note(
             f"{outside} of {total} examples lie outside {x[0]:g}..{x[-1]:g} and are not in "

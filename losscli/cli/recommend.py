@@ -10,6 +10,7 @@ import typer
 
 from losscli.cli import options as o
 from losscli.cli import scale as sc
+from losscli.cli.candidates import column_names
 from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ def recommend(
             metavar="COL",
             help="Target column: name or 1-based index. Default: y_true, else the first.",
             rich_help_panel=o.INPUT,
+            autocompletion=column_names,
         ),
     ] = None,
     pred: Annotated[
@@ -111,6 +113,7 @@ def recommend(
             metavar="COLS",
             help="Prediction column: its residuals are profiled. Default: y_pred, without -t.",
             rich_help_panel=o.INPUT,
+            autocompletion=column_names,
         ),
     ] = None,
     input_format: o.InputFormatOpt = None,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from losscli.core.errors import UsageError
 from losscli.inputs.source import Batch, InputError
 from losscli.inputs.table import EXTENSIONS, Frame, TableReader, open_table
 
@@ -44,7 +45,7 @@ def expand(paths: list[str]) -> list[DataFile]:
         elif any(ch in path for ch in GLOB_CHARS):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:
-                raise InputError(f"{path}: no file matches")
+                raise UsageError(f"{path}: no file matches")
             for match in matches:
                 files.extend(_expand_local(match, root=None))
         else:
@@ -55,7 +56,7 @@ def expand(paths: list[str]) -> list[DataFile]:
 def _expand_local(path: str, root: str | None) -> list[DataFile]:
     item = Path(path)
     if not item.exists():
-        raise InputError(f"{path}: no such file")
+        raise UsageError(f"{path}: no such file")
     if not item.is_dir():
         return [DataFile(path, _partitions(path, root))]
     found = sorted(
@@ -103,9 +104,9 @@ def _expand_remote(path: str) -> list[DataFile]:
     elif fs.exists(base):
         names = [base]
     else:
-        raise InputError(f"{path}: no such file")
+        raise UsageError(f"{path}: no such file")
     if not names:
-        raise InputError(f"{path}: no file matches")
+        raise UsageError(f"{path}: no file matches")
     root = base if fs.isdir(base) else None
     return [
         DataFile(fs.unstrip_protocol(name), _partitions(name, root) if root else {})

@@ -10,14 +10,17 @@ A trailing `;` makes a single row explicit: `--y-true "0,0,1;"` is one soft targ
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from losscli.core.errors import UsageError
 from losscli.core.losses.checks import ROW_SUM_TOLERANCE
-from losscli.inputs.source import Batch, InputError, parse_number, shown_value
+from losscli.inputs.source import Batch, InputError, number_spelling, parse_number, shown_value
 
 if TYPE_CHECKING:
     from losscli.core.losses.types import Loss
@@ -54,10 +57,24 @@ def parse_list(text: str, option: str) -> ParsedList:
             value = parse_number(cell)
             if value is None:
                 shown = f"value {c}" if cell else f"value {c} is empty"
-                raise InputError(f"{where}, {shown}: {shown_value(cell)} is not a number")
+                message = f"{where}, {shown}: {shown_value(cell)} is not a number"
+                _refuse_misspelling(message, cell, text, option)
+                raise InputError(message)
             row.append(value)
         rows.append(row)
     return ParsedList(rows, explicit)
+
+
+def _refuse_misspelling(message: str, cell: str, text: str, option: str) -> None:
+    """A list typed the way it is written elsewhere (`10%`, `0.1 0.2 0.7`) is a mistake of
+    the command line, not of the data: exit 2 with what to type instead."""
+    spelling = number_spelling(cell)
+    if spelling is None:
+        return
+    if " " in cell.strip():  # the whole list respelled, as the user would retype it
+        commas = re.sub(r"\s+", ",", re.sub(r"\s*([,;])\s*", r"\1", text.strip()))
+        spelling = f"separate numbers with commas: {option} {shlex.quote(commas)}"
+    raise UsageError(f"{message}; {spelling}")
 
 
 def _format(value: float) -> str:
@@ -138,6 +155,18 @@ class InlineSource:
         self.pred_names = ("--y-pred",)
         self.weight_name = "--weights" if weights is not None else None
         self.pred_width = self._y_pred.shape[1]
+
+    def class_rows(self) -> int:
+        """How many classes the values look like, when they look like class labels with
+        one row of class scores each (k predictions per target, the targets whole numbers
+        in 0..k-1, one of them past 1); else 0."""
+        n, m = self._y_true.shape[0], self._y_pred.shape[0]
+        if self._y_true.shape[1] != 1 or n == 0 or m == n or m % n:
+            return 0
+        k = m // n
+        labels = self._y_true[:, 0]
+        whole = bool(np.all((labels == np.round(labels)) & (labels >= 0) & (labels < k)))
+        return k if whole and labels.max() > 1 else 0
 
     def _init_without_target(self, pred: ParsedList, weights: str | None) -> None:
         self._y_pred = _matrix(pred.rows, "--y-pred")

@@ -85,6 +85,21 @@ def parse_number(text: str) -> float | None:
     return float(text) if _NUMBER.fullmatch(text) else None
 
 
+def number_spelling(text: str) -> str | None:
+    """What to type instead of a number written as people write it elsewhere: a percentage
+    (`10%` is 0.1) or numbers separated by spaces (`0.1 0.2 0.7` is 0.1,0.2,0.7). None when
+    `text` is not such a number."""
+    text = text.strip()
+    if text.endswith("%"):
+        percent = parse_number(text[:-1].strip())
+        if percent is not None:
+            return f"write a percentage as a fraction: {percent / 100:.15g}, not {text}"
+    words = text.split()
+    if len(words) > 1 and all(parse_number(w) is not None for w in words):
+        return f"separate numbers with commas: {','.join(words)}"
+    return None
+
+
 def shown_name(name: str) -> str:
     """A column name quoted for a message (repr escapes control characters)."""
     return repr(name)

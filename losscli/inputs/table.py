@@ -30,8 +30,15 @@ from typing import IO
 import numpy as np
 import polars as pl
 
-from losscli.core.errors import UsageError
-from losscli.inputs.source import Batch, InputError, parse_number, shown_name, shown_value
+from losscli.core.errors import UsageError, counted
+from losscli.inputs.source import (
+    Batch,
+    InputError,
+    number_spelling,
+    parse_number,
+    shown_name,
+    shown_value,
+)
 
 # Polars' import installs its own SIGINT handler, which restarts blocked reads (SA_RESTART):
 # Ctrl-C would do nothing while stdin waits. Python's handler goes back (main thread only).
@@ -171,7 +178,7 @@ def open_table(
     else:
         file = Path(path)
         if not file.exists():
-            raise InputError(f"{path}: no such file")
+            raise UsageError(f"{path}: no such file")
         if file.is_dir():
             raise InputError(f"{path}: is a directory, not a table")
         try:
@@ -197,6 +204,8 @@ def open_table(
         if len(separator) != 1 or not separator.isascii():  # Polars takes one byte
             raise InputError(f"--delimiter must be one ASCII character, not {separator!r}")
         reader = CsvReader(stream, head, label, size, separator=separator, has_header=has_header)
+        if delimiter is None:
+            _refuse_another_separator(reader.names, input_format)
     if path != "-":
         reader.opened = stream
         reader.path = path
@@ -204,6 +213,25 @@ def open_table(
 
 
 SNIFF_BYTES = 64 << 10
+
+# Separators a table read as one column may have been written with, and how to read it so.
+OTHER_SEPARATORS = {"\t": "--input-format tsv", ";": "--delimiter ';'", "|": "--delimiter '|'"}
+
+
+def _refuse_another_separator(names: list[str], input_format: str | None) -> None:
+    """A table whose only column name holds another separator (a European Excel CSV with
+    ';', a TSV named .csv) was read with the wrong one: say which option reads it."""
+    if len(names) != 1:
+        return
+    for separator, option in OTHER_SEPARATORS.items():
+        if separator == "\t" and input_format == "tsv":
+            continue
+        if len([part for part in names[0].split(separator) if part.strip()]) >= 2:
+            shown = "tabs" if separator == "\t" else repr(separator)
+            raise UsageError(
+                f"the table has one column, {names[0]!r}: its header looks separated by "
+                f"{shown}; read it with {option}"
+            )
 
 
 def _sniff(head: bytes) -> str:
@@ -700,8 +728,10 @@ class CsvReader(_TextTable):
             raise InputError(f"{where}, column {shown_name(name)}: {self.missing}")
         value = parse_number(text)
         if value is None:
+            spelling = number_spelling(text)
             raise InputError(
                 f"{where}, column {shown_name(name)}: {shown_value(text)} is not a number"
+                + (f"; {spelling}" if spelling else "")
             )
         return value
 
@@ -1100,8 +1130,8 @@ def choose_columns(
         free = [k for k in range(len(names)) if k not in reserved]
         if len(free) < 2:
             raise InputError(
-                f"the table has {len(names)} column(s) ({listed(names)}); it needs a target "
-                "and at least one prediction column"
+                f"the table has {counted(len(names), 'column')} ({listed(names)}); it needs a "
+                "target and at least one prediction column"
             )
         t, p = free[:1], free[1:]
         note = (

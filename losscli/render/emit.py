@@ -81,8 +81,11 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
     if fmt == "json":
         stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
         return
+    from losscli.render.notes import silenced
+
     for warning in report.warnings:
-        sys.stderr.write(f"losscli: warning: {printable(warning)}\n")
+        if not silenced(warning):
+            sys.stderr.write(f"losscli: warning: {printable(warning)}\n")
     sys.stderr.flush()
     if report.blocks is not None:
         from losscli.render.blocks import block_rows, write_blocks
@@ -151,8 +154,9 @@ def _table(report: Report, color: str, stream: TextIO) -> None:
     columns = [Column(name, drop=count - i if i else 0) for i, name in enumerate(report.columns)]
     print_fitted(console, columns, cells, title=report.title or None)
     if hidden:
-        sys.stderr.write(
-            f"losscli: note: the table shows the first {TABLE_MAX_ROWS} of "
-            f"{TABLE_MAX_ROWS + hidden} rows; -f tsv, csv or jsonl write every row\n"
+        from losscli.render.notes import note
+
+        note(
+            f"the table shows the first {TABLE_MAX_ROWS} of {TABLE_MAX_ROWS + hidden} rows; "
+            "-f tsv, csv or jsonl write every row"
         )
-        sys.stderr.flush()

@@ -92,11 +92,11 @@ def test_convention_errors_exit_2(cli, args, fragment):
 def test_show_lists_each_convention(cli):
     doc = cli("show", "bce", "--json").json()
     conventions = {c["name"]: c for c in doc["conventions"]}
-    assert list(conventions) == ["torch", "keras", "sklearn", "optax", "hadsell", "pml"]
+    # hadsell and pml, which define only the contrastive losses, are left out (issue 19).
+    assert list(conventions) == ["torch", "keras", "sklearn", "optax"]
     assert "clamped at -100" in conventions["torch"]["differences"][0]
     assert conventions["torch"]["reference"].startswith("https://docs.pytorch.org/")
     assert conventions["optax"]["same_as_catalog"] is True
-    assert conventions["pml"]["available"] is False
 
 
 def test_show_kl_states_torch_reduction(cli):
@@ -127,3 +127,37 @@ def test_grad_mean_follows_the_conventions_mean(cli):
         "--y-true", "1,1,0", "--y-pred", "0.5,0.7,0.2", "--json",
     ).json()
     assert doc["grad"] == pytest.approx([0.5, 0.5, -1.0], rel=1e-15)
+
+
+# --- issue 19: show prints each convention's documentation link in the terminal too --------
+
+
+def test_show_prints_each_conventions_docs_link_in_every_format(cli):
+    doc = cli("show", "bce", "--json").json()
+    links = {c["name"]: c["reference"] for c in doc["conventions"] if c["available"]}
+    assert set(links) == {"torch", "keras", "sklearn", "optax"}
+    table = cli("show", "bce", "-f", "table", "--color", "never", env={"COLUMNS": "200"})
+    assert table.exit_code == 0
+    for link in links.values():
+        assert f"docs: {link}" in table.stdout  # whole, on one line at 200 columns
+    rows = {r["field"]: r["value"] for r in cli("show", "bce", "-f", "tsv").tsv()}
+    for name, link in links.items():
+        assert rows[f"convention {name}"].endswith(f"Docs: {link}")
+
+
+def test_show_leaves_out_conventions_that_define_only_other_losses(cli):
+    for fmt in ("table", "tsv"):
+        text = cli("show", "huber", "-f", fmt, "--color", "never", env={"COLUMNS": "200"}).stdout
+        assert "hadsell" not in text and "pml" not in text and "torch" in text
+    # ... but a framework without the loss says why, and the contrastive loss has both.
+    rows = {r["field"]: r["value"] for r in cli("show", "kl", "-f", "tsv").tsv()}
+    assert rows["convention sklearn"].startswith("no such loss: scikit-learn has no KL")
+    contrastive = cli("show", "contrastive", "--json").json()["conventions"]
+    assert [c["name"] for c in contrastive if c["available"]] == ["hadsell", "pml"]
+
+
+def test_a_long_docs_link_folds_but_is_never_cut(cli):
+    run = cli("show", "bce", "-f", "table", "--color", "never", env={"COLUMNS": "80"})
+    assert "…" not in run.stdout.split("conventions  (--convention NAME)")[1]
+    joined = "".join(line.strip() for line in run.stdout.splitlines())
+    assert "optax.losses.sigmoid_binary_cross_entropy" in joined

@@ -270,7 +270,7 @@ def test_several_prediction_columns_need_labels(cli, tmp_path):
 
 
 def test_missing_file(cli, tmp_path):
-    assert "no such file" in error_of(cli("recommend", str(tmp_path / "nope.csv")), 3)
+    assert "no such file" in error_of(cli("recommend", str(tmp_path / "nope.csv")), 2)
 
 
 def test_target_alone_when_only_t_is_given(cli, tmp_path):

@@ -166,7 +166,7 @@ def test_merge_refuses_states_of_another_loss_parameter_or_version(cli, dataset,
     assert run.exit_code == 3 and run.stdout == ""
     assert "old.json: state version 0; this losscli reads version 1" in run.stderr
     run = cli("merge", str(tmp_path / "none.json"))
-    assert run.exit_code == 3 and "none.json: no such file" in run.stderr
+    assert run.exit_code == 2 and "none.json: no such file" in run.stderr
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -181,7 +181,6 @@ def test_errors_name_the_file_and_print_nothing(cli, dataset, tmp_path, jobs):
     data = (dataset["root"] / "hive" / "w=1" / "part-0.parquet").read_bytes()
     corrupt.write_bytes(data[:-12] + b"\0" * 8 + data[-4:])  # the footer's length is wrong
     cases = {
-        (good, str(tmp_path / "missing.csv")): "missing.csv: no such file",
         (good, str(bad)): "bad.csv: row 2, column 'y_pred': 'oops' is not a number",
         (good, str(other)): "other.csv: another schema",
         (good, str(corrupt)): "corrupt.parquet: not a readable Parquet file",
@@ -192,6 +191,9 @@ def test_errors_name_the_file_and_print_nothing(cli, dataset, tmp_path, jobs):
         assert run.stdout == ""
         assert message in run.stderr
         assert len(run.stderr.strip().splitlines()) <= 2  # the error, and a column note
+    missing = cli("compute", "mse", good, str(tmp_path / "missing.csv"), "--jobs", jobs)
+    assert missing.exit_code == 2 and missing.stdout == ""  # a usage error, as in Click
+    assert "missing.csv: no such file" in missing.stderr
 
 
 def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
@@ -209,7 +211,7 @@ def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
         assert remote.json()["value"] == local.json()["value"]
         assert remote.json()["n"] == N_FILES * ROWS
         missing = cli("compute", "mse", "memory://nowhere/x.csv", "-j", "1")
-        assert missing.exit_code == 3 and "memory://nowhere/x.csv: no such file" in missing.stderr
+        assert missing.exit_code == 2 and "memory://nowhere/x.csv: no such file" in missing.stderr
     finally:
         fs.rm("/preds", recursive=True)
 

@@ -165,7 +165,7 @@ def test_a_sweep_over_many_files_is_the_single_runs(cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--delta", "0.5,x,2"], "--delta must be a number, not 'x' (item 2 of --delta 0.5,x,2)"),
+        (["--delta", "0.5,x,2"], "--delta: 'x' is not a number (item 2 of --delta 0.5,x,2)"),
         (
             ["--delta", "0.5,-1"],
             "--delta must be greater than 0, not -1 (item 2 of --delta 0.5,-1)",

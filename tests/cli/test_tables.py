@@ -176,9 +176,10 @@ def test_unknown_column_lists_the_columns(cli):
     assert "columns: y_true, y_hat" in run.stderr
 
 
-def test_missing_file_is_bad_input(cli, tmp_path):
+def test_missing_file_is_a_usage_error(cli, tmp_path):
+    # Issue 19: a missing file is exit 2, as Click's own Path check would make it.
     run = cli("compute", "mse", str(tmp_path / "nope.csv"))
-    assert run.exit_code == 3 and "no such file" in run.stderr
+    assert run.exit_code == 2 and "nope.csv: no such file" in run.stderr
 
 
 def test_nan_skip_drops_rows_and_says_how_many(cli):

@@ -299,7 +299,7 @@ def test_unknown_parameter() -> None:
     [
         ("huber", {"delta": 0.0}, "--delta must be greater than 0"),
         ("huber", {"delta": -1.0}, "--delta must be greater than 0"),
-        ("huber", {"delta": "abc"}, "--delta must be a number"),
+        ("huber", {"delta": "abc"}, "--delta: 'abc' is not a number"),
         ("huber", {"delta": math.inf}, "--delta must be finite"),
         ("huber", {"delta": math.nan}, "--delta must be finite"),
         ("focal", {"gamma": -0.5}, "--gamma must be at least 0"),

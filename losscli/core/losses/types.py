@@ -77,6 +77,8 @@ class Param:
         if self.choices:
             # A flag (--swap) gives True: the yes of a no/yes choice.
             text = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            if text.strip().lower() in self.choices:  # any case, as loss names
+                text = text.strip().lower()
             if text not in self.choices:
                 raise UsageError(
                     f"{self.option} must be one of {', '.join(self.choices)}, not {text!r}"
@@ -126,7 +128,7 @@ class Param:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise UsageError(f"{self.option} must be a number, not {value!r}") from None
+            raise UsageError(not_a_number(self.option, value)) from None
         if not np.isfinite(number):
             raise UsageError(f"{self.option} must be finite, not {value!r}")
         if self.lower is not None:
@@ -142,6 +144,29 @@ class Param:
                 f"{self.option} must be at most {low:g} or at least {high:g}, not {value}"
             )
         return number
+
+
+def not_a_number(option: str, value: object) -> str:
+    """What a number option says of a value that is not a number, in Click's voice: what to
+    type instead (`10%` is 0.1; numbers separated by spaces are a comma list)."""
+    text = str(value).strip()
+    if text.startswith("-") and not text[1:2].isdigit() and text[1:2] != ".":
+        return f"{option} needs a number, not the option {text}"
+    message = f"{option}: {text!r} is not a number"
+    if text.endswith("%"):
+        try:
+            percent = float(text[:-1])
+        except ValueError:
+            return message
+        return f"{message}; write a percentage as a fraction: {percent / 100:.15g}, not {text}"
+    words = text.split()
+    if len(words) > 1:
+        try:
+            [float(word) for word in words]
+        except ValueError:
+            return message
+        return f"{message}; separate numbers with commas: {','.join(words)}"
+    return message
 
 
 @dataclass(frozen=True)
