@@ -1,5 +1,5 @@
 """Dask as an engine: a dataset read by `dask.dataframe`, each partition reduced to a partial
-state (core/states.py) by `map_partitions`, the states merged in a tree on the cluster.
+state (core/evaluation/states.py) by `map_partitions`, the states merged in a tree on the cluster.
 
     >>> import dask.dataframe as dd
     >>> from losscli.core import LossState, make_request
@@ -103,7 +103,7 @@ def _as_series(frame: Any, *args: Any) -> Any:
 
 def _merge_group(*groups: Any) -> Any:
     """Merge the states of several partitions (each a one-element Series, or a state)."""
-    from losscli.core.states import merge_all
+    from losscli.core.evaluation.states import merge_all
 
     states = [g.iloc[0] if hasattr(g, "iloc") else g for g in groups]
     return merge_all(states)

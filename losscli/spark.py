@@ -1,5 +1,5 @@
 """Spark as an engine: each partition of a Spark DataFrame reduced to a partial state
-(core/states.py) by `mapInPandas`, the states collected and merged on the driver.
+(core/evaluation/states.py) by `mapInPandas`, the states collected and merged on the driver.
 
     >>> from losscli.core import LossState, make_request
     >>> from losscli.spark import reduce_dataframe
@@ -35,7 +35,7 @@ def reduce_dataframe(
     in partition order."""
     import pickle
 
-    from losscli.core.states import merge_all
+    from losscli.core.evaluation.states import merge_all
 
     columns = [*target, *pred, *([weight] if weight else [])]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from losscli.core.exercises import (
+from losscli.core.exercises.model import (
     Exercise,
     check,
     draw_variant,
@@ -22,7 +22,7 @@ from losscli.core.exercises import (
     work,
     work_variant,
 )
-from losscli.core.registry import all_losses
+from losscli.core.losses.registry import all_losses
 from losscli.inputs.exercises import load_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -236,7 +236,7 @@ _ARITHMETIC = re.compile(r"[\d.\s+\-*/^()]*\d[\d.\s]*[+\-*/^][\d.\s+\-*/^()]*")
 def test_solution_arithmetic_types_back_to_its_number(path):
     """Every `arithmetic = number` printed in a solution or a why, typed back as an answer,
     gives that number (issue 14: mse-mean-gradient printed -0.5^2, which reads as -0.25)."""
-    from losscli.core.expressions import answer_value
+    from losscli.core.exercises.expressions import answer_value
 
     exercise = load(path)
     checked = 0
@@ -266,7 +266,7 @@ def test_solution_arithmetic_types_back_to_its_number(path):
 def test_each_formula_slip_is_caught_with_its_feedback(path):
     """A formula part: the reference typed back is right, each known slip typed as a formula
     gets its own feedback, in the textbook variant and in seeded ones."""
-    from losscli.core.expressions import parse
+    from losscli.core.exercises.expressions import parse
 
     exercise = load(path)
     for seed in (None, 0, 1):

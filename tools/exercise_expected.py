@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from losscli.core.exercises import draw_variant, work
+from losscli.core.exercises.model import draw_variant, work
 from losscli.inputs.exercises import load_file
 
 

@@ -38,7 +38,7 @@ HELP_WIDTH = 80  # the help as an 80-column terminal shows it, whatever this one
 
 
 def names_module() -> str:
-    from losscli.core.registry import all_losses
+    from losscli.core.losses.registry import all_losses
 
     losses = sorted(all_losses(), key=lambda loss: loss.name)
     lines = [

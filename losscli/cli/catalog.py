@@ -10,7 +10,7 @@ from losscli.cli import options as o
 from losscli.cli.candidates import families
 
 if TYPE_CHECKING:
-    from losscli.core.registry import Loss
+    from losscli.core.losses.types import Loss
 
 PROPERTY_COLUMNS = ("convex", "smooth", "robust", "probabilistic")
 
@@ -42,7 +42,7 @@ def list_losses(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.core.errors import UsageError
-    from losscli.core.registry import all_losses
+    from losscli.core.losses.registry import all_losses
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
@@ -81,8 +81,8 @@ def show(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.core.conventions import describe
-    from losscli.core.evaluation import options_for
-    from losscli.core.registry import alias_meaning, get
+    from losscli.core.evaluation.requests import options_for
+    from losscli.core.losses.registry import alias_meaning, get
     from losscli.render.emit import emit
     from losscli.render.report import Report
 
@@ -213,7 +213,7 @@ def _bullets(console: Any, title: str, items: tuple[str, ...]) -> None:
 
 def _framework_aliases(record: Loss) -> dict[str, str]:
     """The loss's aliases that name a framework's function, and how each reads and computes."""
-    from losscli.core.registry import alias_meaning
+    from losscli.core.losses.registry import alias_meaning
 
     found = {}
     for alias in record.aliases:
@@ -258,7 +258,7 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
             table.add_row(Text(p.option), Text(_default(p.default)), Text(p.doc))
         console.print()
         console.print(table)
-    from losscli.core.evaluation import options_for
+    from losscli.core.evaluation.requests import options_for
 
     _bullets(console, "options", tuple(f"{name} {doc}" for name, doc in options_for(loss)))
     props = "  ".join(f"{p}: {_yes(getattr(loss.properties, p))}" for p in PROPERTY_COLUMNS)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from losscli.core.evaluation import Request
-    from losscli.core.registry import Loss
+    from losscli.core.evaluation.requests import Request
+    from losscli.core.losses.types import Loss
     from losscli.inputs.source import Batch, Source
     from losscli.inputs.table import Selection
 
@@ -28,7 +28,7 @@ def build_request(
     log_input: bool = False,
 ) -> Request:
     from losscli.cli.options import space_from_flags
-    from losscli.core.evaluation import make_request
+    from losscli.core.evaluation.requests import make_request
 
     space, convention = alias_defaults(
         loss, space_from_flags(logits, log_probs, log_input), convention
@@ -46,7 +46,7 @@ def alias_defaults(loss: str, space: str | None, convention: str | None) -> tupl
     """The space and convention of an alias that names a framework's function
     (`bce-with-logits` reads logits, as torch.nn.BCEWithLogitsLoss), where the command line
     does not give them; said on stderr. Else the flags' space and the catalog."""
-    from losscli.core.registry import alias_meaning
+    from losscli.core.losses.registry import alias_meaning
 
     meaning = alias_meaning(loss)
     if meaning is not None:
@@ -127,7 +127,7 @@ def open_source(
     """Inline values when --y-true/--y-pred are given, else the table in FILE or on stdin.
     `quiet`: the column choice is not said again (a file read a second time). `space` (what
     the predictions are) settles how an ambiguous inline list is read."""
-    from losscli.core.evaluation import LABEL_TARGETS
+    from losscli.core.evaluation.requests import LABEL_TARGETS
 
     takes_labels = loss.takes_target and loss.target in LABEL_TARGETS
     if options.labels is not None and not takes_labels:

@@ -239,7 +239,7 @@ def _split_file(args: list[str]) -> tuple[list[str], str | None]:
     from pathlib import Path
 
     from losscli.core.errors import UsageError
-    from losscli.core.registry import get
+    from losscli.core.losses.registry import get
     from losscli.inputs.table import EXTENSIONS
 
     if not args:
@@ -261,7 +261,7 @@ def _split_file(args: list[str]) -> tuple[list[str], str | None]:
 
 
 def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
-    from losscli.core.evaluation import settings_for
+    from losscli.core.evaluation.requests import settings_for
 
     # The loss's own parameters, and the settings of how rows are read that apply to it
     # (--ignore-label for the losses of class labels, --precision for all).
@@ -271,7 +271,7 @@ def _taken(params: dict[str, Any], loss: Any) -> dict[str, Any]:
 
 def _check_params_used(params: dict[str, Any], records: list[Any]) -> None:
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import settings_for
+    from losscli.core.evaluation.requests import settings_for
 
     taken = {p.name for loss in records for p in loss.params}
     taken |= {name for loss in records for name in settings_for(loss)}
@@ -290,8 +290,8 @@ def _loss_entries(
     convention: str | None,
 ) -> list[Entry]:
     from losscli.cli.common import alias_defaults
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import alias_meaning, get
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import alias_meaning, get
 
     # A loss once, by its canonical name; an alias that names a framework's function
     # (bce-with-logits) is its own row, computed as that function is.
@@ -323,8 +323,8 @@ def _all_entries(
 ) -> list[Entry]:
     from losscli.core.conventions import covers
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import all_losses
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import all_losses
 
     # Family by family (regression first), in the registry's order within each.
     losses = all_losses()
@@ -363,8 +363,8 @@ def _convention_entries(
 ) -> list[Entry]:
     from losscli.core.conventions import NAMES, covers, get_convention
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import get
 
     loss = get(name)
     # The catalog's request first: a parameter or space the loss does not take is an error,
@@ -401,7 +401,7 @@ class _Selection:
     left_out: list[tuple[str, str]] | None = None
 
     def apply(self, entries: list[Entry], batch: Batch) -> None:
-        from losscli.core.applicability import data_kind, reason_left_out
+        from losscli.core.losses.applicability import data_kind, reason_left_out
 
         kind = data_kind(batch.y_true, batch.y_pred)
         self.left_out = []
@@ -440,7 +440,7 @@ def _summary(
     color: str,
     select: _Selection | None = None,
 ) -> None:
-    from losscli.core.states import CompareState
+    from losscli.core.evaluation.states import CompareState
     from losscli.run.context import located
     from losscli.run.losses import reduced
 
@@ -479,7 +479,7 @@ def _summary_many(
     import contextlib
 
     from losscli.cli.common import note
-    from losscli.core.states import identity_of
+    from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
 

@@ -11,8 +11,8 @@ from losscli.cli import options as o
 from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
-    from losscli.core.evaluation import Request
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.requests import Request
+    from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import Source
     from losscli.run.context import Warnings
 
@@ -267,7 +267,7 @@ def show_value(
 def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
     """Stream every batch into one state of compensated sums; memory does not grow with the
     input. The columns read are part of the state (merge refuses states of other columns)."""
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.states import LossState
     from losscli.run.losses import Lane, reduced
 
     columns = {

@@ -21,7 +21,7 @@ def dask_state(
     """The merged state of the dataset, as reduce_files gives it (no notices: rows that need
     one are found again by the local readers only when something fails)."""
     from losscli.core.errors import UsageError
-    from losscli.core.registry import get
+    from losscli.core.losses.registry import get
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
     from losscli.inputs.table import choose_columns
@@ -71,7 +71,7 @@ def dask_state(
 
 
 def _new_state(kind: str, identity: dict[str, Any]) -> Any:
-    from losscli.core.states import new_state
+    from losscli.core.evaluation.states import new_state
 
     return new_state(kind, identity)
 

@@ -19,8 +19,8 @@ from losscli.cli import options as o
 from losscli.cli.candidates import exercise_ids
 
 if TYPE_CHECKING:
-    from losscli.core.exercises import Exercise, Part, Worked
-    from losscli.core.expressions import Expression
+    from losscli.core.exercises.expressions import Expression
+    from losscli.core.exercises.model import Exercise, Part, Worked
 
 HELP = """Exercises: the catalog's problems and more, checked by the same core as compute.
 
@@ -77,7 +77,7 @@ def _load(extra: list[str] | None, warnings: list[str]) -> dict[str, Exercise]:
 def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
     """The exercise named by ID or ID@N, its variant, and the core's answers for it."""
     from losscli.core.errors import UsageError
-    from losscli.core.exercises import work_variant
+    from losscli.core.exercises.model import work_variant
     from losscli.inputs.exercises import exercise_dirs, find
 
     name, at, suffix = wanted.partition("@")
@@ -167,7 +167,7 @@ def check(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli.errors import CheckFailed
-    from losscli.core.exercises import check as grade
+    from losscli.core.exercises.model import check as grade
     from losscli.inputs import progress as p
     from losscli.render import exercises as views
 
@@ -279,7 +279,7 @@ def _read_answers(
 
 def _loss_name(text: str) -> str | None:
     from losscli.core.errors import UsageError
-    from losscli.core.registry import get
+    from losscli.core.losses.registry import get
 
     try:
         return get(text).name
@@ -290,7 +290,7 @@ def _loss_name(text: str) -> str | None:
 def _answer(part: Part, text: str) -> float | Expression:
     """A number; for a formula part the parsed formula; for a choice the option's index."""
     from losscli.core.errors import UsageError
-    from losscli.core.expressions import answer_value, parse
+    from losscli.core.exercises.expressions import answer_value, parse
 
     if part.accepts == "formula":
         return parse(text, names=frozenset(part.domain), fold_case=True)
@@ -328,7 +328,7 @@ def hint(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.core.exercises import unlocked_hints
+    from losscli.core.exercises.model import unlocked_hints
     from losscli.inputs import progress as p
     from losscli.render import exercises as views
 
@@ -467,7 +467,7 @@ def next_exercise(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.core.exercises import work_variant
+    from losscli.core.exercises.model import work_variant
     from losscli.inputs.progress import ProgressStore
     from losscli.render import exercises as views
 
@@ -527,7 +527,7 @@ def _on_topic(exercises: Sequence[Exercise], topic: str) -> list[Exercise]:
     import difflib
 
     from losscli.core.errors import UsageError
-    from losscli.core.registry import names_and_aliases
+    from losscli.core.losses.registry import names_and_aliases
     from losscli.render import exercises as views
 
     wanted = topic.strip().lower()
@@ -560,7 +560,7 @@ def _choose_next(
 def _checked(files: Sequence[Path], seeds: range) -> list[dict[str, Any]]:
     """Validate each file alone; the same id in two files is a problem of the second."""
     from losscli.core.errors import LossError
-    from losscli.core.exercises import problems
+    from losscli.core.exercises.model import problems
     from losscli.inputs.exercises import load_file
 
     results = []

@@ -115,9 +115,9 @@ def make_setup(
 ) -> Setup:
     """Check the command line with plot's rules, then gather every loss on the same axis."""
     from losscli.cli.plot import build_requests, shared_axis
-    from losscli.core.curves import DEFAULT_KL_P, axis_for, grid, has_axis
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import all_losses
+    from losscli.core.evaluation.curves import DEFAULT_KL_P, axis_for, grid, has_axis
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import all_losses
     from losscli.render.explore_model import KL_P, NO_SLIDER, Setup
 
     requests = build_requests(losses, given, logits, kl_p)

@@ -9,7 +9,7 @@ import typer
 from losscli.cli import options as o
 
 if TYPE_CHECKING:
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.states import LossState
 
 HELP = """Merge partial states written by `losscli compute --state` and print the value.
 
@@ -51,7 +51,7 @@ def merge(
 ) -> None:
     from losscli.cli.compute import show_value
     from losscli.core.errors import UsageError
-    from losscli.core.states import merge_all
+    from losscli.core.evaluation.states import merge_all
     from losscli.run.context import Warnings
 
     if reduction is o.Reduction.none:
@@ -71,7 +71,7 @@ def read_states(paths: list[str]) -> list[tuple[str, LossState]]:
     from pathlib import Path
 
     from losscli.core.errors import DataError
-    from losscli.core.states import LossState
+    from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import InputError
 
     texts: list[tuple[str, str]] = []
@@ -99,7 +99,7 @@ def read_states(paths: list[str]) -> list[tuple[str, LossState]]:
 
 
 def _check_all_alike(loaded: list[tuple[str, LossState]]) -> None:
-    from losscli.core.states import StateMismatch, check_same
+    from losscli.core.evaluation.states import StateMismatch, check_same
     from losscli.inputs.source import InputError
 
     first_where, first = loaded[0]

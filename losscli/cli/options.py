@@ -50,7 +50,7 @@ class Reduction(enum.StrEnum):
 
 
 class ConventionName(enum.StrEnum):
-    """The conventions of core/conventions.py (a test keeps the two lists equal)."""
+    """The conventions of core/conventions/ (a test keeps the two lists equal)."""
 
     catalog = "catalog"
     torch = "torch"

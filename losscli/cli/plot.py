@@ -11,8 +11,8 @@ from losscli.cli.candidates import loss_names
 
 if TYPE_CHECKING:
     from losscli.cli.common import InputOptions
-    from losscli.core.curves import Axis, Histogram
-    from losscli.core.evaluation import Request
+    from losscli.core.evaluation.curves import Axis, Histogram
+    from losscli.core.evaluation.requests import Request
 
 HELP = """Draw loss curves, and with --grad their gradients beside them.
 
@@ -159,7 +159,7 @@ def plot(
     from pathlib import Path
 
     from losscli.cli.common import InputOptions
-    from losscli.core.curves import DEFAULT_KL_P, curves, grid
+    from losscli.core.evaluation.curves import DEFAULT_KL_P, curves, grid
     from losscli.render.plotting import CurvePlot
 
     o.check_number("--dpi", dpi, MIN_DPI, MAX_DPI)
@@ -212,7 +212,7 @@ def plot(
 def data_histogram(request: Request, table: InputOptions, x: Any) -> Histogram:
     """Counts of the table's examples along the axis, batch by batch in bounded memory."""
     from losscli.cli.common import note, open_source
-    from losscli.core.curves import Histogram, positions
+    from losscli.core.evaluation.curves import Histogram, positions
     from losscli.inputs.source import InputError
     from losscli.run.context import located
 
@@ -242,8 +242,8 @@ def build_requests(
 ) -> list[Request]:
     """One request per loss, each with the parameters it takes; a parameter (or --logits)
     that none of the losses takes is a usage error."""
-    from losscli.core.evaluation import make_request
-    from losscli.core.registry import get
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.losses.registry import get
 
     records = [get(name) for name in losses]
     names = " or ".join(r.name for r in records)
@@ -263,7 +263,7 @@ def build_requests(
 
 
 def shared_axis(requests: list[Request]) -> Axis:
-    from losscli.core.curves import axis_for
+    from losscli.core.evaluation.curves import axis_for
 
     axes = [axis_for(r) for r in requests]
     for request, axis in zip(requests, axes, strict=True):

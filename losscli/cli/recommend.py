@@ -13,8 +13,8 @@ from losscli.cli import scale as sc
 from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from losscli.core.profile import Profile
-    from losscli.core.recommend import Recommendation
+    from losscli.core.advice.profile import Profile
+    from losscli.core.advice.recommend import Recommendation
     from losscli.inputs.table import Selection
 
 HELP = """Recommend a loss: from what you know (flags) or from a profile of the data.
@@ -412,8 +412,8 @@ class Outcome(NamedTuple):
 
 
 def _from_flags(**facts: Any) -> Outcome:
-    from losscli.core.recommend import from_facts
-    from losscli.core.recommend import recommend as apply_guide
+    from losscli.core.advice.recommend import from_facts
+    from losscli.core.advice.recommend import recommend as apply_guide
     from losscli.render.recommendation import stated_profile
 
     situation = from_facts(**facts)
@@ -429,9 +429,9 @@ def _from_data(
     want: str | None,
     progress: bool,
 ) -> Outcome:
-    from losscli.core.profile import LabelProfile
-    from losscli.core.recommend import from_profile
-    from losscli.core.recommend import recommend as apply_guide
+    from losscli.core.advice.profile import LabelProfile
+    from losscli.core.advice.recommend import from_profile
+    from losscli.core.advice.recommend import recommend as apply_guide
 
     profile, described, warnings = _profile_table(table, task, progress)
     situation = from_profile(profile, target_stat=target_stat, quantile=quantile, want=want)
@@ -452,8 +452,8 @@ def _profile_table(
     import contextlib
 
     from losscli.cli.common import InputOptions, open_table_source
+    from losscli.core.advice.profile import LabelProfile, PairProfile, Profiler
     from losscli.core.errors import DataError
-    from losscli.core.profile import LabelProfile, PairProfile, Profiler
     from losscli.render.recommendation import measured_profile
     from losscli.run.context import Warnings, located
 
@@ -532,7 +532,7 @@ def _profile_files(
     processes into a ProfileState, the states merged in file order. Returns the profiler,
     the rows, the selection, the (target, pred) names and how to name the input."""
     from losscli.cli.common import note
-    from losscli.core.states import merge_all
+    from losscli.core.evaluation.states import merge_all
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
 
@@ -571,7 +571,7 @@ class _FileProfile:
 def _profile_file(data_file: Any, options: Any) -> _FileProfile:
     """One file's ProfileState (in a worker process); errors name the file."""
     from losscli.core.errors import DataError
-    from losscli.core.states import ProfileState
+    from losscli.core.evaluation.states import ProfileState
     from losscli.inputs.dataset import open_file
     from losscli.inputs.source import InputError
     from losscli.inputs.table import TableSource
@@ -603,7 +603,7 @@ def _profile_distributions(
     source: Any, task: str | None
 ) -> tuple[Profile, dict[str, Any], list[str]]:
     """Several target columns: rows of soft labels (each non-negative, summing to 1)."""
-    from losscli.core.profile import DistributionProfiler
+    from losscli.core.advice.profile import DistributionProfiler
     from losscli.render.recommendation import measured_profile
     from losscli.run.context import Warnings, located
 

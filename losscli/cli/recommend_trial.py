@@ -1,5 +1,5 @@
 """`losscli recommend --trial`: read a sample of the table in one pass, profile its target,
-and cross-validate a simple model with each candidate loss (losscli/core/trial.py)."""
+and cross-validate a simple model with each candidate loss (losscli/core/advice/trial.py)."""
 
 from __future__ import annotations
 
@@ -47,9 +47,9 @@ def trial_report(
     import numpy as np
 
     from losscli.cli.common import InputOptions, note, open_table_source
-    from losscli.core.profile import LabelProfile, Profiler, RobustSample, SpreadProfile
-    from losscli.core.recommend import from_profile, recommend, tweedie_power
-    from losscli.core.trial import candidates_for, default_metric, run_trial
+    from losscli.core.advice.profile import LabelProfile, Profiler, RobustSample, SpreadProfile
+    from losscli.core.advice.recommend import from_profile, recommend, tweedie_power
+    from losscli.core.advice.trial import candidates_for, default_metric, run_trial
     from losscli.render.recommendation import measured_profile, trial_view
     from losscli.run.context import Warnings, located
 
@@ -166,7 +166,7 @@ def _with_slope(profile: Any, data: Any) -> Any:
 
     import numpy as np
 
-    from losscli.core.profile import variance_slope
+    from losscli.core.advice.profile import variance_slope
 
     y, x = data[:, 0], data[:, 1:]
     design = np.column_stack([x, np.ones(x.shape[0])])
@@ -189,8 +189,8 @@ def _check_extra() -> None:
 
 
 def _check_metric(metric: str) -> None:
-    from losscli.core.registry import get
-    from losscli.core.trial import SCORES
+    from losscli.core.advice.trial import SCORES
+    from losscli.core.losses.registry import get
 
     if metric in SCORES:
         return

@@ -1,5 +1,5 @@
 """Many files on every core, or on a Dask cluster: each file (or partition) is reduced to a
-partial state (core/states.py) and the states are merged, in file order, into one.
+partial state (core/evaluation/states.py) and the states are merged, in file order, into one.
 
 The states merge in the same pairwise tree whatever the number of processes, so --jobs 1 and
 --jobs 8 give the same bits; against one pass over the concatenated table they agree to
@@ -17,7 +17,7 @@ import typer
 
 if TYPE_CHECKING:
     from losscli.cli.common import InputOptions
-    from losscli.core.evaluation import Request
+    from losscli.core.evaluation.requests import Request
     from losscli.inputs.dataset import DataFile
     from losscli.run.context import Warnings
 
@@ -114,7 +114,7 @@ def dataset_state(
     stops the whole before a value exists."""
     from losscli.cli.common import note
     from losscli.core.errors import UsageError
-    from losscli.core.states import identity_of
+    from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
 
     if not paths or "-" in paths:
@@ -189,7 +189,7 @@ def reduce_files_many(
     """reduce_files for several requests over the same files (compare): one merged state per
     request, None for an optional one left out, with the reason (and whether it failed on the
     first batch of the first file, where --all leaves a loss out silently)."""
-    from losscli.core.states import merge_all
+    from losscli.core.evaluation.states import merge_all
 
     tasks = [(f, inputs, identities, optional, kind) for f in files]
     results = map_files(file_states, tasks, jobs)
@@ -280,7 +280,7 @@ def file_states(
     error names the file as well as the row and column. An optional request that does not
     fit the data is left out of this file's result instead."""
     from losscli.core.errors import DataError
-    from losscli.core.states import request_of, state_kind
+    from losscli.core.evaluation.states import request_of, state_kind
     from losscli.inputs.dataset import open_file
     from losscli.inputs.source import InputError
     from losscli.inputs.table import TableSource, choose_columns

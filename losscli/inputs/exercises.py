@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from losscli.core import registry
 from losscli.core.errors import LossError, UsageError
-from losscli.core.exercises import (
+from losscli.core.exercises.expressions import RESERVED, Expression, parse
+from losscli.core.exercises.grading import DEFAULT_ABS, DEFAULT_REL, MISTAKE_REL, Tolerance
+from losscli.core.exercises.model import (
     ARITY,
     OPS,
     Derived,
@@ -38,8 +39,8 @@ from losscli.core.exercises import (
     Value,
     parse_ref,
 )
-from losscli.core.expressions import RESERVED, Expression, parse
-from losscli.core.grading import DEFAULT_ABS, DEFAULT_REL, MISTAKE_REL, Tolerance
+from losscli.core.losses import registry
+from losscli.core.losses.types import Loss
 
 ENV = "LOSSCLI_EXERCISES"
 ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
@@ -392,7 +393,7 @@ class _Reader:
             reduction=reduction,
         )
 
-    def loss_params(self, loss: registry.Loss, table: Any, key: str) -> dict[str, Any]:
+    def loss_params(self, loss: Loss, table: Any, key: str) -> dict[str, Any]:
         if not isinstance(table, dict):
             raise self.fail(key, "must be a table")
         known = {p.name: p for p in loss.params}
@@ -555,7 +556,7 @@ class _Reader:
         )
 
     def fact(self, value: Any, key: str) -> Fact:
-        from losscli.core.registry import Properties
+        from losscli.core.losses.types import Properties
 
         spec = self.keys(value, key, (), ("property", "loss", "recommend", "param"))
         if "property" in spec:

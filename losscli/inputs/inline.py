@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from losscli.core.checks import ROW_SUM_TOLERANCE
+from losscli.core.losses.checks import ROW_SUM_TOLERANCE
 from losscli.inputs.source import Batch, InputError, parse_number, shown_value
 
 if TYPE_CHECKING:
-    from losscli.core.registry import Loss
+    from losscli.core.losses.types import Loss
 
 # Target domains whose target is a row of values rather than one value per example: a
 # list without ';' is then one row.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from losscli.render.report import Report
 
 if TYPE_CHECKING:
-    from losscli.core.evaluation import Request
+    from losscli.core.evaluation.requests import Request
 
 
 def comparison(
@@ -25,7 +25,7 @@ def comparison(
     """The comparison of `records` (values in) over n examples; `weighted`: the input has
     sample weights (by convention, a column says how each mean divides them); `left_out`:
     what --all left out, when it chose."""
-    from losscli.core.influence import top_count
+    from losscli.core.advice.influence import top_count
 
     if by_convention:
         columns = ("convention", "value", "top_1pct_share", "max_abs_grad", "difference")

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from losscli.render.report import Report
 
 if TYPE_CHECKING:
-    from losscli.core.exercises import Exercise, Worked
-    from losscli.core.grading import Verdict
+    from losscli.core.exercises.grading import Verdict
+    from losscli.core.exercises.model import Exercise, Worked
 
 
 def _grid(columns: int) -> Any:
@@ -133,7 +133,7 @@ def _check_command(worked: Worked) -> str:
 
 def problem(worked: Worked, data: dict[str, Any], reason: str | None = None) -> Report:
     """The problem as the student sees it before answering."""
-    from losscli.core.exercises import fill, format_value, unlocked_hints
+    from losscli.core.exercises.model import fill, format_value, unlocked_hints
 
     e, variant = worked.exercise, worked.variant
     entry = data["exercises"].get(e.id, {})
@@ -244,7 +244,7 @@ def verdicts(
     remaining: list[str],
     record: dict[str, Any],
 ) -> Report:
-    from losscli.core.exercises import unlocked_hints
+    from losscli.core.exercises.model import unlocked_hints
 
     e = worked.exercise
     attempts = record["attempts"]
@@ -282,7 +282,7 @@ def verdicts(
     def human(console: Any) -> None:
         from rich.text import Text
 
-        from losscli.core.exercises import format_value
+        from losscli.core.exercises.model import format_value
 
         grid = _grid(3)
         for p in parts:
@@ -314,7 +314,7 @@ def verdicts(
 
 def hints(worked: Worked, attempts: int, part_attempts: dict[str, int]) -> Report:
     """The hints this variant's attempts have unlocked: the exercise's, then each part's."""
-    from losscli.core.exercises import fill, unlocked_hints
+    from losscli.core.exercises.model import fill, unlocked_hints
 
     e = worked.exercise
     unlocked = unlocked_hints(e, attempts, part_attempts)
@@ -359,7 +359,7 @@ def hints(worked: Worked, attempts: int, part_attempts: dict[str, int]) -> Repor
 def solution(worked: Worked) -> Report:
     """The worked solution with its numbers, then every part's answer, then the `losscli
     show` commands that explain the losses: the same text on a terminal, piped, in plain."""
-    from losscli.core.exercises import fill, format_value
+    from losscli.core.exercises.model import fill, format_value
 
     e = worked.exercise
     text = fill(e.solution, e, worked.variant, worked)

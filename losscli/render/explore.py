@@ -3,7 +3,7 @@
 The loss panel and the gradient panel sit side by side (drawn by plot_text). Below them: a
 checkbox for every loss that shares the axis (overlays), a slider for every parameter of
 those losses, and the numbers under the cursor. Everything drawn or shown comes from
-`losscli.core.curves`, which evaluates the core; nothing is computed here.
+`losscli.core.evaluation.curves`, which evaluates the core; nothing is computed here.
 
 Keys: Tab and Shift+Tab move between the plot, the checkboxes and the sliders; on the plot,
 Left/Right move the cursor; on a slider, Left/Right change the value; Space toggles a
@@ -28,9 +28,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Static
 
-from losscli.core.curves import Curve, curves
-from losscli.core.evaluation import Request, make_request
-from losscli.core.registry import Loss, ParamValue
+from losscli.core.evaluation.curves import Curve, curves
+from losscli.core.evaluation.requests import Request, make_request
+from losscli.core.losses.types import Loss, ParamValue
 from losscli.render.explore_model import (
     KL_P,
     STOPS,

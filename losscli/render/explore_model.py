@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscli.core.curves import Axis
-from losscli.core.registry import Loss, Param, ParamValue
+from losscli.core.evaluation.curves import Axis
+from losscli.core.losses.types import Loss, Param, ParamValue
 
 KL_P = "kl_p"  # not a loss parameter: P₁ of kl's target P = (P₁, 1 - P₁)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.core.curves import Curve, Histogram
+    from losscli.core.evaluation.curves import Curve, Histogram
 
 # The extra that brings each optional library, for the error message when it is missing.
 EXTRAS = {"plotext": "plot", "matplotlib": "plot", "textual": "explore"}

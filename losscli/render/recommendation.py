@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from losscli.core.profile import (
+from losscli.core.advice.profile import (
     DistributionProfile,
     LabelProfile,
     PairProfile,
     Profile,
     label_text,
 )
-from losscli.core.recommend import Recommendation, Situation, outlier_level, target_kind
-from losscli.core.trial import TrialResult, Winner, higher_is_better, paired_gap
+from losscli.core.advice.recommend import Recommendation, Situation, outlier_level, target_kind
+from losscli.core.advice.trial import TrialResult, Winner, higher_is_better, paired_gap
 from losscli.render.report import Report, printable
 
 

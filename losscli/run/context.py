@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from losscli.core.errors import DataError
 
 if TYPE_CHECKING:
-    from losscli.core.registry import Notice
+    from losscli.core.losses.types import Notice
     from losscli.inputs.source import Batch, Source
     from losscli.inputs.table import Selection
 

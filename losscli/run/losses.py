@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from losscli.core.evaluation import BatchValues, GradientCheck, Request
+    from losscli.core.evaluation.requests import BatchValues, GradientCheck, Request
     from losscli.inputs.source import Batch, Source
     from losscli.render.blocks import Block
     from losscli.run.context import Warnings
@@ -94,7 +94,7 @@ def stream(
             choose(batch)
         pairs = None
         if any(lane.output is not None for lane in lanes):
-            from losscli.core.evaluation import output_columns
+            from losscli.core.evaluation.requests import output_columns
 
             request = next(lane.request for lane in lanes if lane.request is not None)
             with located(source, batch):
@@ -142,7 +142,7 @@ def _evaluate(
     """One lane's loss on one batch, or None when an optional lane turns out not to fit the
     data: on the first batch it is left out silently; later as `late` says."""
     from losscli.core.errors import UsageError
-    from losscli.core.evaluation import batch_values, check_gradient
+    from losscli.core.evaluation.requests import batch_values, check_gradient
     from losscli.inputs.source import InputError
     from losscli.run.context import located
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
-from losscli.core.registry import ALIAS_MEANINGS, alias_meaning, get, names_and_aliases
+from losscli.core.losses.registry import ALIAS_MEANINGS, alias_meaning, get, names_and_aliases
 
 
 def softplus(z):

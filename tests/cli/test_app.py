@@ -105,7 +105,7 @@ def test_exit_70_internal_error_one_line_unless_debug(cli, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr("losscli.core.evaluation.batch_values", broken)
+    monkeypatch.setattr("losscli.core.evaluation.requests.batch_values", broken)
     run = cli("compute", "mse", "--y-true", "1", "--y-pred", "1")
     assert run.exit_code == 70 and run.stdout == ""
     [line] = run.stderr.splitlines()
@@ -119,7 +119,7 @@ def test_internal_error_in_a_real_process():
     # A bug with a multi-line message still gives one line, and the process exits 70.
     code = (
         "import sys\n"
-        "import losscli.core.evaluation as evaluation\n"
+        "import losscli.core.evaluation.requests as evaluation\n"
         "def broken(*args, **kwargs):\n"
         "    raise RuntimeError('first\\nsecond')\n"
         "evaluation.batch_values = broken\n"
@@ -146,7 +146,7 @@ def test_exit_130_interrupted(cli, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("losscli.core.evaluation.batch_values", interrupted)
+    monkeypatch.setattr("losscli.core.evaluation.requests.batch_values", interrupted)
     run = cli("compute", "mse", "--y-true", "1", "--y-pred", "1")
     assert run.exit_code == 130 and run.stdout == ""
 

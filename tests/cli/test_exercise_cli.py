@@ -204,7 +204,7 @@ def test_seed_and_at_shorthand_give_the_same_variant(cli):
 
 
 def test_variant_is_checked_against_its_own_numbers(cli):
-    from losscli.core.exercises import draw_variant, work
+    from losscli.core.exercises.model import draw_variant, work
     from losscli.inputs.exercises import builtin_dir, load_file
 
     exercise = load_file(builtin_dir() / "ce-3class.toml")
@@ -315,7 +315,7 @@ def test_next_prefers_a_started_exercise_then_the_first_new_one(cli):
 
 
 def test_next_when_everything_is_solved(cli):
-    from losscli.core.exercises import draw_variant, work
+    from losscli.core.exercises.model import draw_variant, work
     from losscli.inputs.exercises import builtin_dir, load_all
 
     for exercise in load_all([builtin_dir()]).values():
@@ -767,7 +767,7 @@ def test_part_hints_unlock_by_that_variants_attempts_on_the_part(cli):
 
 
 def test_a_solved_variant_earns_the_solution_of_every_variant(cli):
-    from losscli.core.exercises import work_variant
+    from losscli.core.exercises.model import work_variant
     from losscli.inputs.exercises import builtin_dir, find
 
     exercise = find([builtin_dir()], "ce-3class")
@@ -873,7 +873,7 @@ def test_concept_answers_agree_with_list_and_recommend(cli):
     """The bank cannot disagree with `list` and `recommend`: for every choice part, the
     option the exercise grades right is the one `losscli list --json` marks, or the first of
     `losscli recommend --json` with the same facts."""
-    from losscli.core.exercises import work_variant
+    from losscli.core.exercises.model import work_variant
     from losscli.inputs.exercises import builtin_dir, load_all
 
     rows = cli("list", "--json").json()["losses"]

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from losscli.core.registry import all_losses
+from losscli.core.losses.registry import all_losses
 from losscli.render.fit import is_number
 
 WIDTHS = (40, 80, 200)

@@ -259,7 +259,7 @@ def run_out_of_memory(setup: str, *args: str) -> subprocess.CompletedProcess[byt
 def test_out_of_memory_is_one_line_and_exit_70() -> None:
     # NumPy's allocation failure (numpy's _ArrayMemoryError is a MemoryError).
     setup = (
-        "import numpy as np, losscli.core.evaluation as ev\n"
+        "import numpy as np, losscli.core.evaluation.requests as ev\n"
         "def values(*args, **kwargs):\n"
         "    return np.empty(1 << 48)  # 2 PiB: beyond any address space\n"
         "ev.batch_values = values"
@@ -272,7 +272,7 @@ def test_out_of_memory_is_one_line_and_exit_70() -> None:
 def test_out_of_memory_in_the_handler_itself() -> None:
     # The handler must not fail: a second MemoryError while reporting still gives the line.
     setup = (
-        "import losscli.core.evaluation as ev, losscli.cli.app as app\n"
+        "import losscli.core.evaluation.requests as ev, losscli.cli.app as app\n"
         "def boom(*args, **kwargs):\n"
         "    raise MemoryError\n"
         "ev.batch_values = boom\n"

@@ -162,7 +162,7 @@ def test_a_class_with_fewer_examples_than_folds(cli, tmp_path):
 
 
 def test_non_convergence_is_a_warning(cli, tmp_path, monkeypatch):
-    from losscli.core import trial
+    from losscli.core.advice import trial
 
     monkeypatch.setattr(trial, "MAX_ITER", 1)
     rng = np.random.default_rng(16)

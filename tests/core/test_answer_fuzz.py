@@ -10,7 +10,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from losscli.core.expressions import ExpressionError, answer_value, parse
+from losscli.core.exercises.expressions import ExpressionError, answer_value, parse
 
 FUZZ = settings(
     derandomize=True,

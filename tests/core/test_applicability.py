@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from losscli.core.applicability import data_kind, loss_tasks, reason_left_out
-from losscli.core.registry import all_losses
+from losscli.core.losses.applicability import data_kind, loss_tasks, reason_left_out
+from losscli.core.losses.registry import all_losses
 
 # name: (y_true, y_pred, tasks, space)
 DATA = {
@@ -79,7 +79,7 @@ def test_every_loss_applies_to_some_data_and_not_to_all():
     ],
 )
 def test_a_careful_selection(data, applies, left_out):
-    from losscli.core.registry import get
+    from losscli.core.losses.registry import get
 
     t, p, _, _ = DATA[data]
     kind = data_kind(np.array(t, dtype=float), np.array(p, dtype=float))
@@ -90,7 +90,7 @@ def test_a_careful_selection(data, applies, left_out):
 
 
 def test_a_stated_space_is_not_second_guessed():
-    from losscli.core.registry import get
+    from losscli.core.losses.registry import get
 
     kind = data_kind(np.array([[1.0], [0.0]]), np.array([[2.0], [-1.0]]))
     assert reason_left_out(get("bce"), kind, None) is not None

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from losscli.core import all_losses, evaluate, make_request
-from losscli.core.curves import axis_for, curves, grid, has_axis, label_for
 from losscli.core.errors import UsageError
+from losscli.core.evaluation.curves import axis_for, curves, grid, has_axis, label_for
 
 SPACES = [
     (loss.name, space) for loss in all_losses() for space in loss.spaces if space != "logprob"
@@ -122,7 +122,7 @@ def test_labels_show_the_parameters_that_shape_the_curve():
 
 
 def test_positions_place_examples_on_each_axis():
-    from losscli.core.curves import positions
+    from losscli.core.evaluation.curves import positions
 
     residual = positions(make_request("mse"), [1.0, 2.0], [1.5, 0.0])
     assert residual.tolist() == [0.5, -2.0]
@@ -143,7 +143,7 @@ def test_positions_place_examples_on_each_axis():
 
 
 def test_histogram_merges_batches_and_counts_what_is_outside():
-    from losscli.core.curves import Histogram
+    from losscli.core.evaluation.curves import Histogram
 
     h = Histogram.empty(-1.0, 1.0, 4)
     assert h.add(np.array([-0.9, 0.1, 0.2, 5.0])) == 1

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from losscli.core.errors import UsageError
-from losscli.core.expressions import ExpressionError, answer_value, parse
+from losscli.core.exercises.expressions import ExpressionError, answer_value, parse
 
 
 @pytest.mark.parametrize(

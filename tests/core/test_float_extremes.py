@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from losscli.core import Accumulator, evaluate, gradient, make_request
-from losscli.core.influence import Influence
+from losscli.core.advice.influence import Influence
 
 BIG = np.finfo(np.float64).max  # 1.7976931348623157e308
 TINY = np.finfo(np.float64).tiny  # 2.2250738585072014e-308, the smallest normal
@@ -117,7 +117,7 @@ def test_top_share_of_huge_losses() -> None:
 
 
 def test_row_means_of_huge_cells() -> None:
-    from losscli.core.numerics import row_mean
+    from losscli.core.losses.numerics import row_mean
 
     cells = np.array([[1e308, 1.7e308], [1.0, 2.0], [BIG, np.inf], [BIG, -BIG]])
     # Exact: 1.35e308; 1.5; inf (an infinite cell); 0.

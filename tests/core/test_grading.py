@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from losscli.core.grading import Candidate, Tolerance, how_far, matching_mistake
+from losscli.core.exercises.grading import Candidate, Tolerance, how_far, matching_mistake
 
 
 def test_tolerance_is_relative_to_the_answer_with_an_absolute_floor():

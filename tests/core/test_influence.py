@@ -1,5 +1,5 @@
-"""The top-1% share and largest gradient (core/influence.py), and the Reducer's mean rules
-over streamed batches (core/reduce.py)."""
+"""The top-1% share and largest gradient (core/advice/influence.py), and the Reducer's mean rules
+over streamed batches (core/evaluation/reduce.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from losscli.core import evaluate, make_request
-from losscli.core.evaluation import batch_values
-from losscli.core.influence import Influence, top_count
-from losscli.core.reduce import Reducer
+from losscli.core.advice.influence import Influence, top_count
+from losscli.core.evaluation.reduce import Reducer
+from losscli.core.evaluation.requests import batch_values
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from losscli.core import UsageError, evaluate, get, gradient, make_request
-from losscli.core.registry import Loss, Param
+from losscli.core.losses.types import Loss, Param
 
 SUBNORMAL = 5e-324
 TINY = float(np.finfo(np.float64).tiny)
@@ -54,7 +54,7 @@ SPECIAL = {
 }
 # The Tweedie deviance at p = 1.8e308 still meets inf - inf (NaN) for some y and μ, in both
 # spaces: the exact value is 0 or inf by the sign of a log float64 cannot hold. Left for
-# core/likelihood.py's owner; not strict, since some draws do pass.
+# core/losses/likelihood.py's owner; not strict, since some draws do pass.
 for _space in ("raw", "log"):
     SPECIAL[("tweedie", _space, "power", BIG)] = pytest.mark.xfail(
         strict=False, reason="NaN for some y, μ at p = 1.8e308"

@@ -15,7 +15,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from losscli.core import all_losses, check_gradient, evaluate, get, gradient, make_request
-from losscli.core.evaluation import LABEL_TARGETS
+from losscli.core.evaluation.requests import LABEL_TARGETS
 
 SMOOTHED = [
     (loss.name, space)

@@ -238,7 +238,7 @@ MULTI_PRED = [[1, 1], [2, -1], [5, 4], [5, 6.5]]
 
 
 def outputs(loss, y_true, y_pred, weights=None, **params):
-    from losscli.core.evaluation import evaluate_outputs
+    from losscli.core.evaluation.requests import evaluate_outputs
 
     request = make_request(loss, {**params, "multioutput": "raw"})
     return evaluate_outputs(request, y_true, y_pred, weights=weights)

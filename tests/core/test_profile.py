@@ -8,8 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from losscli.core.errors import DataError
-from losscli.core.profile import (
+from losscli.core.advice.profile import (
     LabelProfile,
     Moments,
     Profiler,
@@ -17,7 +16,8 @@ from losscli.core.profile import (
     SpreadProfile,
     _quantile,
 )
-from losscli.core.recommend import from_profile, recommend
+from losscli.core.advice.recommend import from_profile, recommend
+from losscli.core.errors import DataError
 
 N = 20_000
 # MAD x 1.4826 of Student-t(2), per unit scale: the median of |T| is sqrt(2/3) (solve

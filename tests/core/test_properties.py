@@ -30,7 +30,8 @@ from losscli.core import (
     gradient,
     make_request,
 )
-from losscli.core.registry import SPACES, names_and_aliases
+from losscli.core.losses.registry import names_and_aliases
+from losscli.core.losses.types import SPACES
 
 LOSSES = all_losses()
 NAMES = S.loss_names()

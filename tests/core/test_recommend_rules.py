@@ -7,9 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from losscli.core.errors import UsageError
-from losscli.core.profile import LabelProfile, PairProfile, SpreadProfile
-from losscli.core.recommend import (
+from losscli.core.advice.profile import LabelProfile, PairProfile, SpreadProfile
+from losscli.core.advice.recommend import (
     CAVEATS,
     RULES,
     Situation,
@@ -18,7 +17,8 @@ from losscli.core.recommend import (
     outlier_level,
     recommend,
 )
-from losscli.core.registry import get, names_and_aliases
+from losscli.core.errors import UsageError
+from losscli.core.losses.registry import get, names_and_aliases
 
 
 def spread(**changes: object) -> SpreadProfile:

@@ -12,8 +12,9 @@ import strategies as S
 from hypothesis import given
 from hypothesis import strategies as st
 
-from losscli.core import evaluation, get, make_request
-from losscli.core.evaluation import batch_values
+from losscli.core import get, make_request
+from losscli.core.evaluation import requests as evaluation
+from losscli.core.evaluation.requests import batch_values
 
 PAIRS = S.loss_space_pairs()
 

@@ -1,4 +1,4 @@
-"""Partial states (core/states.py): split the data anyhow, merge the states, get the one-pass
+"""Partial states (core/evaluation/states.py): split the data anyhow, merge the states, get the one-pass
 value; and a state written as JSON reads back bit for bit."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from losscli.core import CompareState, GradState, LossState, ProfileState, merge_all
+from losscli.core.advice.influence import Influence
+from losscli.core.advice.profile import Profiler
 from losscli.core.errors import DataError
-from losscli.core.evaluation import evaluate, gradient, make_request
-from losscli.core.influence import Influence
-from losscli.core.profile import Profiler
-from losscli.core.registry import all_losses, get
-from losscli.core.states import StateMismatch
+from losscli.core.evaluation.requests import evaluate, gradient, make_request
+from losscli.core.evaluation.states import StateMismatch
+from losscli.core.losses.registry import all_losses, get
 
 STREAMED = [loss.name for loss in all_losses() if not loss.batch]
 
@@ -223,7 +223,7 @@ def test_profile_beyond_memory_reads_a_kll_sketch_within_its_stated_error():
     """With the exact limit set low, 20 merged partitions of heavy-tailed residuals: the
     sketch's median and quartiles sit within the stated rank error of the exact ones, and
     the pickled state (as workers send it) carries the sketch."""
-    from losscli.core.states import SKETCH_K
+    from losscli.core.evaluation.states import SKETCH_K
 
     rng = np.random.default_rng(20)
     n, parts = 200_000, 20

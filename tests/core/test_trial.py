@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from losscli.core.advice.trial import candidates_for, check_data, default_metric, run_trial
 from losscli.core.errors import DataError
-from losscli.core.trial import candidates_for, check_data, default_metric, run_trial
 
 N = 400
 SEEDS = range(5)
@@ -219,7 +219,7 @@ def test_a_constant_feature_is_left_out_with_a_warning():
 
 
 def test_non_convergence_is_a_warning_beside_the_scores(monkeypatch):
-    from losscli.core import trial as trial_module
+    from losscli.core.advice import trial as trial_module
 
     monkeypatch.setattr(trial_module, "MAX_ITER", 1)
     x, y = poisson(3)(np.random.default_rng(5))
@@ -240,7 +240,7 @@ def test_a_candidate_that_cannot_fit_is_left_out_with_the_reason():
 
 
 def test_quantile_fits_on_many_rows_use_a_sample_and_say_so(monkeypatch):
-    from losscli.core import trial as trial_module
+    from losscli.core.advice import trial as trial_module
 
     monkeypatch.setattr(trial_module, "QUANTILE_ROWS", 100)
     x, y = student_t2(np.random.default_rng(8))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from losscli.core.errors import DataError, UsageError
-from losscli.core.exercises import ExerciseError, draw_variant, problems, work
+from losscli.core.exercises.model import ExerciseError, draw_variant, problems, work
 from losscli.inputs.exercises import builtin_dir, exercise_dirs, find, load_all, load_file
 
 GOOD = """

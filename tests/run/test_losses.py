@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from losscli.core.evaluation import evaluate, gradient, make_request
-from losscli.core.states import CompareState, LossState
+from losscli.core.evaluation.requests import evaluate, gradient, make_request
+from losscli.core.evaluation.states import CompareState, LossState
 from losscli.inputs.source import InputError
 from losscli.inputs.table import TableSource, choose_columns, open_table
 from losscli.run import losses

@@ -10,17 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks, conventions, registry
+from losscli.core import conventions
 from losscli.core.conventions import CATALOG_RULE, Rule
 from losscli.core.errors import DataError, UsageError
-from losscli.core.reduce import Reducer, check_reduction, check_weights
-from losscli.core.registry import Array, Loss, Notice, Params, ParamValue, Prepared, Space
+from losscli.core.evaluation.reduce import Reducer, check_reduction, check_weights
+from losscli.core.losses import checks, registry
+from losscli.core.losses.types import Array, Loss, Notice, Params, ParamValue, Prepared, Space
 
 
 @dataclass(frozen=True)
 class Request:
     """A loss with its parameters resolved and checked, the space its predictions are in, and
-    the convention it is computed under (its Rule: see core/conventions.py)."""
+    the convention it is computed under (its Rule: see core/conventions/)."""
 
     loss: Loss
     params: dict[str, ParamValue]

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from losscli.core.errors import DataError, counted
-from losscli.core.registry import Array
+from losscli.core.losses.types import Array
 
 # Tolerance for "this row sums to 1": generous enough for probabilities written with 7
 # significant digits, tight enough that the loss of the row as given is the loss intended.

@@ -7,19 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import x_times
-from losscli.core.registry import (
-    Array,
-    Loss,
-    Notice,
-    Param,
-    Prepared,
-    Properties,
-    Space,
-    register,
-)
+from losscli.core.losses import checks
+from losscli.core.losses.numerics import x_times
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Notice, Param, Prepared, Properties, Space
 
 
 def prepare_pairs(

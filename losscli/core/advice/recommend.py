@@ -23,8 +23,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from losscli.core.errors import UsageError
-from losscli.core.profile import (
+from losscli.core.advice.profile import (
     DistributionProfile,
     LabelProfile,
     PairProfile,
@@ -34,6 +33,7 @@ from losscli.core.profile import (
     label_text,
     looks_like_counts,
 )
+from losscli.core.errors import UsageError
 
 TASKS = ("binary", "multiclass", "regression", "distribution", "embedding")
 OUTLIER_LEVELS = ("none", "some", "heavy")
@@ -140,8 +140,9 @@ Params = dict[str, float | str]
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One piece of the guide: when `when` holds, `loss` is recommended with `score`."""
+class GuideRule:
+    """One rule of the decision guide (not a convention's Rule): when `when` holds, `loss` is
+    recommended with `score`."""
 
     id: str
     loss: str
@@ -222,9 +223,9 @@ FOCAL_CAVEATS = (
     "before reading them as probabilities",
 )
 
-RULES: tuple[Rule, ...] = (
+RULES: tuple[GuideRule, ...] = (
     # Classification.
-    Rule(
+    GuideRule(
         id="bce-default",
         loss="binary-cross-entropy",
         score=0.8,
@@ -234,7 +235,7 @@ RULES: tuple[Rule, ...] = (
         reference="Bishop. Pattern Recognition and Machine Learning, 2006, §4.3.2.",
         caveats=("train on logits (--logits here; BCEWithLogitsLoss in PyTorch) for stability",),
     ),
-    Rule(
+    GuideRule(
         id="ce-default",
         loss="cross-entropy",
         score=0.8,
@@ -243,7 +244,7 @@ RULES: tuple[Rule, ...] = (
         "model, the classification default",
         reference="Goodfellow, Bengio, Courville. Deep Learning, 2016, §6.2.2.3.",
     ),
-    Rule(
+    GuideRule(
         id="bce-probabilities",
         loss="binary-cross-entropy",
         score=0.92,
@@ -252,7 +253,7 @@ RULES: tuple[Rule, ...] = (
         "by calibrated probabilities",
         reference="Gneiting, Raftery. Strictly Proper Scoring Rules. JASA 102(477), 2007.",
     ),
-    Rule(
+    GuideRule(
         id="ce-probabilities",
         loss="cross-entropy",
         score=0.92,
@@ -261,7 +262,7 @@ RULES: tuple[Rule, ...] = (
         "by calibrated probabilities",
         reference="Gneiting, Raftery. Strictly Proper Scoring Rules. JASA 102(477), 2007.",
     ),
-    Rule(
+    GuideRule(
         id="focal-rare-class",
         loss="focal",
         score=0.9,
@@ -272,7 +273,7 @@ RULES: tuple[Rule, ...] = (
         params=_focal_params,
         caveats=FOCAL_CAVEATS,
     ),
-    Rule(
+    GuideRule(
         id="focal-imbalanced",
         loss="focal",
         score=0.6,
@@ -284,7 +285,7 @@ RULES: tuple[Rule, ...] = (
         params=_focal_params,
         caveats=FOCAL_CAVEATS,
     ),
-    Rule(
+    GuideRule(
         id="softmax-focal-rare-class",
         loss="softmax-focal",
         score=0.9,
@@ -295,7 +296,7 @@ RULES: tuple[Rule, ...] = (
         params=_focal_params,
         caveats=FOCAL_CAVEATS[1:],
     ),
-    Rule(
+    GuideRule(
         id="softmax-focal-imbalanced",
         loss="softmax-focal",
         score=0.6,
@@ -307,7 +308,7 @@ RULES: tuple[Rule, ...] = (
         params=_focal_params,
         caveats=FOCAL_CAVEATS[1:],
     ),
-    Rule(
+    GuideRule(
         id="hinge-margin",
         loss="hinge",
         score=0.95,
@@ -320,7 +321,7 @@ RULES: tuple[Rule, ...] = (
             "labels are -1/+1 (0/1 are mapped, and said)",
         ),
     ),
-    Rule(
+    GuideRule(
         id="multiclass-hinge-margin",
         loss="multiclass-hinge",
         score=0.95,
@@ -332,7 +333,7 @@ RULES: tuple[Rule, ...] = (
         params=lambda s: {"margin": 1.0},
         caveats=("scores are not probabilities",),
     ),
-    Rule(
+    GuideRule(
         id="pairwise-ranking",
         loss="margin-ranking",
         score=0.85,
@@ -350,7 +351,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     # Regression.
-    Rule(
+    GuideRule(
         id="mse-gaussian",
         loss="mse",
         score=0.85,
@@ -361,7 +362,7 @@ RULES: tuple[Rule, ...] = (
         "ed., 2009, §2.4.",
         caveats=("one residual of 10 costs as much as 100 residuals of 1: outliers dominate",),
     ),
-    Rule(
+    GuideRule(
         id="huber-unsure",
         loss="huber",
         score=0.6,
@@ -372,7 +373,7 @@ RULES: tuple[Rule, ...] = (
         "35(1), 1964.",
         params=lambda s: {"delta": huber_delta(s)},
     ),
-    Rule(
+    GuideRule(
         id="huber-heavy-tails",
         loss="huber",
         score=0.9,
@@ -383,7 +384,7 @@ RULES: tuple[Rule, ...] = (
         reference="Huber, Ronchetti. Robust Statistics, 2nd ed., 2009, §4.5 (k = 1.345).",
         params=lambda s: {"delta": huber_delta(s)},
     ),
-    Rule(
+    GuideRule(
         id="mae-gross-outliers",
         loss="mae",
         score=0.65,
@@ -393,7 +394,7 @@ RULES: tuple[Rule, ...] = (
         reference="Koenker. Quantile Regression, 2005, §1.",
         caveats=("its gradient does not shrink near the optimum: lower the learning rate late",),
     ),
-    Rule(
+    GuideRule(
         id="mae-median",
         loss="mae",
         score=0.95,
@@ -402,7 +403,7 @@ RULES: tuple[Rule, ...] = (
         "and large residuals have bounded influence",
         reference="Koenker. Quantile Regression, 2005, §1.",
     ),
-    Rule(
+    GuideRule(
         id="pinball-quantile",
         loss="pinball",
         score=0.95,
@@ -416,7 +417,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     # Regression on counts and positive values.
-    Rule(
+    GuideRule(
         id="poisson-counts",
         loss="poisson",
         score=0.93,
@@ -427,7 +428,7 @@ RULES: tuple[Rule, ...] = (
         reference="McCullagh, Nelder. Generalized Linear Models, 2nd ed., 1989, §6.2.",
         caveats=("predict the log-rate (--log-input here, log_input=True in PyTorch)",),
     ),
-    Rule(
+    GuideRule(
         id="tweedie-overdispersed-counts",
         loss="tweedie",
         score=0.6,
@@ -437,7 +438,7 @@ RULES: tuple[Rule, ...] = (
         reference="Jørgensen. The Theory of Dispersion Models, 1997, ch. 4.",
         params=lambda s: {"power": tweedie_power(s)},
     ),
-    Rule(
+    GuideRule(
         id="tweedie-zero-inflated",
         loss="tweedie",
         score=0.93,
@@ -450,7 +451,7 @@ RULES: tuple[Rule, ...] = (
         params=lambda s: {"power": tweedie_power(s)},
         caveats=("predict the log-mean (--log-input here): the mean must stay positive",),
     ),
-    Rule(
+    GuideRule(
         id="gamma-positive",
         loss="gamma-deviance",
         score=0.92,
@@ -464,7 +465,7 @@ RULES: tuple[Rule, ...] = (
             "variance-to-mean slope (gamma: 2)",
         ),
     ),
-    Rule(
+    GuideRule(
         id="msle-positive",
         loss="msle",
         score=0.7,
@@ -478,7 +479,7 @@ RULES: tuple[Rule, ...] = (
             "prediction under-predicts the mean",
         ),
     ),
-    Rule(
+    GuideRule(
         id="msle-relative",
         loss="msle",
         score=0.95,
@@ -494,7 +495,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     # Distributions.
-    Rule(
+    GuideRule(
         id="kl-distillation",
         loss="kl",
         score=0.95,
@@ -508,7 +509,7 @@ RULES: tuple[Rule, ...] = (
             "PyTorch's kl_div(input, target) takes log Q as input and computes KL(target||Q)",
         ),
     ),
-    Rule(
+    GuideRule(
         id="kl-variational",
         loss="kl",
         score=0.95,
@@ -524,7 +525,7 @@ RULES: tuple[Rule, ...] = (
             "computing the KL itself",
         ),
     ),
-    Rule(
+    GuideRule(
         id="kl-fit",
         loss="kl",
         score=0.8,
@@ -536,7 +537,7 @@ RULES: tuple[Rule, ...] = (
         "22(1), 1951.",
         params=lambda s: {"direction": "forward"},
     ),
-    Rule(
+    GuideRule(
         id="ce-soft-targets",
         loss="distribution-cross-entropy",
         score=0.7,
@@ -546,7 +547,7 @@ RULES: tuple[Rule, ...] = (
         reference="Goodfellow, Bengio, Courville. Deep Learning, 2016, §3.13.",
     ),
     # Embeddings.
-    Rule(
+    GuideRule(
         id="contrastive-pairs",
         loss="contrastive",
         score=0.8,
@@ -562,7 +563,7 @@ RULES: tuple[Rule, ...] = (
             "label polarity differs: Hadsell et al. use 0 for similar pairs, losscli uses 1",
         ),
     ),
-    Rule(
+    GuideRule(
         id="triplet-relative",
         loss="triplet",
         score=0.7,
@@ -573,7 +574,7 @@ RULES: tuple[Rule, ...] = (
         params=lambda s: {"margin": 0.2},
         caveats=("mine hard or semi-hard negatives: random triplets are mostly already met",),
     ),
-    Rule(
+    GuideRule(
         id="triplet-ranking",
         loss="triplet",
         score=0.9,
@@ -583,7 +584,7 @@ RULES: tuple[Rule, ...] = (
         reference="Schroff, Kalenichenko, Philbin. FaceNet. CVPR 2015.",
         params=lambda s: {"margin": 0.2},
     ),
-    Rule(
+    GuideRule(
         id="infonce-batch",
         loss="infonce",
         score=0.75,
@@ -641,7 +642,7 @@ CAVEATS: tuple[Caveat, ...] = (
 def recommend(situation: Situation) -> list[Recommendation]:
     """Every loss some rule supports, best first, with parameters, reasons and caveats."""
     words = situation.words()
-    fired: dict[str, list[Rule]] = {}
+    fired: dict[str, list[GuideRule]] = {}
     for rule in RULES:
         if rule.when(situation):
             fired.setdefault(rule.loss, []).append(rule)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscli.core.registry import Array, Loss
+from losscli.core.losses.types import Array, Loss
 
 # Rows of probabilities sum to 1 within this (rounding of printed values).
 ROW_SUM_TOLERANCE = 1e-3

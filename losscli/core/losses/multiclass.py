@@ -8,16 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
-from losscli.core.classification import (
+from losscli.core.errors import DataError, UsageError
+from losscli.core.losses import checks
+from losscli.core.losses.classification import (
     LABEL_SMOOTHING_PARAM,
     prepare_ce,
     smooth_rows,
     target_rows,
 )
-from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import expm1_minus, log_softmax, x_times
-from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses.numerics import expm1_minus, log_softmax, x_times
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 # --- inputs --------------------------------------------------------------------------------------
 

@@ -15,16 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import (
+from losscli.core.losses import checks
+from losscli.core.losses.numerics import (
     expm1_minus,
     generalized_kl_cells,
     generalized_kl_from_log,
     log_ratio,
     x_times,
 )
-from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 LOG_2PI = math.log(2.0 * math.pi)
 

@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core.classification import target_rows
 from losscli.core.errors import UsageError
-from losscli.core.evaluation import Request
-from losscli.core.numerics import log_softmax
-from losscli.core.registry import Array, Loss
+from losscli.core.evaluation.requests import Request
+from losscli.core.losses.classification import target_rows
+from losscli.core.losses.numerics import log_softmax
+from losscli.core.losses.types import Array, Loss
 
 DEFAULT_KL_P = 0.3  # P = (0.3, 0.7): not symmetric, so forward and reverse KL differ visibly
 

@@ -31,9 +31,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from losscli.core import checks
 from losscli.core.errors import DataError, counted
-from losscli.core.registry import Array
+from losscli.core.losses import checks
+from losscli.core.losses.types import Array
 
 # MAD x 1.4826 estimates the standard deviation of Gaussian data (1 / Phi^-1(3/4)).
 MAD_TO_SD = 1.4826

@@ -1,5 +1,6 @@
-"""What a named convention does to one loss (a Rule), and the wording and constants that
-conventions.py and framework_rules.py share. See conventions.py for how rules are applied."""
+"""What a named convention does to one loss (a Rule), a convention (its rules, and why it has
+no such loss where it has none), and the wording and constants that the framework modules
+share. See conventions/__init__.py for how rules are applied."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core.registry import ParamValue
+from losscli.core.losses.types import ParamValue
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,29 @@ LOGITS_READ_AS = (
     "takes logits only: probabilities are read as the logits that give them, so the value is "
     "the exact one"
 )
+KERAS_METRICS = "https://keras.io/api/metrics/regression_metrics/"
+TORCH_TRIPLET_EPS = 1e-6  # torch.nn.TripletMarginLoss(eps=1e-6), added to a - p
+OPTAX_TRIPLET_EPS = 1e-6  # optax.losses.triplet_margin_loss(eps=1e-6), under the root
+NATS_ONLY = "it computes in nats: divide by ln 2 for bits"
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    title: str
+    summary: str
+    rules: Mapping[str, Rule]
+    missing: Mapping[str, str] = field(default_factory=dict)  # loss -> why there is none
+    missing_default: str = ""  # why, for a loss that `missing` does not name
+    # What the mean divides Σ w·L by when sample weights are given (reduce.WEIGHTED_MEANS),
+    # how the framework does it, and the losses that do it the other way (loss -> why).
+    weighted_mean: str = "weights"
+    weighted_mean_how: str = "Σ w·L / Σ w, the weighted mean"
+    weighted_mean_except: Mapping[str, str] = field(default_factory=dict)
+
+    def weighted_mean_for(self, loss: str) -> tuple[str, str]:
+        """(what the mean with sample weights divides by, how the framework does it)."""
+        if loss in self.weighted_mean_except:
+            other = "weights" if self.weighted_mean == "count" else "count"
+            return other, self.weighted_mean_except[loss]
+        return self.weighted_mean, self.weighted_mean_how

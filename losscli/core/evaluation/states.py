@@ -7,12 +7,12 @@ processes (--jobs), Dask, Spark, or a shell loop over `losscli compute --state`.
 
 What each state holds, and why merging loses nothing:
 
-- every sum is an Accumulator (core/reduce.py): a compensated running sum whose compensation
+- every sum is an Accumulator (evaluation/reduce.py): a compensated running sum whose compensation
   term is merged too, so 1,000 merged states give the one-pass value to about 1e-15 relative;
 - counts are integers; the largest |gradient| is a maximum;
 - compare's top-1% share keeps the largest contributions in a bounded pool (Influence); the
   union of two pools cut back to the same bound holds the largest of both, so it merges;
-- the profile's moments merge with the pairwise formulas of core/profile.py; its median, MAD
+- the profile's moments merge with the pairwise formulas of core/advice/profile.py; its median, MAD
   and quantiles are exact while the values fit in memory (see profile.RobustSample).
 
 `LossState` (what `compute --state` writes) also serializes to versioned JSON with every float
@@ -31,10 +31,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from losscli.core.errors import DataError
-from losscli.core.evaluation import BatchValues, Request, batch_values, make_request
-from losscli.core.influence import Influence
-from losscli.core.profile import (
+from losscli.core.advice.influence import Influence
+from losscli.core.advice.profile import (
     EXACT_LIMIT,
     MAD_TO_SD,
     TAIL_SDS,
@@ -43,8 +41,10 @@ from losscli.core.profile import (
     RobustSample,
     SpreadProfile,
 )
-from losscli.core.reduce import Accumulator, Reducer, ScaledSum
-from losscli.core.registry import Array
+from losscli.core.errors import DataError
+from losscli.core.evaluation.reduce import Accumulator, Reducer, ScaledSum
+from losscli.core.evaluation.requests import BatchValues, Request, batch_values, make_request
+from losscli.core.losses.types import Array
 
 # The layout of a state's JSON; a state of another version is refused, not guessed at.
 STATE_FORMAT = "losscli-state"
@@ -354,7 +354,7 @@ class ProfileState:
     and quartiles), and an Apache DataSketches KLL sketch of the same values, which merges and
     stays small. Beyond the profiler's exact limit the median, MAD, quartiles and tail share
     come from the sketch, and `robust_method` states its rank error; without the
-    `datasketches` package, from the profiler's uniform sample (core/profile.py)."""
+    `datasketches` package, from the profiler's uniform sample (core/advice/profile.py)."""
 
     profiler: Profiler
     sketch: Any = None
@@ -402,7 +402,7 @@ class ProfileState:
             )
         return (
             f"a uniform sample of {self.profiler.sample.size} of {self.count} values "
-            "(core/profile.py states its error)"
+            "(core/advice/profile.py states its error)"
         )
 
     def result(self, *, as_labels: bool | None = None) -> Profile:
@@ -465,9 +465,6 @@ def _from_sketch(profile: SpreadProfile, sketch: Any) -> SpreadProfile:
         quartile_skew=(q3 + q1 - 2 * median) / (q3 - q1) if q3 > q1 else 0.0,
         robust_from=int(sketch.num_retained),  # the values the sketch keeps
     )
-
-
-State = LossState | GradState | CompareState | ProfileState
 
 
 def merge_all(states: list[Any]) -> Any:

@@ -24,10 +24,9 @@ from typing import Any
 import numpy as np
 
 from losscli.core.errors import DataError, UsageError
-from losscli.core.registry import Array
+from losscli.core.losses.types import Array
 
 FOLDS = 5
-SAMPLE_ROWS = 200_000
 MAX_ITER = 1000
 # HuberRegressor's threshold in units of the scale it estimates with the fit: 1.35 keeps
 # 95% efficiency under Gaussian noise (the catalog's delta = 1.345 x residual scale).
@@ -305,7 +304,7 @@ def _fit_by_minimize(
     """A linear model fitted by SciPy's L-BFGS on losscli's own value and gradient."""
     from scipy.optimize import minimize
 
-    from losscli.core.evaluation import make_request
+    from losscli.core.evaluation.requests import make_request
 
     request = make_request(name, params, space="logit")
     n, d = x.shape
@@ -364,7 +363,7 @@ def score(
 ) -> float | None:
     """One held-out score, or None when the metric does not apply to these predictions
     (the log loss of hinge scores)."""
-    from losscli.core.evaluation import evaluate, make_request
+    from losscli.core.evaluation.requests import evaluate, make_request
 
     if metric in SCORES:
         return _score(metric, y, pred, task, classes)

@@ -6,12 +6,7 @@ import math
 
 import numpy as np
 
-from losscli.core.registry import Array
-
-
-def softplus(z: Array) -> Array:
-    """ln(1 + e^z) without overflow: logaddexp(0, z)."""
-    return np.logaddexp(0.0, z)
+from losscli.core.losses.types import Array
 
 
 def log_sigmoid(z: Array) -> Array:
@@ -41,13 +36,6 @@ def log_softmax(z: Array) -> Array:
 
 def softmax(z: Array) -> Array:
     return np.exp(log_softmax(z))
-
-
-def xlogy(x: Array, y: Array) -> Array:
-    """x * ln(y), defined as 0 where x == 0 (so 0 ln 0 = 0, as in SciPy's xlogy)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = x * np.log(y)
-    return np.where(x == 0, 0.0, out)
 
 
 def x_times(x: Array | float, y: Array) -> Array:

@@ -23,8 +23,8 @@ from typing import Literal, TypeAlias
 import numpy as np
 
 from losscli.core.errors import DataError, LossError
-from losscli.core.expressions import Expression, ExpressionError
-from losscli.core.grading import (
+from losscli.core.exercises.expressions import Expression, ExpressionError
+from losscli.core.exercises.grading import (
     MISTAKE_REL,
     SAME,
     Candidate,
@@ -33,7 +33,7 @@ from losscli.core.grading import (
     how_far,
     matching_mistakes,
 )
-from losscli.core.registry import Loss
+from losscli.core.losses.types import Loss
 
 Value = float | tuple[float, ...]
 Values = Mapping[str, Value]
@@ -424,7 +424,7 @@ def _element(
 
 def evaluate_quantity(q: Quantity, values: Values) -> Result:
     """The loss (or gradient) of the quantity's inputs, by the same core as `compute`."""
-    from losscli.core.evaluation import evaluate, gradient, make_request
+    from losscli.core.evaluation.requests import evaluate, gradient, make_request
 
     params = {
         name: spec if isinstance(spec, str) else _leaf(spec, values)
@@ -492,7 +492,7 @@ LN10, LN2 = math.log(10), math.log(2)
 
 @functools.cache
 def _record(name: str) -> Loss:
-    from losscli.core import registry
+    from losscli.core.losses import registry
 
     return registry.get(name)
 
@@ -500,7 +500,7 @@ def _record(name: str) -> Loss:
 @functools.cache
 def _loss_traits(name: str) -> tuple[bool, bool]:
     """(takes a log_base parameter, is probabilistic) for a catalog loss."""
-    from losscli.core import registry
+    from losscli.core.losses import registry
 
     loss = registry.get(name)
     return any(p.name == "log_base" for p in loss.params), loss.properties.probabilistic
@@ -1023,7 +1023,8 @@ TRUE_FALSE = ("true", "false")
 
 def fact_answer(exercise: Exercise, part: Part) -> float:
     """A choice's index (true/false: 0 for true), or a number, read from the catalog."""
-    from losscli.core import recommend, registry
+    from losscli.core.advice import recommend
+    from losscli.core.losses import registry
 
     fact = part.fact
     assert fact is not None
@@ -1060,7 +1061,7 @@ def fact_answer(exercise: Exercise, part: Part) -> float:
 
 
 def _option_index(exercise: Exercise, part: Part, loss: str) -> int:
-    from losscli.core import registry
+    from losscli.core.losses import registry
 
     names = [registry.get(o).name for o in part.options]
     if loss not in names:

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import (
+from losscli.core.losses import checks
+from losscli.core.losses.numerics import (
     expm1_minus,
     generalized_kl_cells,
     generalized_kl_from_log,
@@ -19,7 +19,8 @@ from losscli.core.numerics import (
     safe_divide,
     x_times,
 )
-from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 LOG_BASES = {"e": 1.0, "2": math.log(2.0), "10": math.log(10.0)}
 
@@ -277,11 +278,6 @@ KL = register(
 
 
 # --- more divergences --------------------------------------------------------------------------
-
-
-def _q_and_log_q(y_pred: Array, space: Space) -> tuple[Array, Array]:
-    log_q = _log_q(y_pred, space)
-    return (y_pred if space == "prob" else np.exp(log_q)), log_q
 
 
 def _through_space(g_q: Array, q: Array, space: Space) -> Array:

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
-from losscli.core.classification import ce_grad, ce_value
 from losscli.core.errors import DataError
-from losscli.core.multiclass import prepare_class_scores
-from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses import checks
+from losscli.core.losses.classification import ce_grad, ce_value
+from losscli.core.losses.multiclass import prepare_class_scores
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 # Similarity cells computed at once for nt-xent: rows are processed in blocks of about this
 # many cells, so the memory does not grow with the square of the batch.

@@ -8,9 +8,9 @@ from typing import Protocol
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.registry import Array
+from losscli.core.losses import checks
+from losscli.core.losses.types import Array
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -200,13 +200,6 @@ class Accumulator:
 
     def result(self, reduction: str) -> float:
         return self.mean() if reduction == "mean" else self.sum()
-
-
-def reduce_values(values: Array, reduction: str, weights: Array | None = None) -> float:
-    """The mean or sum of per-example values (weighted when weights are given)."""
-    acc = Accumulator()
-    acc.add(values, weights)
-    return acc.result(reduction)
 
 
 # How a convention turns per-example values into a mean (the sum is always the plain sum).

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
 from losscli.core.errors import DataError, UsageError
-from losscli.core.numerics import (
+from losscli.core.losses import checks
+from losscli.core.losses.numerics import (
     log_sigmoid,
     log_softmax,
     row_mean,
@@ -18,16 +18,8 @@ from losscli.core.numerics import (
     softmax,
     x_times,
 )
-from losscli.core.registry import (
-    Array,
-    Loss,
-    Notice,
-    Param,
-    Prepared,
-    Properties,
-    Space,
-    register,
-)
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Notice, Param, Prepared, Properties, Space
 
 EPS_PARAM = Param(
     "eps",
@@ -94,7 +86,7 @@ def _prepare_binary(
 # --- binary cross-entropy ---------------------------------------------------------------
 #
 # Besides the user's parameters, the value and gradient functions take settings that only a
-# convention (core/conventions.py) passes; their defaults are the catalog's exact definition:
+# convention (core/conventions/) passes; their defaults are the catalog's exact definition:
 #   clip        clip probabilities to [clip, 1-clip] before the log (Keras 1e-7, scikit-learn
 #               float64 epsilon); unlike --eps it applies to probabilities only, silently.
 #   log_floor   clamp each log at this value (PyTorch BCELoss: -100).

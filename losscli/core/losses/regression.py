@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from losscli.core import checks
-from losscli.core.numerics import log_ratio, sign
-from losscli.core.registry import Array, Loss, Param, Prepared, Properties, Space, register
+from losscli.core.losses import checks
+from losscli.core.losses.numerics import log_ratio, sign
+from losscli.core.losses.registry import register
+from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
 
 
 def prepare_residual(

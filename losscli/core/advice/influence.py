@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from losscli.core.reduce import Accumulator
-from losscli.core.registry import Array
+from losscli.core.evaluation.reduce import Accumulator
+from losscli.core.losses.types import Array
 
 TOP_FRACTION = 0.01
 KEEP_LARGEST = 1_000_000
@@ -75,13 +75,6 @@ class Influence:
     @property
     def exact(self) -> bool:
         return top_count(self.count) <= self.keep
-
-    def top_total(self) -> float:
-        k = min(top_count(self.count), self.largest.size)
-        if k == 0:
-            return 0.0
-        top = np.partition(self.largest, self.largest.size - k)[-k:]
-        return math.fsum(top.tolist())
 
     def top_share(self) -> float | None:
         """The share of the total from the worst 1%, in [0, 1], or None where it has no
