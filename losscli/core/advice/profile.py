@@ -47,12 +47,16 @@ SEED = 20240601
 
 
 # Each sample draws its keys from its own stream (so merged samples are independent), and
-# the streams come from one fixed seed (so the same input gives the same profile).
-_SEEDS = np.random.SeedSequence(SEED)
+# the streams come from one fixed seed (so the same input gives the same profile). Made at
+# the first sample, not at import: compute and compare import this module (through
+# evaluation.states) and should not pay for importing numpy.random.
+_SEEDS: list[np.random.SeedSequence] = []
 
 
 def _new_generator() -> np.random.Generator:
-    return np.random.default_rng(_SEEDS.spawn(1)[0])
+    if not _SEEDS:
+        _SEEDS.append(np.random.SeedSequence(SEED))
+    return np.random.default_rng(_SEEDS[0].spawn(1)[0])
 
 
 @dataclass(frozen=True)
