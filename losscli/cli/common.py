@@ -1,21 +1,20 @@
 """What compute, grad and the other data commands share: the request, the input source (inline
-values or a table), running over every batch, naming the place of any bad cell, and telling
-the user what they should know on stderr."""
+values or a table) and the notes on stderr. Running the losses over the batches is
+losscli/run/losses.py's."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from losscli.core.errors import DataError, UsageError
+from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
     from losscli.cli.options import InputFormat, LossParams, NanPolicy
     from losscli.core.evaluation.requests import Request
-    from losscli.core.losses.types import Loss, Notice
+    from losscli.core.losses.types import Loss
     from losscli.inputs.source import Batch, Source
     from losscli.inputs.table import Selection
 
@@ -331,112 +330,8 @@ class WithProgress:
                 yield batch
 
 
-@contextmanager
-def located(source: Source, batch: Batch) -> Iterator[None]:
-    """Turn the core's DataError into an input error that names the row and column."""
-    from losscli.inputs.source import InputError, locate
-
-    try:
-        yield
-    except DataError as error:
-        located_error = locate(error, source, batch)
-        selection = getattr(source, "selection", None)  # a table's: it has a reader too
-        reader = getattr(source, "reader", None)
-        better = suggest_columns(reader.names, selection) if selection and reader else None
-        if better is not None:
-            # The columns were guessed: the remedy the message names (--normalize, --logits)
-            # would compute on the wrong columns; naming the columns is the fix that works.
-            message = str(located_error)
-            remedy = message.rfind(" (pass ")
-            if remedy == -1:
-                remedy = message.rfind(" (raw scores?")
-            if remedy != -1 and message.endswith(")"):
-                message = message[:remedy]
-            raise InputError(message, f"the columns were guessed; name them: {better}") from None
-        raise located_error from None
-
-
-# Column names that usually hold the target.
-TARGET_NAMES = ("y_true", "y", "label", "labels", "target", "class", "truth", "true")
-
-
-def suggest_columns(names: list[str], selection: Selection) -> str | None:
-    """-t/-p options for a table whose columns the defaults guessed (`selection.note`): the
-    column named like a target, and the largest group of columns sharing a prefix (p0, p1,
-    ...) as a glob. None when the columns were named, or the suggestion is the guess."""
-    import shlex
-
-    if not selection.note:
-        return None
-    target = next((n for n in names if n.lower() in TARGET_NAMES), names[0])
-    rest = [n for n in names if n != target]
-    groups: dict[str, list[str]] = {}
-    for name in rest:
-        prefix = name.rstrip("0123456789")
-        if prefix and prefix != name:
-            groups.setdefault(prefix, []).append(name)
-    largest = max(groups.values(), key=len, default=[])
-    if len(largest) >= 2:
-        preds, spelled = largest, largest[0].rstrip("0123456789") + "*"
-    else:
-        preds, spelled = rest, ",".join(rest)
-    guessed = ([names[k] for k in selection.target], [names[k] for k in selection.pred])
-    if not preds or guessed == ([target], preds):
-        return None
-    return f"-t {shlex.quote(target)} -p {shlex.quote(spelled)}"
-
-
-def notice_text(notice: Notice, source: Source, batch: Batch) -> str:
-    if not notice.rows:
-        return notice.text
-    rows = ", ".join(source.row_name(batch.input_row(r)) for r in notice.rows)
-    return f"{notice.text} ({rows})"
-
-
 def note(text: str) -> None:
     """A note on stderr (silenced by --quiet): render.notes.note."""
     from losscli.render.notes import note as write_note
 
     write_note(text)
-
-
-class Warnings:
-    """Warnings found while the input streams by: written to stderr as they come (`live`),
-    or collected for a JSON document that is written at the end."""
-
-    def __init__(self, live: bool) -> None:
-        self.live = live
-        self.items: list[str] = []
-
-    def add(self, text: str) -> None:
-        if self.live:
-            from losscli.render.notes import silenced
-            from losscli.render.report import printable
-
-            if silenced(text):
-                return
-            sys.stderr.write(f"losscli: warning: {printable(text)}\n")
-            sys.stderr.flush()
-        else:
-            self.items.append(text)
-
-    def finish(self, source: Source, rows: int, ignored: int = 0) -> None:
-        """After the last batch: what was skipped, and the error when nothing was left
-        (`ignored`: rows left out by --ignore-label, not counted in `rows`)."""
-        if rows == 0 and ignored:
-            from losscli.inputs.source import InputError
-
-            raise InputError(
-                f"no examples left: all {ignored} rows have the label given to --ignore-label"
-            )
-        skipped = getattr(source, "skipped", 0)
-        if skipped:
-            from losscli.render.notes import skipped_rows
-
-            self.add(skipped_rows(skipped))
-        if rows == 0:
-            from losscli.inputs.source import InputError
-
-            if skipped:
-                raise InputError(f"no examples left: all {skipped} rows had missing values")
-            raise InputError("no examples: the input has no data rows")

@@ -3,7 +3,6 @@ every convention (`--conventions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,16 +11,11 @@ import typer
 from losscli.cli import options as o
 from losscli.cli import scale as sc
 from losscli.cli.candidates import losses_then_tables
+from losscli.run.losses import Lane
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from losscli.cli.common import Warnings
-    from losscli.core.advice.influence import Influence
-    from losscli.core.evaluation.reduce import Reducer
-    from losscli.core.evaluation.requests import BatchValues, Request
     from losscli.inputs.source import Batch, Source
-    from losscli.render.blocks import Block
+    from losscli.run.context import Warnings
 
 HELP = """Compare losses on the same data: one row per loss.
 
@@ -62,16 +56,11 @@ def register(app: typer.Typer) -> None:
 
 
 @dataclass
-class Entry:
-    """One row of the comparison: a loss (or a convention of one loss) and its totals."""
+class Entry(Lane):
+    """One row of the comparison: a loss (or a convention of one loss) and its totals (a
+    CompareState, once the input is read)."""
 
-    label: str
-    request: Request | None
-    why: str = ""  # why there is no request (a convention without this loss, a refusal)
     missing: bool = False  # the convention has no such loss at all
-    optional: bool = False  # chosen by --all: left out, not an error, when the data do not fit
-    reducer: Reducer | None = None
-    influence: Influence | None = None
     setting: str = ""  # the values of a sweep's parameters: delta=0.5 (else empty)
 
     @property
@@ -138,8 +127,9 @@ def compare(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import InputOptions, Warnings, note, open_source
+    from losscli.cli.common import InputOptions, note, open_source
     from losscli.core.errors import UsageError
+    from losscli.run.context import Warnings
 
     given = params.given
     space = o.space_from_flags(logits, log_probs, log_input)
@@ -432,54 +422,6 @@ def _convention_entries(
     return entries
 
 
-# --- running the losses over the batches ------------------------------------------------------
-
-
-def _run(
-    entry: Entry, source: Source, batch: Batch, first: bool, *, may_drop: bool = True
-) -> BatchValues | None:
-    """One loss on one batch, or None when an --all loss turns out not to fit the data: on
-    the first batch it is left out silently; on a later one (`may_drop`) with a warning."""
-    from losscli.cli.common import located
-    from losscli.core.errors import UsageError
-    from losscli.core.evaluation.requests import batch_values
-    from losscli.inputs.source import InputError
-
-    assert entry.request is not None
-    try:
-        with located(source, batch):
-            return batch_values(
-                entry.request, batch.y_true, batch.y_pred, batch.weights, with_grads=True
-            )
-    except (InputError, UsageError) as error:
-        if entry.optional and first:
-            entry.why = str(error)
-            return None  # --all: this loss's domain does not fit the data
-        if entry.optional and may_drop and isinstance(error, InputError):
-            # Its totals so far cover only part of the input: drop them with it.
-            entry.request, entry.reducer, entry.influence = None, None, None
-            entry.why = f"{entry.name} left out: {error}"
-            return None
-        raise type(error)(f"{entry.name}: {error}") from None
-
-
-def _notices(entry: Entry, result: BatchValues, source: Source, batch: Batch) -> list[str]:
-    from losscli.cli.common import notice_text
-
-    return [f"{entry.name}: {notice_text(n, source, batch)}" for n in result.notices]
-
-
-def _weighted_grads(result: BatchValues) -> np.ndarray:
-    import numpy as np
-
-    assert result.grads is not None
-    if result.weights is None:
-        return result.per_row(result.grads)
-    w = result.weights.reshape((-1,) + (1,) * (result.grads.ndim - 1))
-    with np.errstate(invalid="ignore"):
-        return result.per_row(np.where(w == 0, 0.0, result.grads * w))
-
-
 @dataclass
 class _Selection:
     """--all without --any-task: on the first batch, leave out the losses that do not apply
@@ -498,7 +440,7 @@ class _Selection:
                 continue
             why = reason_left_out(entry.request.loss, kind, self.space)
             if why is not None:
-                entry.request = None
+                entry.request, entry.state = None, None
                 self.left_out.append((entry.name, why))
 
     def tell(self, entries: list[Entry]) -> list[dict[str, str]]:
@@ -528,36 +470,15 @@ def _summary(
     color: str,
     select: _Selection | None = None,
 ) -> None:
-    from losscli.cli.common import located
-    from losscli.core.advice.influence import Influence
+    from losscli.core.evaluation.states import CompareState
+    from losscli.run.context import located
+    from losscli.run.losses import reduced
 
-    first = True
-    last_batch = None
-    rows_read = 0
-    for batch in source.batches():
-        rows_read += batch.y_pred.shape[0]
-        last_batch = batch
-        if first and select is not None:
-            select.apply(entries, batch)
-        for entry in entries:
-            if entry.request is None:
-                continue
-            result = _run(entry, source, batch, first)
-            if result is None:
-                if first:
-                    entry.request = None  # never fitted: --all leaves it out silently
-                else:
-                    warnings.add(entry.why)
-                continue
-            if entry.reducer is None:
-                entry.reducer, entry.influence = entry.request.reducer(), Influence()
-            assert entry.influence is not None
-            entry.reducer.add(result)
-            entry.influence.add(result.weighted(), _weighted_grads(result))
-            for text in _notices(entry, result, source, batch):
-                warnings.add(text)
-        first = False
-    warnings.finish(source, rows_read)
+    for entry in entries:
+        if entry.request is not None:
+            entry.state = CompareState.empty(entry.request)
+    choose = (lambda batch: select.apply(entries, batch)) if select is not None else None
+    last_batch = reduced(source, entries, warnings, grads=True, choose=choose, count="read")
     assert last_batch is not None
     _show(
         entries,
@@ -619,7 +540,7 @@ def _summary_many(
                 entry.why = f"{entry.name} left out: {why}"
                 warnings.add(entry.why)
             continue
-        entry.reducer, entry.influence = state.reducer, state.influence
+        entry.state = state
     if sum(s.count for s in states if s is not None) == 0 and any(states):
         raise InputError("no examples: the files have no data rows")
     _show(
@@ -650,138 +571,70 @@ def _show(
     """The comparison table of entries whose totals are in (`where()`: the context that
     names the place of an error in the totals, such as weights that sum to 0; `select`:
     what --all chose, when it chose)."""
-    from losscli.core.advice.influence import top_count
     from losscli.core.errors import DataError
+    from losscli.render.compare import comparison, record
     from losscli.render.emit import emit
-    from losscli.render.report import Report
+    from losscli.run.losses import NO_LOSS_FITS
 
-    shown = [e for e in entries if e.reducer is not None or (by_convention and e.why)]
-    if not any(e.reducer is not None for e in shown):
-        raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
+    shown = [e for e in entries if e.state is not None or (by_convention and e.why)]
+    if not any(e.state is not None for e in shown):
+        raise DataError(NO_LOSS_FITS)
     left_out = select.tell(entries) if select is not None and select.left_out is not None else []
-    n = next(e.influence.count for e in shown if e.influence is not None)
+    n = next(e.state.influence.count for e in shown if e.state is not None)
     records = []
     for entry in shown:
-        record = _record(entry, reduction, by_convention)
-        if entry.reducer is not None:
-            assert entry.influence is not None and entry.request is not None
+        row = record(
+            entry.label,
+            entry.request,
+            why=entry.why,
+            missing=entry.missing,
+            by_convention=by_convention,
+        )
+        if entry.state is not None:
+            assert entry.request is not None
+            influence = entry.state.influence
             with where():  # the weights may sum to 0
-                record["value"] = entry.reducer.result(reduction)
-            record["top_1pct_share"] = entry.influence.top_share()
-            record["max_abs_grad"] = entry.influence.max_abs_grad
-            if entry.influence.negative or not entry.request.loss.properties.nonnegative:
+                row["value"] = entry.state.reducer.result(reduction)
+            row["top_1pct_share"] = influence.top_share()
+            row["max_abs_grad"] = influence.max_abs_grad
+            if influence.negative or not entry.request.loss.properties.nonnegative:
                 # The loss is a log-density or drops a constant of the target (PyTorch's and
                 # Keras's Poisson): its zero is arbitrary, so no share of its total is
                 # meaningful, even where every value of this input happens to be positive.
-                record["top_1pct_share"] = None
-                how = "is below 0 for some examples" if entry.influence.negative else "can be < 0"
+                row["top_1pct_share"] = None
+                how = "is below 0 for some examples" if influence.negative else "can be < 0"
                 warnings.add(
                     f"{entry.name}: top_1pct_share is n/a: the loss {how}, and a share of a "
                     "total is defined only for parts >= 0"
                 )
-            if not entry.influence.exact:
+            if not influence.exact:
                 warnings.add(
                     f"{entry.name}: top_1pct_share is a lower bound: the worst 1% of {n} "
-                    f"examples is more than the {entry.influence.keep} largest values kept"
+                    f"examples is more than the {influence.keep} largest values kept"
                 )
-        records.append(record)
-    for record in records:
+        records.append(row)
+    for row in records:
         # An infinite total has its own notice already; a total of 0 needs saying.
-        if record.get("available", True) and record["value"] == 0:
+        if row.get("available", True) and row["value"] == 0:
             warnings.add(
-                f"{record.get('loss') or record.get('convention')}: top_1pct_share is undefined: "
+                f"{row.get('loss') or row.get('convention')}: top_1pct_share is undefined: "
                 "every example's loss is 0"
             )
-
-    if by_convention:
-        columns: tuple[str, ...] = (
-            "convention", "value", "top_1pct_share", "max_abs_grad", "difference"
-        )
-        if weighted:  # how each convention's mean divides the weighted sum
-            columns = (*columns[:4], "weighted_mean", columns[4])
-        rows = [
-            (
-                r["convention"],
-                r.get("value"),
-                r.get("top_1pct_share"),
-                r.get("max_abs_grad"),
-                *((r.get("weighted_mean"),) if weighted else ()),
-                r["difference"],
-            )
-            for r in records
-        ]
-        loss = next(e.request.loss for e in entries if e.request is not None)
-        payload: dict[str, Any] = {"loss": loss.name, "conventions": records}
-        title = f"{loss.name} under each convention"
-    else:
-        # A sweep's parameters as columns, blank for a loss that does not take one.
-        swept = _swept([e for e in shown if e.setting])
-        columns = ("loss", *swept, "value", "top_1pct_share", "max_abs_grad", "robust", "convex")
-        rows = [
-            (
-                r["loss"],
-                *(_cell(r["params"].get(name)) for name in swept),
-                r["value"],
-                r["top_1pct_share"],
-                r["max_abs_grad"],
-                _yes(r["robust"]),
-                _yes(r["convex"]),
-            )
-            for r in records
-        ]
-        payload = {"losses": records}
-        title = "compare"
-    payload |= {"reduction": reduction, "n": n, "top_count": top_count(n)}
-    if select is not None:
-        payload["left_out"] = left_out
-    caption = (
-        f"{reduction} over {n} examples; top 1% share: the part of the total from the "
-        f"{top_count(n)} largest (n/a for a loss that can be below 0); max |grad|: the largest "
-        "per-example gradient"
-    )
-    report = Report(
-        payload=payload,
-        columns=columns,
-        rows=rows,
-        title=title,
+    # A sweep's parameters as columns, blank for a loss that does not take one.
+    swept = [] if by_convention else _swept([e for e in shown if e.setting])
+    report = comparison(
+        records,
+        by_convention=by_convention,
+        weighted=weighted,
+        reduction=reduction,
+        n=n,
+        loss_name=next(e.request.loss.name for e in entries if e.request is not None),
+        left_out=left_out if select is not None else None,
+        swept=swept,
+        swept_cells=[[_cell(r["params"].get(name)) for name in swept] for r in records],
         warnings=warnings.items,
-        human=lambda console: _human(console, columns, rows, title, caption),
-        records="conventions" if by_convention else "losses",
     )
     emit(report, output, color)
-
-
-def _record(entry: Entry, reduction: str, by_convention: bool) -> dict[str, Any]:
-    if by_convention:
-        if entry.request is None:
-            return {
-                "convention": entry.label,
-                "available": False,
-                "why": entry.why,
-                "difference": "no such loss" if entry.missing else entry.why,
-            }
-        rule = entry.request.rule
-        return {
-            "convention": entry.label,
-            "available": True,
-            "function": rule.function,
-            "params": dict(entry.request.params),
-            "difference": "reference" if entry.label == "catalog" else rule.short,
-            "differences": list(rule.differences),
-            # What the mean divides Σ w·L by when sample weights are given.
-            "weighted_mean": "Σ w·L / N"
-            if entry.request.weighted_mean == "count"
-            else "Σ w·L / Σ w",
-        }
-    assert entry.request is not None
-    props = entry.request.loss.properties
-    return {
-        "loss": entry.label,
-        "params": dict(entry.request.params),
-        "convention": entry.request.convention,
-        "robust": props.robust,
-        "convex": props.convex,
-    }
 
 
 def _swept(entries: list[Entry]) -> list[str]:
@@ -797,115 +650,29 @@ def _swept(entries: list[Entry]) -> list[str]:
     return list(names)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any) -> str | None:
     from losscli.cli import sweep
 
     return None if value is None else sweep.cell(value)
 
 
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _human(
-    console: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]], title: str, caption: str
-) -> None:
-    from losscli.render.fit import Column, print_fitted
-
-    headers = {
-        "top_1pct_share": "top 1% share",
-        "max_abs_grad": "max |grad|",
-        "weighted_mean": "weighted mean",
-    }
-    # On a narrow screen the loss's properties go first, then the explanations, then the
-    # numbers after the value; the name and the value always stay.
-    drop_order = {
-        "convex": 1,
-        "robust": 2,
-        "difference": 1,
-        "weighted_mean": 2,
-        "max_abs_grad": 3,
-        "top_1pct_share": 4,
-    }
-    # The number columns stay right-aligned when every cell is "-" (no value: all zero losses).
-    numbers = {"value", "top_1pct_share", "max_abs_grad"}
-    fitted = [
-        Column(
-            headers.get(name, name),
-            drop=drop_order.get(name, 0),
-            justify="right" if name in numbers else "left",
-        )
-        for name in columns
-    ]
-    cells = [
-        [_human_cell(name, value) for name, value in zip(columns, row, strict=True)] for row in rows
-    ]
-    print_fitted(console, fitted, cells, title=title, caption=caption)
-
-
-def _human_cell(name: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if name == "top_1pct_share":
-        return f"{100 * value:.1f}%"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-# --- one row per example ------------------------------------------------------------------------
-
-
 def _per_example(
     entries: list[Entry], source: Source, warnings: Warnings, output: str, color: str
 ) -> None:
-    from losscli.core.errors import DataError
-    from losscli.render.blocks import Block
+    """One column per loss and one row per example, streamed as computed; the first batch
+    is read before any output, to settle which --all losses fit the data."""
+    import itertools
+
     from losscli.render.emit import emit
     from losscli.render.report import Report
+    from losscli.run.losses import per_example
 
-    batches = iter(source.batches())
-    first_batch = next(batches, None)
-    if first_batch is None:
-        warnings.finish(source, 0)  # raises: no examples
-    assert first_batch is not None
-    first_results = []
-    for entry in entries:
-        if entry.request is None:
-            continue
-        result = _run(entry, source, first_batch, first=True)
-        if result is None:
-            entry.request = None
-            continue
-        first_results.append(result)
-    active = [e for e in entries if e.request is not None]
-    if not active:
-        raise DataError("no loss fits this data (losscli list shows each loss's inputs)")
-    labels = [e.name for e in active]
-
-    def blocks() -> Iterator[Block]:
-        """Input row numbers and each loss's value per example, batch by batch, as computed."""
-        import numpy as np
-
-        results: list[BatchValues | None] = list(first_results)
-        batch: Batch | None = first_batch
-        count = 0
-        while batch is not None:
-            columns = []
-            for entry, result in zip(active, results, strict=True):
-                assert result is not None
-                for text in _notices(entry, result, source, batch):
-                    warnings.add(text)
-                columns.append(result.weighted())
-            count += columns[0].shape[0]
-            yield Block(batch.row_number_array(), np.column_stack(columns))
-            batch = next(batches, None)
-            if batch is not None:
-                results = [_run(e, source, batch, first=False, may_drop=False) for e in active]
-        warnings.finish(source, count)
-
+    blocks = per_example(source, entries, warnings, count="read")
+    first = next(blocks)  # raises when the input is empty, or no loss fits it
+    labels = [e.name for e in entries if e.request is not None]
+    blocks = itertools.chain([first], blocks)
     if output == "json":
-        table = [row for block in blocks() for row in block.values.tolist()]
+        table = [row for block in blocks for row in block.values.tolist()]
         values = {label: [row[k] for row in table] for k, label in enumerate(labels)}
         payload = {"columns": labels, "n": len(table), "reduction": "none", "values": values}
         report = Report(payload=payload, columns=(), rows=(), warnings=warnings.items)
@@ -914,7 +681,7 @@ def _per_example(
             payload={},
             columns=("row", *labels),
             rows=(),
-            blocks=blocks(),
+            blocks=blocks,
             title="per example",
             indexed=True,
         )

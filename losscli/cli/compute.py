@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -12,11 +11,11 @@ from losscli.cli import options as o
 from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
-    from losscli.cli.common import InputOptions, Warnings
+    from losscli.cli.common import InputOptions
     from losscli.core.evaluation.requests import Request
     from losscli.core.evaluation.states import LossState
     from losscli.inputs.source import Source
-    from losscli.render.blocks import Block
+    from losscli.run.context import Warnings
 
 HELP = """Compute a loss of predictions against targets.
 
@@ -88,8 +87,9 @@ def compute(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import sweep
-    from losscli.cli.common import InputOptions, Warnings, build_requests, open_source
+    from losscli.cli.common import InputOptions, build_requests, open_source
     from losscli.core.errors import UsageError
+    from losscli.run.context import Warnings
 
     o.check_number("--expect", expect, infinite=True)
     o.check_number("--rtol", rtol, 0.0)
@@ -183,6 +183,7 @@ def _sweep(
     from losscli.core.errors import UsageError
     from losscli.render.emit import emit
     from losscli.render.report import Report
+    from losscli.run.losses import Lane, per_example
 
     first = requests[0]
     names = sweep.swept(requests)
@@ -200,7 +201,7 @@ def _sweep(
         copies = sweep.sources(source, len(requests), reopen)
         labels = [sweep.setting(r, names) for r in requests]
         blocks = sweep.side_by_side(
-            [_per_example(r, s, warnings) for r, s in zip(requests, copies, strict=True)]
+            [per_example(s, [Lane("", r)], warnings) for r, s in zip(requests, copies, strict=True)]
         )
         if output == "json":
             table = [block.values for block in blocks]
@@ -328,7 +329,9 @@ def _compute_one(
         return
 
     if reduction is o.Reduction.none:
-        blocks = _per_example(request, source, warnings)
+        from losscli.run.losses import Lane, per_example
+
+        blocks = per_example(source, [Lane("", request)], warnings)
         if output == "json":
             values = [value for block in blocks for value in block.values[:, 0].tolist()]
             report = Report(
@@ -392,9 +395,8 @@ def show_value(
 def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
     """Stream every batch into one state of compensated sums; memory does not grow with the
     input. The columns read are part of the state (merge refuses states of other columns)."""
-    from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation.requests import batch_values
     from losscli.core.evaluation.states import LossState
+    from losscli.run.losses import Lane, reduced
 
     columns = {
         "target": list(source.target_names),
@@ -402,15 +404,7 @@ def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
         "weight": source.weight_name,
     }
     acc = LossState.empty(request, columns)  # the mean as the convention takes it
-    ignored = 0
-    for batch in source.batches():
-        with located(source, batch):
-            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
-        acc.add(result)
-        ignored += result.left_out
-        for notice in result.notices:
-            warnings.add(notice_text(notice, source, batch))
-    warnings.finish(source, acc.count, ignored)
+    reduced(source, [Lane("", request, state=acc)], warnings)
     return acc
 
 
@@ -419,25 +413,6 @@ def _print_state(loss_state: LossState) -> None:
 
     sys.stdout.write(loss_state.to_json() + "\n")
     sys.stdout.flush()
-
-
-def _per_example(request: Request, source: Source, warnings: Warnings) -> Iterator[Block]:
-    """Each batch's values with their input row numbers, as they are computed."""
-    from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation.requests import batch_values
-    from losscli.render.blocks import Block
-
-    count = ignored = 0
-    for batch in source.batches():
-        with located(source, batch):
-            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
-        for notice in result.notices:
-            warnings.add(notice_text(notice, source, batch))
-        values = result.weighted()
-        count += values.shape[0] - result.left_out
-        ignored += result.left_out
-        yield Block(batch.row_number_array(), values.reshape(-1, 1))
-    warnings.finish(source, count, ignored)
 
 
 def _multioutput(
@@ -456,33 +431,21 @@ def _multioutput(
     it) reduced on its own, as scikit-learn's multioutput='raw_values'; 'uniform' is their
     mean (RMSE: each output's root, then the mean). With --reduction none, each example's
     value per output (raw) or its mean over the outputs (uniform: Keras's per-sample loss)."""
-    from losscli.cli.common import located, notice_text
     from losscli.cli.errors import CheckFailed
-    from losscli.core.evaluation.requests import batch_values, output_columns
+    from losscli.render.blocks import block_rows
     from losscli.render.emit import emit
     from losscli.render.report import Report
+    from losscli.run.context import located
+    from losscli.run.losses import Lane, per_example, reduced
 
     header = {**header, "multioutput": request.multioutput}
     uniform = request.multioutput == "uniform"
-
-    def columns(batch: Any) -> list[Any]:
-        with located(source, batch):
-            pairs = output_columns(request, batch.y_true, batch.y_pred)
-            results = [batch_values(request, t, p, batch.weights) for t, p in pairs]
-        for result in results:
-            for notice in result.notices:
-                warnings.add(notice_text(notice, source, batch))
-        return results
-
     names = list(source.pred_names)
+    lanes = [Lane("", request, output=j) for j in range(source.pred_width)]
     if reduction == "none":
         table: list[tuple[Any, ...]] = []
-        for batch in source.batches():
-            per_output = [r.weighted() for r in columns(batch)]
-            for k, number in enumerate(batch.row_numbers()):
-                cells = [float(v[k]) for v in per_output]
-                table.append((number, sum(cells) / len(cells)) if uniform else (number, *cells))
-        warnings.finish(source, len(table))
+        for number, *cells in block_rows(per_example(source, lanes, warnings)):
+            table.append((number, sum(cells) / len(cells)) if uniform else (number, *cells))
         width = len(table[0]) - 1
         labels = (
             ["value"]
@@ -504,19 +467,13 @@ def _multioutput(
         emit(report, output, color)
         return
 
-    reducers: list[Any] = []
-    last_batch = None
-    for last_batch in source.batches():
-        results = columns(last_batch)
-        if not reducers:
-            reducers = [request.reducer() for _ in results]
-        for reducer, result in zip(reducers, results, strict=True):
-            reducer.add(result)
-    count = reducers[0].count if reducers else 0
-    warnings.finish(source, count)
-    assert last_batch is not None
-    with located(source, last_batch):  # the weights may sum to 0
-        values = [reducer.result(reduction) for reducer in reducers]
+    for lane in lanes:
+        lane.state = request.reducer()
+    batch = reduced(source, lanes, warnings)
+    count = lanes[0].state.count
+    assert batch is not None
+    with located(source, batch):  # the weights may sum to 0
+        values = [lane.state.result(reduction) for lane in lanes]
     labels = names if len(names) == len(values) else [str(j + 1) for j in range(len(values))]
     if uniform:
         value = math.fsum(values) / len(values)

@@ -2,15 +2,16 @@
 
 Each command loads the exercise files (inputs.exercises), draws the variant, lets the core
 work out the answers, reads or updates the progress file (inputs.progress) and hands a
-Report to emit. Building the reports lives in exercise_views.
+Report to emit. Building the reports lives in losscli/render/exercises.py.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -109,13 +110,13 @@ def list_exercises(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.inputs.progress import ProgressStore
+    from losscli.render import exercises as views
 
     skipped: list[str] = []
     exercises = sorted(_load(exercises_dir, skipped).values(), key=lambda e: e.sort_key)
     if topic is not None:
-        exercises = views.on_topic(exercises, topic)
+        exercises = _on_topic(exercises, topic)
     store = ProgressStore()
     store.warnings[:0] = skipped
     data = store.read()
@@ -137,8 +138,8 @@ def show(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.inputs.progress import ProgressStore
+    from losscli.render import exercises as views
 
     worked = _pick(exercises_dir, exercise_id, seed)
     store = ProgressStore()
@@ -165,10 +166,10 @@ def check(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.cli.errors import CheckFailed
     from losscli.core.exercises.model import check as grade
     from losscli.inputs import progress as p
+    from losscli.render import exercises as views
 
     worked = _pick(exercises_dir, exercise_id, seed)
     exercise = worked.exercise
@@ -327,9 +328,9 @@ def hint(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.core.exercises.model import unlocked_hints
     from losscli.inputs import progress as p
+    from losscli.render import exercises as views
 
     worked = _pick(exercises_dir, exercise_id, seed)
     store = p.ProgressStore()
@@ -356,9 +357,9 @@ def solution(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.core.errors import UsageError
     from losscli.inputs import progress as p
+    from losscli.render import exercises as views
 
     worked = _pick(exercises_dir, exercise_id, seed)
     exercise, variant = worked.exercise, worked.variant
@@ -409,8 +410,8 @@ def progress(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.inputs.progress import ProgressStore
+    from losscli.render import exercises as views
 
     store = ProgressStore()
     if reset:
@@ -441,9 +442,9 @@ def reset(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.inputs.exercises import exercise_dirs, find
     from losscli.inputs.progress import ProgressStore
+    from losscli.render import exercises as views
 
     store = ProgressStore()
     if exercise_id is None:
@@ -466,14 +467,14 @@ def next_exercise(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.core.exercises.model import work_variant
     from losscli.inputs.progress import ProgressStore
+    from losscli.render import exercises as views
 
     store = ProgressStore()
     exercises = sorted(_load(exercises_dir, store.warnings).values(), key=lambda e: e.sort_key)
     data = store.read()
-    chosen, reason = views.choose_next(exercises, data)
+    chosen, reason = _choose_next(exercises, data)
     if chosen is None:
         report = views.all_done(len(exercises))
     else:
@@ -501,9 +502,9 @@ def validate(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli import exercise_views as views
     from losscli.core.errors import DataError, UsageError
     from losscli.inputs.exercises import exercise_dirs, exercise_files
+    from losscli.render import exercises as views
 
     if directory is not None:
         if not directory.is_dir():
@@ -514,7 +515,67 @@ def validate(
     files = [f for d in dirs for f in exercise_files(d)]
     if not files:
         raise UsageError(f"no exercise files (*.toml) in {', '.join(map(str, dirs))}")
-    report, bad = views.validation(files, range(seeds))
-    _emit(report, fmt, json_flag, color)
+    results = _checked(files, range(seeds))
+    bad = sum(1 for r in results if not r["ok"])
+    _emit(views.validation(results), fmt, json_flag, color)
     if bad:
         raise DataError(f"{bad} of {len(files)} exercise files have problems (listed above)")
+
+
+def _on_topic(exercises: Sequence[Exercise], topic: str) -> list[Exercise]:
+    """Exercises with this topic, or on this loss (any alias); a usage error if none has it."""
+    import difflib
+
+    from losscli.core.errors import UsageError
+    from losscli.core.losses.registry import names_and_aliases
+    from losscli.render import exercises as views
+
+    wanted = topic.strip().lower()
+    wanted = names_and_aliases().get(wanted.replace("_", "-"), wanted)
+    chosen = [e for e in exercises if wanted in views.topics(e)]
+    if not chosen:
+        known = sorted({t for e in exercises for t in views.topics(e)})
+        close = difflib.get_close_matches(wanted, known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"topics: {', '.join(known)}"
+        raise UsageError(f"no exercise on {topic!r}; {hint}")
+    return chosen
+
+
+def _choose_next(
+    exercises: Sequence[Exercise], data: dict[str, Any]
+) -> tuple[Exercise | None, str]:
+    """An exercise started but not solved (the one with most attempts), else the first new one."""
+    from losscli.render.exercises import status
+
+    started = [e for e in exercises if status(data, e.id) == "started"]
+    if started:
+        best = max(started, key=lambda e: data["exercises"][e.id].get("attempts", 0))
+        return best, f"next: {best.id}, which you have started"
+    todo = [e for e in exercises if status(data, e.id) == "todo"]
+    if todo:
+        return todo[0], f"next: {todo[0].id}, the first one you have not tried"
+    return None, ""
+
+
+def _checked(files: Sequence[Path], seeds: range) -> list[dict[str, Any]]:
+    """Validate each file alone; the same id in two files is a problem of the second."""
+    from losscli.core.errors import LossError
+    from losscli.core.exercises.model import problems
+    from losscli.inputs.exercises import load_file
+
+    results = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        try:
+            exercise = load_file(path)
+            found = problems(exercise, seeds)
+            exercise_id = exercise.id
+        except LossError as error:
+            found, exercise_id = [str(error)], path.stem
+        if exercise_id in seen:
+            found.append(f"{path}: the id {exercise_id!r} is also used by {seen[exercise_id]}")
+        seen.setdefault(exercise_id, path)
+        prefix = f"{path}: "
+        found = [f.removeprefix(prefix) for f in found]
+        results.append({"file": str(path), "id": exercise_id, "ok": not found, "problems": found})
+    return results

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,10 +11,10 @@ from losscli.cli import options as o
 from losscli.cli import scale as sc
 
 if TYPE_CHECKING:
-    from losscli.cli.common import Warnings
-    from losscli.core.evaluation.requests import GradientCheck, Request
-    from losscli.inputs.source import Batch, Source
-    from losscli.render.blocks import Block
+    from losscli.core.evaluation.requests import Request
+    from losscli.inputs.source import Source
+    from losscli.run.context import Warnings
+    from losscli.run.losses import GradientChecks
 
 HELP = """Gradient of each example's loss with respect to its prediction.
 
@@ -37,10 +37,6 @@ Examples:
   losscli grad huber --delta 1 --y-true 0,0,0 --y-pred 0.5,2,-10 --check
   losscli grad huber --delta 0.5,1,2 --y-true 0,0,0 --y-pred 0.5,2,-10   # a sweep
 """
-
-# Relative difference above which --check reports a failure (exit 1). Central differences
-# with step 1e-6 are accurate to about 1e-8 on smooth functions of order-1 inputs.
-CHECK_TOLERANCE = 1e-5
 
 
 def register(app: typer.Typer) -> None:
@@ -82,10 +78,12 @@ def grad(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import sweep
-    from losscli.cli.common import InputOptions, Warnings, build_requests, open_source
+    from losscli.cli.common import InputOptions, build_requests, open_source
     from losscli.cli.errors import CheckFailed
     from losscli.render.emit import emit
     from losscli.render.report import Report
+    from losscli.run.context import Warnings
+    from losscli.run.losses import CHECK_TOLERANCE, GradientChecks, gradients
 
     requests = build_requests(
         loss, params, logits, log_probs, normalize, convention and convention.value, log_input
@@ -118,7 +116,7 @@ def grad(
         source = open_source(request.loss, inputs, space=request.space)
     output = o.output_format(fmt, json_flag)
     warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
-    checks = _Checks() if check else None
+    checks = GradientChecks() if check else None
     reread = None
     if inputs.file not in (None, "-") and not request.loss.batch:
         # A file can be read again: totals first, then the rows, in flat memory.
@@ -126,7 +124,7 @@ def grad(
     if len(requests) > 1:
         _sweep(requests, source, warnings, reduction, checks, reread, output, color)
         return
-    blocks = _gradients(request, source, warnings, reduction.value, checks, reread)
+    blocks = gradients(request, source, warnings, reduction.value, checks, reread)
     record: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -165,7 +163,7 @@ def _sweep(
     source: Source,
     warnings: Warnings,
     reduction: o.Reduction,
-    checks: _Checks | None,
+    checks: GradientChecks | None,
     reread: Callable[[], Source] | None,
     output: str,
     color: o.Color,
@@ -176,6 +174,7 @@ def _sweep(
     from losscli.cli.errors import CheckFailed
     from losscli.render.emit import emit
     from losscli.render.report import Report
+    from losscli.run.losses import CHECK_TOLERANCE, gradients
 
     first = requests[0]
     names = sweep.swept(requests)
@@ -183,7 +182,7 @@ def _sweep(
     copies = sweep.sources(source, len(requests), reread)
     blocks = sweep.side_by_side(
         [
-            _gradients(r, s, warnings, reduction.value, checks, reread)
+            gradients(r, s, warnings, reduction.value, checks, reread)
             for r, s in zip(requests, copies, strict=True)
         ]
     )
@@ -228,166 +227,6 @@ def _sweep(
         typer.echo(f"losscli: gradient check: {checks.describe()}", err=True)
     if checks.worst > CHECK_TOLERANCE:
         raise CheckFailed(f"gradient check failed: {checks.describe()} exceeds {CHECK_TOLERANCE:g}")
-
-
-def _gradients(
-    request: Request,
-    source: Source,
-    warnings: Warnings,
-    reduction: str,
-    checks: _Checks | None,
-    reread: Callable[[], Source] | None = None,
-) -> Iterator[Block]:
-    """Input row numbers and gradient components (one row per example), batch by batch.
-
-    With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
-    only at the end (so is the total a root loss such as RMSE needs). When the input can be
-    read again (`reread`), a first pass sums the totals and a second streams the rows;
-    otherwise the rows are held until the input ends. Without totals, rows stream.
-    """
-    import numpy as np
-
-    from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation.requests import BatchValues, batch_values, check_gradient
-    from losscli.render.blocks import Block
-
-    reducer = request.reducer()  # the mean as the convention takes it
-    if reread is not None and reducer.holds(reduction):
-        yield from _two_passes(request, source, reread(), warnings, reduction, checks)
-        return
-    held: list[tuple[Any, Any, BatchValues]] = []
-    count = ignored = 0
-    batch = None
-    for batch in source.batches():
-        with located(source, batch):
-            result = batch_values(
-                request, batch.y_true, batch.y_pred, batch.weights, with_grads=True
-            )
-            if checks is not None:
-                checks.add(check_gradient(request, batch.y_true, batch.y_pred), batch)
-        for notice in result.notices:
-            warnings.add(notice_text(notice, source, batch))
-        assert result.grads is not None
-        n = result.values.shape[0]
-        width = int(np.prod(result.grads.shape[1:]))
-        grads = result.grads.reshape(n, width)
-        count += n
-        ignored += result.left_out
-        if reducer.holds(reduction):
-            reducer.add(result)
-            held.append((batch.row_number_array(), grads, result))
-            continue
-        if result.weights is not None:
-            grads = _scaled(grads, result.weights[:, None])
-        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
-        yield Block(batch.row_number_array(), result.per_row(grads))
-    warnings.finish(source, count, ignored)
-    if not reducer.holds(reduction) or batch is None:
-        return
-    for numbers, grads, result in held:
-        with located(source, batch):  # the weights may sum to 0
-            scale = reducer.grad_scale(result, reduction)
-        factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        yield Block(numbers, result.per_row(_scaled(grads, factor)))
-
-
-def _two_passes(
-    request: Request,
-    first: Source,
-    second: Source,
-    warnings: Warnings,
-    reduction: str,
-    checks: _Checks | None,
-) -> Iterator[Block]:
-    """The gradient of the mean (or of a root loss) in flat memory: the totals from a first
-    reading of the input, then every row scaled as it streams by in a second."""
-    import numpy as np
-
-    from losscli.cli.common import located, notice_text
-    from losscli.core.evaluation.requests import batch_values, check_gradient
-    from losscli.render.blocks import Block
-
-    reducer = request.reducer()
-    count = ignored = 0
-    for batch in first.batches():
-        with located(first, batch):
-            result = batch_values(request, batch.y_true, batch.y_pred, batch.weights)
-        for notice in result.notices:
-            warnings.add(notice_text(notice, first, batch))
-        reducer.add(result)
-        count += result.values.shape[0]
-        ignored += result.left_out
-    warnings.finish(first, count, ignored)
-    again = 0
-    for batch in second.batches():
-        with located(second, batch):
-            result = batch_values(
-                request, batch.y_true, batch.y_pred, batch.weights, with_grads=True
-            )
-            if checks is not None:
-                checks.add(check_gradient(request, batch.y_true, batch.y_pred), batch)
-            scale = reducer.grad_scale(result, reduction)
-        assert result.grads is not None
-        n = result.values.shape[0]
-        again += n
-        factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        width = int(np.prod(result.grads.shape[1:]))
-        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
-        grads = result.per_row(_scaled(result.grads.reshape(n, width), factor))
-        yield Block(batch.row_number_array(), grads)
-    if again != count:
-        from losscli.inputs.source import InputError
-
-        raise InputError(f"the input changed while it was read ({count} rows, then {again})")
-
-
-def _scaled(grads: Any, factor: Any) -> Any:
-    """grads * factor, 0 where the factor is 0 (a zero-weight example), even at inf."""
-    import numpy as np
-
-    with np.errstate(invalid="ignore"):
-        return np.where(np.asarray(factor) == 0, 0.0, grads * factor)
-
-
-class _Checks:
-    """The worst finite-difference disagreement over all batches."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self.worst_row: int | None = None
-        self.compared = 0
-        self.skipped = 0
-        self.unchecked = 0
-
-    def add(self, result: GradientCheck, batch: Batch) -> None:
-        self.compared += result.compared
-        self.skipped += result.skipped
-        self.unchecked += result.unchecked
-        if result.worst_row is not None and result.max_rel_diff >= self.worst:
-            self.worst = result.max_rel_diff
-            self.worst_row = batch.input_row(result.worst_row) + 1
-
-    def describe(self) -> str:
-        where = f" at row {self.worst_row}" if self.worst_row is not None else ""
-        text = (
-            f"largest relative difference {self.worst:.3g}{where} over {self.compared} cells "
-            f"({self.skipped} skipped at kinks or domain bounds"
-        )
-        if self.unchecked:
-            # A batch loss: every cell costs a whole batch, so only some rows are checked.
-            text += f"; {self.unchecked} cells of a batch loss not sampled"
-        return text + ")"
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "max_rel_diff": self.worst,
-            "worst_row": self.worst_row,
-            "compared": self.compared,
-            "skipped_at_kinks_or_bounds": self.skipped,
-            "not_sampled": self.unchecked,
-            "tolerance": CHECK_TOLERANCE,
-            "ok": self.worst <= CHECK_TOLERANCE,
-        }
 
 
 def _wrt(space: str) -> str:

@@ -49,10 +49,10 @@ def merge(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import Warnings
     from losscli.cli.compute import show_value
     from losscli.core.errors import UsageError
     from losscli.core.evaluation.states import merge_all
+    from losscli.run.context import Warnings
 
     if reduction is o.Reduction.none:
         raise UsageError("a state holds sums, not examples: --reduction is mean or sum")

@@ -192,9 +192,10 @@ def plot(
 
 def data_histogram(request: Request, table: InputOptions, x: Any) -> Histogram:
     """Counts of the table's examples along the axis, batch by batch in bounded memory."""
-    from losscli.cli.common import located, note, open_source
+    from losscli.cli.common import note, open_source
     from losscli.core.evaluation.curves import Histogram, positions
     from losscli.inputs.source import InputError
+    from losscli.run.context import located
 
     source = open_source(request.loss, table)
     histogram = Histogram.empty(float(x[0]), float(x[-1]), HISTOGRAM_BINS)

@@ -454,10 +454,11 @@ def _profile_table(
     """Stream the table through a profiler: the profile, its description, and warnings."""
     import contextlib
 
-    from losscli.cli.common import InputOptions, Warnings, located, open_table_source
+    from losscli.cli.common import InputOptions, open_table_source
     from losscli.core.advice.profile import LabelProfile, PairProfile, Profiler
     from losscli.core.errors import DataError
     from losscli.render.recommendation import measured_profile
+    from losscli.run.context import Warnings, located
 
     options = InputOptions(
         file=table.file,
@@ -572,12 +573,12 @@ class _FileProfile:
 
 def _profile_file(data_file: Any, options: Any) -> _FileProfile:
     """One file's ProfileState (in a worker process); errors name the file."""
-    from losscli.cli.common import located
     from losscli.core.errors import DataError
     from losscli.core.evaluation.states import ProfileState
     from losscli.inputs.dataset import open_file
     from losscli.inputs.source import InputError
     from losscli.inputs.table import TableSource
+    from losscli.run.context import located
 
     try:
         reader = open_file(
@@ -605,9 +606,9 @@ def _profile_distributions(
     source: Any, task: str | None
 ) -> tuple[Profile, dict[str, Any], list[str]]:
     """Several target columns: rows of soft labels (each non-negative, summing to 1)."""
-    from losscli.cli.common import Warnings, located
     from losscli.core.advice.profile import DistributionProfiler
     from losscli.render.recommendation import measured_profile
+    from losscli.run.context import Warnings, located
 
     if task not in (None, "distribution"):
         raise UsageError(

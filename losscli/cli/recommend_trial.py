@@ -46,11 +46,12 @@ def trial_report(
 
     import numpy as np
 
-    from losscli.cli.common import InputOptions, Warnings, located, note, open_table_source
+    from losscli.cli.common import InputOptions, note, open_table_source
     from losscli.core.advice.profile import LabelProfile, Profiler, RobustSample, SpreadProfile
     from losscli.core.advice.recommend import from_profile, recommend, tweedie_power
     from losscli.core.advice.trial import candidates_for, default_metric, run_trial
     from losscli.render.recommendation import measured_profile, trial_view
+    from losscli.run.context import Warnings, located
 
     options = InputOptions(
         file=table.file,

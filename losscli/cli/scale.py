@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from losscli.cli.common import InputOptions, Warnings
+    from losscli.cli.common import InputOptions
     from losscli.core.evaluation.requests import Request
     from losscli.inputs.dataset import DataFile
+    from losscli.run.context import Warnings
 
 SCALE = "Scale"
 
@@ -302,12 +303,13 @@ def file_states(
     """One file read once and reduced to a state per request (runs in a worker process); an
     error names the file as well as the row and column. An optional request that does not
     fit the data is left out of this file's result instead."""
-    from losscli.cli.common import located, notice_text
-    from losscli.core.errors import DataError, UsageError
+    from losscli.core.errors import DataError
     from losscli.core.evaluation.states import request_of, state_kind
     from losscli.inputs.dataset import open_file
     from losscli.inputs.source import InputError
     from losscli.inputs.table import TableSource, choose_columns
+    from losscli.run.context import Warnings
+    from losscli.run.losses import Lane, reduced
 
     try:
         reader = open_file(
@@ -330,28 +332,25 @@ def file_states(
             "pred": list(source.pred_names),
             "weight": source.weight_name,
         }
-        states: list[Any] = [state_kind(kind).empty(r, columns) for r in requests]
-        dropped: dict[int, tuple[str, bool]] = {}
-        notices: list[str] = []
-        for number, batch in enumerate(source.batches()):
-            for index, state in enumerate(states):
-                if state is None:
-                    continue
-                try:
-                    with located(source, batch):
-                        result = state.update(batch.y_true, batch.y_pred, batch.weights)
-                except (InputError, UsageError) as error:
-                    if not optional[index]:
-                        raise
-                    states[index] = None
-                    dropped[index] = (str(error), number == 0)
-                    continue
-                label = f"{requests[index].loss.name}: " if len(states) > 1 else ""
-                notices.extend(
-                    f"{data_file.path}: {label}{notice_text(n, source, batch)}"
-                    for n in result.notices
-                )
-        return FileResult(states, notices, source.skipped, selection.note, columns, dropped)
+        state = state_kind(kind)
+        lanes = [
+            # Several losses (compare): each notice names its loss.
+            Lane(
+                r.loss.name if len(requests) > 1 else "",
+                r,
+                optional=o,
+                state=state.empty(r, columns),
+            )
+            for r, o in zip(requests, optional, strict=True)
+        ]
+        notices = Warnings(live=False)  # kept, each naming the file, for the parent to tell
+        where = f"{data_file.path}: "
+        reduced(
+            source, lanes, notices, grads=state.WITH_GRADS, late="quiet", count=None, where=where
+        )
+        dropped = {k: lane.dropped for k, lane in enumerate(lanes) if lane.dropped is not None}
+        states = [lane.state for lane in lanes]
+        return FileResult(states, notices.items, source.skipped, selection.note, columns, dropped)
     except (InputError, DataError) as error:
         raise InputError(_in_file(data_file.path, str(error))) from None
 

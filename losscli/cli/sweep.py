@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from losscli.cli.common import Warnings
+from losscli.run.context import Warnings
 
 if TYPE_CHECKING:
     from losscli.core.evaluation.requests import Request

@@ -220,7 +220,7 @@ class GradState(_ReducingState):
         assert result.grads is not None
         self.reducer.add(result)
         n = result.values.shape[0]
-        grads = _weighted_rows(result.grads.reshape(n, -1), result.weights)
+        grads = _weighted_rows(_per_example_rows(result.grads, n), result.weights)
         for group, rows in self._groups(result):
             part = grads[rows] if rows is not None else grads
             sums = self.sums.setdefault(group, [Accumulator() for _ in range(part.shape[1])])
@@ -293,6 +293,12 @@ def _positive(value: float, what: str) -> float:
     return value
 
 
+def _per_example_rows(grads: Array, n: int) -> Array:
+    """Gradients as n rows of their cells; n may be 0 (every row of a batch was left out by
+    --ignore-label), where reshape(0, -1) could not tell the width."""
+    return grads.reshape(n, int(np.prod(grads.shape[1:])))
+
+
 def _weighted_rows(grads: Array, weights: Array | None) -> Array:
     if weights is None:
         return grads
@@ -316,7 +322,7 @@ class CompareState(_ReducingState):
         assert result.grads is not None
         self.reducer.add(result)
         n = result.values.shape[0]
-        grads = _weighted_rows(result.grads.reshape(n, -1), result.weights)
+        grads = _weighted_rows(_per_example_rows(result.grads, n), result.weights)
         self.influence.add(result.weighted(), grads)
 
     def merge(self, other: CompareState) -> None:

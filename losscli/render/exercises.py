@@ -1,4 +1,4 @@
-"""Reports of the exercise commands: JSON payloads, table rows, and the terminal view.
+"""The exercise commands' views: JSON payloads, table rows, and the terminal view.
 
 Nothing here shows an answer before it is earned: `problem` and `hints` fill their texts
 from the parameters only; values appear in `verdicts` for parts answered right, and in
@@ -7,7 +7,6 @@ from the parameters only; values appear in `verdicts` for parts answered right, 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,22 +54,6 @@ def _variant_record(data: dict[str, Any], worked: Worked) -> dict[str, Any]:
 
 def topics(exercise: Exercise) -> list[str]:
     return list(dict.fromkeys([*exercise.losses, *exercise.topics]))
-
-
-def on_topic(exercises: Sequence[Exercise], topic: str) -> list[Exercise]:
-    """Exercises with this topic, or on this loss (any alias); a usage error if none has it."""
-    from losscli.core.errors import UsageError
-    from losscli.core.losses.registry import names_and_aliases
-
-    wanted = topic.strip().lower()
-    wanted = names_and_aliases().get(wanted.replace("_", "-"), wanted)
-    chosen = [e for e in exercises if wanted in topics(e)]
-    if not chosen:
-        known = sorted({t for e in exercises for t in topics(e)})
-        close = difflib.get_close_matches(wanted, known, n=1)
-        hint = f"did you mean {close[0]}?" if close else f"topics: {', '.join(known)}"
-        raise UsageError(f"no exercise on {topic!r}; {hint}")
-    return chosen
 
 
 def _variant_name(worked: Worked) -> str:
@@ -489,18 +472,6 @@ def reset(path: Path, backup: Path | None, exercise_id: str | None) -> Report:
     )
 
 
-def choose_next(exercises: Sequence[Exercise], data: dict[str, Any]) -> tuple[Exercise | None, str]:
-    """An exercise started but not solved (the one with most attempts), else the first new one."""
-    started = [e for e in exercises if status(data, e.id) == "started"]
-    if started:
-        best = max(started, key=lambda e: data["exercises"][e.id].get("attempts", 0))
-        return best, f"next: {best.id}, which you have started"
-    todo = [e for e in exercises if status(data, e.id) == "todo"]
-    if todo:
-        return todo[0], f"next: {todo[0].id}, the first one you have not tried"
-    return None, ""
-
-
 def all_done(total: int) -> Report:
     message = (
         f"all {total} exercises are solved; variants have new numbers: "
@@ -514,35 +485,16 @@ def all_done(total: int) -> Report:
     )
 
 
-def validation(files: Sequence[Path], seeds: range) -> tuple[Report, int]:
-    """Validate each file alone; the same id in two files is a problem of the second."""
-    from losscli.core.errors import LossError
-    from losscli.core.exercises.model import problems
-    from losscli.inputs.exercises import load_file
-
-    results: list[dict[str, Any]] = []
-    seen: dict[str, Path] = {}
-    for path in files:
-        try:
-            exercise = load_file(path)
-            found = problems(exercise, seeds)
-            exercise_id = exercise.id
-        except LossError as error:
-            found, exercise_id = [str(error)], path.stem
-        if exercise_id in seen:
-            found.append(f"{path}: the id {exercise_id!r} is also used by {seen[exercise_id]}")
-        seen.setdefault(exercise_id, path)
-        prefix = f"{path}: "
-        found = [f.removeprefix(prefix) for f in found]
-        results.append({"file": str(path), "id": exercise_id, "ok": not found, "problems": found})
+def validation(results: Sequence[dict[str, Any]]) -> Report:
+    """The exercise files checked: one row per file, its problems, and a title that counts
+    the valid ones."""
     bad = sum(1 for r in results if not r["ok"])
     rows = [
         (r["file"], r["id"], "ok" if r["ok"] else "bad", "; ".join(r["problems"])) for r in results
     ]
-    report = Report(
-        payload={"valid": bad == 0, "files": results},
+    return Report(
+        payload={"valid": bad == 0, "files": list(results)},
         columns=("file", "id", "status", "problems"),
         rows=rows,
         title=f"{len(results) - bad} of {len(results)} exercise files valid",
     )
-    return report, bad
