@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,6 +80,8 @@ def exercise_dirs(ctx: typer.Context) -> list[Path]:
 
 def _title(path: Path) -> str:
     # A file that cannot be read still offers its ID: `exercise validate` reports the problem.
+    import tomllib  # here: every command's options import this module, few complete exercises
+
     try:
         title = tomllib.loads(path.read_text(encoding="utf-8")).get("title", "")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

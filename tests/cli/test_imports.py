@@ -86,6 +86,12 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
         (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], {}, ("polars", "pydantic")),
         # FILE... (a list of strings) is taken as given: no pydantic for a table either.
         (["compute", "huber", "--reduction", "none", "examples/regression.csv"], {}, ("pydantic",)),
+        # A reduction needs none of recommend's profile, nor the exercise titles' TOML reader.
+        (
+            ["compute", "mse", "examples/regression.csv"],
+            {},
+            ("losscli.core.advice.profile", "tomllib"),
+        ),
     ],
 )
 def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy):

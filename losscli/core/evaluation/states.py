@@ -27,24 +27,18 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
 from losscli.core.advice.influence import Influence
-from losscli.core.advice.profile import (
-    EXACT_LIMIT,
-    MAD_TO_SD,
-    TAIL_SDS,
-    Profile,
-    Profiler,
-    RobustSample,
-    SpreadProfile,
-)
 from losscli.core.errors import DataError
 from losscli.core.evaluation.reduce import Accumulator, Reducer, ScaledSum
 from losscli.core.evaluation.requests import BatchValues, Request, batch_values, make_request
 from losscli.core.losses.types import Array
+
+if TYPE_CHECKING:  # recommend's profile is imported where it is used: compute needs none of it
+    from losscli.core.advice.profile import Profile, Profiler, SpreadProfile
 
 # The layout of a state's JSON; a state of another version is refused, not guessed at.
 STATE_FORMAT = "losscli-state"
@@ -360,7 +354,11 @@ class ProfileState:
     sketch: Any = None
 
     @classmethod
-    def empty(cls, *, with_pred: bool, exact_limit: int = EXACT_LIMIT) -> ProfileState:
+    def empty(cls, *, with_pred: bool, exact_limit: int | None = None) -> ProfileState:
+        from losscli.core.advice.profile import EXACT_LIMIT, Profiler, RobustSample
+
+        if exact_limit is None:
+            exact_limit = EXACT_LIMIT
         return cls(Profiler(with_pred=with_pred, sample=RobustSample(limit=exact_limit)), _kll())
 
     @property
@@ -406,6 +404,8 @@ class ProfileState:
         )
 
     def result(self, *, as_labels: bool | None = None) -> Profile:
+        from losscli.core.advice.profile import SpreadProfile
+
         profile = self.profiler.finish(as_labels=as_labels)
         if self.exact or self.sketch is None or not isinstance(profile, SpreadProfile):
             return profile
@@ -436,6 +436,8 @@ def _kll() -> Any:
 def _from_sketch(profile: SpreadProfile, sketch: Any) -> SpreadProfile:
     """The robust statistics of a spread profile read from a KLL sketch of the values: the
     MAD is the t with F(median + t) - F(median - t) = 1/2, found by bisection on the CDF."""
+    from losscli.core.advice.profile import MAD_TO_SD, TAIL_SDS
+
     median = float(sketch.get_quantile(0.5))
     low, high = 0.0, max(sketch.get_max_value() - median, median - sketch.get_min_value())
     for _ in range(100):
