@@ -168,3 +168,28 @@ def test_the_real_registry_is_untouched_by_the_fixture():
     # Runs in the same process as the tests above (or another worker): never sees the loss.
     assert NAME not in {loss.name for loss in all_losses()}
     assert NAME not in json.dumps(candidates.loss_names("t"))
+
+
+def test_every_framework_says_it_has_no_such_loss(cli, throwaway):
+    # No edit in core/conventions/: a loss without a rule is one the framework does not
+    # have, and each framework says so in its one default sentence.
+    doc = cli("show", NAME, "--json").json()
+    why = {c["name"]: c["why"] for c in doc["conventions"]}
+    # hadsell and pml define only their own losses and say nothing about this one.
+    assert why == {
+        "torch": "PyTorch has no such loss",
+        "keras": "Keras has no such loss",
+        "sklearn": "scikit-learn has no such loss",
+        "optax": "Optax has no such loss",
+    }
+    assert not any(c["available"] for c in doc["conventions"])
+    shown = dict(row.split("\t", 1) for row in cli("show", NAME, "-f", "tsv").stdout.splitlines())
+    assert shown["convention torch"] == "PyTorch has no such loss"
+    run = cli("compute", NAME, "--convention", "keras", "--y-true", "0", "--y-pred", "1")
+    assert run.exit_code == 2
+    assert f"--convention keras has no {NAME} loss: Keras has no such loss" in run.stderr
+    args = ("compare", NAME, "--conventions", "--y-true", "0,0", "--y-pred", "1,-3", "--json")
+    rows = {r["convention"]: r for r in cli(*args).json()["conventions"]}
+    assert rows["catalog"]["available"] and not rows["optax"]["available"]
+    assert rows["optax"]["why"] == "Optax has no such loss"
+    assert rows["pml"]["why"].startswith("the pml convention defines only the contrastive")

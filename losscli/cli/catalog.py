@@ -89,12 +89,11 @@ def show(
 
     record = get(loss)
     # A convention that defines only other losses (hadsell, pml: contrastive) has nothing to
-    # say about this one; a framework that lacks this loss says why, and stays.
+    # say about this one; a framework that lacks this loss says so, and stays.
     conventions = [
         c
         for c in describe(record)
-        if c["name"] != "catalog"
-        and (c["available"] or c["why"] != CONVENTIONS[c["name"]].missing_default)
+        if c["name"] != "catalog" and CONVENTIONS[c["name"]].speaks_of(record.name)
     ]
     framework_aliases = _framework_aliases(record)
     data = _record(record) | {
@@ -231,10 +230,20 @@ def _framework_aliases(record: Loss) -> dict[str, str]:
     return found
 
 
+def _why_none(c: dict[str, Any]) -> str:
+    """Why a convention has no such loss: the default sentence says it all ("PyTorch has no
+    such loss"); a reason of its own follows the words "no such loss"."""
+    from losscli.core.conventions import CONVENTIONS
+
+    if c["why"] == CONVENTIONS[c["name"]].no_such_loss:
+        return str(c["why"])
+    return f"no such loss: {c['why']}"
+
+
 def _convention_line(c: dict[str, Any]) -> str:
     """One line for a convention in the table and TSV views of `show`."""
     if not c["available"]:
-        return f"no such loss: {c['why']}"
+        return _why_none(c)
     what = " ".join(c["differences"]) if c["differences"] else "same as the catalog."
     docs = f" Docs: {c['reference']}" if c.get("reference") else ""
     return f"{c['function']}: {what} With --weights: {c['weighted_mean']}.{docs}"
@@ -285,7 +294,7 @@ def _show_human(console: Any, loss: Loss, conventions: list[dict[str, Any]]) -> 
     table.add_column(overflow="fold")  # a long link folds onto the next line, never cut
     for c in conventions:
         if not c["available"]:
-            table.add_row(Text(c["name"]), Text("no such loss: " + c["why"], style="dim"))
+            table.add_row(Text(c["name"]), Text(_why_none(c), style="dim"))
             continue
         cell = Text(c["function"])
         if not c["differences"]:

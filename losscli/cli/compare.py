@@ -404,8 +404,7 @@ def _convention_entries(
     for convention in NAMES:
         if not covers(convention, loss):
             conv = get_convention(convention)
-            why = conv.missing.get(loss.name) or conv.missing_default
-            entries.append(Entry(convention, None, why=why, missing=True))
+            entries.append(Entry(convention, None, why=conv.why_missing(loss.name), missing=True))
             continue
         try:
             request = make_request(

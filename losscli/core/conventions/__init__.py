@@ -13,7 +13,9 @@ it, without a second implementation: a Rule only
 
 The family modules stay the one place that computes; their settings' defaults are the
 catalog's. Each rule names the framework's function and links its documentation. A
-convention that has no such loss says why (`missing`), and asking for it is an error.
+convention without a rule for a loss has no such loss (the default: a new loss needs no entry
+here), says so in one generated sentence or, where there is more to tell, in its own reason
+(`missing`), and asking for it is an error.
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ def rule_for(convention: str, loss: str | Loss) -> Rule:
         return CATALOG_RULE
     if record.name in conv.rules:
         return conv.rules[record.name]
-    why = conv.missing.get(record.name) or conv.missing_default
-    raise UsageError(f"--convention {conv.name} has no {record.name} loss: {why}")
+    raise UsageError(
+        f"--convention {conv.name} has no {record.name} loss: {conv.why_missing(record.name)}"
+    )
 
 
 def covers(convention: str, loss: str | Loss) -> bool:
@@ -87,8 +90,7 @@ def describe(loss: str | Loss) -> list[dict[str, Any]]:
         try:
             rule = rule_for(conv.name, record)
         except UsageError:
-            why = conv.missing.get(record.name) or conv.missing_default
-            out.append(entry | {"available": False, "why": why})
+            out.append(entry | {"available": False, "why": conv.why_missing(record.name)})
             continue
         out.append(
             entry

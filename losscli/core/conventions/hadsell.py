@@ -30,6 +30,5 @@ HADSELL = Convention(
             },
         ),
     },
-    missing_default="the hadsell convention defines only the contrastive loss",
     weighted_mean_how="Σ w·L / Σ w, the catalog's weighted mean (the paper has no sample weights)",
 )

@@ -53,5 +53,4 @@ PML = Convention(
             mean="nonzero-by-label",
         ),
     },
-    missing_default="the pml convention defines only the contrastive and triplet losses",
 )

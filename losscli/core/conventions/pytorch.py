@@ -18,6 +18,7 @@ from losscli.core.conventions.rules import (
 TORCH = Convention(
     name="torch",
     title="PyTorch (torch.nn, torchvision.ops)",
+    framework="PyTorch",
     summary="PyTorch 2.x losses, float64, reduction='mean' unless said otherwise.",
     rules={
         "mse": Rule("torch.nn.MSELoss", TORCH_DOCS + "torch.nn.MSELoss.html"),
@@ -204,24 +205,13 @@ TORCH = Convention(
         "710)",
         "pseudo-huber": "PyTorch has no pseudo-Huber loss (HuberLoss and SmoothL1Loss have a "
         "kink in the curvature)",
-        "pinball": "PyTorch has no quantile (pinball) loss",
-        "mape": "PyTorch has no percentage-error loss",
-        "msle": "PyTorch has no squared-log-error loss",
-        "rmsle": "PyTorch has no squared-log-error loss",
         "rmse": "PyTorch has no RMSE loss: torch.sqrt(MSELoss()(...)) computes it",
-        "tweedie": "PyTorch has no Tweedie deviance",
-        "gamma-deviance": "PyTorch has no gamma deviance",
         "squared-hinge": "PyTorch has no binary squared hinge (MultiMarginLoss(p=2) is the "
         "multi-class one)",
-        "perceptron": "PyTorch has no perceptron loss",
         "multiclass-hinge": "PyTorch has no Crammer-Singer hinge: MultiMarginLoss sums over the "
         "classes (multi-margin)",
-        "multiclass-perceptron": "PyTorch has no multi-class perceptron loss",
         "softmax-focal": "PyTorch has no multi-class focal loss (torchvision's sigmoid_focal_loss "
         "is the binary one)",
-        "poly1": "PyTorch has no PolyLoss",
-        "brier": "PyTorch has no Brier score",
-        "js": "PyTorch has no Jensen-Shannon divergence",
         "generalized-kl": "PyTorch has no generalized KL (KLDivLoss is KL's term without -P + Q)",
         "infonce": "PyTorch has no InfoNCE loss: F.cross_entropy(s / τ, y) computes it",
         "nt-xent": "PyTorch has no NT-Xent loss (pytorch-metric-learning's NTXentLoss is this one)",

@@ -84,13 +84,39 @@ class Convention:
     title: str
     summary: str
     rules: Mapping[str, Rule]
-    missing: Mapping[str, str] = field(default_factory=dict)  # loss -> why there is none
-    missing_default: str = ""  # why, for a loss that `missing` does not name
+    # The framework's own name, for the default sentence "PyTorch has no such loss". Empty
+    # for a convention of a few losses (a paper, one library's classes): it says that it
+    # defines only those, and `show` lists it only under them.
+    framework: str = ""
+    # A loss without a rule is one the framework does not have: that is the default, and a
+    # new loss needs no entry here. `missing` holds only the reasons that tell more than the
+    # default (loss -> the nearest function, or how it differs).
+    missing: Mapping[str, str] = field(default_factory=dict)
     # What the mean divides Σ w·L by when sample weights are given (reduce.WEIGHTED_MEANS),
     # how the framework does it, and the losses that do it the other way (loss -> why).
     weighted_mean: str = "weights"
     weighted_mean_how: str = "Σ w·L / Σ w, the weighted mean"
     weighted_mean_except: Mapping[str, str] = field(default_factory=dict)
+
+    def why_missing(self, loss: str) -> str:
+        """Why the convention has no rule for `loss`: its own reason, or the default one."""
+        if loss in self.missing:
+            return self.missing[loss]
+        if self.framework:
+            return self.no_such_loss
+        names = " and ".join(self.rules)
+        plural = "es" if len(self.rules) > 1 else ""
+        return f"the {self.name} convention defines only the {names} loss{plural}"
+
+    @property
+    def no_such_loss(self) -> str:
+        """The default reason: the framework does not have the loss."""
+        return f"{self.framework} has no such loss"
+
+    def speaks_of(self, loss: str) -> bool:
+        """Whether the convention has something to say about `loss` (a rule, or a framework
+        that lacks it); a convention of a few losses is silent about the others."""
+        return loss in self.rules or loss in self.missing or bool(self.framework)
 
     def weighted_mean_for(self, loss: str) -> tuple[str, str]:
         """(what the mean with sample weights divides by, how the framework does it)."""

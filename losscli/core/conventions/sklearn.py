@@ -14,6 +14,7 @@ from losscli.core.conventions.rules import (
 SKLEARN = Convention(
     name="sklearn",
     title="scikit-learn (sklearn.metrics)",
+    framework="scikit-learn",
     summary="scikit-learn metrics: float64, the mean over samples (sample_weight weighted).",
     weighted_mean_how="Σ w·L / Σ w: sample_weight gives the weighted average (numpy.average)",
     rules={
@@ -138,13 +139,8 @@ SKLEARN = Convention(
     missing={
         "huber": "scikit-learn has no Huber metric (HuberRegressor fits a scaled loss of its "
         "own; gradient boosting's Huber loss sets delta to the 0.9 quantile of |errors|)",
-        "smooth-l1": "scikit-learn has no smooth L1 metric",
-        "focal": "scikit-learn has no focal loss",
         "kl": "scikit-learn has no KL divergence (scipy.special.rel_entr is the catalog's "
         "per-cell term)",
-        "contrastive": "scikit-learn has no contrastive loss",
-        "log-cosh": "scikit-learn has no log-cosh metric",
-        "pseudo-huber": "scikit-learn has no pseudo-Huber metric",
         "gaussian-nll": "scikit-learn has no Gaussian NLL metric (scipy.stats.norm.logpdf is its "
         "negative, with ½ ln 2π)",
         "squared-hinge": "scikit-learn has no squared hinge metric (LinearSVC minimises it "
@@ -152,20 +148,13 @@ SKLEARN = Convention(
         "perceptron": "scikit-learn has no perceptron metric (Perceptron minimises it internally)",
         "multilabel-bce": "scikit-learn's log_loss does not take multi-label targets",
         "multi-margin": "scikit-learn has no Weston-Watkins hinge (hinge_loss is Crammer-Singer's)",
-        "multiclass-perceptron": "scikit-learn has no multi-class perceptron metric",
-        "softmax-focal": "scikit-learn has no focal loss",
-        "poly1": "scikit-learn has no PolyLoss",
         "js": "scikit-learn has no Jensen-Shannon divergence (SciPy has its square root: "
         "scipy.spatial.distance.jensenshannon)",
         "generalized-kl": "scikit-learn has no generalized KL metric (NMF's beta_loss="
         "'kullback-leibler' minimises it; scipy.special.kl_div is its cell)",
         "distribution-cross-entropy": "scikit-learn's log_loss takes labels or one-hot rows, not "
         "target distributions",
-        "triplet": "scikit-learn has no triplet loss",
         "cosine-embedding": "scikit-learn has no cosine embedding loss (metrics.pairwise."
         "cosine_distances is 1 - cos)",
-        "margin-ranking": "scikit-learn has no margin ranking loss",
-        "infonce": "scikit-learn has no InfoNCE loss",
-        "nt-xent": "scikit-learn has no NT-Xent loss",
     },
 )
