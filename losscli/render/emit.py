@@ -161,9 +161,12 @@ def _table(report: Report, color: str, stream: TextIO) -> None:
             continue
         cells.append([format_number(v) for v in row])
     # On a narrow screen the rightmost columns are left out first; the first (the row's
-    # name or index) always stays.
+    # name or index) and the result (`value`, the last of compute's columns) always stay.
     count = len(report.columns)
-    columns = [Column(name, drop=count - i if i else 0) for i, name in enumerate(report.columns)]
+    columns = [
+        Column(name, drop=0 if i == 0 or name == "value" else count - i)
+        for i, name in enumerate(report.columns)
+    ]
     print_fitted(console, columns, cells, title=report.title or None)
     if hidden:
         from losscli.render.notes import note
