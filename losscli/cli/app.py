@@ -21,7 +21,7 @@ from losscli import __version__
 from losscli.cli import completion
 from losscli.cli.environment import check_environment
 from losscli.cli.errors import PipeClosed, handle, out_of_memory
-from losscli.render.notes import set_quiet
+from losscli.render.notes import set_quiet, start_command
 
 # The commands that write notes on stderr (column choices, skipped rows, how an input was
 # read): each takes -q/--quiet, added here in one place rather than in every signature.
@@ -68,7 +68,7 @@ class LossCliGroup(TyperGroup):
         extra["standalone_mode"] = False
         completion.enable_protocol()
         lazy_coercion(self)  # here, so that a test runner's app converts values as the script's
-        set_quiet(False)  # until a command's --quiet says otherwise
+        start_command()  # not quiet until a command's --quiet says so
         try:
             result = super().main(args=args, prog_name=prog_name or "losscli", **extra)
             sys.stdout.flush()  # a full disk or a closed pipe is reported, not ignored at exit

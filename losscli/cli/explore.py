@@ -25,7 +25,7 @@ Keys: Tab / Shift+Tab  move between the plot, the checkboxes and the sliders
       Shift+arrows     ten steps at a time
       Space            toggle the focused loss
       1-9, 0, a-p...   toggle the loss with that key (shown beside it)
-      s then N         focus the N-th slider;  r  reset;  q  quit
+      s then N         focus the N-th slider;  r  reset;  q or Ctrl-C  quit
 
 Works over SSH; no mouse needed. Needs the 'explore' extra (Textual).
 

@@ -92,9 +92,9 @@ def _write_block(block: Block, columns: Sequence[str], fmt: str, stream: TextIO)
 
 
 def _jsonl_row(columns: Sequence[str], row: Sequence[Any]) -> str:
-    from losscli.render.emit import to_json
+    from losscli.render.emit import jsonl_line
 
-    return to_json(dict(zip(columns, row, strict=True))) + "\n"
+    return jsonl_line(dict(zip(columns, row, strict=True)), f"row {row[0]}")
 
 
 def _joined(block: Block, columns: Sequence[str], fmt: str) -> str:
@@ -147,7 +147,7 @@ def _polars_frame(block: Block, columns: Sequence[str], fmt: str) -> pl.DataFram
         lines = pl.DataFrame([numbers, *texts.values()]).select(pl.concat_str(parts).alias("line"))
         bad = np.flatnonzero(~np.isfinite(block.values).all(axis=1))
         if bad.size:
-            # Strict JSON: a non-finite number is written as null, with a warning in its row.
+            # Strict JSON: a non-finite number is written as null (said once on stderr).
             rows = block_rows([Block(block.row_numbers[bad], block.values[bad])])
             fixed = [_jsonl_row(columns, row)[:-1] for row in rows]
             lines = pl.DataFrame(

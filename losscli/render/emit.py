@@ -71,6 +71,18 @@ def to_json(payload: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, allow_nan=False)
 
 
+def jsonl_line(record: dict[str, Any], where: str) -> str:
+    """One JSONL line of several: its keys are the record's own (the TSV header, or those of
+    the JSON document's records), so a non-finite number is null there and said on stderr."""
+    nonfinite: list[str] = []
+    line = json.dumps(_strict(record, nonfinite, ""), ensure_ascii=False, allow_nan=False)
+    if nonfinite:
+        from losscli.render.notes import warn_nulls
+
+        warn_nulls(where, nonfinite[0])
+    return line + "\n"
+
+
 def _tsv_cell(value: Any) -> str:
     return format_number(value).replace("\t", " ").replace("\n", " ")
 
@@ -81,12 +93,10 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
     if fmt == "json":
         stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
         return
-    from losscli.render.notes import silenced
+    from losscli.render.notes import warn
 
     for warning in report.warnings:
-        if not silenced(warning):
-            sys.stderr.write(f"losscli: warning: {printable(warning)}\n")
-    sys.stderr.flush()
+        warn(warning)  # once: a warning found while the input streamed by is written already
     if report.blocks is not None:
         from losscli.render.blocks import block_rows, write_blocks
 
@@ -97,15 +107,17 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
         report = replace(report, rows=block_rows(report.blocks), blocks=None)
     if fmt == "jsonl":
         if report.records is not None:
-            for record in report.payload[report.records]:
-                stream.write(to_json(dict(record)) + "\n")
+            for number, record in enumerate(report.payload[report.records], 1):
+                stream.write(jsonl_line(dict(record), f"line {number}"))
             return
         if report.scalar is not None:
             # One number: the line is the JSON document itself, warnings included.
             stream.write(to_json({**report.payload, "warnings": list(report.warnings)}) + "\n")
             return
-        for row in report.rows:
-            stream.write(to_json(dict(zip(report.columns, row, strict=True))) + "\n")
+        for number, row in enumerate(report.rows, 1):
+            record = dict(zip(report.columns, row, strict=True))
+            where = f"row {row[0]}" if report.indexed else f"line {number}"
+            stream.write(jsonl_line(record, where))
     elif fmt == "plain":
         if report.scalar is not None:
             stream.write(format_number(report.scalar) + "\n")
@@ -149,9 +161,12 @@ def _table(report: Report, color: str, stream: TextIO) -> None:
             continue
         cells.append([format_number(v) for v in row])
     # On a narrow screen the rightmost columns are left out first; the first (the row's
-    # name or index) always stays.
+    # name or index) and the result (`value`, the last of compute's columns) always stay.
     count = len(report.columns)
-    columns = [Column(name, drop=count - i if i else 0) for i, name in enumerate(report.columns)]
+    columns = [
+        Column(name, drop=0 if i == 0 or name == "value" else count - i)
+        for i, name in enumerate(report.columns)
+    ]
     print_fitted(console, columns, cells, title=report.title or None)
     if hidden:
         from losscli.render.notes import note

@@ -134,6 +134,9 @@ class ExploreApp(App[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
+        # Ctrl-C quits, as in every command-line tool (Textual's own binding only tells
+        # you to press Ctrl-Q); no widget here copies text.
+        Binding("ctrl+c", "quit", show=False, priority=True),
         Binding("r", "reset", "reset"),
         Binding("s", "pick_slider", "s+N: slider N"),
     ]

@@ -5,14 +5,26 @@ them; errors and warnings about the data are always written."""
 from __future__ import annotations
 
 import sys
+from typing import ClassVar
 
 
 class _State:
     quiet = False
+    # The warnings already written to stderr by this command: each is said once, whether
+    # it was written as the input streamed by or with the finished output.
+    written: ClassVar[set[str]] = set()
+    nulls_told = False
 
 
 def set_quiet(quiet: bool) -> None:
     _State.quiet = quiet
+
+
+def start_command() -> None:
+    """A new command (a test runner calls several in one process): nothing said yet."""
+    _State.quiet = False
+    _State.written = set()
+    _State.nulls_told = False
 
 
 def quiet() -> bool:
@@ -31,6 +43,30 @@ def skipped_rows(count: int) -> str:
 def silenced(warning: str) -> bool:
     """Whether --quiet leaves this warning off stderr: the skipped rows' count."""
     return _State.quiet and warning.startswith("skipped ") and warning.endswith(_SKIPPED)
+
+
+def warn(text: str) -> None:
+    """`losscli: warning: TEXT` on stderr, once per command (--quiet leaves the skipped
+    rows' count off)."""
+    if silenced(text) or text in _State.written:
+        return
+    _State.written.add(text)
+    from losscli.render.report import printable
+
+    sys.stderr.write(f"losscli: warning: {printable(text)}\n")
+    sys.stderr.flush()
+
+
+def warn_nulls(where: str, what: str) -> None:
+    """JSONL lines have fixed keys: the first non-finite number written as null is said on
+    stderr (a JSON document lists them in its `warnings`)."""
+    if _State.nulls_told:
+        return
+    _State.nulls_told = True
+    warn(
+        "non-finite numbers are written as null (JSON has no inf or NaN); "
+        f"the first: {where}, {what}"
+    )
 
 
 def note(text: str) -> None:

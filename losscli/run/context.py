@@ -4,7 +4,6 @@ for a JSON document)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -88,16 +87,13 @@ class Warnings:
         self.items: list[str] = []
 
     def add(self, text: str) -> None:
+        # Kept also when written live: a JSONL line that is a whole document (one value)
+        # carries its warnings as the JSON document does.
+        self.items.append(text)
         if self.live:
-            from losscli.render.notes import silenced
-            from losscli.render.report import printable
+            from losscli.render.notes import warn
 
-            if silenced(text):
-                return
-            sys.stderr.write(f"losscli: warning: {printable(text)}\n")
-            sys.stderr.flush()
-        else:
-            self.items.append(text)
+            warn(text)
 
     def finish(self, source: Source, rows: int, ignored: int = 0) -> None:
         """After the last batch: what was skipped, and the error when nothing was left

@@ -129,3 +129,68 @@ def test_grad_header_names_what_the_gradient_is_taken_with_respect_to(cli, args,
     # mse: d/dp (p - y)^2 = 2 (p - y) = 2 at the second row.
     if args[0] == "mse":
         assert run.stdout.splitlines()[2] == "2\t2.0"
+
+
+# Per-example output: JSON is one document whose arrays are the columns (`values`, `grad`,
+# compare's `values` by loss); a JSONL line is one row whose keys are exactly the TSV
+# header (docs/design.md, "One story in every format").
+PER_EXAMPLE = "y_true,y_pred\n1,2\n3,5\n0,0.5\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "columns"),
+    [
+        (("compute", "mse", "--reduction", "none"), lambda doc: {"value": doc["values"]}),
+        (("grad", "mse"), lambda doc: {"dL/dy_pred": doc["grad"]}),
+        (("compare", "mse", "mae", "--per-example"), lambda doc: doc["values"]),
+        (
+            ("compute", "huber", "--delta", "0.5,1", "--reduction", "none"),
+            lambda doc: {f"delta={r['params']['delta']:g}": r["values"] for r in doc["results"]},
+        ),
+    ],
+)
+def test_per_example_jsonl_keys_are_the_tsv_header(cli, args, columns):
+    tsv = cli(*args, "-f", "tsv", input=PER_EXAMPLE)
+    jsonl = cli(*args, "-f", "jsonl", input=PER_EXAMPLE)
+    doc = cli(*args, "--json", input=PER_EXAMPLE)
+    assert tsv.exit_code == jsonl.exit_code == doc.exit_code == 0, jsonl.stderr
+    header = tsv.stdout.splitlines()[0].split("\t")
+    lines = _jsonl(jsonl.stdout)
+    assert [list(line) for line in lines] == [header] * 3
+    assert [line["row"] for line in lines] == [1, 2, 3]
+    # The JSON document's arrays are the same numbers, column by column.
+    expected = columns(json.loads(doc.stdout))
+    assert {name: [line[name] for line in lines] for name in header[1:]} == expected
+
+
+def test_per_example_jsonl_infinite_is_null_under_the_same_keys(cli):
+    # bce at p = 0 on a positive example is infinite (-log 0); the other row is -log 0.5.
+    text = "y_true,y_pred\n1,0\n0,0.5\n"
+    run = cli("compute", "bce", "--reduction", "none", "-f", "jsonl", input=text)
+    assert run.exit_code == 0
+    assert _jsonl(run.stdout) == [
+        {"row": 1, "value": None},
+        {"row": 2, "value": pytest.approx(0.6931471805599453, rel=1e-15)},
+    ]
+    # Said on stderr, as for TSV: the data warning naming the row, and the null once.
+    assert "the loss is infinite for 1 example" in run.stderr and "(row 1)" in run.stderr
+    assert "non-finite numbers are written as null" in run.stderr
+    assert "the first: row 1, value is inf" in run.stderr
+
+
+def test_one_value_jsonl_carries_the_same_warnings_as_json(cli):
+    args = ("compute", "bce", "--y-true", "1,0", "--y-pred", "0,0.5")
+    (line,) = _jsonl(cli(*args, "-f", "jsonl").stdout)
+    doc = json.loads(cli(*args, "--json").stdout)
+    assert line == doc
+    assert any("the loss is infinite for 1 example" in w for w in line["warnings"])
+    assert line["value"] is None
+
+
+def test_record_jsonl_with_an_infinite_value_keeps_the_json_keys(cli):
+    args = ("compare", "bce", "mse", "--y-true", "1,0", "--y-pred", "0,0.5")
+    run = cli(*args, "-f", "jsonl")
+    records = json.loads(cli(*args, "--json").stdout)["losses"]
+    assert _jsonl(run.stdout) == records  # no `warnings` key slipped into a line
+    assert records[0]["value"] is None
+    assert "the first: line 1, value is inf" in run.stderr

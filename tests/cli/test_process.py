@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import signal
 import subprocess
 import sys
@@ -19,11 +20,13 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="/proc and /dev/
 EXAMPLE = str(REPO / "examples" / "regression.csv")
 
 
-def start(*args: str, **kwargs: object) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("LOSSCLI_DEBUG", None)
+def start(
+    *args: str, env: dict[str, str] | None = None, **kwargs: object
+) -> subprocess.Popen[bytes]:
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("LOSSCLI_DEBUG", None)
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "losscli", *args], env=env, **kwargs
+        [sys.executable, "-m", "losscli", *args], env=full_env, **kwargs
     )
 
 
@@ -281,3 +284,114 @@ def test_out_of_memory_in_the_handler_itself() -> None:
     done = run_out_of_memory(setup, "compute", "mse", EXAMPLE)
     assert done.returncode == 70
     assert done.stderr.decode().splitlines() == OOM_LINES
+
+
+# --- signals while per-example rows stream out (issue 19) ---------------------------------------
+# The rows are formatted and written on a second thread one block ahead (render/blocks.py), so
+# a signal or a closed pipe meets that thread mid-block. Blocks of 64 KiB of input (about 3400
+# rows, over blocks.POLARS_FROM_ROWS) take that thread; the reader stops reading after 64 KiB
+# of output, so losscli is blocked writing, with rows still to come, when the signal lands.
+
+STREAMED = [
+    ("compute", "mse", "--reduction", "none", "-f", "tsv"),
+    ("grad", "mse", "-f", "jsonl"),
+    ("compare", "mse", "mae", "--per-example", "-f", "csv"),
+]
+
+
+@pytest.fixture(scope="module")
+def long_table(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("signals") / "long.csv"
+    rows = (f"{i % 7}.25,{i % 11}.5\n" for i in range(300_000))
+    path.write_text("y_true,y_pred\n" + "".join(rows))
+    return path
+
+
+def whole_rows(out: bytes, args: tuple[str, ...]) -> list[int]:
+    """The row numbers of the output, which must end at a whole line; each line whole."""
+    assert out.endswith(b"\n"), out[-80:]
+    lines = out.decode().splitlines()
+    if "jsonl" in args:
+        import json
+
+        records = [json.loads(line) for line in lines]
+        assert all(list(r) == ["row", "dL/dy_pred"] for r in records)
+        return [r["row"] for r in records]
+    separator = "\t" if "tsv" in args else ","
+    header, *body = (line.split(separator) for line in lines)
+    assert all(len(cells) == len(header) for cells in body)
+    assert all(float(cell) >= 0 or "grad" in args for cells in body for cell in cells[1:])
+    return [int(cells[0]) for cells in body]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("args", STREAMED, ids=lambda a: a[0])
+def test_a_signal_mid_stream_ends_on_a_whole_line(
+    long_table: Path, args: tuple[str, ...], sig: signal.Signals
+) -> None:
+    process = start(
+        *args[:-2], str(long_table), *args[-2:], bufsize=0,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"LOSSCLI_CHUNK_BYTES": "65536"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = b""  # unbuffered: communicate() reads the rest from the descriptor
+        while len(first) < 65536:
+            first += process.stdout.read(65536 - len(first))
+        assert process.poll() is None  # rows still to come
+        process.send_signal(sig)
+        rest, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Cleanup (the block in hand is finished), then death by the signal: 130 / 143 in sh.
+    assert process.returncode == -sig, err
+    assert err == b""
+    rows = whole_rows(first + rest, args)
+    assert rows == list(range(1, len(rows) + 1))  # in order, none lost in between
+    assert 0 < len(rows) < 300_000
+
+
+@pytest.mark.parametrize("args", STREAMED, ids=lambda a: a[0])
+def test_head_ends_a_stream_with_141_silently(long_table: Path, args: tuple[str, ...]) -> None:
+    words = " ".join([*args[:-2], str(long_table), *args[-2:]])
+    done = subprocess.run(
+        ["bash", "-c", f'{sys.executable} -m losscli {words} | head -3; echo "${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "LOSSCLI_CHUNK_BYTES": "65536"},
+        check=False,
+        timeout=120,
+    )
+    *shown, status = done.stdout.decode().splitlines()
+    assert status == "141", done.stderr
+    assert done.stderr == b""
+    assert len(shown) == 3
+
+
+def test_ctrl_c_quits_explore_in_a_terminal() -> None:
+    # In the explorer the terminal is raw: Ctrl-C arrives as the byte 0x03, a key, and quits.
+    primary, secondary = pty.openpty()
+    env = {"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    process = start("explore", "mse", stdin=secondary, stdout=secondary, stderr=secondary, env=env)
+    os.close(secondary)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 120
+        while b"mse" not in seen and time.monotonic() < deadline:
+            if select.select([primary], [], [], 1)[0]:
+                seen += os.read(primary, 65536)  # the drawn screen
+        assert b"mse" in seen
+        os.write(primary, b"\x03")
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if select.select([primary], [], [], 1)[0]:
+                    os.read(primary, 65536)  # keep the terminal drained while it closes
+            except OSError:
+                break
+        process.wait(timeout=60)
+    finally:
+        os.close(primary)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0

@@ -129,6 +129,17 @@ CASES = {
     "compute": ("compute", "cross-entropy", "--y-true", "2", "--y-pred", "0.1,0.2,0.7"),
     "compare": ("compare", "mse", "mae", "huber", RESIDUALS),
     "grad": ("grad", "huber", "--y-true", "0,0,0", "--y-pred", "0.5,-2,3.25"),
+    # The README tour's sweep: at 40 columns `n` and `reduction` go, never the values.
+    "sweep": (
+        "compute",
+        "huber",
+        "--delta",
+        "0.5,1,2",
+        "--y-true",
+        "0,0,0",
+        "--y-pred",
+        "0.5,2,10",
+    ),
 }
 
 
@@ -149,6 +160,9 @@ def test_numbers_are_whole_at_every_width(case: str, columns: int, colour: bool)
         expected = [row["value"] for row in document["losses"]]
     elif case == "grad":
         expected = document["grad"]
+    elif case == "sweep":
+        expected = [result["value"] for result in document["results"]]
+        assert len(expected) == 3
     else:
         expected = [document["value"]]
     for value in expected:

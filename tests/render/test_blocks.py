@@ -20,6 +20,7 @@ import pytest
 from losscli.render import blocks
 from losscli.render.blocks import Block, write_blocks
 from losscli.render.emit import emit
+from losscli.render.notes import start_command
 from losscli.render.report import Report
 
 FORMATS = ("csv", "tsv", "plain", "jsonl")
@@ -96,15 +97,20 @@ def test_shortest_repr_forms():
     assert first == ["1e-05", "1.5e-05", "1e-07", "1e+16", "0.0001", "-0.0", "nan", "-inf"]
 
 
-def test_jsonl_non_finite_is_null_with_the_warning_in_its_row():
+def test_jsonl_non_finite_is_null_and_said_once_on_stderr(capsys):
+    # A JSONL line's keys are the TSV header's, whatever its numbers (docs/design.md).
+    start_command()
     n = blocks.POLARS_FROM_ROWS + 1
     column = np.ones(n)
-    column[5] = float("inf")
+    column[5] = column[7] = float("inf")
     lines = block_text(Block(np.arange(1, n + 1), column.reshape(-1, 1)), ("row", "value"), "jsonl")
-    row = json.loads(lines.splitlines()[5])
-    assert row["row"] == 6 and row["value"] is None
-    assert row["warnings"] == ["non-finite numbers are written as null: value is inf"]
+    assert json.loads(lines.splitlines()[5]) == {"row": 6, "value": None}
+    assert json.loads(lines.splitlines()[7]) == {"row": 8, "value": None}
     assert json.loads(lines.splitlines()[4]) == {"row": 5, "value": 1.0}
+    assert capsys.readouterr().err.splitlines() == [
+        "losscli: warning: non-finite numbers are written as null (JSON has no inf or NaN); "
+        "the first: row 6, value is inf"
+    ]
 
 
 def test_first_rows_come_out_before_the_input_ends(tmp_path):

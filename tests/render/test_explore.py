@@ -174,6 +174,20 @@ def test_q_quits():
     asyncio.run(run())
 
 
+def test_ctrl_c_quits():
+    # Issue 19: "explore quits on Ctrl-C" (Textual's default only says "press ctrl+q").
+    app = ExploreApp(make_setup(["mse", "huber"], {}, False, None, None))
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            app.query_one("#param-delta", ParamSlider).focus()  # even from a slider
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+            assert not app.is_running
+
+    asyncio.run(run())
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
