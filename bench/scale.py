@@ -17,8 +17,10 @@ waited for; for a running cluster's workers, their own maximum).
 Dask is timed twice: `--engine dask --jobs 2` as a user types it (a local cluster started and
 stopped by the command), and `--engine dask --scheduler ADDRESS` on a cluster of 2 worker
 processes that this script starts once (as a data engineer's cluster is already running). The
-second, minus `--jobs 2`, divided by the partitions, is Dask's overhead per partition; the
-first minus the second is the price of starting and stopping a cluster.
+first minus the second is the price of starting and stopping a cluster. Each command's fixed
+cost (a Python starting, its imports, workers spawned, a client connecting) is timed on 2
+files of 1,000 rows: Dask's overhead per partition is then what Dask adds to `--jobs 2` beyond
+that fixed cost, divided by the partitions (their count less the tiny dataset's).
 
 The load average is printed with every figure: on a shared machine, the ratios are only as
 good as the cores that were free. CPU seconds / wall seconds says how many cores a command had.
@@ -38,6 +40,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 LOSSCLI = [sys.executable, "-m", "losscli", "compute", "mse"]
+# The rows of each of the 2 files that time a command's fixed cost.
+TINY = 1000
 
 
 @dataclass
@@ -141,6 +145,7 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     csv_dir, parquet_dir = generate(args.data / f"scale-{args.rows}", args.files, args.rows)
+    tiny_csv, tiny_parquet = generate(args.data / f"scale-{TINY}", 2, TINY)
     size = sum(p.stat().st_size for p in csv_dir.iterdir()) / 1e6
     cores = len(os.sched_getaffinity(0))
     before = os.getloadavg()
@@ -169,6 +174,8 @@ def main() -> None:
     }
     runs: dict[tuple[str, str], Runs] = {}
     datasets = (("CSV", csv_dir), ("Parquet", parquet_dir))
+    tiny = {"CSV": tiny_csv, "Parquet": tiny_parquet}
+    fixed = ("--jobs 2", "--engine dask --scheduler (a running cluster)")
     try:
         for _ in range(args.repeat):
             for label, folder in datasets:
@@ -177,7 +184,14 @@ def main() -> None:
                     runs.setdefault(key, Runs(f"{label} {name}"))
                     on_cluster = client if "--scheduler" in options else None
                     run_once(runs[key], [*LOSSCLI, str(folder), *options], on_cluster)
+                for name in fixed:  # the fixed cost: 2 files of TINY rows
+                    key = (label, f"{name}, 2 files of {TINY:,} rows")
+                    runs.setdefault(key, Runs(f"{label} {key[1]}"))
+                    options = commands[name]
+                    on_cluster = client if "--scheduler" in options else None
+                    run_once(runs[key], [*LOSSCLI, str(tiny[label]), *options], on_cluster)
         counts = {label: partitions(folder) for label, folder in datasets}
+        tiny_counts = {label: partitions(folder) for label, folder in tiny.items()}
     finally:
         client.close()
         cluster.close()
@@ -225,11 +239,17 @@ def main() -> None:
                 f"- {label}: Dask on {what} takes {slower:.2f}x the time of --jobs 2 "
                 f"(target <= 1.5): {'met' if slower <= 1.5 else 'NOT met'}"
             )
-        overhead = (running.wall - two.wall) / counts[label] * 1000
+        two_fixed = runs[(label, f"{fixed[0]}, 2 files of {TINY:,} rows")]
+        running_fixed = runs[(label, f"{fixed[1]}, 2 files of {TINY:,} rows")]
+        added = (running.wall - running_fixed.wall) - (two.wall - two_fixed.wall)
+        added_cpu = (running.cpu - running_fixed.cpu) - (two.cpu - two_fixed.cpu)
+        parts = counts[label] - tiny_counts[label]
         out(
-            f"- {label}: Dask's overhead per partition: {overhead:.0f} ms ({counts[label]} "
-            f"partitions of about 32 MB); starting and stopping a local cluster: "
-            f"{started.wall - running.wall:.1f} s"
+            f"- {label}: Dask's overhead per partition: {added / parts * 1000:.0f} ms of wall "
+            f"time, {added_cpu / parts * 1000:.0f} ms of CPU ({counts[label]} partitions of "
+            f"about 32 MB; beyond the fixed cost of a Dask command on a running cluster, "
+            f"{running_fixed.wall:.1f} s against {two_fixed.wall:.1f} s for --jobs 2); "
+            f"starting and stopping a local cluster: {started.wall - running.wall:.1f} s"
         )
         values = {v for r in (every, one, two, started, running) for v in r.values}
         numbers = [float(v) for v in values]
