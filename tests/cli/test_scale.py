@@ -251,10 +251,15 @@ def test_errors_name_the_file_and_print_nothing(cli, dataset, tmp_path, jobs):
     assert "missing.csv: no such file" in missing.stderr
 
 
-def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
-    """fsspec's in-memory filesystem stands in for s3:// and gs:// (no network in tests)."""
+def test_an_fsspec_url_is_read_like_a_file(cli, dataset, monkeypatch):
+    """fsspec's in-memory filesystem stands in for s3:// and gs:// (no network in tests).
+    It lives in this process only, so the files are read here: --jobs 1 on a one-core
+    machine (elsewhere --jobs 1 is a worker process of one thread)."""
     import fsspec
 
+    from losscli.cli import scale
+
+    monkeypatch.setattr(scale, "cores", lambda: 1)
     fs = fsspec.filesystem("memory")
     root = dataset["root"]
     for k in range(N_FILES):
