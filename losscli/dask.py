@@ -29,9 +29,9 @@ CONNECT_TIMEOUT = "5s"
 BLOCK_SIZE = "32MB"
 # How long a local cluster's workers may take to start (a loaded machine is slow, not stuck).
 WORKERS_TIMEOUT = 120.0
-# The thread pools of a local worker process, limited to its share of the cores (as --jobs
-# workers are, cli/scale.py): Arrow's (read_parquet; it follows OMP_NUM_THREADS), OpenMP's
-# and the BLAS libraries'.
+# The thread pools of a local worker process, limited to one thread (a worker is one of the
+# --jobs cores, as a --jobs worker is, cli/scale.py): Arrow's (read_parquet; it follows
+# OMP_NUM_THREADS), OpenMP's and the BLAS libraries'.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -150,8 +150,8 @@ def reduce_dataframe(
 
 def client(address: str | None, workers: int | None = None) -> Any:
     """A distributed Client: of the scheduler at `address` (an error within CONNECT_TIMEOUT
-    when none answers), or of a new local cluster of `workers` single-threaded worker
-    processes (default: one per core), each computing on its share of the cores.
+    when none answers), or of a new local cluster of `workers` worker processes (default: one
+    per core), each of one thread with its Arrow, OpenMP and BLAS pools at one thread.
 
     The local cluster's workers start in the background: a fresh Python importing Dask and
     pandas takes a second or two, which overlaps the reading of the dataset's metadata here.
@@ -162,14 +162,13 @@ def client(address: str | None, workers: int | None = None) -> Any:
 
     if address is not None:
         return Client(address, timeout=CONNECT_TIMEOUT)
-    count = workers or _cores()
-    share = str(max(1, _cores() // count))
+    count = workers or _cores()  # --jobs N: N cores, a worker of one thread on each
     cluster = LocalCluster(
         n_workers=0,
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",  # any free port: 8787 may be another cluster's
-        env=dict.fromkeys(THREAD_VARIABLES, share),
+        env=dict.fromkeys(THREAD_VARIABLES, "1"),
         # Not the workers' logs on a loaded machine ("still alive after 4 s, killing", a
         # heartbeat's traceback as the cluster closes): the command's errors say what failed.
         silence_logs=logging.CRITICAL,

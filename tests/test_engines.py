@@ -271,18 +271,18 @@ def test_parquet_files_are_split_into_partitions_of_about_block_size(monkeypatch
 
 
 def test_a_local_cluster_has_jobs_workers_each_on_its_share_of_the_cores():
-    """--engine dask --jobs 2 without --scheduler: 2 worker processes of one task thread, whose
-    thread pools (Arrow's, OpenMP's, BLAS') are sized to their share of the cores."""
+    """--engine dask --jobs 2 without --scheduler: 2 worker processes (2 cores, as --jobs 2
+    counts them) of one task thread, whose thread pools (Arrow's, OpenMP's, BLAS') are one
+    thread too."""
     import losscli.dask as engine
 
     client = engine.client(None, 2)
     try:
         engine.wait_for_workers(client, timeout=120)
         assert sorted(client.nthreads().values()) == [1, 1]
-        share = str(max(1, len(os.sched_getaffinity(0)) // 2))
         seen = client.run(lambda: (os.getpid(), os.environ.get("OMP_NUM_THREADS")))
         assert len({pid for pid, _ in seen.values()} | {os.getpid()}) == 3  # own processes
-        assert {omp for _, omp in seen.values()} == {share}
+        assert {omp for _, omp in seen.values()} == {"1"}
     finally:
         cluster = client.cluster
         client.close()

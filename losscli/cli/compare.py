@@ -520,7 +520,7 @@ def _summary_many(
         identities,
         [e.optional for e in active],
         "compare",
-        jobs or sc.cores(),
+        jobs,
     )
     if chosen:
         note(chosen)

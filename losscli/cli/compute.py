@@ -273,7 +273,7 @@ def _dataset_states(
         raise UsageError("several inputs are files, globs or directories; stdin ('-') is one table")
     identities = [identity_of(r) for r in requests]
     states, notices, skipped, chosen, _ = sc.reduce_files_many(
-        expand(files), inputs, identities, [False] * len(requests), "loss", jobs or sc.cores()
+        expand(files), inputs, identities, [False] * len(requests), "loss", jobs
     )
     if chosen:
         note(chosen)

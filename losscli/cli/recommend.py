@@ -541,7 +541,7 @@ def _profile_files(
 
     files = expand(list(table.files))
     tasks = [(f, options) for f in files]
-    results = sc.map_files(_profile_file, tasks, table.jobs or sc.cores())
+    results = sc.map_files(_profile_file, tasks, table.jobs)
     first = results[0]
     for data_file, result in zip(files, results, strict=True):
         if result.columns != first.columns:

@@ -44,7 +44,9 @@ Jobs = Annotated[
     typer.Option(
         "--jobs",
         "-j",
-        help="Processes that read and reduce files in parallel (default: the number of cores).",
+        help="Cores to use, as make -j and scikit-learn's n_jobs count them: N worker "
+        "processes (one per file at most) whose threads share N cores; --jobs 1 is one core. "
+        "Default: every core.",
         min=1,
         rich_help_panel=SCALE,
     ),
@@ -126,9 +128,7 @@ def dataset_state(
         state, notices, skipped, chosen = dask_state(paths, inputs, identity, kind, scheduler, jobs)
     else:
         files = expand(paths)
-        state, notices, skipped, chosen = reduce_files(
-            files, inputs, identity, kind, jobs or cores()
-        )
+        state, notices, skipped, chosen = reduce_files(files, inputs, identity, kind, jobs)
     if chosen:
         note(chosen)
     for text in notices:
@@ -168,7 +168,7 @@ def reduce_files(
     inputs: InputOptions,
     identity: dict[str, Any],
     kind: str,
-    jobs: int,
+    jobs: int | None,
 ) -> tuple[Any, list[str], int, str | None]:
     """The merged state of every file, the notices (each naming its file), the rows skipped
     (--nan skip) and the note on the columns chosen by default (from the first file)."""
@@ -184,7 +184,7 @@ def reduce_files_many(
     identities: list[dict[str, Any]],
     optional: list[bool],
     kind: str,
-    jobs: int,
+    jobs: int | None,
 ) -> tuple[list[Any], list[str], int, str | None, dict[int, tuple[str, bool]]]:
     """reduce_files for several requests over the same files (compare): one merged state per
     request, None for an optional one left out, with the reason (and whether it failed on the
@@ -207,16 +207,42 @@ def reduce_files_many(
     return merged, notices, skipped, results[0].note, dropped
 
 
-def map_files(function: Any, tasks: list[tuple[Any, ...]], jobs: int) -> list[Any]:
-    """function(*task) for every task (the first item of each is its DataFile), in order:
-    in this process for one job, else in `jobs` worker processes."""
-    workers = min(jobs, len(tasks))
-    if workers <= 1:
+@dataclass(frozen=True)
+class Plan:
+    """How --jobs runs: `workers` processes of `threads` threads each (Polars, BLAS, the
+    core's blocks), or this process itself with its own pools (every core)."""
+
+    workers: int
+    threads: int
+    in_process: bool
+
+
+def plan(jobs: int | None, tasks: int) -> Plan:
+    """--jobs N is N cores, as make -j and scikit-learn's n_jobs count them: at most N worker
+    processes (one per file at most), their threads sharing the N cores, at least one each;
+    so --jobs 1 is one process on one thread. Without --jobs, every core: one process per
+    core while there are files for them; one file is read here, on every core (Polars' reader
+    and the blocks take them), without starting a worker. A budget below the cores always
+    runs in workers: this process has imported NumPy and may have started Polars' pool, whose
+    sizes are fixed once made."""
+    budget = jobs or cores()
+    workers = max(1, min(budget, tasks))
+    threads = max(1, budget // workers)
+    return Plan(workers, threads, in_process=workers == 1 and threads >= cores())
+
+
+def map_files(function: Any, tasks: list[tuple[Any, ...]], jobs: int | None) -> list[Any]:
+    """function(*task) for every task (the first item of each is its DataFile), in order,
+    on --jobs cores (see plan)."""
+    how = plan(jobs, len(tasks))
+    if how.in_process:
         return [function(*task) for task in tasks]
-    return _in_processes(function, tasks, workers)
+    return _in_processes(function, tasks, how.workers, how.threads)
 
 
-def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> list[Any]:
+def _in_processes(
+    function: Any, tasks: list[tuple[Any, ...]], workers: int, threads: int
+) -> list[Any]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -229,7 +255,7 @@ def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> 
         max_workers=workers,
         mp_context=context,
         initializer=use_threads,
-        initargs=(thread_share(workers),),
+        initargs=(threads,),
     )
     futures = [executor.submit(function, *task) for task in tasks]
     results = []
@@ -258,8 +284,8 @@ def _in_processes(function: Any, tasks: list[tuple[Any, ...]], workers: int) -> 
     return results
 
 
-# The thread pools of a worker process, set from its share of the cores: Polars' (read when
-# Polars is imported, so set before it is), and NumPy's BLAS libraries'.
+# The thread pools of a worker process, set from its share of --jobs: Polars' (sized when
+# Polars makes it, so set before Polars is imported), and NumPy's BLAS libraries'.
 THREAD_VARIABLES = (
     "POLARS_MAX_THREADS",
     "OMP_NUM_THREADS",
@@ -268,17 +294,10 @@ THREAD_VARIABLES = (
 )
 
 
-def thread_share(workers: int) -> int:
-    """Each of `workers` processes' fair share of the cores, at least one thread: one process
-    alone already uses every core (Polars' reader, the core's blocks), so N processes with a
-    thread per core each would only take turns on the cores."""
-    return max(1, cores() // workers)
-
-
 def use_threads(threads: int) -> None:
     """Limit this worker process to `threads` threads of computing: Polars' pool, BLAS and
-    the core's blocks. Runs first in a worker: it imports Polars and NumPy only after, with
-    its first file (tests/cli/test_scale.py checks the pools' sizes in the workers)."""
+    the core's blocks. Runs first in a worker (spawned: a fresh Python), before it imports
+    Polars and NumPy with its first file (tests/cli/test_scale.py checks the pools' sizes)."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
     from losscli.core.evaluation.requests import set_block_threads

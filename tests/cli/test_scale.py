@@ -65,40 +65,95 @@ def _threads_in_worker(data_file: object) -> tuple[int, int, int, str]:
     from losscli.core.evaluation.requests import block_threads
 
     pid = os.getpid()
-    return pid, polars.thread_pool_size(), block_threads(), os.environ["OPENBLAS_NUM_THREADS"]
+    return (
+        pid,
+        polars.thread_pool_size(),
+        block_threads(),
+        os.environ.get("OPENBLAS_NUM_THREADS", ""),
+    )
 
 
 @pytest.mark.parametrize(
-    ("machine_cores", "jobs", "share"),
-    [(2, 2, 1), (2, 3, 1), (1, 2, 1), (8, 2, 4), (6, 3, 2)],
+    ("machine_cores", "jobs", "files", "workers", "threads", "in_process"),
+    [
+        # --jobs N is N cores (make -j, scikit-learn's n_jobs): N processes of a thread each...
+        (2, 1, 5, 1, 1, False),  # one core: one worker, every pool at 1, even on 2 cores
+        (2, 2, 5, 2, 1, False),
+        (2, 8, 5, 5, 1, False),  # as many as asked, one per file at most
+        # ... fewer files than cores: the cores are shared among the files' processes.
+        (8, 4, 2, 2, 2, False),
+        (8, 8, 1, 1, 8, True),  # every core on one file: this process, its own pools
+        (8, 3, 1, 1, 3, False),
+        # No --jobs: every core.
+        (2, None, 5, 2, 1, False),
+        (2, None, 1, 1, 2, True),
+        (6, None, 4, 4, 1, False),
+    ],
 )
-def test_each_worker_gets_its_share_of_the_cores(monkeypatch, machine_cores, jobs, share):
+def test_jobs_is_a_number_of_cores(
+    monkeypatch, machine_cores, jobs, files, workers, threads, in_process
+):
     from losscli.cli import scale
 
     monkeypatch.setattr(scale, "cores", lambda: machine_cores)
-    assert scale.thread_share(jobs) == share
+    assert scale.plan(jobs, files) == scale.Plan(workers, threads, in_process)
 
 
-def test_worker_processes_compute_on_their_share_of_threads(monkeypatch, dataset):
-    """--jobs 2 on 2 cores: each worker's Polars pool, BLAS and the core's block threads are
-    1 thread (not 2 each, which would put 4 busy threads on 2 cores); 4 cores: 2 each."""
+@pytest.mark.parametrize(("machine_cores", "jobs", "threads"), [(2, 1, 1), (2, 2, 1), (4, 4, 2)])
+def test_worker_processes_compute_on_their_share_of_threads(
+    monkeypatch, dataset, machine_cores, jobs, threads
+):
+    """--jobs 1 on 2 cores: one worker process whose Polars pool, BLAS and the core's block
+    threads are 1 thread (not this process's pools, which Polars sized to every core);
+    --jobs 2: two such workers (not 2 threads each, which would put 4 busy threads on 2
+    cores); --jobs 4 on 4 cores over 2 files: 2 threads each."""
     import os
 
     from losscli.cli import scale
     from losscli.inputs.dataset import expand
 
     files = expand([str(dataset["root"] / "part-*.csv")])
-    tasks = [(f,) for f in files]
-    for machine_cores, share in ((2, 1), (4, 2)):
-        monkeypatch.setattr(scale, "cores", lambda n=machine_cores: n)
-        seen = scale.map_files(_threads_in_worker, tasks, 2)
-        assert len(seen) == len(files)
-        assert os.getpid() not in {pid for pid, *_ in seen}  # computed in worker processes
-        assert {pool for _, pool, _, _ in seen} == {share}
-        assert {blas for *_, blas in seen} == {str(share)}
-        # The core's blocks take the share, at most one thread per core of this machine.
-        blocks = min(share, os.cpu_count() or 1, 2)
-        assert {b for _, _, b, _ in seen} == {blocks}
+    tasks = [(f,) for f in files[: max(jobs // threads, 2)]]
+    monkeypatch.setattr(scale, "cores", lambda: machine_cores)
+    seen = scale.map_files(_threads_in_worker, tasks, jobs)
+    assert len(seen) == len(tasks)
+    pids = {pid for pid, *_ in seen}
+    assert os.getpid() not in pids  # computed in worker processes
+    assert len(pids) == jobs // threads
+    assert {pool for _, pool, _, _ in seen} == {threads}
+    assert {blas for *_, blas in seen} == {str(threads)}
+    # The core's blocks take the share, at most one thread per core of this machine.
+    blocks = min(threads, os.cpu_count() or 1, 2)
+    assert {b for _, _, b, _ in seen} == {blocks}
+
+
+def test_without_jobs_one_file_is_read_here_on_every_core(monkeypatch, dataset):
+    """No --jobs over one file: no worker is started; this process computes with its own
+    pools (Polars' of a thread per core)."""
+    import os
+
+    from losscli.cli import scale
+    from losscli.inputs.dataset import expand
+
+    files = expand([str(dataset["root"] / "part-0.csv")])
+    monkeypatch.setattr(scale, "cores", lambda: pl.thread_pool_size())
+    (seen,) = scale.map_files(_threads_in_worker, [(files[0],)], None)
+    assert seen[:2] == (os.getpid(), pl.thread_pool_size())
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_every_jobs_prints_the_same_bits(cli, dataset, kind):
+    """--jobs 1, 2, 3, 8 and none: the states merge in file order in the same tree, so the
+    printed value (compute, and compare's table) is the same to the last bit."""
+    root = dataset["root"]
+    where = str(root / "part-*.csv") if kind == "csv" else str(root / "hive")
+    for args in (["compute", "mse", "--json"], ["compare", "mse", "mae", "huber", "--json"]):
+        outputs = set()
+        for jobs in (None, 1, 2, 3, 8):
+            run = cli(*args, where, *(["--jobs", str(jobs)] if jobs else []))
+            assert run.exit_code == 0, run.output
+            outputs.add(run.stdout)
+        assert len(outputs) == 1, outputs
 
 
 def test_a_glob_and_a_directory_read_the_same_files(cli, dataset):
@@ -196,10 +251,15 @@ def test_errors_name_the_file_and_print_nothing(cli, dataset, tmp_path, jobs):
     assert "missing.csv: no such file" in missing.stderr
 
 
-def test_an_fsspec_url_is_read_like_a_file(cli, dataset):
-    """fsspec's in-memory filesystem stands in for s3:// and gs:// (no network in tests)."""
+def test_an_fsspec_url_is_read_like_a_file(cli, dataset, monkeypatch):
+    """fsspec's in-memory filesystem stands in for s3:// and gs:// (no network in tests).
+    It lives in this process only, so the files are read here: --jobs 1 on a one-core
+    machine (elsewhere --jobs 1 is a worker process of one thread)."""
     import fsspec
 
+    from losscli.cli import scale
+
+    monkeypatch.setattr(scale, "cores", lambda: 1)
     fs = fsspec.filesystem("memory")
     root = dataset["root"]
     for k in range(N_FILES):
