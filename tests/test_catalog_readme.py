@@ -37,7 +37,13 @@ def test_both_tables_list_every_loss_once():
 def test_the_framework_table_has_a_column_per_framework():
     header = next(line for line in section().splitlines() if line.startswith("| losscli |"))
     assert [c.strip() for c in header.strip("|").split("|")] == [
-        "losscli", "also accepted", "PyTorch", "Keras", "Optax", "scikit-learn", "SciPy",
+        "losscli",
+        "also accepted",
+        "PyTorch",
+        "Keras",
+        "Optax",
+        "scikit-learn",
+        "SciPy",
     ]
 
 
@@ -48,10 +54,10 @@ def test_a_framework_name_is_given_exactly_where_the_convention_has_the_loss(los
     name = loss.framework_names.get(framework, "")
     named = bool(name) and not name.startswith("(")
     has_rule = covers(framework, loss)
-    assert named == has_rule, (
-        f"{loss.name}: --convention {framework} "
-        + ("has the loss, but framework_names gives no name for it" if has_rule
-           else f"has no such loss, but framework_names names {name!r}")
+    assert named == has_rule, f"{loss.name}: --convention {framework} " + (
+        "has the loss, but framework_names gives no name for it"
+        if has_rule
+        else f"has no such loss, but framework_names names {name!r}"
     )
 
 

@@ -24,8 +24,16 @@ def test_readme_compare_table_is_what_compare_prints(cli):
     rows = [line for line in block.splitlines() if line.startswith("│")]
     assert len(rows) == 3
     run = cli(
-        "compare", "mse", "mae", "huber", str(REPO / "examples" / "residuals_outliers.csv"),
-        "-f", "table", "--color", "never", env={"COLUMNS": "100"},
+        "compare",
+        "mse",
+        "mae",
+        "huber",
+        str(REPO / "examples" / "residuals_outliers.csv"),
+        "-f",
+        "table",
+        "--color",
+        "never",
+        env={"COLUMNS": "100"},
     )
     printed = [line.rstrip() for line in run.lines()]
     for row in rows:

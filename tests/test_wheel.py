@@ -118,9 +118,7 @@ def test_the_wheel_declares_its_dependencies_and_holds_the_package(installed):
             if line.startswith("Requires-Dist:") and "extra ==" not in line
         ]
     assert sorted(r.split(">")[0].split("=")[0].strip() for r in requires) == sorted(DEPENDENCIES)
-    on_disk = {
-        p.relative_to(REPO).as_posix() for p in (REPO / "losscli").rglob("*.py")
-    }
+    on_disk = {p.relative_to(REPO).as_posix() for p in (REPO / "losscli").rglob("*.py")}
     assert on_disk <= names
     shipped = {n.rsplit("/", 1)[-1] for n in names if n.endswith(".toml")}
     assert {p.name for p in (REPO / "exercises").glob("*.toml")} <= shipped

@@ -118,24 +118,41 @@ def test_triplet_takes_no_targets_inline_or_in_a_table(cli):
     assert target_column.exit_code == 2 and "no target column" in target_column.stderr
 
 
-NT_XENT_TABLE = "id,x,y\n" + "\n".join(
-    f"{i},{x},{y}"
-    for i, x, y in [
-        (0, 1.0, 0.1), (1, 0.2, 1.0), (0, 0.9, 0.0), (1, 0.0, 1.1),
-        (2, -1.0, 0.3), (2, -0.8, 0.2), (3, 0.5, -1.0), (3, 0.4, -0.9),
-    ]
-) + "\n"
+NT_XENT_TABLE = (
+    "id,x,y\n"
+    + "\n".join(
+        f"{i},{x},{y}"
+        for i, x, y in [
+            (0, 1.0, 0.1),
+            (1, 0.2, 1.0),
+            (0, 0.9, 0.0),
+            (1, 0.0, 1.1),
+            (2, -1.0, 0.3),
+            (2, -0.8, 0.2),
+            (3, 0.5, -1.0),
+            (3, 0.4, -0.9),
+        ]
+    )
+    + "\n"
+)
 
 
 def test_nt_xent_reads_the_whole_table_as_one_batch(cli):
     whole = cli("compute", "nt-xent", "-t", "id", "--json", input=NT_XENT_TABLE).json()
     # Read in blocks of a few rows, the batch is still the whole input.
     small = cli(
-        "compute", "nt-xent", "-t", "id", "--json", input=NT_XENT_TABLE,
+        "compute",
+        "nt-xent",
+        "-t",
+        "id",
+        "--json",
+        input=NT_XENT_TABLE,
         env={"LOSSCLI_CHUNK_BYTES": "16"},
     ).json()
     assert small["value"] == pytest.approx(whole["value"], rel=1e-15) and whole["n"] == 8
-    halves = cli("compute", "nt-xent", "-t", "id", "--batch-size", "4", "--json", input=NT_XENT_TABLE)
+    halves = cli(
+        "compute", "nt-xent", "-t", "id", "--batch-size", "4", "--json", input=NT_XENT_TABLE
+    )
     assert halves.json()["value"] != pytest.approx(whole["value"])
     grad = cli("grad", "nt-xent", "-t", "id", "--check", input=NT_XENT_TABLE)
     assert grad.exit_code == 0, grad.stderr
@@ -152,8 +169,17 @@ def test_nt_xent_reads_the_whole_table_as_one_batch(cli):
 
 def test_compare_new_losses_and_their_conventions(cli):
     doc = cli(
-        "compare", "pinball", "log-cosh", "mse", "--quantile", "0.9",
-        "--y-true", "0,0,0,0", "--y-pred", "0.1,-0.2,0.3,10", "--json",
+        "compare",
+        "pinball",
+        "log-cosh",
+        "mse",
+        "--quantile",
+        "0.9",
+        "--y-true",
+        "0,0,0,0",
+        "--y-pred",
+        "0.1,-0.2,0.3,10",
+        "--json",
     ).json()
     rows = {r["loss"]: r for r in doc["losses"]}
     assert rows["log-cosh"]["max_abs_grad"] == pytest.approx(math.tanh(10))
@@ -185,11 +211,23 @@ def test_compare_new_losses_and_their_conventions(cli):
         (("compute", "poisson", "--y-true", "1", "--y-pred", "-1"), 3, "pass --log-input"),
         (("compute", "cosine-embedding", "--y-true", "1", "--y-pred", "0,0,1,1"), 3, "zero vector"),
         (("compute", "multi-margin", "--y-true", "3", "--y-pred", "1,2,3"), 3, "class label"),
-        (("compute", "pinball", "--quantile", "0", "--y-true", "1", "--y-pred", "1"), 2, "--quantile"),
+        (
+            ("compute", "pinball", "--quantile", "0", "--y-true", "1", "--y-pred", "1"),
+            2,
+            "--quantile",
+        ),
         (("compute", "poisson", "--logits", "--y-true", "1", "--y-pred", "1"), 2, "natural logs"),
         (("compute", "mse", "--log-input", "--y-true", "1", "--y-pred", "1"), 2, "raw"),
-        (("compute", "triplet", "--p-norm", "3", "--convention", "optax", "--y-pred", "0,0,1"), 2, "even p"),
-        (("compute", "nt-xent", "--batch-size", "2.5", "--y-true", "0,0", "--y-pred", "1;2"), 2, "batch-size"),
+        (
+            ("compute", "triplet", "--p-norm", "3", "--convention", "optax", "--y-pred", "0,0,1"),
+            2,
+            "even p",
+        ),
+        (
+            ("compute", "nt-xent", "--batch-size", "2.5", "--y-true", "0,0", "--y-pred", "1;2"),
+            2,
+            "batch-size",
+        ),
     ],
 )
 def test_errors_and_exit_codes(cli, args, code, words):

@@ -75,7 +75,15 @@ def test_outliers_own_mse_but_not_huber_or_mae(cli):
 def test_huber_max_gradient_follows_delta(cli):
     y_true, y_pred = example_lists()
     run = cli(
-        "compare", "huber", "mse", "--delta", "2.5", "--y-true", y_true, "--y-pred", y_pred,
+        "compare",
+        "huber",
+        "mse",
+        "--delta",
+        "2.5",
+        "--y-true",
+        y_true,
+        "--y-pred",
+        y_pred,
         "--json",
     )
     rows = by_loss(run.json())
@@ -116,10 +124,22 @@ def test_weights_weight_the_share_and_the_gradient(cli):
 def test_piped_output_is_tsv_with_a_header(cli):
     run = cli("compare", "mse", "mae", "--y-true", "0,0", "--y-pred", "1,3")
     assert run.tsv() == [
-        {"loss": "mse", "value": "5.0", "top_1pct_share": "0.9", "max_abs_grad": "6.0",
-         "robust": "no", "convex": "yes"},
-        {"loss": "mae", "value": "2.0", "top_1pct_share": "0.75", "max_abs_grad": "1.0",
-         "robust": "yes", "convex": "yes"},
+        {
+            "loss": "mse",
+            "value": "5.0",
+            "top_1pct_share": "0.9",
+            "max_abs_grad": "6.0",
+            "robust": "no",
+            "convex": "yes",
+        },
+        {
+            "loss": "mae",
+            "value": "2.0",
+            "top_1pct_share": "0.75",
+            "max_abs_grad": "1.0",
+            "robust": "yes",
+            "convex": "yes",
+        },
     ]
 
 
@@ -232,8 +252,16 @@ def test_all_with_logits_keeps_losses_that_take_logits(cli):
 
 def test_all_under_a_convention_keeps_its_losses(cli):
     doc = cli(
-        "compare", "--all", "--any-task", "--convention", "optax", "--y-true", "0,1",
-        "--y-pred", "0.5,2", "--json",
+        "compare",
+        "--all",
+        "--any-task",
+        "--convention",
+        "optax",
+        "--y-true",
+        "0,1",
+        "--y-pred",
+        "0.5,2",
+        "--json",
     ).json()
     names = [r["loss"] for r in doc["losses"]]
     assert "mae" not in names and "mse" in names
@@ -259,8 +287,15 @@ def test_conventions_bce_at_p0(cli):
 
 def test_conventions_table_for_porting(cli):
     run = cli(
-        "compare", "huber", "--conventions", "--delta", "2", "--y-true", "0,0,0",
-        "--y-pred", "0.5,2,3",
+        "compare",
+        "huber",
+        "--conventions",
+        "--delta",
+        "2",
+        "--y-true",
+        "0,0,0",
+        "--y-pred",
+        "0.5,2,3",
     )
     rows = {r["convention"]: r for r in run.tsv()}
     assert list(rows) == ["catalog", "torch", "keras", "sklearn", "optax", "hadsell", "pml"]
@@ -276,8 +311,16 @@ def test_conventions_of_smooth_l1_and_mse(cli):
 
 def test_conventions_row_says_when_a_framework_refuses_a_parameter(cli):
     doc = cli(
-        "compare", "bce", "--conventions", "--label-smoothing", "0.1", "--y-true", "1",
-        "--y-pred", "0.8", "--json",
+        "compare",
+        "bce",
+        "--conventions",
+        "--label-smoothing",
+        "0.1",
+        "--y-true",
+        "1",
+        "--y-pred",
+        "0.8",
+        "--json",
     ).json()
     rows = {r["convention"]: r for r in doc["conventions"]}
     assert rows["torch"]["available"] is False
@@ -292,8 +335,18 @@ def test_conventions_row_says_when_a_framework_refuses_a_parameter(cli):
 
 def test_per_example_one_column_per_loss(cli):
     run = cli(
-        "compare", "huber", "smooth-l1", "--delta", "2", "--beta", "2", "--y-true", "0,0,0",
-        "--y-pred", "0.5,2,3", "--per-example",
+        "compare",
+        "huber",
+        "smooth-l1",
+        "--delta",
+        "2",
+        "--beta",
+        "2",
+        "--y-true",
+        "0,0,0",
+        "--y-pred",
+        "0.5,2,3",
+        "--per-example",
     )
     assert run.tsv() == [
         {"row": "1", "huber": "0.125", "smooth-l1": "0.0625"},
@@ -304,8 +357,15 @@ def test_per_example_one_column_per_loss(cli):
 
 def test_per_example_json_and_conventions(cli):
     doc = cli(
-        "compare", "mse", "--conventions", "--per-example", "--y-true", "0,0",
-        "--y-pred", "1,3", "--json",
+        "compare",
+        "mse",
+        "--conventions",
+        "--per-example",
+        "--y-true",
+        "0,0",
+        "--y-pred",
+        "1,3",
+        "--json",
     ).json()
     assert doc["columns"] == ["catalog", "torch", "keras", "sklearn", "optax"]
     assert doc["values"]["optax"] == [0.5, 4.5] and doc["n"] == 2
@@ -336,13 +396,25 @@ def test_no_arguments_shows_help_and_exits_2(cli):
             ["mse", "--conventions", "--convention", "torch", "--y-true", "1", "--y-pred", "1"],
             "leave out --convention",
         ),
-        (["mse", "mae", "--delta", "2", "--y-true", "1", "--y-pred", "1"], "--delta is a parameter of none"),
+        (
+            ["mse", "mae", "--delta", "2", "--y-true", "1", "--y-pred", "1"],
+            "--delta is a parameter of none",
+        ),
         (["mse", "hubr", "--y-true", "1", "--y-pred", "1"], "did you mean huber"),
-        (["hinge", "--convention", "torch", "--y-true", "1", "--y-pred", "1"], "torch has no hinge"),
+        (
+            ["hinge", "--convention", "torch", "--y-true", "1", "--y-pred", "1"],
+            "torch has no hinge",
+        ),
         (["mse", "--convention", "tf", "--y-true", "1", "--y-pred", "1"], "'tf' is not one of"),
         (["mse", "--reduction", "none", "--y-true", "1", "--y-pred", "1"], "--per-example"),
-        (["mse", "--conventions", "--logits", "--y-true", "1", "--y-pred", "1"], "mse takes raw predictions"),
-        (["mse", "--conventions", "--delta", "1", "--y-true", "1", "--y-pred", "1"], "mse has no parameter --delta"),
+        (
+            ["mse", "--conventions", "--logits", "--y-true", "1", "--y-pred", "1"],
+            "mse takes raw predictions",
+        ),
+        (
+            ["mse", "--conventions", "--delta", "1", "--y-true", "1", "--y-pred", "1"],
+            "mse has no parameter --delta",
+        ),
         (["mse"], "no input: give FILE, pipe a table in"),
         (["mse", "--y-true", "1", "--y-pred", "1", "-t", "a"], "selects table columns"),
     ],
@@ -359,7 +431,10 @@ def test_usage_errors_exit_2(cli, monkeypatch, args, fragment):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["mse", "bce", "--y-true", "0,1", "--y-pred", "0.5,1.5"], "binary-cross-entropy: row 2, --y-pred: 1.5 must be a probability"),
+        (
+            ["mse", "bce", "--y-true", "0,1", "--y-pred", "0.5,1.5"],
+            "binary-cross-entropy: row 2, --y-pred: 1.5 must be a probability",
+        ),
         (["mse", "--y-true", "0,x", "--y-pred", "1,2"], "'x' is not a number"),
         (["--all", "--y-true", "0.5,0.5;", "--y-pred", "0.2,0.3,0.5"], "no loss fits this data"),
     ],
@@ -393,7 +468,12 @@ def test_many_blocks_give_the_same_numbers(cli):
     whole = cli("compare", "mse", "mae", "huber", str(EXAMPLE), "--json").json()
     # 256-byte blocks: the 500 rows arrive in about 45 batches.
     blocks = cli(
-        "compare", "mse", "mae", "huber", str(EXAMPLE), "--json",
+        "compare",
+        "mse",
+        "mae",
+        "huber",
+        str(EXAMPLE),
+        "--json",
         env={"LOSSCLI_CHUNK_BYTES": "256"},
     ).json()
     for a, b in zip(whole["losses"], blocks["losses"], strict=True):
@@ -418,7 +498,13 @@ def test_per_example_streams_a_table_with_input_row_numbers(cli, tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text("y_true,y_pred\n0,1\n0,\n0,3\n0,-2\n")
     run = cli(
-        "compare", "mse", "mae", str(path), "--per-example", "--nan", "skip",
+        "compare",
+        "mse",
+        "mae",
+        str(path),
+        "--per-example",
+        "--nan",
+        "skip",
         env={"LOSSCLI_CHUNK_BYTES": "8"},
     )
     assert run.exit_code == 0, run.stderr

@@ -47,13 +47,28 @@ def test_grad_under_torch_and_optax(cli):
 
 def test_grad_check_passes_under_conventions(cli):
     run = cli(
-        "grad", "kl", "--y-true", "0.2,0.5,0.3", "--y-pred", "0.3,-1,2", "--logits",
-        "--convention", "keras", "--check",
+        "grad",
+        "kl",
+        "--y-true",
+        "0.2,0.5,0.3",
+        "--y-pred",
+        "0.3,-1,2",
+        "--logits",
+        "--convention",
+        "keras",
+        "--check",
     )
     assert run.exit_code == 0, run.stderr
     run = cli(
-        "grad", "contrastive", "--y-true", "1,0", "--y-pred", "1,0.5,-0.2,0.7;0.3,-1,0.9,0.4",
-        "--convention", "pml", "--check",
+        "grad",
+        "contrastive",
+        "--y-true",
+        "1,0",
+        "--y-pred",
+        "1,0.5,-0.2,0.7;0.3,-1,0.9,0.4",
+        "--convention",
+        "pml",
+        "--check",
     )
     assert run.exit_code == 0, run.stderr
 
@@ -66,7 +81,9 @@ def test_torch_kl_mean_over_elements(cli):
 
 
 def test_label_smoothing_option(cli):
-    run = cli("compute", "ce", "--y-true", "2", "--y-pred", "0.2,0.3,0.5", "--label-smoothing", "0.3")
+    run = cli(
+        "compute", "ce", "--y-true", "2", "--y-pred", "0.2,0.3,0.5", "--label-smoothing", "0.3"
+    )
     expected = -(0.1 * math.log(0.2) + 0.1 * math.log(0.3) + 0.8 * math.log(0.5))
     assert float(run.stdout) == pytest.approx(expected, rel=1e-15)
 
@@ -77,7 +94,10 @@ def test_label_smoothing_option(cli):
         (["hinge", "--convention", "torch"], "--convention torch has no hinge loss"),
         (["mse", "--convention", "hadsell"], "defines only the contrastive loss"),
         (["bce", "--convention", "torch", "--label-smoothing", "0.1"], "BCELoss has no label"),
-        (["bce", "--convention", "keras", "--label-smoothing", "1.5"], "--label-smoothing must be at most 1"),
+        (
+            ["bce", "--convention", "keras", "--label-smoothing", "1.5"],
+            "--label-smoothing must be at most 1",
+        ),
         (["smooth-l1", "--beta", "-1"], "--beta must be at least 0"),
         (["mse", "--convention", "nope"], "'nope' is not one of"),
     ],
@@ -116,15 +136,34 @@ def test_grad_mean_follows_the_conventions_mean(cli):
     p = "0.5,0.5;0.2,0.8"
     logq = "-0.1053605156578263,-2.3025850929940455;-0.916290731874155,-0.5108256237659907"
     doc = cli(
-        "grad", "kl", "--log-probs", "--convention", "torch", "--reduction", "mean",
-        "--y-true", p, "--y-pred", logq, "--json",
+        "grad",
+        "kl",
+        "--log-probs",
+        "--convention",
+        "torch",
+        "--reduction",
+        "mean",
+        "--y-true",
+        p,
+        "--y-pred",
+        logq,
+        "--json",
     ).json()
     flat = [g for row in doc["grad"] for g in row]
     assert flat == pytest.approx([-0.125, -0.125, -0.05, -0.2], rel=1e-15)
     # pml: each pair divided by the number of non-zero pairs of its kind (2 similar, 1 not).
     doc = cli(
-        "grad", "contrastive", "--convention", "pml", "--reduction", "mean",
-        "--y-true", "1,1,0", "--y-pred", "0.5,0.7,0.2", "--json",
+        "grad",
+        "contrastive",
+        "--convention",
+        "pml",
+        "--reduction",
+        "mean",
+        "--y-true",
+        "1,1,0",
+        "--y-pred",
+        "0.5,0.7,0.2",
+        "--json",
     ).json()
     assert doc["grad"] == pytest.approx([0.5, 0.5, -1.0], rel=1e-15)
 

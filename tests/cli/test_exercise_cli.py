@@ -478,7 +478,10 @@ def test_huge_and_tiny_wrong_answers_are_graded(cli, answer, feedback):
 @pytest.mark.parametrize(
     ("content", "why"),
     [
-        ('{"version": 1, "exercises": {"a": {"attempts": ' + "9" * 5000 + "}}}", "holds a number too long"),
+        (
+            '{"version": 1, "exercises": {"a": {"attempts": ' + "9" * 5000 + "}}}",
+            "holds a number too long",
+        ),
         ("[" * 100_000 + "]" * 100_000, "is nested too deeply"),
     ],
 )
@@ -517,8 +520,7 @@ HOSTILE_FILES = {
         "params.p.simplex: needs a list default and a step in [1e-06, 1/length]",
     ),
     "deep-nesting": (
-        'y_true = [0, 0, 0]\ny_pred = ["r1", "r2", "r3"]\nreduction = "none"\n\n'
-        "[quantities.se]",
+        'y_true = [0, 0, 0]\ny_pred = ["r1", "r2", "r3"]\nreduction = "none"\n\n[quantities.se]',
         "y_true = " + "[" * 5000 + "]" * 5000 + "\n\n[quantities.se]",
         "is nested too deeply",
     ),
@@ -638,7 +640,9 @@ def test_validate_fails_on_a_part_that_never_changes_and_ugly_draws(cli, tmp_pat
     )
     problems = validate_problems(cli, directory)
     assert any(p.startswith("params.r2: seed 0 puts ") for p in problems), problems
-    assert any(p.startswith("parts.grad-first: the same answer -0.333333 in every") for p in problems)
+    assert any(
+        p.startswith("parts.grad-first: the same answer -0.333333 in every") for p in problems
+    )
 
 
 def test_significant_figures_accept_any_correct_rounding(cli):
@@ -759,7 +763,9 @@ def test_part_hints_unlock_by_that_variants_attempts_on_the_part(cli):
     cli("exercise", "check", "huber-vs-mse", "-a", "huber2=2")  # one attempt on huber2
     hints = cli("exercise", "hint", "huber-vs-mse", "--json").json()
     by_part = {h["part"]: h["text"] for h in hints["by_part"]}
-    assert by_part["huber2"] == "|2| is past delta = 1: use the linear branch delta (|r| - delta/2)."
+    assert (
+        by_part["huber2"] == "|2| is past delta = 1: use the linear branch delta (|r| - delta/2)."
+    )
     assert "huber1" not in by_part
     # another variant has its own attempts, and its own numbers in the hints
     other = cli("exercise", "hint", "huber-vs-mse@3", "--json").json()

@@ -18,11 +18,28 @@ COMMANDS = {
     "list": ("list",),
     "show": ("show", "huber"),
     "compute": ("compute", "huber", "--y-true", "0,0", "--y-pred", "0.5,3"),
-    "compute-none": ("compute", "ce", "--y-true", "2,0", "--y-pred", "0.1,0.2,0.7;0.5,0.3,0.2", "--reduction", "none"),
+    "compute-none": (
+        "compute",
+        "ce",
+        "--y-true",
+        "2,0",
+        "--y-pred",
+        "0.1,0.2,0.7;0.5,0.3,0.2",
+        "--reduction",
+        "none",
+    ),
     "grad": ("grad", "bce", "--logits", "--y-true", "1,0", "--y-pred", "0.3,-2"),
     "recommend": ("recommend", "--task", "regression", "--outliers", "heavy"),
     "compare": ("compare", "mse", "mae", "huber", "--y-true", "0,0,0", "--y-pred", "0.5,3,10"),
-    "compare-conventions": ("compare", "bce", "--conventions", "--y-true", "1,0", "--y-pred", "0.9,0.2"),
+    "compare-conventions": (
+        "compare",
+        "bce",
+        "--conventions",
+        "--y-true",
+        "1,0",
+        "--y-pred",
+        "0.9,0.2",
+    ),
     "exercise-list": ("exercise", "list"),
     "exercise-show": ("exercise", "show", "ce-3class"),
 }
@@ -90,7 +107,8 @@ def test_colour_in_tables(cli, env, flag, colour):
 
 @pytest.mark.parametrize("width", [40, 72, 160])
 @pytest.mark.parametrize(
-    "name", ["list", "show", "compute-none", "recommend", "compare", "exercise-list", "exercise-show"]
+    "name",
+    ["list", "show", "compute-none", "recommend", "compare", "exercise-list", "exercise-show"],
 )
 def test_tables_fit_columns(cli, name, width):
     run = cli(*COMMANDS[name], "-f", "table", env={"COLUMNS": str(width)})

@@ -255,7 +255,9 @@ def test_embedding_needs_pair_labels_and_distances(cli, gross_outliers):
 def test_several_target_columns_must_be_soft_labels(cli, gross_outliers):
     line = error_of(cli("recommend", gross_outliers, "-t", "price,predicted"), 3)
     assert "row 1" in line and "must sum to 1 (soft labels)" in line
-    line = error_of(cli("recommend", gross_outliers, "-t", "price,predicted", "--task", "binary"), 2)
+    line = error_of(
+        cli("recommend", gross_outliers, "-t", "price,predicted", "--task", "binary"), 2
+    )
     assert "soft labels are --task distribution, not binary" in line
 
 

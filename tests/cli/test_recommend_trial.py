@@ -42,8 +42,9 @@ def test_readme_trial_is_what_recommend_prints(cli):
 
 
 def test_huber_beats_mse_on_held_out_absolute_error_beyond_the_spread(cli):
-    doc = cli("recommend", DELIVERIES, "-t", "minutes", "--trial", "--target-stat", "median",
-              "--json").json()
+    doc = cli(
+        "recommend", DELIVERIES, "-t", "minutes", "--trial", "--target-stat", "median", "--json"
+    ).json()
     trial = doc["trial"]
     assert trial["metric"] == "mae" and trial["rows"] == 400 and trial["folds"] == 5
     by = {c["loss"]: c for c in trial["candidates"]}
@@ -114,8 +115,9 @@ def test_rare_positives_show_average_precision(cli, tmp_path):
     assert [c["loss"] for c in trial["candidates"]] == ["binary-cross-entropy", "focal", "hinge"]
     first = trial["candidates"][0]
     assert {"binary-cross-entropy", "brier", "average-precision"} <= set(first["folds"])
-    ranked = cli("recommend", path, "-t", "label", "--trial", "--metric", "average-precision",
-                 "--json").json()["trial"]
+    ranked = cli(
+        "recommend", path, "-t", "label", "--trial", "--metric", "average-precision", "--json"
+    ).json()["trial"]
     assert ranked["metric"] == "average-precision" and ranked["lower_is_better"] is False
 
 
@@ -211,6 +213,7 @@ def test_recommend_without_trial_does_not_import_sklearn():
 def test_a_piped_table_is_tried(cli):
     with open(DELIVERIES) as f:
         text = f.read()
-    doc = cli("recommend", "-t", "minutes", "--trial", "--target-stat", "median", "--json",
-              input=text).json()
+    doc = cli(
+        "recommend", "-t", "minutes", "--trial", "--target-stat", "median", "--json", input=text
+    ).json()
     assert doc["profile"]["source"] == "stdin" and doc["trial"]["rows"] == 400

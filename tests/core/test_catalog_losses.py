@@ -68,9 +68,7 @@ def test_pinball_scikit_learn_doc_examples():
     assert mean("pinball", [1, 2, 3], [0, 2, 3], quantile=0.1) == pytest.approx(0.1 / 3)
     assert mean("pinball", [1, 2, 3], [1, 2, 4], quantile=0.1) == pytest.approx(0.3)
     # At tau = 0.5 it is MAE / 2; its subgradient at r = 0 is 0.
-    np.testing.assert_array_equal(
-        values("pinball", [0, 0], [2.0, -4.0]), [1.0, 2.0]
-    )
+    np.testing.assert_array_equal(values("pinball", [0, 0], [2.0, -4.0]), [1.0, 2.0])
     np.testing.assert_allclose(grads("pinball", [1, 1, 1], [0, 1, 2], quantile=0.9), [-0.9, 0, 0.1])
 
 
@@ -128,7 +126,9 @@ def test_poisson_is_half_the_scikit_learn_deviance():
     # Per example by hand: μ - y + y ln(y/μ); y = 0 gives μ.
     expected = [m - t + (t * math.log(t / m) if t else 0.0) for t, m in zip(y, mu, strict=True)]
     np.testing.assert_allclose(values("poisson", y, mu), expected, rtol=1e-14)
-    np.testing.assert_allclose(grads("poisson", y, mu), [1 - t / m for t, m in zip(y, mu, strict=True)])
+    np.testing.assert_allclose(
+        grads("poisson", y, mu), [1 - t / m for t, m in zip(y, mu, strict=True)]
+    )
 
 
 def test_poisson_and_friends_agree_across_the_log_input():
@@ -157,9 +157,12 @@ def test_tweedie_and_gamma_scikit_learn_doc_examples():
     yg = [2, 0.5, 1, 4]
     assert mean("gamma-deviance", yg, mu) == pytest.approx(1.0568528194400546, rel=1e-14)
     assert mean("tweedie", yg, mu, power=2) == pytest.approx(1.0568528194400546, rel=1e-14)
+
     # Power 1.5 against the closed form by hand (y = 0 gives 2 μ^(1/2) / (1/2)).
     def dev(t, m, p=1.5):
-        return 2 * (t ** (2 - p) / ((1 - p) * (2 - p)) - t * m ** (1 - p) / (1 - p) + m ** (2 - p) / (2 - p))
+        return 2 * (
+            t ** (2 - p) / ((1 - p) * (2 - p)) - t * m ** (1 - p) / (1 - p) + m ** (2 - p) / (2 - p)
+        )
 
     expected = [dev(t, m) for t, m in zip(y, mu, strict=True)]
     np.testing.assert_allclose(values("tweedie", y, mu, power=1.5), expected, rtol=1e-13)
@@ -169,6 +172,7 @@ def test_tweedie_and_gamma_scikit_learn_doc_examples():
 
 def test_deviances_keep_their_digits_near_a_perfect_prediction():
     import mpmath  # the test extra: these tests never skip
+
     mpmath.mp.dps = 50
     y, mu = 3.0, 3.0 * (1 + 1e-9)
     for p in (1.0, 1.5, 2.0, 3.0):
@@ -178,7 +182,11 @@ def test_deviances_keep_their_digits_near_a_perfect_prediction():
         elif p == 2:
             exact = 2 * (mpmath.log(M / Y) + Y / M - 1)
         else:
-            exact = 2 * (Y ** (2 - P) / ((1 - P) * (2 - P)) - Y * M ** (1 - P) / (1 - P) + M ** (2 - P) / (2 - P))
+            exact = 2 * (
+                Y ** (2 - P) / ((1 - P) * (2 - P))
+                - Y * M ** (1 - P) / (1 - P)
+                + M ** (2 - P) / (2 - P)
+            )
         assert values("tweedie", [y], [mu], power=p)[0] == pytest.approx(float(exact), rel=1e-9)
     # The poles at p = 1 and 2 are gone: p = 1 + 1e-12 is the Poisson deviance to 1e-10.
     near = values("tweedie", [2.0], [3.0], power=1 + 1e-12)[0]
@@ -192,7 +200,9 @@ def test_gaussian_nll_by_hand_and_its_inputs():
     assert values("gaussian-nll", [1.0], [[0.0, math.log(2.0)]], space="log")[0] == pytest.approx(
         expected, rel=1e-15
     )
-    assert values("gaussian-nll", [1.0], [0.0], variance=2.0)[0] == pytest.approx(expected, rel=1e-15)
+    assert values("gaussian-nll", [1.0], [0.0], variance=2.0)[0] == pytest.approx(
+        expected, rel=1e-15
+    )
     # dL/dμ = (μ - y)/σ², dL/dσ² = (σ² - r²)/(2σ⁴), dL/d ln σ² = ½ (1 - r²/σ²).
     np.testing.assert_allclose(grads("gaussian-nll", [1.0], [[0.0, 2.0]]), [[-0.5, 0.125]])
     np.testing.assert_allclose(
@@ -301,7 +311,9 @@ def test_cross_entropy_class_weights_plain_and_torch_means():
     assert mean("ce", y, p, class_weights=w) == pytest.approx(total / 3, rel=1e-15)
     assert mean("ce", y, p, convention="torch", class_weights=w) == pytest.approx(total / 2.5)
     # Its gradient of the mean: w[y_i] g_i / Σ w[y].
-    g = grads("ce", y, np.log(p), space="logit", convention="torch", reduction="mean", class_weights=w)
+    g = grads(
+        "ce", y, np.log(p), space="logit", convention="torch", reduction="mean", class_weights=w
+    )
     rows = np.exp(np.log(p)) - np.eye(3)[y]
     np.testing.assert_allclose(g, rows * np.array([2, 0.25, 0.25])[:, None] / 2.5, rtol=1e-13)
     # Soft target rows: PyTorch divides by n, as the catalog.
@@ -325,7 +337,9 @@ def test_js_by_hand_in_nats_and_bits():
     kl_qm = 0.9 * math.log(0.9 / m[0]) + 0.1 * math.log(0.1 / m[1])
     js = 0.5 * (kl_pm + kl_qm)
     assert values("js", [[0.5, 0.5]], [[0.9, 0.1]])[0] == pytest.approx(js, rel=1e-14)
-    assert values("js", [[0.5, 0.5]], [[0.9, 0.1]], log_base="2")[0] == pytest.approx(js / math.log(2))
+    assert values("js", [[0.5, 0.5]], [[0.9, 0.1]], log_base="2")[0] == pytest.approx(
+        js / math.log(2)
+    )
     # Symmetric and bounded by ln 2 (disjoint supports), finite where KL is infinite.
     assert values("js", [[1, 0]], [[0, 1]])[0] == pytest.approx(math.log(2), rel=1e-15)
     assert values("js", [[0.9, 0.1]], [[0.5, 0.5]])[0] == pytest.approx(js, rel=1e-14)
@@ -467,7 +481,9 @@ def test_nt_xent_batches():
 def test_regression_conventions():
     # Keras MAPE: 100 |y - ŷ| / max(|y|, 1e-7); scikit-learn: a fraction, floor at eps.
     assert mean("mape", [2, 4], [1, 5], convention="keras") == pytest.approx(37.5)
-    assert values("mape", [0], [1], convention="sklearn")[0] == pytest.approx(1 / 2.220446049250313e-16)
+    assert values("mape", [0], [1], convention="sklearn")[0] == pytest.approx(
+        1 / 2.220446049250313e-16
+    )
     assert values("mape", [0], [1], convention="keras")[0] == pytest.approx(100 / 1e-7)
     # Keras MSLE raises y and ŷ to 1e-7: a negative prediction counts as 1e-7.
     assert values("msle", [1.0], [-0.5], convention="keras")[0] == pytest.approx(
@@ -569,8 +585,16 @@ def test_every_new_loss_under_every_convention_it_has():
     # convention has is exercised here; the catalog's own definitions are the property tests'
     # (tests/core/test_properties.py), so a loss no framework has needs no case.
     first = {
-        "mse", "mae", "huber", "smooth-l1", "binary-cross-entropy", "cross-entropy", "focal",
-        "hinge", "kl", "contrastive",
+        "mse",
+        "mae",
+        "huber",
+        "smooth-l1",
+        "binary-cross-entropy",
+        "cross-entropy",
+        "focal",
+        "hinge",
+        "kl",
+        "contrastive",
     }
     in_a_framework = {
         loss.name
@@ -582,6 +606,7 @@ def test_every_new_loss_under_every_convention_it_has():
 
 def test_stable_forms_against_50_digit_arithmetic():
     import mpmath  # the test extra: these tests never skip
+
     mpmath.mp.dps = 50
     mp = mpmath.mpf
 
@@ -604,7 +629,10 @@ def test_stable_forms_against_50_digit_arithmetic():
     # The exact values of the input doubles (nearest to 0.3 + 1e-9 and 0.7 - 1e-9).
     P, Q = [mp(v) for v in p], [mp(v) for v in q]
     m = [(a + b) / 2 for a, b in zip(P, Q, strict=True)]
-    js = sum(a * mpmath.log(a / c) + b * mpmath.log(b / c) for a, b, c in zip(P, Q, m, strict=True)) / 2
+    js = (
+        sum(a * mpmath.log(a / c) + b * mpmath.log(b / c) for a, b, c in zip(P, Q, m, strict=True))
+        / 2
+    )
     close(values("js", [p], [q])[0], js, rel=1e-6)
     gkl = sum(a * mpmath.log(a / b) - a + b for a, b in zip(P, Q, strict=True))
     close(values("generalized-kl", [p], [q])[0], gkl, rel=1e-6)

@@ -48,7 +48,9 @@ def test_regression_metrics_match_sklearn(rng):
     y = rng.uniform(0.5, 10, N)
     p = rng.uniform(0.5, 10, N)
     w = rng.uniform(0, 2, N)
-    assert mean("mape", y, p) == pytest.approx(metrics.mean_absolute_percentage_error(y, p), rel=RTOL)
+    assert mean("mape", y, p) == pytest.approx(
+        metrics.mean_absolute_percentage_error(y, p), rel=RTOL
+    )
     assert mean("msle", y, p) == pytest.approx(metrics.mean_squared_log_error(y, p), rel=RTOL)
     assert mean("rmse", y, p) == pytest.approx(metrics.root_mean_squared_error(y, p), rel=RTOL)
     assert mean("rmse", y, p, weights=w) == pytest.approx(
@@ -122,7 +124,8 @@ def test_divergences_match_scipy(rng):
     np.testing.assert_allclose(per_example("js", p, q, log_base="2"), js2, rtol=1e-10)
     # Unnormalised rows: the sum of SciPy's kl_div cells.
     np.testing.assert_allclose(
-        per_example("generalized-kl", raw_p * 3, raw_q), special.kl_div(raw_p * 3, raw_q).sum(1),
+        per_example("generalized-kl", raw_p * 3, raw_q),
+        special.kl_div(raw_p * 3, raw_q).sum(1),
         rtol=1e-12,
     )
     # H(P, Q) = H(P) + KL(P || Q), both from scipy.stats.entropy.
@@ -190,9 +193,15 @@ def test_poisson_and_gaussian_match_torch(rng):
 
     r = torch_reference("catalog/poisson_and_gaussian", record)
     y, eta, mu = r["y"], r["eta"], r["mu"]
-    assert mean("poisson", y, eta, space="log", convention="torch") == pytest.approx(float(r["log_value"]), rel=RTOL)
-    np.testing.assert_allclose(grad_of_mean("poisson", y, eta, space="log"), r["log_grad"], rtol=1e-12)
-    assert mean("poisson", y, mu, convention="torch") == pytest.approx(float(r["rate_value"]), rel=RTOL)
+    assert mean("poisson", y, eta, space="log", convention="torch") == pytest.approx(
+        float(r["log_value"]), rel=RTOL
+    )
+    np.testing.assert_allclose(
+        grad_of_mean("poisson", y, eta, space="log"), r["log_grad"], rtol=1e-12
+    )
+    assert mean("poisson", y, mu, convention="torch") == pytest.approx(
+        float(r["rate_value"]), rel=RTOL
+    )
     np.testing.assert_allclose(
         grad_of_mean("poisson", y, mu, convention="torch"), r["rate_grad"], rtol=1e-12
     )
@@ -204,7 +213,9 @@ def test_poisson_and_gaussian_match_torch(rng):
     np.testing.assert_allclose(g[:, 0], r["gauss_grad_mean"], rtol=1e-12)
     np.testing.assert_allclose(g[:, 1], r["gauss_grad_var"], rtol=1e-12)
     # The catalog (full=True) has no floor: compared where the floor is inactive.
-    np.testing.assert_allclose(per_example("gaussian-nll", target[5:], pred[5:]), r["gauss_full"], rtol=1e-12)
+    np.testing.assert_allclose(
+        per_example("gaussian-nll", target[5:], pred[5:]), r["gauss_full"], rtol=1e-12
+    )
 
 
 def test_multilabel_and_class_weighted_cross_entropy_match_torch(rng):
@@ -233,15 +244,21 @@ def test_multilabel_and_class_weighted_cross_entropy_match_torch(rng):
     r = torch_reference("catalog/multilabel_and_class_weighted", record)
     y, z, labels, scores = r["y"], r["z"], r["labels"].astype(int), r["scores"]
     w = ",".join(map(str, pos_weight))
-    assert mean("multilabel-bce", y, z, space="logit", pos_weight=w) == pytest.approx(float(r["bce_value"]), rel=RTOL)
+    assert mean("multilabel-bce", y, z, space="logit", pos_weight=w) == pytest.approx(
+        float(r["bce_value"]), rel=RTOL
+    )
     np.testing.assert_allclose(
         grad_of_mean("multilabel-bce", y, z, space="logit", pos_weight=w), r["bce_grad"], rtol=1e-11
     )
     cw = ",".join(map(str, weights))
     args = dict(space="logit", convention="torch", class_weights=cw)
     assert mean("cross-entropy", labels, z, **args) == pytest.approx(float(r["ce_value"]), rel=RTOL)
-    np.testing.assert_allclose(grad_of_mean("cross-entropy", labels, z, **args), r["ce_grad"], rtol=1e-11)
-    assert mean("multi-margin", labels, scores, convention="torch") == pytest.approx(float(r["mm_value"]), rel=RTOL)
+    np.testing.assert_allclose(
+        grad_of_mean("cross-entropy", labels, z, **args), r["ce_grad"], rtol=1e-11
+    )
+    assert mean("multi-margin", labels, scores, convention="torch") == pytest.approx(
+        float(r["mm_value"]), rel=RTOL
+    )
     np.testing.assert_allclose(
         grad_of_mean("multi-margin", labels, scores, convention="torch"), r["mm_grad"], rtol=1e-12
     )
@@ -276,17 +293,25 @@ def test_metric_losses_match_torch(rng):
     rows = np.concatenate([r["a"], r["p"], r["n"]], axis=1)
     for p_norm in (1.0, 2.0, 3.0):
         args = dict(convention="torch", p_norm=p_norm)
-        assert mean("triplet", None, rows, **args) == pytest.approx(float(r[f"triplet_value_{p_norm}"]), rel=RTOL)
+        assert mean("triplet", None, rows, **args) == pytest.approx(
+            float(r[f"triplet_value_{p_norm}"]), rel=RTOL
+        )
         g = grad_of_mean("triplet", None, rows, **args)
         np.testing.assert_allclose(g, r[f"triplet_grad_{p_norm}"], atol=1e-15)
     y = r["y"]
     pairs = np.concatenate([r["x1"], r["x2"]], axis=1)
-    assert mean("cosine-embedding", y, pairs, margin=0.2) == pytest.approx(float(r["cos_value"]), rel=1e-10)
+    assert mean("cosine-embedding", y, pairs, margin=0.2) == pytest.approx(
+        float(r["cos_value"]), rel=1e-10
+    )
     g = grad_of_mean("cosine-embedding", y, pairs, margin=0.2)
     np.testing.assert_allclose(g, r["cos_grad"], rtol=1e-8, atol=1e-12)
     scores = np.column_stack([r["s1"], r["s2"]])
-    assert mean("margin-ranking", y, scores, margin=0.3) == pytest.approx(float(r["rank_value"]), rel=RTOL)
-    np.testing.assert_allclose(grad_of_mean("margin-ranking", y, scores, margin=0.3), r["rank_grad"], rtol=1e-15)
+    assert mean("margin-ranking", y, scores, margin=0.3) == pytest.approx(
+        float(r["rank_value"]), rel=RTOL
+    )
+    np.testing.assert_allclose(
+        grad_of_mean("margin-ranking", y, scores, margin=0.3), r["rank_grad"], rtol=1e-15
+    )
 
 
 def test_contrastive_batches_match_torch_autograd(rng):
@@ -316,7 +341,9 @@ def test_contrastive_batches_match_torch_autograd(rng):
     np.testing.assert_allclose(grad_of_mean("infonce", labels, s), r["nce_grad"], rtol=1e-10)
     ids = np.concatenate([np.arange(pairs), np.arange(pairs)])
     emb = r["emb"]
-    assert mean("nt-xent", ids, emb, temperature=0.5) == pytest.approx(float(r["xent_value"]), rel=RTOL)
+    assert mean("nt-xent", ids, emb, temperature=0.5) == pytest.approx(
+        float(r["xent_value"]), rel=RTOL
+    )
     np.testing.assert_allclose(
         grad_of_mean("nt-xent", ids, emb, temperature=0.5), r["xent_grad"], rtol=1e-10, atol=1e-15
     )
@@ -353,7 +380,9 @@ def test_softmax_focal_and_poly1_gradients_match_torch_autograd(rng):
             rtol=1e-10,
             atol=1e-15,
         )
-    assert mean("poly1", labels, z, space="logit") == pytest.approx(float(r["poly_value"]), rel=1e-12)
+    assert mean("poly1", labels, z, space="logit") == pytest.approx(
+        float(r["poly_value"]), rel=1e-12
+    )
     np.testing.assert_allclose(
         grad_of_mean("poly1", labels, z, space="logit"), r["poly_grad"], rtol=1e-10, atol=1e-15
     )

@@ -137,10 +137,14 @@ def test_torch_smooth_l1(rng, beta):
     assert ours("smooth-l1", y, p, "torch", "sum", beta=beta) == pytest.approx(
         float(r["value"]), rel=1e-13
     )
-    np.testing.assert_allclose(our_grad("smooth-l1", y, p, "torch", beta=beta), r["grad"], rtol=1e-13)
+    np.testing.assert_allclose(
+        our_grad("smooth-l1", y, p, "torch", beta=beta), r["grad"], rtol=1e-13
+    )
 
 
-@pytest.mark.parametrize(("loss", "fn"), [("mse", "mse_loss"), ("mae", "l1_loss"), ("huber", "huber_loss")])
+@pytest.mark.parametrize(
+    ("loss", "fn"), [("mse", "mse_loss"), ("mae", "l1_loss"), ("huber", "huber_loss")]
+)
 def test_torch_regression(rng, loss, fn):
     def record(torch):
         y, p = rng.normal(0, 2, N), rng.normal(0, 2, N)

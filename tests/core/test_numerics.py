@@ -213,6 +213,7 @@ def test_stable_forms_against_50_digit_arithmetic() -> None:
     # Cross-entropy and BCE on logits to full relative precision, where forming
     # logsumexp(z) - z_y or sigmoid(z) - y in float64 would lose digits.
     import mpmath  # the test extra: these tests never skip
+
     mpmath.mp.dps = 50
     rng = np.random.default_rng(7)
     z = rng.normal(scale=12.0, size=(60, 4))

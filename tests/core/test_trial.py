@@ -80,45 +80,85 @@ def softmax_classes(rng):
 # kind: (generator, task, target kind, --target-stat, losses allowed first, why)
 KINDS = {
     "gaussian": (
-        gaussian, "regression", None, None, {"mse"},
+        gaussian,
+        "regression",
+        None,
+        None,
+        {"mse"},
         "Gaussian noise: least squares is the maximum-likelihood fit, best on held-out MSE",
     ),
     "student-t2": (
-        student_t2, "regression", None, "median", {"huber", "mae"},
+        student_t2,
+        "regression",
+        None,
+        "median",
+        {"huber", "mae"},
         "Student-t(2) noise: bounded influence wins on held-out absolute error",
     ),
     "gross-outliers-2pct": (
-        gross_outliers, "regression", None, "median", {"huber", "mae"},
+        gross_outliers,
+        "regression",
+        None,
+        "median",
+        {"huber", "mae"},
         "2% gross errors pull least squares; Huber and MAE ignore how far they lie",
     ),
     "poisson-mean-3": (
-        poisson(3), "regression", "counts", None, {"poisson"},
+        poisson(3),
+        "regression",
+        "counts",
+        None,
+        {"poisson"},
         "Poisson counts with a log-linear rate: the Poisson GLM, on Poisson deviance",
     ),
     "poisson-mean-30": (
-        poisson(30), "regression", "counts", None, {"poisson"},
+        poisson(30),
+        "regression",
+        "counts",
+        None,
+        {"poisson"},
         "the same with mean 30: a straight line cannot follow the exponential rate",
     ),
     "zero-inflated-tweedie": (
-        zero_inflated_tweedie, "regression", "zero-inflated", None, {"tweedie", "poisson"},
+        zero_inflated_tweedie,
+        "regression",
+        "zero-inflated",
+        None,
+        {"tweedie", "poisson"},
         "compound Poisson-gamma: both log-link deviances fit the mean (Tweedie's is the "
         "likelihood, Poisson's quasi-likelihood is as consistent), least squares does not",
     ),
     "lognormal-prices": (
-        lognormal_prices, "regression", "positive", None, {"gamma-deviance"},
+        lognormal_prices,
+        "regression",
+        "positive",
+        None,
+        {"gamma-deviance"},
         "multiplicative noise: the gamma GLM, on gamma deviance",
     ),
     "positives-0.5pct": (
-        logistic(-6.2, 3000), "binary", None, None, {"binary-cross-entropy"},
+        logistic(-6.2, 3000),
+        "binary",
+        None,
+        None,
+        {"binary-cross-entropy"},
         "a logistic model generated the labels: cross-entropy is its likelihood, best on "
         "held-out log loss (focal probabilities are under-confident)",
     ),
     "balanced-binary": (
-        logistic(0.3), "binary", None, None, {"binary-cross-entropy"},
+        logistic(0.3),
+        "binary",
+        None,
+        None,
+        {"binary-cross-entropy"},
         "balanced logistic labels: cross-entropy, on log loss",
     ),
     "balanced-multiclass": (
-        softmax_classes, "multiclass", None, None, {"cross-entropy"},
+        softmax_classes,
+        "multiclass",
+        None,
+        None,
+        {"cross-entropy"},
         "softmax labels: categorical cross-entropy, on log loss",
     ),
 }
@@ -131,12 +171,23 @@ def trial(kind: str, seed: int):
     if task == "binary":
         minority = float(min(y.mean(), 1 - y.mean()))
     metric, params = default_metric(
-        task, target_kind, target_stat=stat, quantile=None, power=1.5,
-        minority_share=minority, want=None,
+        task,
+        target_kind,
+        target_stat=stat,
+        quantile=None,
+        power=1.5,
+        minority_share=minority,
+        want=None,
     )
     return run_trial(
-        x, y, task=task, candidates=candidates_for(task, target_kind), metric=metric,
-        metric_params=params, minority_share=minority, seed=seed,
+        x,
+        y,
+        task=task,
+        candidates=candidates_for(task, target_kind),
+        metric=metric,
+        metric_params=params,
+        minority_share=minority,
+        seed=seed,
     )
 
 
@@ -156,17 +207,58 @@ def test_trial_ranks_the_matching_loss_first_for_five_seeds(kind):
 
 
 def test_metrics_follow_the_target():
-    assert default_metric("regression", None, target_stat=None, quantile=None, power=1.5,
-                          minority_share=None, want=None) == ("mse", {})
-    assert default_metric("regression", None, target_stat="quantile", quantile=0.9, power=1.5,
-                          minority_share=None, want=None) == ("pinball", {"quantile": 0.9})
-    assert default_metric("regression", "zero-inflated", target_stat=None, quantile=None,
-                          power=1.3, minority_share=None, want=None) == ("tweedie", {"power": 1.3})
+    assert default_metric(
+        "regression",
+        None,
+        target_stat=None,
+        quantile=None,
+        power=1.5,
+        minority_share=None,
+        want=None,
+    ) == ("mse", {})
+    assert default_metric(
+        "regression",
+        None,
+        target_stat="quantile",
+        quantile=0.9,
+        power=1.5,
+        minority_share=None,
+        want=None,
+    ) == ("pinball", {"quantile": 0.9})
+    assert default_metric(
+        "regression",
+        "zero-inflated",
+        target_stat=None,
+        quantile=None,
+        power=1.3,
+        minority_share=None,
+        want=None,
+    ) == ("tweedie", {"power": 1.3})
     # Ranking: average precision when positives are rare, ROC AUC otherwise.
-    assert default_metric("binary", None, target_stat=None, quantile=None, power=1.5,
-                          minority_share=0.005, want="ranking")[0] == "average-precision"
-    assert default_metric("binary", None, target_stat=None, quantile=None, power=1.5,
-                          minority_share=0.4, want="ranking")[0] == "roc-auc"
+    assert (
+        default_metric(
+            "binary",
+            None,
+            target_stat=None,
+            quantile=None,
+            power=1.5,
+            minority_share=0.005,
+            want="ranking",
+        )[0]
+        == "average-precision"
+    )
+    assert (
+        default_metric(
+            "binary",
+            None,
+            target_stat=None,
+            quantile=None,
+            power=1.5,
+            minority_share=0.4,
+            want="ranking",
+        )[0]
+        == "roc-auc"
+    )
 
 
 def test_winner_margin_is_paired_over_folds():
@@ -181,8 +273,15 @@ def test_winner_margin_is_paired_over_folds():
 def test_same_seed_same_scores_other_seed_other_folds():
     x, y = student_t2(np.random.default_rng(3))
     runs = [
-        run_trial(x, y, task="regression", candidates=candidates_for("regression", None),
-                  metric="mae", metric_params={}, seed=seed)
+        run_trial(
+            x,
+            y,
+            task="regression",
+            candidates=candidates_for("regression", None),
+            metric="mae",
+            metric_params={},
+            seed=seed,
+        )
         for seed in (7, 7, 8)
     ]
     assert runs[0].scores[0].folds == runs[1].scores[0].folds
@@ -194,7 +293,12 @@ def test_same_seed_same_scores_other_seed_other_folds():
     [
         (np.empty((10, 0)), np.arange(10.0), "regression", "no feature column"),
         (np.ones((10, 2)), np.arange(10.0), "regression", "every feature is constant"),
-        (np.arange(3.0)[:, None], np.arange(3.0), "regression", "3 rows are fewer than the 5 folds"),
+        (
+            np.arange(3.0)[:, None],
+            np.arange(3.0),
+            "regression",
+            "3 rows are fewer than the 5 folds",
+        ),
         (
             np.arange(20.0)[:, None],
             np.array([0.0] * 17 + [1.0] * 3),
@@ -212,8 +316,15 @@ def test_a_constant_feature_is_left_out_with_a_warning():
     rng = np.random.default_rng(4)
     x, y = student_t2(rng)
     x = np.column_stack([x, np.full(N, 2.0)])
-    result = run_trial(x, y, task="regression", candidates=candidates_for("regression", None),
-                       metric="mae", metric_params={}, names=["a", "b", "c", "flat"])
+    result = run_trial(
+        x,
+        y,
+        task="regression",
+        candidates=candidates_for("regression", None),
+        metric="mae",
+        metric_params={},
+        names=["a", "b", "c", "flat"],
+    )
     assert "feature 'flat' is constant: left out" in result.warnings
     assert result.features == 3
 
@@ -223,8 +334,14 @@ def test_non_convergence_is_a_warning_beside_the_scores(monkeypatch):
 
     monkeypatch.setattr(trial_module, "MAX_ITER", 1)
     x, y = poisson(3)(np.random.default_rng(5))
-    result = run_trial(x, y, task="regression", candidates=candidates_for("regression", "counts"),
-                       metric="poisson", metric_params={})
+    result = run_trial(
+        x,
+        y,
+        task="regression",
+        candidates=candidates_for("regression", "counts"),
+        metric="poisson",
+        metric_params={},
+    )
     assert any(w.startswith("poisson: did not converge in fold") for w in result.warnings)
     assert len(result.scores[0].folds["poisson"]) == 5  # the scores are still there
 
@@ -232,10 +349,18 @@ def test_non_convergence_is_a_warning_beside_the_scores(monkeypatch):
 def test_a_candidate_that_cannot_fit_is_left_out_with_the_reason():
     # Gamma deviance needs y > 0: targets with zeros leave it out, the others are scored.
     x, y = zero_inflated_tweedie(np.random.default_rng(6))
-    result = run_trial(x, y, task="regression", candidates=candidates_for("regression", "positive"),
-                       metric="mse", metric_params={})
-    assert any(w.startswith("gamma-deviance: left out: gamma-deviance needs targets > 0")
-               for w in result.warnings)
+    result = run_trial(
+        x,
+        y,
+        task="regression",
+        candidates=candidates_for("regression", "positive"),
+        metric="mse",
+        metric_params={},
+    )
+    assert any(
+        w.startswith("gamma-deviance: left out: gamma-deviance needs targets > 0")
+        for w in result.warnings
+    )
     assert result.winner is not None and result.winner.loss != "gamma-deviance"
 
 
@@ -244,8 +369,14 @@ def test_quantile_fits_on_many_rows_use_a_sample_and_say_so(monkeypatch):
 
     monkeypatch.setattr(trial_module, "QUANTILE_ROWS", 100)
     x, y = student_t2(np.random.default_rng(8))
-    result = run_trial(x, y, task="regression", candidates=candidates_for("regression", None),
-                       metric="mae", metric_params={})
+    result = run_trial(
+        x,
+        y,
+        task="regression",
+        candidates=candidates_for("regression", None),
+        metric="mae",
+        metric_params={},
+    )
     assert (
         "mae: fitted on a uniform sample of 100 training rows per fold (a linear program)"
         in result.warnings

@@ -536,9 +536,22 @@ def test_grad_weighted_mean_divides_by_the_weight_total_of_every_block(cli, tmp_
     expected = [w * 2 * (p - t) / total for t, p, w in rows]
     for source in ([str(path)], ["-"]):
         run = cli(
-            "grad", "mse", *source, "--input-format", "csv", "-t", "y_true", "-p", "y_pred",
-            "--weight", "w", "--reduction", "mean", "--json",
-            input=path.read_text(), env={"LOSSCLI_CHUNK_BYTES": "200"},
+            "grad",
+            "mse",
+            *source,
+            "--input-format",
+            "csv",
+            "-t",
+            "y_true",
+            "-p",
+            "y_pred",
+            "--weight",
+            "w",
+            "--reduction",
+            "mean",
+            "--json",
+            input=path.read_text(),
+            env={"LOSSCLI_CHUNK_BYTES": "200"},
         )
         assert run.exit_code == 0, run.stderr
         assert run.json()["grad"] == pytest.approx(expected, rel=1e-13, abs=1e-18)
@@ -582,7 +595,17 @@ def test_one_quoted_cell_with_millions_of_line_ends(cli, tmp_path):
     path = tmp_path / "cell.csv"
     path.write_text('y_true,y_pred,note\n1,2,"' + "a\n" * (2 << 20) + '"\n3,5,x\n')
     start = time.monotonic()
-    run = cli("compute", "mse", str(path), "-t", "y_true", "-p", "y_pred", "--json", env={"LOSSCLI_CHUNK_BYTES": str(64 << 10)})
+    run = cli(
+        "compute",
+        "mse",
+        str(path),
+        "-t",
+        "y_true",
+        "-p",
+        "y_pred",
+        "--json",
+        env={"LOSSCLI_CHUNK_BYTES": str(64 << 10)},
+    )
     assert time.monotonic() - start < 30
     assert run.exit_code == 0, run.stderr
     assert run.json()["n"] == 2 and run.json()["value"] == (1 + 4) / 2

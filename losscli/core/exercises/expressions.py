@@ -30,6 +30,7 @@ from losscli.core.errors import UsageError
 MAX_CHARS = 500
 MAX_DEPTH = 32
 
+
 def _sigmoid(x: float) -> float:
     # Stable on both sides: exp never sees a large positive argument.
     if x >= 0:
