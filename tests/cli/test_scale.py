@@ -179,6 +179,31 @@ def test_a_worker_of_one_core_reads_and_computes_in_turn(monkeypatch, dataset, j
     assert not any(streamed for *_, streamed in seen)
 
 
+def _modules_of_a_worker(data_file: object) -> list[str]:
+    """The command line's modules that a worker process has imported once it has reduced a
+    file (run in the worker by map_files)."""
+    import sys
+
+    from losscli.cli.common import InputOptions
+    from losscli.cli.worker import file_state
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.evaluation.states import identity_of
+
+    file_state(data_file, InputOptions(), identity_of(make_request("mse")), "loss")
+    return [name for name in ("typer", "click", "rich", "losscli.cli.scale") if name in sys.modules]
+
+
+def test_a_worker_imports_what_reading_a_file_needs_and_not_the_command_line(monkeypatch, dataset):
+    """A worker is a fresh Python: each module it imports is CPU time that every --jobs
+    command pays per worker before its first file."""
+    from losscli.cli import scale
+    from losscli.inputs.dataset import expand
+
+    files = expand([str(dataset["root"] / "part-*.csv")])[:2]
+    monkeypatch.setattr(scale, "cores", lambda: 2)
+    assert scale.map_files(_modules_of_a_worker, [(f,) for f in files], 2) == [[], []]
+
+
 def test_without_jobs_one_file_is_read_here_on_every_core(monkeypatch, dataset):
     """No --jobs over one file: no worker is started; this process computes with its own
     pools (Polars' of a thread per core)."""
