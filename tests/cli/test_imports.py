@@ -108,6 +108,45 @@ def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy
     assert done.stdout.splitlines()[-1] == "", done.stdout
 
 
+# One-off inline values need NumPy and the family module of the asked-for loss: no table
+# reader (Polars), no Rich (tables, progress), no pydantic, no other family module.
+FAMILY_MODULES = (
+    "regression",
+    "classification",
+    "divergence",
+    "metric",
+    "likelihood",
+    "multiclass",
+    "nce",
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "family"),
+    [
+        (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], "regression"),
+        (["grad", "huber", "--y-true", "1,2", "--y-pred", "1,3"], "regression"),
+        (["compute", "kl", "--y-true", "0.5,0.5", "--y-pred", "0.4,0.6"], "divergence"),
+    ],
+)
+def test_inline_values_import_one_family_module_and_no_tables(args, family):
+    heavy = (
+        "polars",
+        "rich",
+        "pydantic",
+        "losscli.inputs.table",
+        *(f"losscli.core.losses.{m}" for m in FAMILY_MODULES if m != family),
+    )
+    code = MAIN_SNIPPET.format(args=args, heavy=heavy) + (
+        f"print('losscli.core.losses.{family}' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    *_, unwanted, loaded = done.stdout.splitlines()
+    assert (unwanted, loaded) == ("", "True"), done.stdout + done.stderr
+
+
 def test_command_modules_name_every_command_in_the_order_help_lists_them():
     from importlib import import_module
 
