@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -145,6 +146,67 @@ def test_inline_values_import_one_family_module_and_no_tables(args, family):
     )
     *_, unwanted, loaded = done.stdout.splitlines()
     assert (unwanted, loaded) == ("", "True"), done.stdout + done.stderr
+
+
+# What OpenBLAS (NumPy's BLAS) computes with after the command: the variable and its pool.
+BLAS_SNIPPET = """
+import json, os, sys
+sys.argv = ["losscli", *{args!r}]
+from losscli.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+from threadpoolctl import threadpool_info
+pools = [p["num_threads"] for p in threadpool_info() if p["internal_api"] == "openblas"]
+print(json.dumps([os.environ.get("OPENBLAS_NUM_THREADS"), pools]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "variable", "threads"),
+    [
+        # A one-off with inline values: one BLAS thread, none spinning beside it.
+        (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], {}, "1", 1),
+        (["grad", "mse", "--y-true=1,2", "--y-pred=1,3"], {}, "1", 1),
+        # The user's choice stands, whichever variable OpenBLAS reads it from.
+        (
+            ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"],
+            {"OMP_NUM_THREADS": "2"},
+            None,
+            2,
+        ),
+        (
+            ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"],
+            {"OPENBLAS_NUM_THREADS": "2"},
+            "2",
+            2,
+        ),
+        # A table keeps OpenBLAS's own choice (every core).
+        (["compute", "mse", "examples/regression.csv"], {}, None, None),
+    ],
+)
+def test_inline_values_compute_with_one_blas_thread_unless_the_user_says(
+    args, env, variable, threads
+):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", BLAS_SNIPPET.format(args=args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        env={**clean, **env},
+    )
+    found, pools = json.loads(done.stdout.splitlines()[-1])
+    assert found == variable
+    assert pools, "NumPy's OpenBLAS was not found"
+    if threads is not None:
+        assert pools == [threads]
 
 
 def test_command_modules_name_every_command_in_the_order_help_lists_them():
