@@ -110,7 +110,8 @@ def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy
 
 
 # One-off inline values need NumPy and the family module of the asked-for loss: no table
-# reader (Polars), no Rich (tables, progress), no pydantic, no other family module.
+# reader (Polars), no Rich (tables, progress), no pydantic, no other family module, and no
+# framework's convention under the catalog's (the default).
 FAMILY_MODULES = (
     "regression",
     "classification",
@@ -120,6 +121,7 @@ FAMILY_MODULES = (
     "multiclass",
     "nce",
 )
+CONVENTION_MODULES = ("pytorch", "keras", "sklearn", "optax", "hadsell", "pml")
 
 
 @pytest.mark.parametrize(
@@ -137,6 +139,7 @@ def test_inline_values_import_one_family_module_and_no_tables(args, family):
         "pydantic",
         "losscli.inputs.table",
         *(f"losscli.core.losses.{m}" for m in FAMILY_MODULES if m != family),
+        *(f"losscli.core.conventions.{m}" for m in CONVENTION_MODULES),
     )
     code = MAIN_SNIPPET.format(args=args, heavy=heavy) + (
         f"print('losscli.core.losses.{family}' in sys.modules)\n"
