@@ -68,6 +68,14 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
         # The catalog comes from plain data (catalog_data.py), not the registry.
         (["list"], {}, ("numpy", "polars", "pydantic", "rich")),
         (["list", "--json"], {}, ("numpy", "polars", "pydantic", "rich")),
+        # The command list (--help, completing a command's name) is generated data
+        # (command_list.py): no command module, nor what they import, is loaded for it.
+        (["--help"], {}, ("losscli.cli.compute", "losscli.cli.options", "losscli.cli.catalog")),
+        (
+            [],
+            {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": "losscli co", "COMP_CWORD": "1"},
+            ("losscli.cli.compute", "losscli.cli.options", "losscli.cli.catalog"),
+        ),
         # Only the invoked command's module is imported: none of the others.
         (["--version"], {}, ("losscli.cli.compute", "losscli.cli.catalog")),
         (
