@@ -3,7 +3,7 @@ every convention (`--conventions`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -69,6 +69,7 @@ class Entry(Lane):
         return f"{self.label} {self.setting}" if self.setting else self.label
 
 
+@o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
 def compare(
     losses: Annotated[
@@ -100,18 +101,7 @@ def compare(
         bool,
         typer.Option("--per-example", help="Each loss per example: one row per example."),
     ] = False,
-    y_true: o.YTrue = None,
-    y_pred: o.YPred = None,
-    weights: o.Weights = None,
-    target: o.Target = None,
-    pred: o.Pred = None,
-    weight: o.WeightColumn = None,
-    input_format: o.InputFormatOpt = None,
-    delimiter: o.Delimiter = None,
-    header: o.Header = None,
-    labels: o.Labels = None,
-    nan: o.Nan = o.NanPolicy.error,
-    no_progress: o.NoProgress = False,
+    inputs: o.InputOptions = o.NO_INPUTS,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
@@ -127,7 +117,7 @@ def compare(
     json_flag: o.Json = False,
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
-    from losscli.cli.common import InputOptions, note, open_source
+    from losscli.cli.common import note, open_source
     from losscli.core.errors import UsageError
     from losscli.run.context import Warnings
 
@@ -162,21 +152,7 @@ def compare(
     applies_to = space if all_losses and not any_task else None
     selecting = all_losses and not any_task
 
-    inputs = InputOptions.from_options(
-        file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-        labels=labels,
-        nan=nan,
-        no_progress=no_progress,
-    )
+    inputs = replace(inputs, file=file)
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
     layout = next(e.request for e in entries if e.request is not None)
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -47,22 +48,12 @@ def register(app: typer.Typer) -> None:
     app.command("compute", help=HELP, no_args_is_help=True)(compute)
 
 
+@o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision", "multioutput"))
 def compute(
     loss: o.LossName,
     files: sc.Files = None,
-    y_true: o.YTrue = None,
-    y_pred: o.YPred = None,
-    weights: o.Weights = None,
-    target: o.Target = None,
-    pred: o.Pred = None,
-    weight: o.WeightColumn = None,
-    input_format: o.InputFormatOpt = None,
-    delimiter: o.Delimiter = None,
-    header: o.Header = None,
-    labels: o.Labels = None,
-    nan: o.Nan = o.NanPolicy.error,
-    no_progress: o.NoProgress = False,
+    inputs: o.InputOptions = o.NO_INPUTS,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
@@ -87,7 +78,7 @@ def compute(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import sweep
-    from losscli.cli.common import InputOptions, build_requests, open_source
+    from losscli.cli.common import build_requests, open_source
     from losscli.core.errors import UsageError
     from losscli.run.context import Warnings
 
@@ -102,21 +93,7 @@ def compute(
     request = requests[0]
     dataset = sc.is_dataset(files) or engine is sc.Engine.dask
     file = files[0] if files and not dataset else None
-    inputs = InputOptions.from_options(
-        file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-        labels=labels,
-        nan=nan,
-        no_progress=no_progress,
-    )
+    inputs = replace(inputs, file=file)
     output = o.output_format(fmt, json_flag)
     warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     if scheduler is not None and engine is not sc.Engine.dask:

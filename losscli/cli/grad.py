@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -43,22 +44,12 @@ def register(app: typer.Typer) -> None:
     app.command("grad", help=HELP, no_args_is_help=True)(grad)
 
 
+@o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
 def grad(
     loss: o.LossName,
     files: sc.Files = None,
-    y_true: o.YTrue = None,
-    y_pred: o.YPred = None,
-    weights: o.Weights = None,
-    target: o.Target = None,
-    pred: o.Pred = None,
-    weight: o.WeightColumn = None,
-    input_format: o.InputFormatOpt = None,
-    delimiter: o.Delimiter = None,
-    header: o.Header = None,
-    labels: o.Labels = None,
-    nan: o.Nan = o.NanPolicy.error,
-    no_progress: o.NoProgress = False,
+    inputs: o.InputOptions = o.NO_INPUTS,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
@@ -78,7 +69,7 @@ def grad(
     color: o.ColorOpt = o.Color.auto,
 ) -> None:
     from losscli.cli import sweep
-    from losscli.cli.common import InputOptions, build_requests, open_source
+    from losscli.cli.common import build_requests, open_source
     from losscli.cli.errors import CheckFailed
     from losscli.render.emit import emit
     from losscli.render.report import Report
@@ -91,21 +82,7 @@ def grad(
     request = requests[0]
     dataset = sc.is_dataset(files)
     file = files[0] if files and not dataset else None
-    inputs = InputOptions.from_options(
-        file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-        labels=labels,
-        nan=nan,
-        no_progress=no_progress,
-    )
+    inputs = replace(inputs, file=file)
     if dataset:  # the files one after another, rows numbered as in their concatenation
         if request.loss.batch:
             from losscli.core.errors import UsageError
