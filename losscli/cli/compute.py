@@ -165,21 +165,16 @@ def _sweep(
     first = requests[0]
     names = sweep.swept(requests)
     header = {"loss": first.loss.name, "convention": first.convention, "swept": names}
-    reopen = None
+    # Every value of the sweep is a lane of one pass over the input: it is read once.
     if dataset:
         source = sc.chained_source(files, first.loss.takes_target, inputs)
     else:
         source = open_source(first.loss, inputs, space=first.space)
-        if inputs.file not in (None, "-"):
-            reopen = lambda: open_source(first.loss, inputs, quiet=True, space=first.space)  # noqa: E731
     if reduction is o.Reduction.none:
         if dataset and first.loss.batch:
             raise UsageError(f"{first.loss.name} is a batch loss: give it one table")
-        copies = sweep.sources(source, len(requests), reopen)
         labels = [sweep.setting(r, names) for r in requests]
-        blocks = sweep.side_by_side(
-            [per_example(s, [Lane("", r)], warnings) for r, s in zip(requests, copies, strict=True)]
-        )
+        blocks = per_example(source, [Lane("", r) for r in requests], warnings)
         if output == "json":
             table = [block.values for block in blocks]
             results = [
@@ -203,8 +198,7 @@ def _sweep(
     if dataset:
         states = _dataset_states(requests, files, inputs, jobs, warnings)
     else:
-        copies = sweep.sources(source, len(requests), reopen)
-        states = [_state(r, s, warnings) for r, s in zip(requests, copies, strict=True)]
+        states = _states(requests, source, warnings)
     summaries: list[dict[str, object]] = []
     rows = []
     for request, loss_state in zip(requests, states, strict=True):
@@ -372,6 +366,11 @@ def show_value(
 def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
     """Stream every batch into one state of compensated sums; memory does not grow with the
     input. The columns read are part of the state (merge refuses states of other columns)."""
+    return _states([request], source, warnings)[0]
+
+
+def _states(requests: list[Request], source: Source, warnings: Warnings) -> list[LossState]:
+    """The state of each request (each value of a sweep), from one pass over the input."""
     from losscli.core.evaluation.states import LossState
     from losscli.run.losses import Lane, reduced
 
@@ -380,9 +379,14 @@ def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
         "pred": list(source.pred_names),
         "weight": source.weight_name,
     }
-    acc = LossState.empty(request, columns)  # the mean as the convention takes it
-    reduced(source, [Lane("", request, state=acc)], warnings)
-    return acc
+    # The mean as the convention takes it.
+    states = [LossState.empty(request, columns) for request in requests]
+    reduced(
+        source,
+        [Lane("", r, state=state) for r, state in zip(requests, states, strict=True)],
+        warnings,
+    )
+    return states
 
 
 def _print_state(loss_state: LossState) -> None:

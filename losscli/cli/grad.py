@@ -101,7 +101,7 @@ def grad(
     if len(requests) > 1:
         _sweep(requests, source, warnings, reduction, checks, reread, output, color)
         return
-    blocks = gradients(request, source, warnings, reduction.value, checks, reread)
+    blocks = gradients([request], source, warnings, reduction.value, checks, reread)
     record: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -156,13 +156,8 @@ def _sweep(
     first = requests[0]
     names = sweep.swept(requests)
     wrt = _wrt(first.space)
-    copies = sweep.sources(source, len(requests), reread)
-    blocks = sweep.side_by_side(
-        [
-            gradients(r, s, warnings, reduction.value, checks, reread)
-            for r, s in zip(requests, copies, strict=True)
-        ]
-    )
+    # One reading of the input for every value (two with totals first: see gradients).
+    blocks = gradients(requests, source, warnings, reduction.value, checks, reread)
     columns = _grad_columns(source.pred_names, source.pred_width, wrt)
     header: dict[str, Any] = {
         "loss": first.loss.name,

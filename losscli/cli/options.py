@@ -121,15 +121,6 @@ Weights = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
-File = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="FILE",
-        help="Table to read (.csv .tsv .parquet .jsonl .ndjson), '-' for stdin. "
-        "Without FILE or inline values, a table piped to stdin is read.",
-        show_default=False,
-    ),
-]
 InputFormatOpt = Annotated[
     InputFormat | None,
     typer.Option(
