@@ -408,31 +408,17 @@ def _multioutput(
     rtol: float,
     atol: float,
 ) -> None:
-    """--multioutput: each output column (a target column and the prediction column beside
-    it) reduced on its own, as scikit-learn's multioutput='raw_values'; 'uniform' is their
-    mean (RMSE: each output's root, then the mean). With --reduction none, each example's
-    value per output (raw) or its mean over the outputs (uniform: Keras's per-sample loss)."""
+    """--multioutput: each output's value (run/outputs.py computes them), or their mean
+    ('uniform'); with --reduction none, one row per example."""
     from losscli.cli.errors import CheckFailed
-    from losscli.render.blocks import block_rows
     from losscli.render.emit import emit
     from losscli.render.report import Report
-    from losscli.run.context import located
-    from losscli.run.losses import Lane, per_example, reduced
+    from losscli.run.outputs import per_example_outputs, reduced_outputs
 
     header = {**header, "multioutput": request.multioutput}
     uniform = request.multioutput == "uniform"
-    names = list(source.pred_names)
-    lanes = [Lane("", request, output=j) for j in range(source.pred_width)]
     if reduction == "none":
-        table: list[tuple[Any, ...]] = []
-        for number, *cells in block_rows(per_example(source, lanes, warnings)):
-            table.append((number, sum(cells) / len(cells)) if uniform else (number, *cells))
-        width = len(table[0]) - 1
-        labels = (
-            ["value"]
-            if uniform
-            else (names if len(names) == width else [str(j + 1) for j in range(width)])
-        )
+        labels, table = per_example_outputs(request, source, warnings)
         if output == "json":
             values: list[Any] = [row[1] if uniform else list(row[1:]) for row in table]
             payload = {**header, "n": len(table), "outputs": labels, "values": values}
@@ -448,22 +434,16 @@ def _multioutput(
         emit(report, output, color)
         return
 
-    for lane in lanes:
-        lane.state = request.reducer()
-    batch = reduced(source, lanes, warnings)
-    count = lanes[0].state.count
-    assert batch is not None
-    with located(source, batch):  # the weights may sum to 0
-        values = [lane.state.result(reduction) for lane in lanes]
-    labels = names if len(names) == len(values) else [str(j + 1) for j in range(len(values))]
-    if uniform:
-        value = math.fsum(values) / len(values)
+    outputs = reduced_outputs(request, source, warnings, reduction)
+    count, labels = outputs.count, outputs.labels
+    if outputs.uniform is not None:
+        value = outputs.uniform
         report = Report(
             payload={
                 **header,
                 "n": count,
                 "value": value,
-                "outputs": dict(zip(labels, values, strict=True)),
+                "outputs": dict(zip(labels, outputs.values, strict=True)),
             },
             columns=("loss", "reduction", "n", "value"),
             rows=[(request.loss.name, reduction, count, value)],
@@ -476,9 +456,9 @@ def _multioutput(
             raise CheckFailed(f"expected {expect!r}, got {value!r} (rtol {rtol:g}, atol {atol:g})")
         return
     report = Report(
-        payload={**header, "n": count, "values": dict(zip(labels, values, strict=True))},
+        payload={**header, "n": count, "values": dict(zip(labels, outputs.values, strict=True))},
         columns=("output", "value"),
-        rows=list(zip(labels, values, strict=True)),
+        rows=list(zip(labels, outputs.values, strict=True)),
         title=_title(request) + " per output",
         warnings=warnings.items,
         indexed=True,

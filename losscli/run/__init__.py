@@ -7,5 +7,5 @@ each batch (an error names the row and column), feeds the totals and tells the n
 `losses.reduced`, `losses.per_example` and `losses.gradients` are the shapes of result the
 commands want from it; a sweep's values are lanes of one pass, so the input is read once.
 `compare` holds compare's entries and the rows of its table, `profile` recommend's profile of
-a table. `context` holds what a pass tells the user.
+a table, `outputs` the values of --multioutput. `context` holds what a pass tells the user.
 """
