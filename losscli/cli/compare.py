@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
 
 @o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
+@o.output_options
 def compare(
     losses: Annotated[
         list[str] | None,
@@ -99,9 +100,7 @@ def compare(
         typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
     ] = o.Reduction.mean,
     jobs: sc.Jobs = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli.common import note, open_source
     from losscli.core.errors import UsageError
@@ -143,7 +142,7 @@ def compare(
     layout = next(e.request for e in entries if e.request is not None)
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.
     whole = any(e.request is not None and e.request.loss.batch for e in entries)
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     warnings = Warnings(live=output != "json")
     if dataset:
         if len(files) > 1:
@@ -162,12 +161,12 @@ def compare(
         if inputs.y_true is not None or inputs.y_pred is not None:
             raise UsageError("give FILE... or --y-true/--y-pred, not both")
         _summary_many(
-            entries, files, inputs, jobs, warnings, reduction.value, conventions, output, color
+            entries, files, inputs, jobs, warnings, reduction.value, conventions, output, out.color
         )
         return
     source = open_source(layout.loss, inputs, whole=whole)
     if per_example:
-        _per_example(entries, source, warnings, output, color.value)
+        _per_example(entries, source, warnings, output, out.color)
     else:
         from losscli.run.compare import totals
         from losscli.run.context import located
@@ -180,7 +179,7 @@ def compare(
             reduction.value,
             conventions,
             output,
-            color.value,
+            out.color,
             lambda: located(source, last_batch),
             select,
             weighted=source.weight_name is not None,
@@ -398,7 +397,7 @@ def _summary_many(
     reduction: str,
     by_convention: bool,
     output: str,
-    color: o.Color,
+    color: str,
 ) -> None:
     """The summary over many files: each file read once (by --jobs processes) into a
     CompareState per loss, the states merged, then shown as for one table."""
@@ -445,7 +444,7 @@ def _summary_many(
         reduction,
         by_convention,
         output,
-        color.value,
+        color,
         contextlib.nullcontext,
         None,
         weighted=inputs.weight is not None,

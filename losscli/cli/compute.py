@@ -50,6 +50,7 @@ def register(app: typer.Typer) -> None:
 
 @o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision", "multioutput"))
+@o.output_options
 def compute(
     loss: o.LossName,
     files: sc.Files = None,
@@ -73,9 +74,7 @@ def compute(
     jobs: sc.Jobs = None,
     engine: sc.EngineOpt = sc.Engine.local,
     scheduler: sc.Scheduler = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli import sweep
     from losscli.cli.common import build_requests, open_source
@@ -94,7 +93,7 @@ def compute(
     dataset = sc.is_dataset(files) or engine is sc.Engine.dask
     file = files[0] if files and not dataset else None
     inputs = replace(inputs, file=file)
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     if scheduler is not None and engine is not sc.Engine.dask:
         raise UsageError("--scheduler is the address of a Dask scheduler: add --engine dask")
@@ -106,7 +105,7 @@ def compute(
         sweep.refuse("--expect", expect is not None, "compares one number")
         sweep.refuse("--multioutput", request.multioutput, "gives one value per output")
         sweep.refuse("--engine dask", engine is sc.Engine.dask, "reduces one loss")
-        _sweep(requests, files or [], dataset, inputs, reduction, jobs, warnings, output, color)
+        _sweep(requests, files or [], dataset, inputs, reduction, jobs, warnings, output, out.color)
         return
     if dataset and not per_example:
         if request.loss.batch:
@@ -136,10 +135,10 @@ def compute(
         return
     if loss_state is not None:
         show_value(
-            request, loss_state, reduction.value, warnings, output, color.value, expect, rtol, atol
+            request, loss_state, reduction.value, warnings, output, out.color, expect, rtol, atol
         )
         return
-    _compute_one(request, source, reduction, warnings, output, color.value, expect, rtol, atol)
+    _compute_one(request, source, reduction, warnings, output, out.color, expect, rtol, atol)
 
 
 def _sweep(
@@ -151,7 +150,7 @@ def _sweep(
     jobs: int | None,
     warnings: Warnings,
     output: str,
-    color: o.Color,
+    color: str,
 ) -> None:
     """compute at every value of a sweep: one row per value, or with --reduction none one
     column per value; each value computed exactly as a run with that value alone."""
@@ -193,7 +192,7 @@ def _sweep(
                 title=f"{sweep.title(requests)} per example",
                 indexed=True,
             )
-        emit(report, output, color.value)
+        emit(report, output, color)
         return
     if dataset:
         states = _dataset_states(requests, files, inputs, jobs, warnings)
@@ -223,7 +222,7 @@ def _sweep(
         warnings=warnings.items,
         records="results",
     )
-    emit(report, output, color.value)
+    emit(report, output, color)
 
 
 def _dataset_states(

@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
 
 @o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
+@o.output_options
 def grad(
     loss: o.LossName,
     files: sc.Files = None,
@@ -64,9 +65,7 @@ def grad(
         bool,
         typer.Option("--check", help="Compare with central finite differences (exit 1 if off)."),
     ] = False,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli import sweep
     from losscli.cli.common import build_requests, open_source
@@ -91,7 +90,7 @@ def grad(
         source = sc.chained_source(files or [], request.loss.takes_target, inputs)
     else:
         source = open_source(request.loss, inputs, space=request.space)
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     checks = GradientChecks() if check else None
     reread = None
@@ -99,7 +98,7 @@ def grad(
         # A file can be read again: totals first, then the rows, in flat memory.
         reread = lambda: open_source(request.loss, inputs, quiet=True, space=request.space)  # noqa: E731
     if len(requests) > 1:
-        _sweep(requests, source, warnings, reduction, checks, reread, output, color)
+        _sweep(requests, source, warnings, reduction, checks, reread, output, out.color)
         return
     blocks = gradients([request], source, warnings, reduction.value, checks, reread)
     record: dict[str, Any] = {
@@ -126,7 +125,7 @@ def grad(
             title=f"d {request.loss.name} / d {_wrt(request.space)}",
             indexed=True,
         )
-    emit(report, output, color.value)
+    emit(report, output, out.color)
     if checks is None:
         return
     if output != "json":
@@ -143,7 +142,7 @@ def _sweep(
     checks: GradientChecks | None,
     reread: Callable[[], Source] | None,
     output: str,
-    color: o.Color,
+    color: str,
 ) -> None:
     """grad at every value of a sweep: the gradient columns of each value side by side,
     each exactly what a run with that value alone prints."""
@@ -192,7 +191,7 @@ def _sweep(
             title=f"d {sweep.title(requests)} / d {wrt}",
             indexed=True,
         )
-    emit(report, output, color.value)
+    emit(report, output, color)
     if checks is None:
         return
     if output != "json":

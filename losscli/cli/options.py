@@ -505,6 +505,39 @@ def _inputs(given: dict[str, Any]) -> InputOptions:
 NO_INPUTS = InputOptions()
 
 
+@dataclass(frozen=True)
+class Output:
+    """How a command writes its result: the format (-f; --json is json) and --color."""
+
+    format: str = "auto"
+    color: str = "auto"
+
+
+# The options of output_options, in the order --help shows them.
+OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "fmt": (Format, OutputFormat.auto),
+    "json_flag": (Json, False),
+    "color": (ColorOpt, Color.auto),
+}
+
+
+def output_options(function: Command) -> Command:
+    """Give a command -f/--format, --json and --color; the command receives them as one
+    Output, in its parameter `out`.
+
+        @output_options
+        def merge(states: ..., out: Output = NO_OUTPUT) -> None:
+    """
+
+    def build(given: dict[str, Any]) -> Output:
+        return Output(output_format(given["fmt"], given["json_flag"]), given["color"].value)
+
+    return _OptionGroup(function, "out", lambda: OUTPUT_OPTIONS, build)  # type: ignore[return-value]
+
+
+NO_OUTPUT = Output()
+
+
 def input_format(value: InputFormat | None) -> str | None:
     if value is None:
         return None

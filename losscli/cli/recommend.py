@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
     app.command("recommend", help=HELP)(recommend)
 
 
+@o.output_options
 def recommend(
     ctx: typer.Context,
     files: sc.Files = None,
@@ -257,9 +258,7 @@ def recommend(
         int,
         typer.Option("--seed", help="Seed of the sample and the folds.", rich_help_panel=TRIAL),
     ] = 0,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     dataset = sc.is_dataset(files)
     file = files[0] if files and not dataset else None
@@ -288,7 +287,7 @@ def recommend(
         tuple(files or ()) if dataset else (),
         jobs,
     )
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     if _nothing_given(table, task, facts, target_stat, quantile, want):
         # At a terminal with nothing to go on: the help, as a usage error (as `compute`).
         typer.echo(ctx.get_help(), err=True)
@@ -315,7 +314,7 @@ def recommend(
         )
         from losscli.render.emit import emit
 
-        emit(report, output, color.value)
+        emit(report, output, out.color)
         return
     if _reads_data(table, task, facts):
         stated = [flag for flag, value in facts.items() if value is not None]
@@ -349,7 +348,7 @@ def recommend(
     from losscli.render.emit import emit
     from losscli.render.recommendation import recommendation_report
 
-    emit(recommendation_report(*outcome, output), output, color.value)
+    emit(recommendation_report(*outcome, output), output, out.color)
 
 
 @dataclass(frozen=True)

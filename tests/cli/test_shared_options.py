@@ -67,3 +67,44 @@ def test_a_command_receives_the_options_as_one_input_options(cli, tmp_path):
     )  # fmt: skip
     assert run.exit_code == 0, run.stderr
     assert run.json()["value"] == pytest.approx(0.125)  # (0.5^2 + 0^2) / 2
+
+
+def every_command(command=None, path=()):
+    """(path, command) of every command of the app, sub-commands of groups included."""
+    command = command or typer.main.get_command(app)
+    subcommands = getattr(command, "commands", None)
+    if subcommands is None:
+        yield path, command
+        return
+    for name, sub in sorted(subcommands.items()):
+        yield from every_command(sub, (*path, name))
+
+
+def test_the_output_options_are_one_declaration_on_every_command_that_has_them():
+    groups = {}
+    for path, command in every_command():
+        params = [(p.name, (*p.opts, *p.secondary_opts), p.help, p.default) for p in command.params]
+        names = [name for name, *_ in params]
+        if "fmt" not in names:
+            continue
+        at = names.index("fmt")
+        groups[" ".join(path)] = params[at : at + len(o.OUTPUT_OPTIONS)]
+    # compute, grad, compare, merge, recommend, list, show and every exercise command.
+    assert {"compute", "grad", "compare", "merge", "recommend", "list", "show"} <= set(groups)
+    assert {"exercise check", "exercise validate"} <= set(groups)
+    first = groups["compute"]
+    assert [name for name, *_ in first] == list(o.OUTPUT_OPTIONS)
+    for command, group in groups.items():
+        assert group == first, command
+    folder = Path(losscli.cli.__file__).parent
+    for module in folder.glob("*.py"):
+        assert "fmt: o.Format" not in module.read_text(encoding="utf-8"), module.name
+
+
+def test_a_command_receives_the_output_options_as_one_output(cli):
+    # --json is -f json, whatever -f says.
+    run = cli("compute", "mse", "--y-true", "1,2", "--y-pred", "1,3", "-f", "tsv", "--json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["value"] == 0.5  # (0^2 + 1^2) / 2
+    run = cli("compute", "mse", "--y-true", "1,2", "--y-pred", "1,3", "-f", "plain")
+    assert run.stdout.strip() == "0.5"
