@@ -1,12 +1,13 @@
 """Per-example output a whole batch at a time: one formatted text and one write per batch.
 
-Every number is written in Python's shortest round-trip form (`repr(float)`), the same text
-`format_number` gives one cell at a time, so the output is identical whichever path made it.
-Big batches are formatted by Polars: its float-to-text (the shortest round-trip digits, like
-`repr`) agrees with `repr` character for character wherever `repr` writes positional
-notation (1e-4 <= |x| < 1e16, and 0); it writes exponents and NaN differently, so the few
-numbers outside that range are formatted by `repr` itself and put in their places. Small
-batches (inline values) are joined in Python, and never import Polars.
+Floats are written as Polars' writers write them, the fastest exact float-to-text at hand:
+the shortest digits that parse back to the same float64 (the digits of Python's `repr`),
+positional for 1e-5 <= |x| < 1e16 (`0.00001`, `0.000015`, `1.0`, `-0.0`) and with an
+unpadded exponent elsewhere (`1e-7`, `2.5e-10`, `1e+16`, `5e-324`). Not-a-number and the
+infinities are `nan`, `inf` and `-inf` (Polars says `NaN`: those cells are put in by hand),
+and `null` in JSON lines. Big blocks go to Polars' `write_csv` / `write_ndjson` as float
+columns; small blocks (inline values) are joined in Python with the same spelling
+(`shortest`) and never import Polars, so the text does not depend on the batch size.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
@@ -43,6 +44,19 @@ def block_rows(blocks: Iterable[Block]) -> Iterator[tuple[Any, ...]]:
     for block in blocks:
         for number, row in zip(block.row_numbers.tolist(), block.values.tolist(), strict=True):
             yield (number, *row)
+
+
+def shortest(value: float) -> str:
+    """A float as the block writer spells it (Polars' spelling of repr's digits)."""
+    text = repr(value)
+    if "e" not in text:
+        return text  # positional, inf, nan: as repr
+    mantissa, exponent = text.split("e")
+    power = int(exponent)
+    if power == -5:  # 1e-5 <= |x| < 1e-4: positional (repr: 1.5e-05; Polars: 0.000015)
+        sign = "-" if mantissa.startswith("-") else ""
+        return f"{sign}0.0000{mantissa.lstrip('-').replace('.', '')}"
+    return f"{mantissa}e{'+' if power > 0 else ''}{power}"  # 1e-07 -> 1e-7; 1e+16 as is
 
 
 def write_blocks(blocks: Iterable[Block], columns: Sequence[str], fmt: str, stream: TextIO) -> None:
@@ -85,76 +99,87 @@ def write_blocks(blocks: Iterable[Block], columns: Sequence[str], fmt: str, stre
 
 
 def _write_block(block: Block, columns: Sequence[str], fmt: str, stream: TextIO) -> None:
-    frame = _polars_frame(block, columns, fmt)
-    _write_frame(frame, "\t" if fmt in ("tsv", "plain") else ",", stream)
-    # Rows reach the reader batch by batch (and `| head` can stop us early).
-    stream.flush()
-
-
-def _jsonl_row(columns: Sequence[str], row: Sequence[Any]) -> str:
-    from losscli.render.emit import jsonl_line
-
-    return jsonl_line(dict(zip(columns, row, strict=True)), f"row {row[0]}")
-
-
-def _joined(block: Block, columns: Sequence[str], fmt: str) -> str:
-    """The block's text by Python string formatting: exact and simple, for small blocks."""
-    numbers = block.row_numbers.tolist()
-    cells = block.values.T.tolist()  # one list per value column
-    k = len(cells)
-    if fmt == "jsonl":
-        names = [_braces(json.dumps(name, ensure_ascii=False)) for name in columns]
-        template = "{{" + ", ".join(f"{n}: {{!r}}" for n in names) + "}}\n"
-        lines = [
-            template.format(*row) if all(_finite(v) for v in row[1:]) else _jsonl_row(columns, row)
-            for row in zip(numbers, *cells, strict=True)
-        ]
-        return "".join(lines)
-    separator = "," if fmt == "csv" else "\t"
-    if fmt == "plain":
-        return "".join(map((separator.join(["{!r}"] * k) + "\n").format, *cells))
-    template = separator.join(["{}", *(["{!r}"] * k)]) + "\n"
-    return "".join(map(template.format, numbers, *cells))
-
-
-def _braces(text: str) -> str:
-    """Literal text inside a str.format template."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int) or (value - value == 0)
-
-
-def _polars_frame(block: Block, columns: Sequence[str], fmt: str) -> pl.DataFrame:
-    """The block as columns of text for Polars to write: the text `_joined` would make."""
+    """One big block by Polars' writers, straight from its float columns."""
     import numpy as np
     import polars as pl
 
-    texts = {
-        f"c{j}": _float_texts(block.values[:, j]).alias(f"c{j}")
-        for j in range(block.values.shape[1])
-    }
+    values = np.asarray(block.values, dtype=np.float64)
+    finite = np.isfinite(values)
     numbers = pl.Series("row", block.row_numbers, dtype=pl.Int64)
     if fmt == "jsonl":
-        parts: list[pl.Expr] = []
-        for j, name in enumerate(columns):
-            key = json.dumps(name, ensure_ascii=False)
-            lead = "{" if j == 0 else ", "
-            value = pl.col("row").cast(pl.String) if j == 0 else pl.col(f"c{j - 1}")
-            parts += [pl.lit(f"{lead}{key}: "), value]
-        parts.append(pl.lit("}"))
-        lines = pl.DataFrame([numbers, *texts.values()]).select(pl.concat_str(parts).alias("line"))
-        bad = np.flatnonzero(~np.isfinite(block.values).all(axis=1))
-        if bad.size:
-            # Strict JSON: a non-finite number is written as null (said once on stderr).
-            rows = block_rows([Block(block.row_numbers[bad], block.values[bad])])
-            fixed = [_jsonl_row(columns, row)[:-1] for row in rows]
-            lines = pl.DataFrame(
-                [lines.get_column("line").scatter(bad, pl.Series(fixed, dtype=pl.String))]
-            )
-        return lines
-    return pl.DataFrame(list(texts.values()) if fmt == "plain" else [numbers, *texts.values()])
+        if len(set(columns)) < len(columns):  # a frame's names are unique; these are not
+            stream.write(_joined(block, columns, fmt))
+            stream.flush()
+            return
+        if not finite.all():
+            _warn_first_null(block, columns, finite)
+        floats = [pl.Series(name, values[:, j]) for j, name in enumerate(columns[1:])]
+        frame = pl.DataFrame([numbers.alias(columns[0]), *floats])
+        _write_frame(stream, frame.write_ndjson, frame.write_ndjson)
+        return
+    cells = [_column(values[:, j], finite[:, j], f"c{j}") for j in range(values.shape[1])]
+    frame = pl.DataFrame(cells if fmt == "plain" else [numbers, *cells])
+    options: dict[str, Any] = {
+        "include_header": False,
+        "separator": "," if fmt == "csv" else "\t",
+        "quote_style": "never",
+    }
+    _write_frame(
+        stream,
+        lambda: frame.write_csv(**options),
+        lambda target: frame.write_csv(target, **options),
+    )
+
+
+def _column(values: np.ndarray, finite: np.ndarray, name: str) -> pl.Series:
+    """One value column for write_csv: floats, or text where a cell is nan or +-inf."""
+    import numpy as np
+    import polars as pl
+
+    column = pl.Series(name, values)
+    if finite.all():
+        return column
+    bad = np.flatnonzero(~finite)
+    spelled = pl.Series([repr(v) for v in values[bad].tolist()], dtype=pl.String)
+    return column.cast(pl.String).scatter(bad, spelled)
+
+
+def _warn_first_null(block: Block, columns: Sequence[str], finite: np.ndarray) -> None:
+    """JSON has no nan or inf: the first is said on stderr (the line holds null)."""
+    import numpy as np
+
+    from losscli.render.notes import warn_nulls
+
+    row, column = divmod(int(np.argmin(finite.ravel())), finite.shape[1])
+    value = float(block.values[row, column])
+    warn_nulls(f"row {int(block.row_numbers[row])}", f"{columns[column + 1]} is {value!r}")
+
+
+def _joined(block: Block, columns: Sequence[str], fmt: str) -> str:
+    """The block's text by Python string formatting, for small blocks: the same text the
+    Polars writers give."""
+    numbers = [str(n) for n in block.row_numbers.tolist()]
+    cells = [list(map(shortest, column)) for column in block.values.T.tolist()]
+    if fmt == "jsonl":
+        keys = [json.dumps(name, ensure_ascii=False) for name in columns]
+        lines = []
+        for number, *row in zip(numbers, *cells, strict=True):
+            for j, text in enumerate(row):
+                if text in ("nan", "inf", "-inf"):
+                    _warn_null_cell(number, columns[j + 1], text)
+                    row[j] = "null"
+            pairs = (f"{key}:{text}" for key, text in zip(keys, [number, *row], strict=True))
+            lines.append("{" + ",".join(pairs) + "}\n")
+        return "".join(lines)
+    separator = "," if fmt == "csv" else "\t"
+    rows = zip(*cells, strict=True) if fmt == "plain" else zip(numbers, *cells, strict=True)
+    return "".join(separator.join(row) + "\n" for row in rows)
+
+
+def _warn_null_cell(number: str, column: str, text: str) -> None:
+    from losscli.render.notes import warn_nulls
+
+    warn_nulls(f"row {number}", f"{column} is {text}")
 
 
 class _Sink:
@@ -176,41 +201,25 @@ class _Sink:
         self.raw.flush()
 
 
-def _write_frame(frame: pl.DataFrame, separator: str, stream: TextIO) -> None:
-    """CSV text of the frame, straight into the stream's bytes when it has them (UTF-8):
-    no Python string of the whole batch, no second encoding pass."""
-    options: dict[str, Any] = {
-        "include_header": False,
-        "separator": separator,
-        "quote_style": "never",
-    }
+def _write_frame(
+    stream: TextIO, as_text: Callable[[], str], into: Callable[[IO[bytes]], None]
+) -> None:
+    """A frame's text (`as_text`), or written by Polars straight into the stream's bytes
+    (`into`) when it has them (UTF-8): no Python string of the whole batch, no second
+    encoding pass. Then flushed: rows reach the reader batch by batch (and `| head` can
+    stop us early)."""
     raw = getattr(stream, "buffer", None)
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
     if raw is None or encoding != "utf8":
-        stream.write(frame.write_csv(**options))
+        stream.write(as_text())
+        stream.flush()
         return
     stream.flush()  # what the text layer holds goes first
     sink = _Sink(raw)
     try:
-        frame.write_csv(cast(IO[bytes], sink), **options)  # a file of bytes, to Polars
+        into(cast(IO[bytes], sink))  # a file of bytes, to Polars
     except Exception:
         if sink.error is not None:
             raise sink.error from None
         raise
     raw.flush()
-
-
-def _float_texts(values: np.ndarray) -> pl.Series:
-    """repr() of every float of a column, as a Polars string column."""
-    import numpy as np
-    import polars as pl
-
-    texts = pl.Series(values, dtype=pl.Float64).cast(pl.String)
-    magnitude = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        positional = ((magnitude >= 1e-4) & (magnitude < 1e16)) | (values == 0)
-    elsewhere = np.flatnonzero(~positional)  # tiny, huge, inf and NaN
-    if elsewhere.size:
-        exact = [repr(v) for v in values[elsewhere].tolist()]
-        texts = texts.scatter(elsewhere, pl.Series(exact, dtype=pl.String))
-    return texts

@@ -578,7 +578,7 @@ def test_grad_mean_from_a_file_still_stops_early_under_head(tmp_path):
         check=False,
     )
     # Rows 1 and 2: 2 (p - y) / n = 2 * 1 / 200000; then head closes the pipe: exit 141.
-    assert done.stdout.splitlines() == ["1e-05", "1e-05", "141"], done.stdout
+    assert done.stdout.splitlines() == ["0.00001", "0.00001", "141"], done.stdout
     assert done.stderr == ""
 
 

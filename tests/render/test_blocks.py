@@ -1,8 +1,11 @@
 """Per-example output written a batch at a time (losscli/render/blocks.py).
 
-The reference is the row-at-a-time path of `emit` (format_number per cell, one write per
-row), which the block writer replaces for speed: both must give the same bytes, and every
-float must parse back to the identical float64.
+Floats are written as Polars' writers write them (the contract in docs/design.md): the
+shortest round-trip digits, which differ from `repr` only in spelling (`1e-7` for `1e-07`,
+`0.00001` for `1e-05`). The references: the row-at-a-time path of `emit` (format_number per
+cell) must give the same numbers bit for bit and the same non-finite cells; big blocks
+(Polars' writers) and small ones (joined in Python) must give the same bytes; every float
+must parse back to the identical float64.
 """
 
 from __future__ import annotations
@@ -24,19 +27,33 @@ from losscli.render.notes import start_command
 from losscli.render.report import Report
 
 FORMATS = ("csv", "tsv", "plain", "jsonl")
+NON_FINITE = ("nan", "inf", "-inf")
 
 
 def random_floats(n: int, seed: int) -> np.ndarray:
     """Every kind of float64: random bit patterns (subnormals, huge, tiny), ordinary values,
-    the edges of the positional range, signed zeros and the non-finite ones."""
+    the edges of the positional ranges, signed zeros and the non-finite ones."""
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True).view(np.float64)
     special = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]
     special += [1e-4, 9.999999999999999e-05, 1e16, 9999999999999998.0, -1e16, 0.1, 1.0]
-    special += [1e-5, 1.5e-5, 1e-7, 123456789012345.6, 0.30000000000000004]
+    special += [1e-5, 1.5e-5, 9.999999999999999e-06, -1.5e-5, 1e-7, 1e17, 1e15, 1e22, 1e23]
+    special += [123456789012345.6, 0.30000000000000004, 2.0**53, 2.0**53 + 2, -(2.0**63)]
     special += [float("inf"), float("-inf"), float("nan")]
     ordinary = rng.normal(0.0, 1.0, n) * 10.0 ** rng.integers(-8, 20, n)
     return np.concatenate([bits, ordinary, np.array(special)])
+
+
+def hard_doubles() -> np.ndarray:
+    """Finite doubles where float-to-text goes wrong if it can: every power of ten and its
+    two neighbours, both signs; integers; subnormals; the extremes."""
+    powers = 10.0 ** np.arange(-323, 309)
+    near = np.concatenate([powers, np.nextafter(powers, 0), np.nextafter(powers, np.inf)])
+    integers = np.concatenate([np.arange(-100, 101.0), 2.0 ** np.arange(0, 1024)])
+    subnormal = np.random.default_rng(17).integers(1, 2**52, 500, dtype=np.uint64)
+    values = np.concatenate([near, -near, integers, subnormal.view(np.float64)])
+    values = np.concatenate([values, [5e-324, 1.7976931348623157e308, -0.0, 0.0]])
+    return values[np.isfinite(values)]
 
 
 def reference_text(block: Block, columns: tuple[str, ...], fmt: str) -> str:
@@ -53,13 +70,61 @@ def block_text(block: Block, columns: tuple[str, ...], fmt: str) -> str:
     return out.getvalue()
 
 
+def cell(text: str) -> object:
+    """A written number as what it means: the float64's bits, or the non-finite word."""
+    if text in NON_FINITE:
+        return text
+    if "." in text or "e" in text:
+        return np.float64(float(text)).view(np.uint64).item()
+    return int(text)
+
+
+def json_cell(value: object) -> object:
+    if isinstance(value, float):
+        return np.float64(value).view(np.uint64).item()
+    return value
+
+
+def meaning(text: str, fmt: str) -> list[object]:
+    """The rows of a text as numbers (bits) and words, its header line kept as text."""
+    if fmt == "jsonl":
+        return [
+            {k: json_cell(v) for k, v in json.loads(line).items()} for line in text.splitlines()
+        ]
+    separator = "," if fmt == "csv" else "\t"
+    lines = text.splitlines()
+    header = lines[:1] if fmt in ("csv", "tsv") else []
+    return header + [tuple(cell(c) for c in line.split(separator)) for line in lines[len(header) :]]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("rows", [7, 5000])  # joined in Python / formatted by Polars
-def test_block_output_is_the_row_by_row_output(fmt, rows, capsys):
+def test_block_output_means_the_row_by_row_output(fmt, rows, capsys):
     values = random_floats(rows, seed=rows)[:rows]
     values[:3] = [float("nan"), -0.0, float("inf")]
     block = Block(np.arange(1, rows + 1), values.reshape(-1, 1))
-    assert block_text(block, ("row", "value"), fmt) == reference_text(block, ("row", "value"), fmt)
+    columns = ("row", "value")
+    ours = block_text(block, columns, fmt)
+    if fmt == "jsonl":  # strict JSON: null where the row writer has null too
+        assert meaning(ours, fmt) == [
+            {k: json_cell(v) for k, v in json.loads(line).items()}
+            for line in reference_text(block, columns, fmt).splitlines()
+        ]
+    else:
+        assert meaning(ours, fmt) == meaning(reference_text(block, columns, fmt), fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_polars_writers_and_the_python_join_write_the_same_bytes(fmt, capsys):
+    """Two spellings of the same digits, made independently: Polars' writers (big blocks)
+    and `shortest` over repr (small blocks)."""
+    values = np.concatenate([random_floats(20_000, seed=23), hard_doubles()])
+    values = values[: values.size // 3 * 3].reshape(-1, 3)
+    block = Block(np.arange(1, values.shape[0] + 1), values)
+    columns = ("row", "a", "b", "c")
+    body = block_text(block, columns, fmt).splitlines(keepends=True)
+    body = body[1:] if fmt in ("csv", "tsv") else body
+    assert "".join(body) == blocks._joined(block, columns, fmt)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -69,12 +134,19 @@ def test_many_columns_and_row_numbers_with_gaps(fmt, capsys):
     numbers = np.sort(np.random.default_rng(3).choice(10 * n, n, replace=False)) + 1
     block = Block(numbers, values)
     columns = ("row", "grad_a", 'odd "name", {braces}', "c")
-    assert block_text(block, columns, fmt) == reference_text(block, columns, fmt)
+    ours, theirs = block_text(block, columns, fmt), reference_text(block, columns, fmt)
+    if fmt == "jsonl":
+        assert meaning(ours, fmt) == [
+            {k: json_cell(v) for k, v in json.loads(line).items()} for line in theirs.splitlines()
+        ]
+    else:
+        assert ours.splitlines()[:1] == theirs.splitlines()[:1]  # the header as before
+        assert meaning(ours, fmt) == meaning(theirs, fmt)
 
 
 @pytest.mark.parametrize("rows", [50, 200_000])
 def test_every_float_parses_back_to_the_identical_float64(rows):
-    values = random_floats(rows, seed=11)
+    values = np.concatenate([random_floats(rows, seed=11), hard_doubles()])
     finite = values[np.isfinite(values)]
     block = Block(np.arange(1, finite.size + 1), finite.reshape(-1, 1))
     text = block_text(block, ("row", "value"), "csv")
@@ -88,13 +160,18 @@ def test_every_float_parses_back_to_the_identical_float64(rows):
     assert again.view(np.uint64).tolist() == finite.view(np.uint64).tolist()
 
 
-def test_shortest_repr_forms():
-    values = np.array([1e-05, 1.5e-05, 1e-07, 1e16, 0.0001, -0.0, float("nan"), -float("inf")])
-    n = blocks.POLARS_FROM_ROWS
-    column = np.resize(values, n)
-    text = block_text(Block(np.arange(1, n + 1), column.reshape(-1, 1)), ("row", "v"), "plain")
-    first = text.splitlines()[: values.size]
-    assert first == ["1e-05", "1.5e-05", "1e-07", "1e+16", "0.0001", "-0.0", "nan", "-inf"]
+def test_the_spelling_of_floats():
+    # The forms docs/design.md promises, from Polars' writers (big) and Python (small).
+    values = [1e-05, 1.5e-05, -9.5e-05, 1e-07, 2.5e-10, 5e-324, 1e16, 1.7976931348623157e308]
+    values += [0.0001, 1e15, 1.0, -0.0, 0.1, float("nan"), -float("inf"), float("inf")]
+    expected = ["0.00001", "0.000015", "-0.000095", "1e-7", "2.5e-10", "5e-324", "1e+16"]
+    expected += ["1.7976931348623157e+308", "0.0001", "1000000000000000.0", "1.0", "-0.0"]
+    expected += ["0.1", "nan", "-inf", "inf"]
+    for n in (len(values), blocks.POLARS_FROM_ROWS):
+        column = np.resize(np.array(values), n)
+        text = block_text(Block(np.arange(1, n + 1), column.reshape(-1, 1)), ("row", "v"), "plain")
+        assert text.splitlines()[: len(values)] == expected
+    assert [blocks.shortest(v) for v in values] == expected
 
 
 def test_jsonl_non_finite_is_null_and_said_once_on_stderr(capsys):
@@ -163,6 +240,27 @@ def test_polars_path_into_stdout_bytes_equals_the_joined_path(fmt, tmp_path):
     whole = run_losscli(args)
     assert whole == run_losscli(args, chunk_bytes=4096)
     assert whole.count(b"\n") == 6000 + (fmt in ("csv", "tsv"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_hard_doubles_round_trip_through_the_command_line(fmt, tmp_path):
+    """compute mae --reduction none with y_true 0 writes |y_pred - 0|: every hard double read
+    from the file comes back out bit for bit, from big blocks (Polars' writers) and small
+    ones (joined in Python), as the same bytes."""
+    values = hard_doubles()
+    path = tmp_path / "hard.csv"
+    path.write_text("y_true,y_pred\n" + "".join(f"0,{v!r}\n" for v in values.tolist()))
+    args = ["compute", "mae", "--reduction", "none", str(path), "-f", fmt]
+    whole = run_losscli(args)
+    assert whole == run_losscli(args, chunk_bytes=2048)
+    lines = whole.decode().splitlines()
+    if fmt == "jsonl":
+        written = [json.loads(line)["value"] for line in lines]
+    else:
+        body = lines[1:] if fmt in ("csv", "tsv") else lines
+        written = [float(line.split("," if fmt == "csv" else "\t")[-1]) for line in body]
+    expected = np.abs(values - 0.0)
+    assert np.array(written).view(np.uint64).tolist() == expected.view(np.uint64).tolist()
 
 
 def test_reader_gone_exits_141_silently_from_the_polars_path(tmp_path):
