@@ -129,3 +129,22 @@ def test_the_mean_gradient_scaled_in_the_blocks_is_the_gradients_times_one_over_
         finally:
             evaluation.BLOCK_ELEMENTS = saved
         assert same(np.asarray(got, dtype=np.float64).reshape(expected.shape), expected), case
+
+
+@pytest.mark.parametrize("n", [129, 1000, 8193, 12345, 1 << 18, (1 << 18) + 7, 1_000_001])
+def test_the_values_sum_on_two_threads_is_numpys_sum_bit_for_bit(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """values_sum adds the sums of NumPy's own first split of its pairwise sum, summed on two
+    threads: the number is np.sum's (the Reducer's mean and the infinity notice read it)."""
+    monkeypatch.setattr(evaluation, "SPLIT_SUM_ELEMENTS", 129)
+    monkeypatch.setattr(evaluation.os, "cpu_count", lambda: 2)  # two threads on any machine
+    rng = np.random.default_rng(n)
+    values = rng.normal(size=n) * rng.uniform(0.0, 1e6, n)
+    assert evaluation.block_threads() == 2
+    got = evaluation.values_sum(values)
+    assert np.float64(got).view(np.uint64) == np.sum(values).view(np.uint64)
+    values[n // 3] = np.inf
+    assert evaluation.values_sum(values) == np.inf
+    values[n // 2] = -np.inf
+    assert np.isnan(evaluation.values_sum(values))

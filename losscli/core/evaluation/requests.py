@@ -229,6 +229,34 @@ def _block_pool() -> Any:
     return _POOL[0]
 
 
+def values_sum(values: Array) -> float:
+    """np.sum(values), bit for bit, its two halves summed on two threads for a long batch.
+
+    NumPy's pairwise sum of n > 128 contiguous values is the sum of its first
+    n2 = n//2 - (n//2) % 8 values plus the sum of the rest, each summed the same way
+    (tests/core/test_row_blocks.py holds NumPy to it): the two halves may be summed apart.
+    """
+    pool = _block_pool()
+    n = values.shape[0] if values.ndim == 1 else 0
+    split = (
+        pool is not None
+        and n >= SPLIT_SUM_ELEMENTS
+        and values.dtype == np.float64
+        and values.flags.c_contiguous
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not split:
+            return float(np.sum(values))
+        half = n // 2 - (n // 2) % 8
+        first, second = pool.map(_quiet_sum, (values[:half], values[half:]))
+        return float(first + second)
+
+
+def _quiet_sum(values: Array) -> np.float64:
+    with np.errstate(over="ignore", invalid="ignore"):  # per thread: a total beyond float64
+        return np.sum(values)
+
+
 def _own_array(arr: Array, prepared: Prepared) -> bool:
     """Whether `arr` may be changed in place: writable and not (a view of) an input."""
     if not arr.flags.writeable:
@@ -532,8 +560,7 @@ def batch_values(
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.sum(values))
+    total = values_sum(values)
     notices = _notices(request, prepared, values, total)
     if kept is not None:
         rows = np.flatnonzero(kept)
@@ -664,6 +691,8 @@ def gradient(
 BLOCK_ELEMENTS = 1 << 14
 # Threads over blocks (NumPy releases the GIL within each operation); 1: none.
 BLOCK_THREADS = 2
+# From how many values on values_sum sums the halves of a batch on two threads.
+SPLIT_SUM_ELEMENTS = 1 << 18
 
 # How many ulps of a loss value check_gradient attributes to rounding (see there).
 ROUNDING_ULPS = 32
