@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from losscli.core import get, make_request
 from losscli.core.evaluation import requests as evaluation
-from losscli.core.evaluation.requests import batch_values
+from losscli.core.evaluation.requests import batch_values, gradient
 
 PAIRS = S.loss_space_pairs()
 
@@ -98,3 +98,53 @@ def test_one_block_thread_computes_every_block_in_the_calling_thread(
         evaluation.set_block_threads(saved)
     assert len(threads) == 16 and set(threads) == {threading.current_thread().name}
     assert same(default, single)
+
+
+@pytest.mark.parametrize(("name", "space"), PAIRS)
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_the_mean_gradient_scaled_in_the_blocks_is_the_gradients_times_one_over_n(
+    name: str, space: str, data: Any
+) -> None:
+    """gradient(reduction='mean') divides by n in the pass that computes the gradients
+    (block by block); the numbers are those of the per-example gradients times 1/n, as the
+    Reducer's grad_scale gives them, bit for bit, whether the batch is blocked or not."""
+    mode = data.draw(st.sampled_from(S.MODES))
+    case = data.draw(S.cases(get(name), space, mode, min_rows=S.MAX_ROWS))
+    request = make_request(case.loss.name, case.params, space=case.space)  # type: ignore[arg-type]
+    batch = batch_values(request, case.y_true, case.y_pred, with_grads=True)
+    assert batch.grads is not None
+    reducer = request.reducer()
+    reducer.add(batch)
+    scale = reducer.grad_scale(batch, "mean")
+    if isinstance(scale, np.ndarray):
+        scale = scale.reshape((-1,) + (1,) * (batch.grads.ndim - 1))
+    with np.errstate(all="ignore"):
+        expected = np.asarray(batch.grads * scale, dtype=np.float64)
+    for block_elements in (1 << 30, 1):
+        saved = evaluation.BLOCK_ELEMENTS
+        evaluation.BLOCK_ELEMENTS = block_elements
+        try:
+            got = gradient(request, case.y_true, case.y_pred, reduction="mean").grads
+        finally:
+            evaluation.BLOCK_ELEMENTS = saved
+        assert same(np.asarray(got, dtype=np.float64).reshape(expected.shape), expected), case
+
+
+@pytest.mark.parametrize("n", [129, 1000, 8193, 12345, 1 << 18, (1 << 18) + 7, 1_000_001])
+def test_the_values_sum_on_two_threads_is_numpys_sum_bit_for_bit(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """values_sum adds the sums of NumPy's own first split of its pairwise sum, summed on two
+    threads: the number is np.sum's (the Reducer's mean and the infinity notice read it)."""
+    monkeypatch.setattr(evaluation, "SPLIT_SUM_ELEMENTS", 129)
+    monkeypatch.setattr(evaluation.os, "cpu_count", lambda: 2)  # two threads on any machine
+    rng = np.random.default_rng(n)
+    values = rng.normal(size=n) * rng.uniform(0.0, 1e6, n)
+    assert evaluation.block_threads() == 2
+    got = evaluation.values_sum(values)
+    assert np.float64(got).view(np.uint64) == np.sum(values).view(np.uint64)
+    values[n // 3] = np.inf
+    assert evaluation.values_sum(values) == np.inf
+    values[n // 2] = -np.inf
+    assert np.isnan(evaluation.values_sum(values))

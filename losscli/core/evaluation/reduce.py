@@ -114,11 +114,13 @@ def _ldexp(x: float, exponent: int) -> float:
         return math.copysign(math.inf, x)
 
 
-def _chunk_sum(values: Array) -> tuple[float, int]:
-    """The sum of a chunk as (s, e) meaning s * 2**e; e is 0 unless the plain sum overflows."""
-    # A total beyond float64 is handled below: no RuntimeWarning on stderr.
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.sum(values))
+def _chunk_sum(values: Array, total: float | None = None) -> tuple[float, int]:
+    """The sum of a chunk as (s, e) meaning s * 2**e; e is 0 unless the plain sum overflows.
+    `total`: np.sum(values), when the caller has it."""
+    if total is None:
+        # A total beyond float64 is handled below: no RuntimeWarning on stderr.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(np.sum(values))
     if math.isfinite(total) or not bool(np.all(np.isfinite(values))):
         return total, 0  # finite, or an infinite/NaN input that makes the answer so
     # Finite values whose sum overflows: sum them scaled so the largest is below 1.
@@ -142,9 +144,10 @@ class Accumulator:
     weights: ScaledSum = field(default_factory=ScaledSum)
     count: int = 0
 
-    def add(self, values: Array, weights: Array | None = None) -> None:
+    def add(self, values: Array, weights: Array | None = None, total: float | None = None) -> None:
+        """Add a chunk of values (with their weights); `total`: np.sum(values), if known."""
         if weights is None:
-            self.values.add(*_chunk_sum(values))
+            self.values.add(*_chunk_sum(values, total))
             self.weights.add(float(values.shape[0]))
         elif weights.size:
             largest = float(np.max(weights))
@@ -285,7 +288,8 @@ class Reducer:
         return reduction == "mean" or (self.root and reduction == "sum")
 
     def add(self, batch: ReducibleBatch) -> None:
-        self.totals.add(batch.values, batch.weights)
+        # A batch may carry its values' plain sum (BatchValues.total): one pass fewer.
+        self.totals.add(batch.values, batch.weights, getattr(batch, "total", None))
         self.weighted = self.weighted or batch.weights is not None
         self.width = self.width or batch.width
         if self.rule == "target-weights":

@@ -67,20 +67,27 @@ class Request:
         (out,) = self._blockwise((self.loss.grad,), prepared)
         return out
 
-    def values_and_grads(self, prepared: Prepared) -> tuple[Array, Array]:
-        """values() and grads() together: one call where the loss shares their work."""
+    def values_and_grads(self, prepared: Prepared, grad_factor: float = 1.0) -> tuple[Array, Array]:
+        """values() and grads() together: one call where the loss shares their work. The
+        gradients come multiplied by `grad_factor` (a mean's 1/n), in the same pass."""
         both = self.loss.value_and_grad
+        factors = (1.0, grad_factor)
         if both is None:
-            value, grad = self._blockwise((self.loss.value, self.loss.grad), prepared)
+            value, grad = self._blockwise((self.loss.value, self.loss.grad), prepared, factors)
         else:
-            value, grad = self._blockwise((both,), prepared, pairs=True)
+            value, grad = self._blockwise((both,), prepared, factors, pairs=True)
         return value, grad
 
     def _blockwise(
-        self, fns: tuple[Any, ...], prepared: Prepared, *, pairs: bool = False
+        self,
+        fns: tuple[Any, ...],
+        prepared: Prepared,
+        factors: tuple[float, ...] = (1.0,),
+        *,
+        pairs: bool = False,
     ) -> list[Array]:
-        """Each function's result on the whole batch (as `_scaled` leaves it), computed
-        BLOCK_ELEMENTS cells at a time.
+        """Each function's result on the whole batch (as `_scaled` leaves it, then times its
+        entry of `factors`), computed BLOCK_ELEMENTS cells at a time.
 
         Every example's value and gradient depend on its own row alone (except for a batch
         loss, computed whole), so rows may be taken in blocks: the temporaries of a formula
@@ -102,7 +109,11 @@ class Request:
                 for fn in fns:
                     result = fn(y_true, y_pred, **kwargs)
                     outputs.extend(result if pairs else (result,))
-                return [self._scaled(out, prepared) for out in outputs]
+                scaled = [self._scaled(out, prepared) for out in outputs]
+                for out, factor in zip(scaled, factors, strict=True):
+                    if factor != 1.0:
+                        out *= factor  # _scaled's array is this call's own
+                return scaled
 
             def block(start: int) -> None:
                 stop = min(start + rows, n)
@@ -114,8 +125,10 @@ class Request:
                         parts.extend(result if pairs else (result,))
                     if not outputs:
                         outputs.extend(np.empty((n, *np.shape(part)[1:])) for part in parts)
-                    for out, part in zip(outputs, parts, strict=True):
-                        self._scaled(part, None, into=out[start:stop])
+                    for out, part, factor in zip(outputs, parts, factors, strict=True):
+                        rows_out = self._scaled(part, None, into=out[start:stop])
+                        if factor != 1.0:
+                            rows_out *= factor  # while the block is in the cache
 
             block(0)  # the first block tells the shapes of the outputs
             rest = range(rows, n, rows)
@@ -152,11 +165,14 @@ class Request:
             mean = "target-weights"
         return Reducer(mean, root=self.loss.root, weighted_mean=self.weighted_mean)
 
-    def infinity_notice(self, values: Array) -> Notice | None:
-        """A notice naming the rows where the exact loss is infinite, with what to do."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(np.sum(values)):  # one pass: inf or NaN would stay in the sum
-                return None
+    def infinity_notice(self, values: Array, total: float | None = None) -> Notice | None:
+        """A notice naming the rows where the exact loss is infinite, with what to do.
+        `total`: np.sum(values), when the caller has it."""
+        if total is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = float(np.sum(values))
+        if math.isfinite(total):  # one pass: inf or NaN would stay in the sum
+            return None
         rows = np.flatnonzero(~np.isfinite(values))
         if rows.size == 0:
             return None
@@ -211,6 +227,34 @@ def _block_pool() -> Any:
 
         _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="losscli-block"))
     return _POOL[0]
+
+
+def values_sum(values: Array) -> float:
+    """np.sum(values), bit for bit, its two halves summed on two threads for a long batch.
+
+    NumPy's pairwise sum of n > 128 contiguous values is the sum of its first
+    n2 = n//2 - (n//2) % 8 values plus the sum of the rest, each summed the same way
+    (tests/core/test_row_blocks.py holds NumPy to it): the two halves may be summed apart.
+    """
+    pool = _block_pool()
+    n = values.shape[0] if values.ndim == 1 else 0
+    split = (
+        pool is not None
+        and n >= SPLIT_SUM_ELEMENTS
+        and values.dtype == np.float64
+        and values.flags.c_contiguous
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not split:
+            return float(np.sum(values))
+        half = n // 2 - (n // 2) % 8
+        first, second = pool.map(_quiet_sum, (values[:half], values[half:]))
+        return float(first + second)
+
+
+def _quiet_sum(values: Array) -> np.float64:
+    with np.errstate(over="ignore", invalid="ignore"):  # per thread: a total beyond float64
+        return np.sum(values)
 
 
 def _own_array(arr: Array, prepared: Prepared) -> bool:
@@ -417,8 +461,10 @@ class Gradient:
     notices: tuple[Notice, ...] = field(default=())
 
 
-def _notices(request: Request, prepared: Prepared, values: Array) -> tuple[Notice, ...]:
-    inf = request.infinity_notice(values)
+def _notices(
+    request: Request, prepared: Prepared, values: Array, total: float
+) -> tuple[Notice, ...]:
+    inf = request.infinity_notice(values, total)
     if inf is not None and request.space == "logit" and np.isneginf(prepared.y_pred).any():
         # A -inf logit masks its class (probability 0): infinite where it is the true class.
         text = inf.text.split(":")[0] + (
@@ -445,6 +491,9 @@ class BatchValues:
     # Which rows of the batch these values are for, when --ignore-label left some out (the
     # arrays above hold only the kept rows); None: every row.
     kept: np.ndarray | None = None
+    # np.sum(values), inf or NaN where a value is: the infinity notice and the Reducer both
+    # need it, and it is a whole pass over the values. None: not taken.
+    total: float | None = None
 
     def weighted(self) -> Array:
         """w * value per input row (0 where w = 0, even if the value is infinite, and 0 for a
@@ -485,9 +534,11 @@ def batch_values(
     weights: object | None = None,
     *,
     with_grads: bool = False,
+    mean_grads: bool = False,
 ) -> BatchValues:
     """The building block of evaluate, for callers that stream batches into a Reducer
-    (`request.reducer()`, then `add` each batch)."""
+    (`request.reducer()`, then `add` each batch). `mean_grads`: the gradients come divided
+    by the number of examples, for a plain mean of this one batch (see gradient)."""
     refuse_batch_weights(request, weights)
     kept, left_out = _kept_rows(request, y_true, y_pred)
     if kept is not None and not kept.any():
@@ -501,13 +552,16 @@ def batch_values(
     prepared = request.prepare(y_true, y_pred)
     grads: Array | None = None
     if with_grads:
-        values, grads = request.values_and_grads(prepared)
+        # 1/n, as Reducer.grad_scale gives a plain mean of n values, applied per block.
+        factor = 1.0 / prepared.y_pred.shape[0] if mean_grads else 1.0
+        values, grads = request.values_and_grads(prepared, factor)
     else:
         values = request.values(prepared)
     w = check_weights(weights, values.shape[0]) if weights is not None else None
     width = prepared.y_pred.shape[1] if prepared.y_pred.ndim == 2 else 1
     labels = prepared.y_true if prepared.y_true.ndim == 1 else None
-    notices = _notices(request, prepared, values)
+    total = values_sum(values)
+    notices = _notices(request, prepared, values, total)
     if kept is not None:
         rows = np.flatnonzero(kept)
         notices = tuple(Notice(n.text, tuple(int(rows[r]) for r in n.rows)) for n in notices)
@@ -521,6 +575,7 @@ def batch_values(
         grads,
         prepared.mean_weights,
         kept,
+        total,
     )
 
 
@@ -595,14 +650,24 @@ def gradient(
     weights: object | None = None,
 ) -> Gradient:
     check_reduction(reduction)
-    batch = batch_values(request, y_true, y_pred, weights, with_grads=True)
+    reducer = request.reducer()
+    # The plain mean (no weights, the mean over examples, not a root): its 1/n is applied in
+    # the pass that computes the gradients instead of in one more pass over them.
+    plain_mean = (
+        reduction == "mean"
+        and weights is None
+        and reducer.rule == "examples"
+        and not reducer.root
+        and not request.loss.batch
+        and request.ignore_label is None
+    )
+    batch = batch_values(request, y_true, y_pred, weights, with_grads=True, mean_grads=plain_mean)
     assert batch.grads is not None
     grads = batch.grads
     n = grads.shape[0]
-    reducer = request.reducer()
     if reducer.holds(reduction):  # the mean (and a root) needs the totals
         reducer.add(batch)
-    scale: Any = reducer.grad_scale(batch, reduction)
+    scale: Any = 1.0 if plain_mean else reducer.grad_scale(batch, reduction)
     if isinstance(scale, np.ndarray):
         scale = scale.reshape((n,) + (1,) * (grads.ndim - 1))
         # A zero-weight example contributes nothing, even where its own gradient is infinite
@@ -619,10 +684,15 @@ def gradient(
 
 
 # How many cells of a batch the value and gradient formulas take at a time (Request._blockwise):
-# a formula's few temporaries of this size stay in the cache.
-BLOCK_ELEMENTS = 1 << 15
+# a formula's few temporaries of this size stay in the cache. 1 << 14 measured fastest (CPU
+# time of huber, mse and BCE): a formula's temporaries of 1 << 15 cells (256 KiB each) made
+# glibc return the freed memory to the system after each block (15-60 thousand page faults
+# per 10M cells); smaller blocks pay more Python per cell.
+BLOCK_ELEMENTS = 1 << 14
 # Threads over blocks (NumPy releases the GIL within each operation); 1: none.
 BLOCK_THREADS = 2
+# From how many values on values_sum sums the halves of a batch on two threads.
+SPLIT_SUM_ELEMENTS = 1 << 18
 
 # How many ulps of a loss value check_gradient attributes to rounding (see there).
 ROUNDING_ULPS = 32

@@ -12,6 +12,10 @@ from losscli.core.losses.types import Array
 # significant digits, tight enough that the loss of the row as given is the loss intended.
 ROW_SUM_TOLERANCE = 1e-6
 
+# Cells of an array that `bounds` reduces at a time: a block its min and max both read from
+# the cache (512 KiB of float64).
+BOUNDS_BLOCK = 1 << 16
+
 
 def as_2d(a: object, side: str) -> Array:
     """A float64 matrix with one row per example; a vector becomes one column."""
@@ -79,18 +83,51 @@ def check_range(
     high_open: bool = False,
     low_open: bool = False,
 ) -> None:
-    if a.size:
-        # Two reductions instead of two comparisons and a mask; the mask only when a cell fails
-        # (or a NaN, which min and max return, hides what the other cells are).
-        smallest, largest = a.min(), a.max()
-        low_ok = smallest > low if low_open else smallest >= low
-        high_ok = largest < high if high_open else largest <= high
-        if low_ok and high_ok:
-            return
+    if in_range(a, low, high, high_open=high_open, low_open=low_open):
+        return
     bad = (a <= low if low_open else a < low) | (a >= high if high_open else a > high)
     if bad.any():
         row, col = first_bad(bad)
         raise DataError(f"must be {what}", row=row, side=side, column=col, value=a[row, col])
+
+
+def bounds(a: Array) -> tuple[float, float]:
+    """The smallest and the largest cell (NaN if any cell is NaN), from one read of `a`: the
+    two reductions take it a cache-sized block at a time, where two whole-array reductions
+    would each read it from memory."""
+    flat = a.reshape(-1)
+    if flat.size <= BOUNDS_BLOCK:
+        return float(flat.min()), float(flat.max())
+    lows, highs = [], []
+    for start in range(0, flat.size, BOUNDS_BLOCK):
+        block = flat[start : start + BOUNDS_BLOCK]
+        lows.append(block.min())
+        highs.append(block.max())
+    # np.min and np.max, unlike Python's, return NaN when a block's bound is NaN.
+    return float(np.min(lows)), float(np.max(highs))
+
+
+def in_range(
+    a: Array, low: float, high: float, *, high_open: bool = False, low_open: bool = False
+) -> bool:
+    """Whether every cell is within [low, high] (open ends as given): False for a NaN, and
+    so for an infinity where the bounds are finite. Raises nothing (check_range does)."""
+    if not a.size:
+        return False
+    # Two reductions instead of two comparisons and a mask; the mask only when a cell fails
+    # (or a NaN, which min and max return, hides what the other cells are).
+    smallest, largest = bounds(a)
+    low_ok = smallest > low if low_open else smallest >= low
+    high_ok = largest < high if high_open else largest <= high
+    return bool(low_ok and high_ok)
+
+
+def is_binary(y: Array) -> bool:
+    """Whether every cell is 0 or 1 (False for NaN and inf). Raises nothing."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        # y (1 - y) is 0 exactly for y in {0, 1} and nonzero for every other finite y (NaN
+        # and inf are not 0 either): one product and a count, the mask only on failure.
+        return not np.count_nonzero(y * (1.0 - y))
 
 
 def check_labels(y: Array, n_classes: int, side: str = "target") -> None:
@@ -108,11 +145,8 @@ def check_labels(y: Array, n_classes: int, side: str = "target") -> None:
 
 
 def check_binary(y: Array, side: str = "target") -> None:
-    with np.errstate(over="ignore", invalid="ignore"):
-        # y (1 - y) is 0 exactly for y in {0, 1} and nonzero for every other finite y (NaN
-        # and inf are not 0 either): one product and a count, the mask only on failure.
-        if not np.count_nonzero(y * (1.0 - y)):
-            return
+    if is_binary(y):
+        return
     bad = (y != 0) & (y != 1)
     if bad.any():
         row, col = first_bad(bad)

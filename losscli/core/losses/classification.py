@@ -69,13 +69,21 @@ def _prepare_binary(
     checks.check_rows(y_true, y_pred)
     checks.check_columns(y_true, "target", (1,), "for a binary loss")
     checks.check_columns(y_pred, "pred", (1,), "for a binary loss (one probability or logit)")
-    checks.check_finite(y_true, "target")
-    checks.check_finite(y_pred, "pred")
-    if soft:
-        checks.check_range(y_true, "target", 0.0, 1.0, "a label in [0, 1]")
-    else:
-        checks.check_binary(y_true)
-    if space == "prob":
+    # The label and probability checks pass only for finite cells (NaN and inf fail them):
+    # where they pass, a finiteness check has nothing to add (one read of each array instead
+    # of two or three). Where one fails, the checks below raise the same first error as ever.
+    labels_pass = checks.in_range(y_true, 0.0, 1.0) if soft else checks.is_binary(y_true)
+    probs_pass = space == "prob" and labels_pass and checks.in_range(y_pred, 0.0, 1.0)
+    if not labels_pass:
+        checks.check_finite(y_true, "target")
+    if not probs_pass:
+        checks.check_finite(y_pred, "pred")
+    if not labels_pass:
+        if soft:
+            checks.check_range(y_true, "target", 0.0, 1.0, "a label in [0, 1]")
+        else:
+            checks.check_binary(y_true)
+    if space == "prob" and not probs_pass:
         checks.check_range(
             y_pred, "pred", 0.0, 1.0, "a probability in [0, 1] (raw scores? pass --logits)"
         )
@@ -119,11 +127,30 @@ def bce_value(
     if space == "logit":
         return _bce_logit_value(y, _logit_parts(y_pred))
     p, _ = _clip(y_pred, max(eps, clip))
+    return _bce_prob_value(y, p, log_floor)
+
+
+def _inside_unit(p: Array) -> bool:
+    """Every probability strictly between 0 and 1: then both logs are finite, and y ln p is
+    plain y * ln p (x_times's where, 5x a multiply's time, only matters at ln 0 = -inf).
+    Two reductions over a block already in the cache."""
+    return p.size > 0 and bool(p.min() > 0.0) and bool(p.max() < 1.0)
+
+
+def _bce_prob_value(y: Array, p: Array, log_floor: float | None) -> Array:
+    """-(y ln p + (1-y) ln(1-p)), with ln(1-p) as log1p(-p) and 0 ln 0 = 0."""
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(p), np.log1p(-p)
     if log_floor is not None:
         log_p, log_q = np.maximum(log_p, log_floor), np.maximum(log_q, log_floor)
-    return -(x_times(y, log_p) + x_times(1.0 - y, log_q))
+    if not _inside_unit(p):
+        return -(x_times(y, log_p) + x_times(1.0 - y, log_q))
+    # The same sum bit for bit: x_times differs from * only where a log is infinite (p = 0 or
+    # 1), or in the sign of a 0 term, which leaves the sum's other term as it is.
+    log_p *= y
+    log_q *= 1.0 - y
+    log_p += log_q
+    return np.negative(log_p, out=log_p)
 
 
 def bce_grad(
@@ -140,12 +167,19 @@ def bce_grad(
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
         return _bce_logit_grad(y, _logit_parts(y_pred))
-    p, free = _clip(y_pred, max(eps, clip))
+    limit = max(eps, clip)
+    p, free = _clip(y_pred, limit)
     if grad_floor is not None:
         g = (p - y) / np.maximum(p * (1.0 - p), grad_floor)
+    elif _inside_unit(p):
+        # safe_divide's where only matters at 0 / 0 (p = 0 or 1): the same numbers without it.
+        g = np.divide(y, p)
+        np.negative(g, out=g)
+        g += np.divide(1.0 - y, 1.0 - p)
     else:
         g = -safe_divide(y, p) + safe_divide(1.0 - y, 1.0 - p)
-    return np.where(free, g, 0.0)
+    # Without a clip every cell is free: no pass to select.
+    return np.where(free, g, 0.0) if limit > 0 else g
 
 
 def bce_value_and_grad(
@@ -212,12 +246,16 @@ def _bce_logit_grad(y: Array, parts: _LogitParts) -> Array:
     # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term is
     # 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0, not
     # -e^-40). sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e), each rounded once.
-    one_plus = 1.0 + parts.e
-    small = np.divide(parts.e, one_plus)  # sigmoid(-|z|)
-    large = np.divide(1.0, one_plus, out=one_plus)  # sigmoid(|z|)
-    positive = parts.z >= 0
-    sig_z = np.where(positive, large, small)
-    sig_minus_z = np.where(positive, small, large)
+    # Each numerator is 1 or e as z >= 0 or not, picked by a maximum instead of where (5x the
+    # time of a maximum over random signs): max(1, e) = 1 and max(0, e) = e exactly, e <= 1.
+    e = parts.e
+    one_plus = 1.0 + e
+    sig_z = np.greater_equal(parts.z, 0.0, out=np.empty_like(e))
+    np.maximum(sig_z, e, out=sig_z)  # 1 where z >= 0, else e
+    sig_minus_z = np.less(parts.z, 0.0, out=np.empty_like(e))
+    np.maximum(sig_minus_z, e, out=sig_minus_z)  # e where z >= 0, else 1
+    sig_z /= one_plus  # sigmoid(z)
+    sig_minus_z /= one_plus  # sigmoid(-z)
     sig_z *= 1.0 - y
     sig_minus_z *= y
     sig_z -= sig_minus_z
