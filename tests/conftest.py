@@ -6,6 +6,7 @@ directory of a rootdir-level conftest), so test modules can `import strategies`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -69,16 +70,43 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("LOSSCLI_EXERCISES", raising=False)
 
 
+@functools.cache
+def _click_command() -> Any:
+    """The app as the Click command that Typer makes of it, made once per test process:
+    making it takes about 50 ms, ten times what a small command takes to run."""
+    import typer.main
+
+    from losscli.cli.app import app
+
+    return typer.main.get_command(app)
+
+
+def _fresh(command: Any) -> None:
+    """Undo what one run leaves on the command tree, so the next run starts as the first
+    did: the app's main wraps each command's get_help_option (app.lazy_coercion), and on a
+    command made once those wrappers would pile up, one more every run."""
+    vars(command).pop("get_help_option", None)
+    for sub in getattr(command, "commands", {}).values():
+        _fresh(sub)
+
+
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch):
     """cli("compute", "mse", ..., input="...") runs losscli in-process with CliRunner."""
+    import typer.testing
+
     from losscli.cli.app import app
 
     monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
     runner = CliRunner()
+    command, make = _click_command(), typer.testing._get_command
+    monkeypatch.setattr(typer.testing, "_get_command", lambda a: command if a is app else make(a))
 
     def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Run:
-        result = runner.invoke(app, list(args), input=input, env=env)
+        try:
+            result = runner.invoke(app, list(args), input=input, env=env)
+        finally:
+            _fresh(command)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Run(result.exit_code, result.stdout, result.stderr)
