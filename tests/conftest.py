@@ -71,23 +71,30 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 @functools.cache
-def _click_command() -> Any:
-    """The app as the Click command that Typer makes of it, made once per test process:
-    making it takes about 50 ms, ten times what a small command takes to run."""
+def _click_command() -> tuple[Any, list[tuple[Any, dict[str, Any]]]]:
+    """The app as the Click command that Typer makes of it, made once per test process
+    (making it takes about 50 ms, ten times what a small command takes to run), with the
+    attributes of each command in its tree as made."""
     import typer.main
 
     from losscli.cli.app import app
 
-    return typer.main.get_command(app)
+    command = typer.main.get_command(app)
+    tree, made = [command], []
+    while tree:
+        node = tree.pop()
+        made.append((node, dict(vars(node))))
+        tree.extend(getattr(node, "commands", {}).values())
+    return command, made
 
 
-def _fresh(command: Any) -> None:
-    """Undo what one run leaves on the command tree, so the next run starts as the first
+def _as_made(made: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Put back what a run set on the commands, so that the next run starts as the first
     did: the app's main wraps each command's get_help_option (app.lazy_coercion), and on a
     command made once those wrappers would pile up, one more every run."""
-    vars(command).pop("get_help_option", None)
-    for sub in getattr(command, "commands", {}).values():
-        _fresh(sub)
+    for node, attributes in made:
+        vars(node).clear()
+        vars(node).update(attributes)
 
 
 @pytest.fixture
@@ -99,14 +106,14 @@ def cli(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
     runner = CliRunner()
-    command, make = _click_command(), typer.testing._get_command
+    (command, made), make = _click_command(), typer.testing._get_command
     monkeypatch.setattr(typer.testing, "_get_command", lambda a: command if a is app else make(a))
 
     def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Run:
         try:
             result = runner.invoke(app, list(args), input=input, env=env)
         finally:
-            _fresh(command)
+            _as_made(made)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Run(result.exit_code, result.stdout, result.stderr)
