@@ -23,10 +23,6 @@ from losscli.core import CompareState, GradState, LossState, ProfileState, make_
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Every test here on one pytest-xdist worker (the suite runs with --dist loadgroup), so the
-# session's Dask cluster, Spark JVM and dataset start once, not once per worker.
-pytestmark = pytest.mark.xdist_group("engines")
-
 # The workers unpickle this module's functions by value: they cannot import tests/.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
