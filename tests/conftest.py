@@ -6,6 +6,7 @@ directory of a rootdir-level conftest), so test modules can `import strategies`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -69,16 +70,50 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("LOSSCLI_EXERCISES", raising=False)
 
 
+@functools.cache
+def _click_command() -> tuple[Any, list[tuple[Any, dict[str, Any]]]]:
+    """The app as the Click command that Typer makes of it, made once per test process
+    (making it takes about 50 ms, ten times what a small command takes to run), with the
+    attributes of each command in its tree as made."""
+    import typer.main
+
+    from losscli.cli.app import app
+
+    command = typer.main.get_command(app)
+    tree, made = [command], []
+    while tree:
+        node = tree.pop()
+        made.append((node, dict(vars(node))))
+        tree.extend(getattr(node, "commands", {}).values())
+    return command, made
+
+
+def _as_made(made: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Put back what a run set on the commands, so that the next run starts as the first
+    did: the app's main wraps each command's get_help_option (app.lazy_coercion), and on a
+    command made once those wrappers would pile up, one more every run."""
+    for node, attributes in made:
+        vars(node).clear()
+        vars(node).update(attributes)
+
+
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch):
     """cli("compute", "mse", ..., input="...") runs losscli in-process with CliRunner."""
+    import typer.testing
+
     from losscli.cli.app import app
 
     monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
     runner = CliRunner()
+    (command, made), make = _click_command(), typer.testing._get_command
+    monkeypatch.setattr(typer.testing, "_get_command", lambda a: command if a is app else make(a))
 
     def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Run:
-        result = runner.invoke(app, list(args), input=input, env=env)
+        try:
+            result = runner.invoke(app, list(args), input=input, env=env)
+        finally:
+            _as_made(made)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Run(result.exit_code, result.stdout, result.stderr)

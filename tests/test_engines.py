@@ -299,7 +299,11 @@ def test_a_local_cluster_has_jobs_workers_each_on_its_share_of_the_cores():
         cluster.close()
 
 
-def test_an_unreachable_scheduler_is_an_error_within_the_timeout(cli, dataset):
+def test_an_unreachable_scheduler_is_an_error_within_the_timeout(cli, dataset, monkeypatch):
+    import losscli.dask as engine
+
+    # The client retries until its connect timeout: 1 s here, not the 5 s of a real run.
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", "1s")
     start = time.monotonic()
     # Port 9 on loopback (discard): nothing listens there.
     run = cli(

@@ -375,12 +375,15 @@ def test_bad_exercise_file_exits_3_naming_file_and_key(cli, tmp_path):
 
 
 def test_validate_built_in_set(cli):
-    # What CI runs: every exercise, the textbook numbers and seeds 0..299 (the default),
-    # every slip in every variant.
-    run = cli("exercise", "validate", "--json")
+    # Every built-in exercise through the command. Each file with the default seeds 0..299
+    # (every slip in every variant): tests/test_exercise_files.py::test_file_validates.
+    run = cli("exercise", "validate", "--json", "--seeds", "3")
     assert run.exit_code == 0, run.stdout
     doc = run.json()
     assert doc["valid"] is True and len(doc["files"]) >= 24
+    assert {Path(f["file"]).name for f in doc["files"]} == {
+        p.name for p in (REPO / "exercises").glob("*.toml")
+    }
 
 
 def test_validate_reports_every_bad_file_and_exits_3(cli, tmp_path):
