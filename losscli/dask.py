@@ -33,6 +33,10 @@ WORKERS_TIMEOUT = 120.0
 # --jobs cores, as a --jobs worker is, cli/scale.py): Arrow's (read_parquet; it follows
 # OMP_NUM_THREADS), OpenMP's and the BLAS libraries'.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# A local worker's Arrow allocator: the system's malloc, which gives freed memory back (Dask
+# sets MALLOC_TRIM_THRESHOLD_), not Arrow's mimalloc pool, which keeps it: a worker that had
+# read Parquet stayed 85 MB larger, and peaked at 378 MB on the CSV partitions that followed.
+ARROW_ALLOCATOR = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 
 def read(
@@ -109,7 +113,21 @@ def partition_state(
 def _as_series(frame: Any, *args: Any) -> Any:
     import pandas as pd
 
-    return pd.Series([partition_state(frame, *args)], dtype=object)
+    series = pd.Series([partition_state(frame, *args)], dtype=object)
+    _release_arrow_memory()
+    return series
+
+
+def _release_arrow_memory() -> None:
+    """Give back the memory Arrow's allocator keeps once a partition is freed: a worker of a
+    long-running cluster that read Parquet (Arrow's mimalloc pool) kept 85 MB more, and its
+    next CSV partition then peaked at 378 MB instead of 296. (The local cluster's workers
+    use the system allocator, ARROW_DEFAULT_MEMORY_POOL below, which returns it anyway.)"""
+    import sys
+
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def _merge_group(*groups: Any) -> Any:
@@ -151,7 +169,8 @@ def reduce_dataframe(
 def client(address: str | None, workers: int | None = None) -> Any:
     """A distributed Client: of the scheduler at `address` (an error within CONNECT_TIMEOUT
     when none answers), or of a new local cluster of `workers` worker processes (default: one
-    per core), each of one thread with its Arrow, OpenMP and BLAS pools at one thread.
+    per core), each of one thread with its Arrow, OpenMP and BLAS pools at one thread, and
+    Arrow on the system allocator (ARROW_ALLOCATOR).
 
     The local cluster's workers start in the background: a fresh Python importing Dask and
     pandas takes a second or two, which overlaps the reading of the dataset's metadata here.
@@ -168,7 +187,7 @@ def client(address: str | None, workers: int | None = None) -> Any:
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",  # any free port: 8787 may be another cluster's
-        env=dict.fromkeys(THREAD_VARIABLES, "1"),
+        env={**dict.fromkeys(THREAD_VARIABLES, "1"), **ARROW_ALLOCATOR},
         # Not the workers' logs on a loaded machine ("still alive after 4 s, killing", a
         # heartbeat's traceback as the cluster closes): the command's errors say what failed.
         silence_logs=logging.CRITICAL,

@@ -76,6 +76,9 @@ def throwaway(monkeypatch) -> Loss:
         references=("tests/test_adding_a_loss.py",),
         framework_names={"scipy": "(`optimize.least_squares(loss='cauchy')`)"},
     )
+    # Every family module registered first: one imported into the copies would be missing
+    # from the real tables once monkeypatch puts them back (the registry imports lazily).
+    all_losses()
     monkeypatch.setattr(registry, "_LOSSES", {**registry._LOSSES, NAME: loss})
     monkeypatch.setattr(registry, "_NAMES", {**registry._NAMES, NAME: NAME, ALIAS: NAME})
     names = types.ModuleType("losscli.cli.names")

@@ -273,16 +273,26 @@ def test_parquet_files_are_split_into_partitions_of_about_block_size(monkeypatch
 def test_a_local_cluster_has_jobs_workers_each_on_its_share_of_the_cores():
     """--engine dask --jobs 2 without --scheduler: 2 worker processes (2 cores, as --jobs 2
     counts them) of one task thread, whose thread pools (Arrow's, OpenMP's, BLAS') are one
-    thread too."""
+    thread too; Arrow allocates with the system's malloc, which gives freed memory back."""
     import losscli.dask as engine
+
+    def pools() -> tuple[int, str | None, str]:
+        import pyarrow
+
+        return (
+            os.getpid(),
+            os.environ.get("OMP_NUM_THREADS"),
+            pyarrow.default_memory_pool().backend_name,
+        )
 
     client = engine.client(None, 2)
     try:
         engine.wait_for_workers(client, timeout=120)
         assert sorted(client.nthreads().values()) == [1, 1]
-        seen = client.run(lambda: (os.getpid(), os.environ.get("OMP_NUM_THREADS")))
-        assert len({pid for pid, _ in seen.values()} | {os.getpid()}) == 3  # own processes
-        assert {omp for _, omp in seen.values()} == {"1"}
+        seen = client.run(pools)
+        assert len({pid for pid, _, _ in seen.values()} | {os.getpid()}) == 3  # own processes
+        assert {omp for _, omp, _ in seen.values()} == {"1"}
+        assert {allocator for *_, allocator in seen.values()} == {"system"}
     finally:
         cluster = client.cluster
         client.close()

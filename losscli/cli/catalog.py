@@ -28,6 +28,7 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+@o.output_options
 def list_losses(
     family: Annotated[
         str | None,
@@ -37,9 +38,7 @@ def list_losses(
             autocompletion=families,
         ),
     ] = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli.catalog_data import RECORDS
     from losscli.core.errors import UsageError
@@ -72,14 +71,13 @@ def list_losses(
         human=lambda console: _list_human(console, rows),
         records="losses",
     )
-    emit(report, o.output_format(fmt, json_flag), color.value)
+    emit(report, out.format, out.color)
 
 
+@o.output_options
 def show(
     loss: o.LossName,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.core.conventions import CONVENTIONS, describe
     from losscli.core.evaluation.requests import options_for
@@ -135,7 +133,7 @@ def show(
         title=record.name,
         human=lambda console: _show_human(console, record, conventions),
     )
-    emit(report, o.output_format(fmt, json_flag), color.value)
+    emit(report, out.format, out.color)
 
 
 _SPACES = {

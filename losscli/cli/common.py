@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from losscli.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from losscli.cli.options import InputFormat, LossParams, NanPolicy
+    from losscli.cli.options import LossParams
     from losscli.core.evaluation.requests import Request
     from losscli.core.losses.types import Loss
     from losscli.inputs.source import Batch, Source
@@ -85,43 +85,6 @@ class InputOptions:
     nan: str = "error"
     progress: bool = True
     labels: str | None = None  # --labels: text class labels in class order
-
-    @classmethod
-    def from_options(
-        cls,
-        file: str | None,
-        *,
-        y_true: str | None,
-        y_pred: str | None,
-        weights: str | None,
-        target: str | None,
-        pred: str | None,
-        weight: str | None,
-        input_format: InputFormat | None,
-        delimiter: str | None,
-        header: bool | None,
-        labels: str | None,
-        nan: NanPolicy,
-        no_progress: bool,
-    ) -> InputOptions:
-        """From the input options as a command declares them (compute, grad, compare)."""
-        from losscli.cli.options import input_format as format_name
-
-        return cls(
-            file=file,
-            y_true=y_true,
-            y_pred=y_pred,
-            weights=weights,
-            target=target,
-            pred=pred,
-            weight=weight,
-            input_format=format_name(input_format),
-            delimiter=delimiter,
-            header=header,
-            nan=nan.value,
-            progress=not no_progress,
-            labels=labels,
-        )
 
     def table_options_given(self) -> list[str]:
         given = {

@@ -3,7 +3,7 @@ every convention (`--conventions`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,10 +11,10 @@ import typer
 from losscli.cli import options as o
 from losscli.cli import scale as sc
 from losscli.cli.candidates import losses_then_tables
-from losscli.run.losses import Lane
+from losscli.run.compare import Entry, Selection
 
 if TYPE_CHECKING:
-    from losscli.inputs.source import Batch, Source
+    from losscli.inputs.source import Source
     from losscli.run.context import Warnings
 
 HELP = """Compare losses on the same data: one row per loss.
@@ -55,21 +55,9 @@ def register(app: typer.Typer) -> None:
     app.command("compare", help=HELP, no_args_is_help=True)(compare)
 
 
-@dataclass
-class Entry(Lane):
-    """One row of the comparison: a loss (or a convention of one loss) and its totals (a
-    CompareState, once the input is read)."""
-
-    missing: bool = False  # the convention has no such loss at all
-    setting: str = ""  # the values of a sweep's parameters: delta=0.5 (else empty)
-
-    @property
-    def name(self) -> str:
-        """The label, and a sweep's values: what a message or a column calls this row."""
-        return f"{self.label} {self.setting}" if self.setting else self.label
-
-
+@o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
+@o.output_options
 def compare(
     losses: Annotated[
         list[str] | None,
@@ -100,18 +88,7 @@ def compare(
         bool,
         typer.Option("--per-example", help="Each loss per example: one row per example."),
     ] = False,
-    y_true: o.YTrue = None,
-    y_pred: o.YPred = None,
-    weights: o.Weights = None,
-    target: o.Target = None,
-    pred: o.Pred = None,
-    weight: o.WeightColumn = None,
-    input_format: o.InputFormatOpt = None,
-    delimiter: o.Delimiter = None,
-    header: o.Header = None,
-    labels: o.Labels = None,
-    nan: o.Nan = o.NanPolicy.error,
-    no_progress: o.NoProgress = False,
+    inputs: o.InputOptions = o.NO_INPUTS,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
@@ -123,11 +100,9 @@ def compare(
         typer.Option("--reduction", help="mean or sum (per example: --per-example)."),
     ] = o.Reduction.mean,
     jobs: sc.Jobs = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
-    from losscli.cli.common import InputOptions, note, open_source
+    from losscli.cli.common import note, open_source
     from losscli.core.errors import UsageError
     from losscli.run.context import Warnings
 
@@ -162,26 +137,12 @@ def compare(
     applies_to = space if all_losses and not any_task else None
     selecting = all_losses and not any_task
 
-    inputs = InputOptions.from_options(
-        file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-        labels=labels,
-        nan=nan,
-        no_progress=no_progress,
-    )
+    inputs = replace(inputs, file=file)
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
     layout = next(e.request for e in entries if e.request is not None)
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.
     whole = any(e.request is not None and e.request.loss.batch for e in entries)
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     warnings = Warnings(live=output != "json")
     if dataset:
         if len(files) > 1:
@@ -200,22 +161,28 @@ def compare(
         if inputs.y_true is not None or inputs.y_pred is not None:
             raise UsageError("give FILE... or --y-true/--y-pred, not both")
         _summary_many(
-            entries, files, inputs, jobs, warnings, reduction.value, conventions, output, color
+            entries, files, inputs, jobs, warnings, reduction.value, conventions, output, out.color
         )
         return
     source = open_source(layout.loss, inputs, whole=whole)
     if per_example:
-        _per_example(entries, source, warnings, output, color.value)
+        _per_example(entries, source, warnings, output, out.color)
     else:
-        _summary(
+        from losscli.run.compare import totals
+        from losscli.run.context import located
+
+        select = Selection(applies_to) if selecting else None
+        last_batch = totals(entries, source, warnings, select)
+        _show(
             entries,
-            source,
             warnings,
             reduction.value,
             conventions,
             output,
-            color.value,
-            select=_Selection(applies_to) if selecting else None,
+            out.color,
+            lambda: located(source, last_batch),
+            select,
+            weighted=source.weight_name is not None,
         )
 
 
@@ -421,77 +388,6 @@ def _convention_entries(
     return entries
 
 
-@dataclass
-class _Selection:
-    """--all without --any-task: on the first batch, leave out the losses that do not apply
-    to the data's task and prediction space, and say which and why."""
-
-    space: str | None
-    left_out: list[tuple[str, str]] | None = None
-
-    def apply(self, entries: list[Entry], batch: Batch) -> None:
-        from losscli.core.losses.applicability import data_kind, reason_left_out
-
-        kind = data_kind(batch.y_true, batch.y_pred)
-        self.left_out = []
-        for entry in entries:
-            if entry.request is None:
-                continue
-            why = reason_left_out(entry.request.loss, kind, self.space)
-            if why is not None:
-                entry.request, entry.state = None, None
-                self.left_out.append((entry.name, why))
-
-    def tell(self, entries: list[Entry]) -> list[dict[str, str]]:
-        """The losses left out, on stderr, also those whose domain refused the data."""
-        from losscli.cli.common import note
-
-        assert self.left_out is not None
-        refused = [(e.name, e.why) for e in entries if e.request is None and e.why]
-        left = self.left_out + refused
-        if left:
-            note(f"--all left out {len(left)} losses that do not apply (--any-task compares them):")
-        by_reason: dict[str, list[str]] = {}
-        for label, why in left:
-            by_reason.setdefault(why, []).append(label)
-        for why, labels in by_reason.items():
-            note(f"  {', '.join(labels)}: {why}")
-        return [{"loss": label, "reason": why} for label, why in left]
-
-
-def _summary(
-    entries: list[Entry],
-    source: Source,
-    warnings: Warnings,
-    reduction: str,
-    by_convention: bool,
-    output: str,
-    color: str,
-    select: _Selection | None = None,
-) -> None:
-    from losscli.core.evaluation.states import CompareState
-    from losscli.run.context import located
-    from losscli.run.losses import reduced
-
-    for entry in entries:
-        if entry.request is not None:
-            entry.state = CompareState.empty(entry.request)
-    choose = (lambda batch: select.apply(entries, batch)) if select is not None else None
-    last_batch = reduced(source, entries, warnings, grads=True, choose=choose, count="read")
-    assert last_batch is not None
-    _show(
-        entries,
-        warnings,
-        reduction,
-        by_convention,
-        output,
-        color,
-        lambda: located(source, last_batch),
-        select,
-        weighted=source.weight_name is not None,
-    )
-
-
 def _summary_many(
     entries: list[Entry],
     files: list[str],
@@ -501,7 +397,7 @@ def _summary_many(
     reduction: str,
     by_convention: bool,
     output: str,
-    color: o.Color,
+    color: str,
 ) -> None:
     """The summary over many files: each file read once (by --jobs processes) into a
     CompareState per loss, the states merged, then shown as for one table."""
@@ -548,7 +444,7 @@ def _summary_many(
         reduction,
         by_convention,
         output,
-        color.value,
+        color,
         contextlib.nullcontext,
         None,
         weighted=inputs.weight is not None,
@@ -563,72 +459,27 @@ def _show(
     output: str,
     color: str,
     where: Any,
-    select: _Selection | None,
+    select: Selection | None,
     *,
     weighted: bool,
 ) -> None:
-    """The comparison table of entries whose totals are in (`where()`: the context that
-    names the place of an error in the totals, such as weights that sum to 0; `select`:
-    what --all chose, when it chose)."""
-    from losscli.core.errors import DataError
-    from losscli.render.compare import comparison, record
+    """The comparison table of entries whose totals are in (run/compare.py's rows)."""
+    from losscli.render.compare import comparison
     from losscli.render.emit import emit
-    from losscli.run.losses import NO_LOSS_FITS
+    from losscli.run.compare import rows
 
-    shown = [e for e in entries if e.state is not None or (by_convention and e.why)]
-    if not any(e.state is not None for e in shown):
-        raise DataError(NO_LOSS_FITS)
-    left_out = select.tell(entries) if select is not None and select.left_out is not None else []
-    n = next(e.state.influence.count for e in shown if e.state is not None)
-    records = []
-    for entry in shown:
-        row = record(
-            entry.label,
-            entry.request,
-            why=entry.why,
-            missing=entry.missing,
-            by_convention=by_convention,
-        )
-        if entry.state is not None:
-            assert entry.request is not None
-            influence = entry.state.influence
-            with where():  # the weights may sum to 0
-                row["value"] = entry.state.reducer.result(reduction)
-            row["top_1pct_share"] = influence.top_share()
-            row["max_abs_grad"] = influence.max_abs_grad
-            if influence.negative or not entry.request.loss.properties.nonnegative:
-                # The loss is a log-density or drops a constant of the target (PyTorch's and
-                # Keras's Poisson): its zero is arbitrary, so no share of its total is
-                # meaningful, even where every value of this input happens to be positive.
-                row["top_1pct_share"] = None
-                how = "is below 0 for some examples" if influence.negative else "can be < 0"
-                warnings.add(
-                    f"{entry.name}: top_1pct_share is n/a: the loss {how}, and a share of a "
-                    "total is defined only for parts >= 0"
-                )
-            if not influence.exact:
-                warnings.add(
-                    f"{entry.name}: top_1pct_share is a lower bound: the worst 1% of {n} "
-                    f"examples is more than the {influence.keep} largest values kept"
-                )
-        records.append(row)
-    for row in records:
-        # An infinite total has its own notice already; a total of 0 needs saying.
-        if row.get("available", True) and row["value"] == 0:
-            warnings.add(
-                f"{row.get('loss') or row.get('convention')}: top_1pct_share is undefined: "
-                "every example's loss is 0"
-            )
+    result = rows(entries, warnings, reduction, by_convention, where, select)
+    records = result.records
     # A sweep's parameters as columns, blank for a loss that does not take one.
-    swept = [] if by_convention else _swept([e for e in shown if e.setting])
+    swept = [] if by_convention else _swept([e for e in result.shown if e.setting])
     report = comparison(
         records,
         by_convention=by_convention,
         weighted=weighted,
         reduction=reduction,
-        n=n,
+        n=result.n,
         loss_name=next(e.request.loss.name for e in entries if e.request is not None),
-        left_out=left_out if select is not None else None,
+        left_out=result.left_out if select is not None else None,
         swept=swept,
         swept_cells=[[_cell(r["params"].get(name)) for name in swept] for r in records],
         warnings=warnings.items,

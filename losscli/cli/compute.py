@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -47,22 +48,13 @@ def register(app: typer.Typer) -> None:
     app.command("compute", help=HELP, no_args_is_help=True)(compute)
 
 
+@o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision", "multioutput"))
+@o.output_options
 def compute(
     loss: o.LossName,
     files: sc.Files = None,
-    y_true: o.YTrue = None,
-    y_pred: o.YPred = None,
-    weights: o.Weights = None,
-    target: o.Target = None,
-    pred: o.Pred = None,
-    weight: o.WeightColumn = None,
-    input_format: o.InputFormatOpt = None,
-    delimiter: o.Delimiter = None,
-    header: o.Header = None,
-    labels: o.Labels = None,
-    nan: o.Nan = o.NanPolicy.error,
-    no_progress: o.NoProgress = False,
+    inputs: o.InputOptions = o.NO_INPUTS,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
@@ -82,12 +74,10 @@ def compute(
     jobs: sc.Jobs = None,
     engine: sc.EngineOpt = sc.Engine.local,
     scheduler: sc.Scheduler = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli import sweep
-    from losscli.cli.common import InputOptions, build_requests, open_source
+    from losscli.cli.common import build_requests, open_source
     from losscli.core.errors import UsageError
     from losscli.run.context import Warnings
 
@@ -102,22 +92,8 @@ def compute(
     request = requests[0]
     dataset = sc.is_dataset(files) or engine is sc.Engine.dask
     file = files[0] if files and not dataset else None
-    inputs = InputOptions.from_options(
-        file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-        labels=labels,
-        nan=nan,
-        no_progress=no_progress,
-    )
-    output = o.output_format(fmt, json_flag)
+    inputs = replace(inputs, file=file)
+    output = out.format
     warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     if scheduler is not None and engine is not sc.Engine.dask:
         raise UsageError("--scheduler is the address of a Dask scheduler: add --engine dask")
@@ -129,7 +105,7 @@ def compute(
         sweep.refuse("--expect", expect is not None, "compares one number")
         sweep.refuse("--multioutput", request.multioutput, "gives one value per output")
         sweep.refuse("--engine dask", engine is sc.Engine.dask, "reduces one loss")
-        _sweep(requests, files or [], dataset, inputs, reduction, jobs, warnings, output, color)
+        _sweep(requests, files or [], dataset, inputs, reduction, jobs, warnings, output, out.color)
         return
     if dataset and not per_example:
         if request.loss.batch:
@@ -159,10 +135,10 @@ def compute(
         return
     if loss_state is not None:
         show_value(
-            request, loss_state, reduction.value, warnings, output, color.value, expect, rtol, atol
+            request, loss_state, reduction.value, warnings, output, out.color, expect, rtol, atol
         )
         return
-    _compute_one(request, source, reduction, warnings, output, color.value, expect, rtol, atol)
+    _compute_one(request, source, reduction, warnings, output, out.color, expect, rtol, atol)
 
 
 def _sweep(
@@ -174,7 +150,7 @@ def _sweep(
     jobs: int | None,
     warnings: Warnings,
     output: str,
-    color: o.Color,
+    color: str,
 ) -> None:
     """compute at every value of a sweep: one row per value, or with --reduction none one
     column per value; each value computed exactly as a run with that value alone."""
@@ -188,21 +164,16 @@ def _sweep(
     first = requests[0]
     names = sweep.swept(requests)
     header = {"loss": first.loss.name, "convention": first.convention, "swept": names}
-    reopen = None
+    # Every value of the sweep is a lane of one pass over the input: it is read once.
     if dataset:
         source = sc.chained_source(files, first.loss.takes_target, inputs)
     else:
         source = open_source(first.loss, inputs, space=first.space)
-        if inputs.file not in (None, "-"):
-            reopen = lambda: open_source(first.loss, inputs, quiet=True, space=first.space)  # noqa: E731
     if reduction is o.Reduction.none:
         if dataset and first.loss.batch:
             raise UsageError(f"{first.loss.name} is a batch loss: give it one table")
-        copies = sweep.sources(source, len(requests), reopen)
         labels = [sweep.setting(r, names) for r in requests]
-        blocks = sweep.side_by_side(
-            [per_example(s, [Lane("", r)], warnings) for r, s in zip(requests, copies, strict=True)]
-        )
+        blocks = per_example(source, [Lane("", r) for r in requests], warnings)
         if output == "json":
             table = [block.values for block in blocks]
             results = [
@@ -221,13 +192,12 @@ def _sweep(
                 title=f"{sweep.title(requests)} per example",
                 indexed=True,
             )
-        emit(report, output, color.value)
+        emit(report, output, color)
         return
     if dataset:
         states = _dataset_states(requests, files, inputs, jobs, warnings)
     else:
-        copies = sweep.sources(source, len(requests), reopen)
-        states = [_state(r, s, warnings) for r, s in zip(requests, copies, strict=True)]
+        states = _states(requests, source, warnings)
     summaries: list[dict[str, object]] = []
     rows = []
     for request, loss_state in zip(requests, states, strict=True):
@@ -252,7 +222,7 @@ def _sweep(
         warnings=warnings.items,
         records="results",
     )
-    emit(report, output, color.value)
+    emit(report, output, color)
 
 
 def _dataset_states(
@@ -395,6 +365,11 @@ def show_value(
 def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
     """Stream every batch into one state of compensated sums; memory does not grow with the
     input. The columns read are part of the state (merge refuses states of other columns)."""
+    return _states([request], source, warnings)[0]
+
+
+def _states(requests: list[Request], source: Source, warnings: Warnings) -> list[LossState]:
+    """The state of each request (each value of a sweep), from one pass over the input."""
     from losscli.core.evaluation.states import LossState
     from losscli.run.losses import Lane, reduced
 
@@ -403,9 +378,14 @@ def _state(request: Request, source: Source, warnings: Warnings) -> LossState:
         "pred": list(source.pred_names),
         "weight": source.weight_name,
     }
-    acc = LossState.empty(request, columns)  # the mean as the convention takes it
-    reduced(source, [Lane("", request, state=acc)], warnings)
-    return acc
+    # The mean as the convention takes it.
+    states = [LossState.empty(request, columns) for request in requests]
+    reduced(
+        source,
+        [Lane("", r, state=state) for r, state in zip(requests, states, strict=True)],
+        warnings,
+    )
+    return states
 
 
 def _print_state(loss_state: LossState) -> None:
@@ -427,31 +407,17 @@ def _multioutput(
     rtol: float,
     atol: float,
 ) -> None:
-    """--multioutput: each output column (a target column and the prediction column beside
-    it) reduced on its own, as scikit-learn's multioutput='raw_values'; 'uniform' is their
-    mean (RMSE: each output's root, then the mean). With --reduction none, each example's
-    value per output (raw) or its mean over the outputs (uniform: Keras's per-sample loss)."""
+    """--multioutput: each output's value (run/outputs.py computes them), or their mean
+    ('uniform'); with --reduction none, one row per example."""
     from losscli.cli.errors import CheckFailed
-    from losscli.render.blocks import block_rows
     from losscli.render.emit import emit
     from losscli.render.report import Report
-    from losscli.run.context import located
-    from losscli.run.losses import Lane, per_example, reduced
+    from losscli.run.outputs import per_example_outputs, reduced_outputs
 
     header = {**header, "multioutput": request.multioutput}
     uniform = request.multioutput == "uniform"
-    names = list(source.pred_names)
-    lanes = [Lane("", request, output=j) for j in range(source.pred_width)]
     if reduction == "none":
-        table: list[tuple[Any, ...]] = []
-        for number, *cells in block_rows(per_example(source, lanes, warnings)):
-            table.append((number, sum(cells) / len(cells)) if uniform else (number, *cells))
-        width = len(table[0]) - 1
-        labels = (
-            ["value"]
-            if uniform
-            else (names if len(names) == width else [str(j + 1) for j in range(width)])
-        )
+        labels, table = per_example_outputs(request, source, warnings)
         if output == "json":
             values: list[Any] = [row[1] if uniform else list(row[1:]) for row in table]
             payload = {**header, "n": len(table), "outputs": labels, "values": values}
@@ -467,22 +433,16 @@ def _multioutput(
         emit(report, output, color)
         return
 
-    for lane in lanes:
-        lane.state = request.reducer()
-    batch = reduced(source, lanes, warnings)
-    count = lanes[0].state.count
-    assert batch is not None
-    with located(source, batch):  # the weights may sum to 0
-        values = [lane.state.result(reduction) for lane in lanes]
-    labels = names if len(names) == len(values) else [str(j + 1) for j in range(len(values))]
-    if uniform:
-        value = math.fsum(values) / len(values)
+    outputs = reduced_outputs(request, source, warnings, reduction)
+    count, labels = outputs.count, outputs.labels
+    if outputs.uniform is not None:
+        value = outputs.uniform
         report = Report(
             payload={
                 **header,
                 "n": count,
                 "value": value,
-                "outputs": dict(zip(labels, values, strict=True)),
+                "outputs": dict(zip(labels, outputs.values, strict=True)),
             },
             columns=("loss", "reduction", "n", "value"),
             rows=[(request.loss.name, reduction, count, value)],
@@ -495,9 +455,9 @@ def _multioutput(
             raise CheckFailed(f"expected {expect!r}, got {value!r} (rtol {rtol:g}, atol {atol:g})")
         return
     report = Report(
-        payload={**header, "n": count, "values": dict(zip(labels, values, strict=True))},
+        payload={**header, "n": count, "values": dict(zip(labels, outputs.values, strict=True))},
         columns=("output", "value"),
-        rows=list(zip(labels, values, strict=True)),
+        rows=list(zip(labels, outputs.values, strict=True)),
         title=_title(request) + " per output",
         warnings=warnings.items,
         indexed=True,

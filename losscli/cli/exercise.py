@@ -91,13 +91,14 @@ def _pick(extra: list[str] | None, wanted: str, seed: int | None) -> Worked:
     return work_variant(exercise, seed)
 
 
-def _emit(report: object, fmt: o.OutputFormat, json_flag: bool, color: o.Color) -> None:
+def _emit(report: object, out: o.Output) -> None:
     from losscli.render.emit import emit
 
-    emit(report, o.output_format(fmt, json_flag), color.value)  # type: ignore[arg-type]
+    emit(report, out.format, out.color)  # type: ignore[arg-type]
 
 
 @exercise_app.command("list", help="Every exercise: id, title, topics, parts and your status.")
+@o.output_options
 def list_exercises(
     topic: Annotated[
         str | None, typer.Option("--topic", help="Only exercises on this topic or loss.")
@@ -106,9 +107,7 @@ def list_exercises(
         Status | None, typer.Option("--status", help="todo (not solved yet) or done.")
     ] = None,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.inputs.progress import ProgressStore
     from losscli.render import exercises as views
@@ -124,19 +123,18 @@ def list_exercises(
         exercises = [
             e for e in exercises if (views.status(data, e.id) == "done") == (status == "done")
         ]
-    _emit(views.listing(exercises, data, store.warnings), fmt, json_flag, color)
+    _emit(views.listing(exercises, data, store.warnings), out)
 
 
 @exercise_app.command(
     "show", help="The problem: prompt, parts, what each accepts. Never the answer."
 )
+@o.output_options
 def show(
     exercise_id: ExerciseId,
     seed: Seed = None,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.inputs.progress import ProgressStore
     from losscli.render import exercises as views
@@ -145,7 +143,7 @@ def show(
     store = ProgressStore()
     report = views.problem(worked, store.read())
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
 
 
 ANSWER_HELP = (
@@ -155,6 +153,7 @@ ANSWER_HELP = (
 
 
 @exercise_app.command("check", help="Check answers; exit 0 when every part is right, 1 if not.")
+@o.output_options
 def check(
     exercise_id: ExerciseId,
     answers: Annotated[
@@ -162,9 +161,7 @@ def check(
     ] = None,
     seed: Seed = None,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli.errors import CheckFailed
     from losscli.core.exercises.model import check as grade
@@ -207,7 +204,7 @@ def check(
         record["part_attempts"] = {n: r["attempts"] for n, r in variant["parts"].items()}
     report = views.verdicts(worked, given, verdicts, remaining, record)
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
     wrong = [v.part for v in verdicts if not v.right]
     if wrong:
         total = len(verdicts)
@@ -320,13 +317,12 @@ def _answer(part: Part, text: str) -> float | Expression:
 
 
 @exercise_app.command("hint", help="The hints your attempts have unlocked so far.")
+@o.output_options
 def hint(
     exercise_id: ExerciseId,
     seed: Seed = None,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.core.exercises.model import unlocked_hints
     from losscli.inputs import progress as p
@@ -342,20 +338,19 @@ def hint(
         entry["hints_seen"] = max(entry["hints_seen"], len(unlocked))
     report = views.hints(worked, variant["attempts"], part_attempts)
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
 
 
 @exercise_app.command(
     "solution", help="The worked solution, once the exercise is solved (or with --force)."
 )
+@o.output_options
 def solution(
     exercise_id: ExerciseId,
     force: Annotated[bool, typer.Option("--force", help="Show it before solving.")] = False,
     seed: Seed = None,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.core.errors import UsageError
     from losscli.inputs import progress as p
@@ -377,7 +372,7 @@ def solution(
             entry.setdefault("solution_seen_at", p.now())
     report = views.solution(worked)
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
 
 
 Yes = Annotated[
@@ -400,15 +395,14 @@ def _confirm_full_reset(yes: bool) -> None:
 
 
 @exercise_app.command("progress", help="Attempts, hints seen and solved times; --reset forgets.")
+@o.output_options
 def progress(
     reset: Annotated[
         bool, typer.Option("--reset", help="Forget all progress (asks first; a backup is kept).")
     ] = False,
     yes: Yes = False,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.inputs.progress import ProgressStore
     from losscli.render import exercises as views
@@ -421,12 +415,13 @@ def progress(
         exercises = sorted(_load(exercises_dir, store.warnings).values(), key=lambda e: e.sort_key)
         report = views.progress(exercises, store.read(), store.path)
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
 
 
 @exercise_app.command(
     "reset", help="Forget the progress of one exercise (or of all, asking first); keeps a backup."
 )
+@o.output_options
 def reset(
     exercise_id: Annotated[
         str | None,
@@ -438,9 +433,7 @@ def reset(
     ] = None,
     yes: Yes = False,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.inputs.exercises import exercise_dirs, find
     from losscli.inputs.progress import ProgressStore
@@ -455,17 +448,16 @@ def reset(
         find(exercise_dirs(exercises_dir or ()), name)  # a usage error names the closest id
         report = views.reset(store.path, store.forget(name), name)
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
 
 
 @exercise_app.command(
     "next", help="The exercise to do next: one you started, else the next new one."
 )
+@o.output_options
 def next_exercise(
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.core.exercises.model import work_variant
     from losscli.inputs.progress import ProgressStore
@@ -480,10 +472,11 @@ def next_exercise(
     else:
         report = views.problem(work_variant(chosen), data, reason=reason)
     report.warnings.extend(store.warnings)
-    _emit(report, fmt, json_flag, color)
+    _emit(report, out)
 
 
 @exercise_app.command("validate", help="Check exercise files (for authors); exit 3 if any is bad.")
+@o.output_options
 def validate(
     directory: Annotated[
         Path | None,
@@ -498,9 +491,7 @@ def validate(
         ),
     ] = 300,
     exercises_dir: ExercisesDir = None,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.core.errors import DataError, UsageError
     from losscli.inputs.exercises import exercise_dirs, exercise_files
@@ -517,7 +508,7 @@ def validate(
         raise UsageError(f"no exercise files (*.toml) in {', '.join(map(str, dirs))}")
     results = _checked(files, range(seeds))
     bad = sum(1 for r in results if not r["ok"])
-    _emit(views.validation(results), fmt, json_flag, color)
+    _emit(views.validation(results), out)
     if bad:
         raise DataError(f"{bad} of {len(files)} exercise files have problems (listed above)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -43,22 +44,13 @@ def register(app: typer.Typer) -> None:
     app.command("grad", help=HELP, no_args_is_help=True)(grad)
 
 
+@o.input_options
 @o.loss_parameters(settings=("ignore_label", "log_target", "precision"))
+@o.output_options
 def grad(
     loss: o.LossName,
     files: sc.Files = None,
-    y_true: o.YTrue = None,
-    y_pred: o.YPred = None,
-    weights: o.Weights = None,
-    target: o.Target = None,
-    pred: o.Pred = None,
-    weight: o.WeightColumn = None,
-    input_format: o.InputFormatOpt = None,
-    delimiter: o.Delimiter = None,
-    header: o.Header = None,
-    labels: o.Labels = None,
-    nan: o.Nan = o.NanPolicy.error,
-    no_progress: o.NoProgress = False,
+    inputs: o.InputOptions = o.NO_INPUTS,
     logits: o.Logits = False,
     log_probs: o.LogProbs = False,
     log_input: o.LogInput = False,
@@ -73,12 +65,10 @@ def grad(
         bool,
         typer.Option("--check", help="Compare with central finite differences (exit 1 if off)."),
     ] = False,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli import sweep
-    from losscli.cli.common import InputOptions, build_requests, open_source
+    from losscli.cli.common import build_requests, open_source
     from losscli.cli.errors import CheckFailed
     from losscli.render.emit import emit
     from losscli.render.report import Report
@@ -91,21 +81,7 @@ def grad(
     request = requests[0]
     dataset = sc.is_dataset(files)
     file = files[0] if files and not dataset else None
-    inputs = InputOptions.from_options(
-        file,
-        y_true=y_true,
-        y_pred=y_pred,
-        weights=weights,
-        target=target,
-        pred=pred,
-        weight=weight,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-        labels=labels,
-        nan=nan,
-        no_progress=no_progress,
-    )
+    inputs = replace(inputs, file=file)
     if dataset:  # the files one after another, rows numbered as in their concatenation
         if request.loss.batch:
             from losscli.core.errors import UsageError
@@ -114,7 +90,7 @@ def grad(
         source = sc.chained_source(files or [], request.loss.takes_target, inputs)
     else:
         source = open_source(request.loss, inputs, space=request.space)
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     warnings = (sweep.OnceWarnings if len(requests) > 1 else Warnings)(live=output != "json")
     checks = GradientChecks() if check else None
     reread = None
@@ -122,9 +98,9 @@ def grad(
         # A file can be read again: totals first, then the rows, in flat memory.
         reread = lambda: open_source(request.loss, inputs, quiet=True, space=request.space)  # noqa: E731
     if len(requests) > 1:
-        _sweep(requests, source, warnings, reduction, checks, reread, output, color)
+        _sweep(requests, source, warnings, reduction, checks, reread, output, out.color)
         return
-    blocks = gradients(request, source, warnings, reduction.value, checks, reread)
+    blocks = gradients([request], source, warnings, reduction.value, checks, reread)
     record: dict[str, Any] = {
         "loss": request.loss.name,
         "params": dict(request.params),
@@ -149,7 +125,7 @@ def grad(
             title=f"d {request.loss.name} / d {_wrt(request.space)}",
             indexed=True,
         )
-    emit(report, output, color.value)
+    emit(report, output, out.color)
     if checks is None:
         return
     if output != "json":
@@ -166,7 +142,7 @@ def _sweep(
     checks: GradientChecks | None,
     reread: Callable[[], Source] | None,
     output: str,
-    color: o.Color,
+    color: str,
 ) -> None:
     """grad at every value of a sweep: the gradient columns of each value side by side,
     each exactly what a run with that value alone prints."""
@@ -179,13 +155,8 @@ def _sweep(
     first = requests[0]
     names = sweep.swept(requests)
     wrt = _wrt(first.space)
-    copies = sweep.sources(source, len(requests), reread)
-    blocks = sweep.side_by_side(
-        [
-            gradients(r, s, warnings, reduction.value, checks, reread)
-            for r, s in zip(requests, copies, strict=True)
-        ]
-    )
+    # One reading of the input for every value (two with totals first: see gradients).
+    blocks = gradients(requests, source, warnings, reduction.value, checks, reread)
     columns = _grad_columns(source.pred_names, source.pred_width, wrt)
     header: dict[str, Any] = {
         "loss": first.loss.name,
@@ -220,7 +191,7 @@ def _sweep(
             title=f"d {sweep.title(requests)} / d {wrt}",
             indexed=True,
         )
-    emit(report, output, color.value)
+    emit(report, output, color)
     if checks is None:
         return
     if output != "json":

@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
     app.command("merge", help=HELP, no_args_is_help=True)(merge)
 
 
+@o.output_options
 def merge(
     states: Annotated[
         list[str],
@@ -45,9 +46,7 @@ def merge(
     reduction: Annotated[
         o.Reduction, typer.Option("--reduction", help="mean or sum of the merged states.")
     ] = o.Reduction.mean,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     from losscli.cli.compute import show_value
     from losscli.core.errors import UsageError
@@ -59,9 +58,9 @@ def merge(
     loaded = read_states(states)
     _check_all_alike(loaded)
     merged = merge_all([state for _, state in loaded])
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     warnings = Warnings(live=output != "json")
-    show_value(merged.request, merged, reduction.value, warnings, output, color.value)
+    show_value(merged.request, merged, reduction.value, warnings, output, out.color)
 
 
 def read_states(paths: list[str]) -> list[tuple[str, LossState]]:

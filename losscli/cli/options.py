@@ -14,6 +14,7 @@ import typer
 
 from losscli.cli import names
 from losscli.cli.candidates import column_names, loss_names, parameter_values
+from losscli.cli.common import InputOptions
 
 
 class OutputFormat(enum.StrEnum):
@@ -118,15 +119,6 @@ Weights = Annotated[
         metavar="LIST",
         help="Inline sample weights, one per example (weighted mean).",
         rich_help_panel=INPUT,
-    ),
-]
-File = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="FILE",
-        help="Table to read (.csv .tsv .parquet .jsonl .ndjson), '-' for stdin. "
-        "Without FILE or inline values, a table piped to stdin is read.",
-        show_default=False,
     ),
 ]
 InputFormatOpt = Annotated[
@@ -388,36 +380,58 @@ def loss_parameters(
         def compute(loss: LossName, ..., params: LossParams = NO_PARAMS, ...) -> None:
     """
 
+    def options() -> dict[str, tuple[Any, Any]]:
+        declared = {
+            name: (_parameter_option(name, *record), None)
+            for name, record in names.PARAMS.items()
+            if name not in leave_out
+        }
+        return declared | {name: (SETTINGS[name], None) for name in settings}
+
+    def build(given: dict[str, Any]) -> LossParams:
+        return LossParams({name: value for name, value in given.items() if value is not None})
+
     def decorate(function: Command) -> Command:
-        return _WithLossParams(function, tuple(settings), tuple(leave_out))  # type: ignore[return-value]
+        return _OptionGroup(function, "params", options, build)  # type: ignore[return-value]
 
     return decorate
 
 
-class _WithLossParams:
-    """A command and its loss-parameter options. Typer reads the options from the signature;
-    it is made the first time it is asked for, so that a run makes only the invoked
-    command's (the console script builds no other command)."""
+def input_options(function: Command) -> Command:
+    """Give a command the options that say where its data come from (inline lists, or a
+    table's format, columns and missing values: INPUT_OPTIONS); the command receives them as
+    one InputOptions, in its parameter `inputs`, without a FILE (the command's positional
+    arguments name the file: `dataclasses.replace(inputs, file=...)`).
+
+        @input_options
+        def grad(loss: LossName, files: Files = None, inputs: InputOptions = NO_INPUTS, ...)
+    """
+    return _OptionGroup(function, "inputs", lambda: INPUT_OPTIONS, _inputs)  # type: ignore[return-value]
+
+
+class _OptionGroup:
+    """A command whose parameter `into` stands for a group of options. Typer reads the
+    options from the signature, in that parameter's place; the command receives the one value
+    `build` makes of what was given. The signature is made the first time it is asked for,
+    so that a run makes only the invoked command's (the console script builds no other
+    command). Groups stack: one decorator over another."""
 
     def __init__(
-        self, function: Callable[..., Any], settings: tuple[str, ...], leave_out: tuple[str, ...]
+        self,
+        function: Callable[..., Any],
+        into: str,
+        options: Callable[[], dict[str, tuple[Any, Any]]],
+        build: Callable[[dict[str, Any]], Any],
     ) -> None:
         self.__wrapped__ = function
         self.__name__ = function.__name__
         self.__qualname__ = function.__qualname__
         self.__module__ = function.__module__
         self.__doc__ = function.__doc__
-        self._settings = settings
-        self._leave_out = leave_out
+        self._into = into
+        self._options = options  # name: (annotation, default)
+        self._build = build
         self._made: Any = None
-
-    def _options(self) -> dict[str, Any]:
-        declared = {
-            name: _parameter_option(name, *record)
-            for name, record in names.PARAMS.items()
-            if name not in self._leave_out
-        }
-        return declared | {name: SETTINGS[name] for name in self._settings}
 
     @property
     def __signature__(self) -> Any:
@@ -425,16 +439,16 @@ class _WithLossParams:
 
         if self._made is None:
             signature = inspect.signature(self.__wrapped__, eval_str=True)
-            if "params" not in signature.parameters:
-                raise TypeError(f"{self.__name__} takes no `params` to hand the options to")
+            if self._into not in signature.parameters:
+                raise TypeError(f"{self.__name__} takes no `{self._into}` to hand the options to")
             options = self._options()
             keyword = inspect.Parameter.KEYWORD_ONLY
             parameters = []
             for parameter in signature.parameters.values():
-                if parameter.name == "params":
+                if parameter.name == self._into:
                     parameters += [
-                        inspect.Parameter(name, keyword, default=None, annotation=annotation)
-                        for name, annotation in options.items()
+                        inspect.Parameter(name, keyword, default=default, annotation=annotation)
+                        for name, (annotation, default) in options.items()
                     ]
                 else:
                     parameters.append(parameter.replace(kind=keyword))
@@ -448,11 +462,80 @@ class _WithLossParams:
     def __call__(self, **arguments: Any) -> Any:
         self.__signature__  # noqa: B018 - made, so the option names are known
         given = {name: arguments.pop(name) for name in self._made[1]}
-        chosen = {name: value for name, value in given.items() if value is not None}
-        return self.__wrapped__(**arguments, params=LossParams(chosen))
+        return self.__wrapped__(**arguments, **{self._into: self._build(given)})
 
 
 NO_PARAMS = LossParams()
+
+# The options of input_options, in the order --help shows them: name, (declaration, default).
+INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "y_true": (YTrue, None),
+    "y_pred": (YPred, None),
+    "weights": (Weights, None),
+    "target": (Target, None),
+    "pred": (Pred, None),
+    "weight": (WeightColumn, None),
+    "input_format": (InputFormatOpt, None),
+    "delimiter": (Delimiter, None),
+    "header": (Header, None),
+    "labels": (Labels, None),
+    "nan": (Nan, NanPolicy.error),
+    "no_progress": (NoProgress, False),
+}
+
+
+def _inputs(given: dict[str, Any]) -> InputOptions:
+    """InputOptions from the options of INPUT_OPTIONS as given (no FILE yet)."""
+    return InputOptions(
+        y_true=given["y_true"],
+        y_pred=given["y_pred"],
+        weights=given["weights"],
+        target=given["target"],
+        pred=given["pred"],
+        weight=given["weight"],
+        input_format=input_format(given["input_format"]),
+        delimiter=given["delimiter"],
+        header=given["header"],
+        labels=given["labels"],
+        nan=given["nan"].value,
+        progress=not given["no_progress"],
+    )
+
+
+NO_INPUTS = InputOptions()
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command writes its result: the format (-f; --json is json) and --color."""
+
+    format: str = "auto"
+    color: str = "auto"
+
+
+# The options of output_options, in the order --help shows them.
+OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "fmt": (Format, OutputFormat.auto),
+    "json_flag": (Json, False),
+    "color": (ColorOpt, Color.auto),
+}
+
+
+def output_options(function: Command) -> Command:
+    """Give a command -f/--format, --json and --color; the command receives them as one
+    Output, in its parameter `out`.
+
+        @output_options
+        def merge(states: ..., out: Output = NO_OUTPUT) -> None:
+    """
+
+    def build(given: dict[str, Any]) -> Output:
+        return Output(output_format(given["fmt"], given["json_flag"]), given["color"].value)
+
+    return _OptionGroup(function, "out", lambda: OUTPUT_OPTIONS, build)  # type: ignore[return-value]
+
+
+NO_OUTPUT = Output()
 
 
 def input_format(value: InputFormat | None) -> str | None:

@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
     app.command("recommend", help=HELP)(recommend)
 
 
+@o.output_options
 def recommend(
     ctx: typer.Context,
     files: sc.Files = None,
@@ -257,9 +258,7 @@ def recommend(
         int,
         typer.Option("--seed", help="Seed of the sample and the folds.", rich_help_panel=TRIAL),
     ] = 0,
-    fmt: o.Format = o.OutputFormat.auto,
-    json_flag: o.Json = False,
-    color: o.ColorOpt = o.Color.auto,
+    out: o.Output = o.NO_OUTPUT,
 ) -> None:
     dataset = sc.is_dataset(files)
     file = files[0] if files and not dataset else None
@@ -288,7 +287,7 @@ def recommend(
         tuple(files or ()) if dataset else (),
         jobs,
     )
-    output = o.output_format(fmt, json_flag)
+    output = out.format
     if _nothing_given(table, task, facts, target_stat, quantile, want):
         # At a terminal with nothing to go on: the help, as a usage error (as `compute`).
         typer.echo(ctx.get_help(), err=True)
@@ -315,7 +314,7 @@ def recommend(
         )
         from losscli.render.emit import emit
 
-        emit(report, output, color.value)
+        emit(report, output, out.color)
         return
     if _reads_data(table, task, facts):
         stated = [flag for flag, value in facts.items() if value is not None]
@@ -349,7 +348,7 @@ def recommend(
     from losscli.render.emit import emit
     from losscli.render.recommendation import recommendation_report
 
-    emit(recommendation_report(*outcome, output), output, color.value)
+    emit(recommendation_report(*outcome, output), output, out.color)
 
 
 @dataclass(frozen=True)
@@ -455,10 +454,15 @@ def _profile_table(
     import contextlib
 
     from losscli.cli.common import InputOptions, open_table_source
-    from losscli.core.advice.profile import LabelProfile, PairProfile, Profiler
-    from losscli.core.errors import DataError
+    from losscli.core.advice.profile import LabelProfile, PairProfile
     from losscli.render.recommendation import measured_profile
     from losscli.run.context import Warnings, located
+    from losscli.run.profile import (
+        profile_columns,
+        profile_distributions,
+        profile_of,
+        profile_rows,
+    )
 
     options = InputOptions(
         file=table.file,
@@ -479,41 +483,20 @@ def _profile_table(
     else:
         source = open_table_source(
             options,
-            lambda names: _columns(names, table.target, table.pred),
+            lambda names: profile_columns(names, table.target, table.pred),
             no_input="no input: give FILE, or pipe a table in",
         )
         selection = source.selection
         if len(selection.target) > 1:
-            return _profile_distributions(source, task)
+            return profile_distributions(source, task)
         if task == "distribution":
             raise UsageError("--task distribution reads soft labels: name their columns with -t")
         residuals = len(selection.pred) == 1
-        profiler = Profiler(with_pred=residuals)
-        rows, batch = 0, None
-        for batch in source.batches():
-            with located(source, batch):
-                profiler.add(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
-            rows += batch.y_true.shape[0]
-        warnings.finish(source, rows)  # raises when no rows were read
-        assert batch is not None
-        last = batch
+        profiler, rows, last = profile_rows(source, residuals, warnings)
         located_last = lambda: located(source, last)  # noqa: E731
         names = (source.target_names[0], source.pred_names[0] if residuals else None)
         label = source.reader.label
-    profile: Profile
-    with located_last():
-        if task == "embedding" or (task is None and profiler.looks_like_pairs()):
-            profile = profiler.pair_profile()
-        else:
-            # --task says how to read the target; without it, its values do.
-            as_labels = None if task is None else task != "regression"
-            profile = profiler.finish(as_labels=as_labels)
-        if isinstance(profile, LabelProfile) and task not in (None, profile.task):
-            raise DataError(
-                f"--task {task}, but the target has {len(profile.counts)} classes",
-                side="target",
-                column=0,
-            )
+    profile = profile_of(profiler, task, located_last)
     if len(selection.pred) > 1 and not isinstance(profile, LabelProfile | PairProfile):
         raise UsageError(
             f"--pred names {len(selection.pred)} columns; residuals need one prediction column"
@@ -538,10 +521,11 @@ def _profile_files(
     from losscli.core.evaluation.states import merge_all
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
+    from losscli.run.profile import profile_file
 
     files = expand(list(table.files))
     tasks = [(f, options) for f in files]
-    results = sc.map_files(_profile_file, tasks, table.jobs)
+    results = sc.map_files(profile_file, tasks, table.jobs)
     first = results[0]
     for data_file, result in zip(files, results, strict=True):
         if result.columns != first.columns:
@@ -562,111 +546,8 @@ def _profile_files(
     return state.profiler, state.count, first.selection, (target, pred), label
 
 
-@dataclass(frozen=True)
-class _FileProfile:
-    state: Any
-    selection: Selection
-    columns: dict[str, Any]
-    note: str | None
-    skipped: int
-
-
-def _profile_file(data_file: Any, options: Any) -> _FileProfile:
-    """One file's ProfileState (in a worker process); errors name the file."""
-    from losscli.core.errors import DataError
-    from losscli.core.evaluation.states import ProfileState
-    from losscli.inputs.dataset import open_file
-    from losscli.inputs.source import InputError
-    from losscli.inputs.table import TableSource
-    from losscli.run.context import located
-
-    try:
-        reader = open_file(
-            data_file,
-            input_format=options.input_format,
-            delimiter=options.delimiter,
-            has_header=options.header,
-        )
-        selection = _columns(reader.names, options.target, options.pred)
-        source = TableSource(reader, selection, skip_missing=options.nan == "skip")
-        residuals = len(selection.pred) == 1
-        state = ProfileState.empty(with_pred=residuals)
-        for batch in source.batches():
-            with located(source, batch):
-                state.update(batch.y_true[:, 0], batch.y_pred[:, 0] if residuals else None)
-        columns = {"target": list(source.target_names), "pred": list(source.pred_names)}
-        return _FileProfile(state, selection, columns, selection.note, source.skipped)
-    except (InputError, DataError) as error:
-        message = str(error)
-        prefix = f"{data_file.path}: "
-        raise InputError(message if message.startswith(prefix) else prefix + message) from None
-
-
-def _profile_distributions(
-    source: Any, task: str | None
-) -> tuple[Profile, dict[str, Any], list[str]]:
-    """Several target columns: rows of soft labels (each non-negative, summing to 1)."""
-    from losscli.core.advice.profile import DistributionProfiler
-    from losscli.render.recommendation import measured_profile
-    from losscli.run.context import Warnings, located
-
-    if task not in (None, "distribution"):
-        raise UsageError(
-            f"--target names {len(source.selection.target)} columns: soft labels are "
-            f"--task distribution, not {task}"
-        )
-    profiler = DistributionProfiler()
-    warnings = Warnings(live=False)
-    rows = 0
-    for batch in source.batches():
-        with located(source, batch):
-            profiler.add(batch.y_true)
-        rows += batch.y_true.shape[0]
-    warnings.finish(source, rows)
-    profile = profiler.finish()
-    items = list(warnings.items)
-    if profile.one_hot_share == 1.0:
-        items.append(
-            "every row is one-hot: these are class labels, and cross-entropy on them is KL"
-        )
-    described = {
-        "source": source.reader.label,
-        "rows": rows,
-        "target": ", ".join(source.target_names),
-        "pred": None,
-        **measured_profile(profile),
-    }
-    return profile, described, items
-
-
 # Below this many rows a tail share or a kurtosis says little; the output says so.
 SMALL_SAMPLE = 100
-
-
-def _columns(names: list[str], target: str | None, pred: str | None) -> Selection:
-    """-t and -p as given. Neither: y_true and y_pred when both are there, else y_true or the
-    first column alone. -t alone profiles that column; -p alone takes y_true or the first
-    other column as the target."""
-    from losscli.inputs.table import Selection, select_columns
-
-    p = [] if pred is None else select_columns(pred, names, "--pred")
-    if target is None and pred is None and {"y_true", "y_pred"} <= set(names):
-        p = [names.index("y_pred")]
-    note = None
-    if target is not None:
-        t = select_columns(target, names, "--target")
-    elif "y_true" in names:
-        t = [names.index("y_true")]
-    else:
-        free = [k for k in range(len(names)) if k not in p]
-        if not free:
-            raise UsageError("no column is left for the target: choose it with -t")
-        t = free[:1]
-        note = f"using column {names[t[0]]!r} as the target (choose with -t)"
-    both = [k for k in t if k in p]
-    if both:
-        raise UsageError(f"column {names[both[0]]!r} is both the target and a prediction")
-    return Selection(t, p, None, note)
 
 
 def _value(choice: enum.Enum | None) -> Any:

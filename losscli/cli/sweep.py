@@ -1,24 +1,18 @@
 """Sweeps: one loss at several parameter values (`--delta 0.5,1,2`), one request per value.
 
-Each value runs through the command's own loop over the input, so a value of a sweep is
-exactly what a run with that value alone prints. The input is read once per value when it
-is a file that can be read again; otherwise (stdin, inline values) its batches are shared
-by all the values (itertools.tee): streamed side by side where the loop streams, held in
-memory where a loop must see the whole input before it answers.
+Each value is a lane of the command's one pass over the input (run/losses.py): the input is
+read once for all the values (stdin too), and each lane's numbers are those of a run with
+that value alone.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from losscli.run.context import Warnings
 
 if TYPE_CHECKING:
     from losscli.core.evaluation.requests import Request
-    from losscli.inputs.source import Batch, Source
-    from losscli.render.blocks import Block
 
 
 def swept(requests: list[Request]) -> list[str]:
@@ -85,44 +79,3 @@ class OnceWarnings(Warnings):
         if text not in self.seen:
             self.seen.add(text)
             super().add(text)
-
-
-class _Shared:
-    """One reading of a source, seen by several loops: each view's batches are the
-    source's, in order (itertools.tee keeps a batch until every view has passed it)."""
-
-    def __init__(self, source: Source, views: int) -> None:
-        self.source = source
-        self.iterators = list(itertools.tee(source.batches(), views))
-
-
-class _View:
-    def __init__(self, shared: _Shared, index: int) -> None:
-        self._shared = shared
-        self._index = index
-
-    def batches(self) -> Iterator[Batch]:
-        return self._shared.iterators[self._index]
-
-    def __getattr__(self, name: str) -> Any:
-        # Column names, row names, rows skipped (read after the batches): the source's.
-        return getattr(self._shared.source, name)
-
-
-def sources(first: Source, count: int, reopen: Callable[[], Source] | None) -> list[Any]:
-    """`count` sources of the same rows: `first` and the input opened again, when it can be
-    (`reopen`); else views of `first` that share its batches."""
-    if reopen is not None:
-        return [first, *(reopen() for _ in range(count - 1))]
-    shared = _Shared(first, count)
-    return [_View(shared, k) for k in range(count)]
-
-
-def side_by_side(streams: list[Iterator[Block]]) -> Iterator[Block]:
-    """The blocks of several runs over the same rows, their columns side by side."""
-    import numpy as np
-
-    from losscli.render.blocks import Block
-
-    for blocks in zip(*streams, strict=True):
-        yield Block(blocks[0].row_numbers, np.column_stack([block.values for block in blocks]))

@@ -906,11 +906,13 @@ class ParquetReader(TableReader):
     Text class labels come from a String, Categorical or Enum column, and with --labels
     from an integer or boolean column too, read as its text (as a CSV file holds it)."""
 
-    # Polars' streaming engine gives batches of about a row group or 100k rows, each in one
-    # piece, so its columns reach NumPy without a copy (asking it for 1M-row batches made it
-    # concatenate pieces, and to_numpy copy them: 30% more time reading). Tiny row groups are
-    # put together up to this size, so the per-batch cost of the losses stays small.
-    MIN_ROWS_PER_BATCH = 1 << 16
+    # Rows per batch: a row group of pyarrow's (2^20 rows), several of Polars' (at most 2^17).
+    # Each batch is read while the losses wait (Polars' streaming engine read the next batches
+    # meanwhile: a second busy thread in a --jobs worker of one core). A row group cut by a
+    # batch is decoded for both: a file of one 4M-row group takes 1.4x the CPU of the
+    # streaming engine; files of Polars' row groups take no more. The same batches on any
+    # number of threads, so --jobs N gives the same bits for every N.
+    ROWS_PER_BATCH = 1 << 20
 
     def __init__(self, source: Path | io.BytesIO, label: str) -> None:
         self.label = label
@@ -973,7 +975,7 @@ class ParquetReader(TableReader):
         )
         row = 0
         try:
-            for df in _whole_batches(query.collect_batches(), self.MIN_ROWS_PER_BATCH):
+            for df in self._batches(query):
                 numbers = df
                 for name, codes in labels.items():
                     mapped = df.get_column(name).replace_strict(
@@ -989,6 +991,11 @@ class ParquetReader(TableReader):
             raise InputError(
                 f"{self.label}: unreadable after row {row} ({_first_line(error)})"
             ) from None
+
+    def _batches(self, query: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+        rows = self._scan().select(pl.len()).collect().item()
+        for offset in range(0, rows, self.ROWS_PER_BATCH):
+            yield query.slice(offset, self.ROWS_PER_BATCH).collect()
 
     def _check_type(self, name: str, as_labels: bool) -> None:
         dtype = self.schema[name]
@@ -1033,20 +1040,6 @@ class ParquetReader(TableReader):
         if first is None:
             return InputError(f"{self.label}: unreadable rows after row {first_row}")
         return first[2]
-
-
-def _whole_batches(batches: Iterator[pl.DataFrame], min_rows: int) -> Iterator[pl.DataFrame]:
-    """The batches, those below `min_rows` rows put together with the ones that follow."""
-    pending: list[pl.DataFrame] = []
-    rows = 0
-    for df in batches:
-        pending.append(df)
-        rows += df.height
-        if rows >= min_rows:
-            yield pending[0] if len(pending) == 1 else pl.concat(pending, rechunk=True)
-            pending, rows = [], 0
-    if pending:
-        yield pl.concat(pending, rechunk=True)
 
 
 # The readers that map text class labels: each has first_cell_is_text and distinct_text.
@@ -1254,7 +1247,12 @@ def prefetch(frames: Iterator[Frame]) -> Iterator[Frame]:
     block i+1 overlaps the math on block i. At most one frame waits (memory stays bounded).
     An exception in the reader reaches the consumer at the point it would have, unchanged;
     a consumer that stops early (a closed pipe) lets the thread finish on its own.
+    A process of one thread (Polars' pool of one: a --jobs worker's share of one core) reads
+    each frame itself, between its computations: a second busy thread would be a second core.
     """
+    if pl.thread_pool_size() == 1:
+        yield from frames
+        return
     import queue
     import threading
 

@@ -217,55 +217,63 @@ def per_example(
 
 
 def gradients(
-    request: Request,
+    requests: Sequence[Request],
     source: Source,
     warnings: Warnings,
     reduction: str,
     checks: GradientChecks | None = None,
     reread: Callable[[], Source] | None = None,
 ) -> Iterator[Block]:
-    """Input row numbers and gradient components (one row per example), batch by batch.
+    """Input row numbers and gradient components (one row per example), batch by batch; with
+    several requests (the values of a sweep), each request's components side by side, all
+    from the same reading of the input.
 
     With --reduction mean every row is divided by n (or scaled by w / sum(w)), which is known
     only at the end (so is the total a root loss such as RMSE needs). When the input can be
     read again (`reread`), a first pass sums the totals and a second streams the rows;
     otherwise the rows are held until the input ends. Without totals, rows stream.
     """
-    import numpy as np
-
     from losscli.render.blocks import Block
     from losscli.run.context import located
 
-    reducer = request.reducer()  # the mean as the convention takes it
-    holds = reducer.holds(reduction)
+    reducers = [request.reducer() for request in requests]  # the mean as the convention takes it
+    holds = reducers[0].holds(reduction)  # the loss's and the reduction's: one for a sweep
     if reread is not None and holds:
-        yield from _two_passes(request, source, reread(), warnings, reduction, checks)
+        yield from _two_passes(requests, source, reread(), warnings, reduction, checks)
         return
-    lane = Lane("", request, state=reducer if holds else None)
-    held: list[tuple[Any, Any, BatchValues]] = []
+    lanes = [
+        Lane("", request, state=reducer if holds else None)
+        for request, reducer in zip(requests, reducers, strict=True)
+    ]
+    held: list[tuple[Any, list[tuple[Any, BatchValues]]]] = []
     batch = None
-    for step in stream(source, [lane], warnings, grads=True, checks=checks):
-        batch, result = step.batch, step.results[0]
-        assert result is not None and result.grads is not None
-        grads = _rows(result)
+    for step in stream(source, lanes, warnings, grads=True, checks=checks):
+        batch = step.batch
+        results = [_with_grads(result) for result in step.results]
         if holds:
-            held.append((batch.row_number_array(), grads, result))
+            held.append((batch.row_number_array(), [(_rows(r), r) for r in results]))
             continue
-        if result.weights is not None:
-            grads = _scaled(grads, result.weights[:, None])
-        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
-        yield Block(batch.row_number_array(), result.per_row(grads))
+        columns = []
+        for result in results:
+            grads = _rows(result)
+            if result.weights is not None:
+                grads = _scaled(grads, result.weights[:, None])
+            # A row left out by --ignore-label has gradient 0 (as in PyTorch).
+            columns.append(result.per_row(grads))
+        yield Block(batch.row_number_array(), _side_by_side(columns))
     if not holds or batch is None:
         return
-    for numbers, grads, result in held:
-        with located(source, batch):  # the weights may sum to 0
-            scale = reducer.grad_scale(result, reduction)
-        factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        yield Block(numbers, result.per_row(_scaled(grads, factor)))
+    for numbers, lane_rows in held:
+        columns = []
+        for reducer, (grads, result) in zip(reducers, lane_rows, strict=True):
+            with located(source, batch):  # the weights may sum to 0
+                scale = reducer.grad_scale(result, reduction)
+            columns.append(result.per_row(_scaled(grads, _factor(scale))))
+        yield Block(numbers, _side_by_side(columns))
 
 
 def _two_passes(
-    request: Request,
+    requests: Sequence[Request],
     first: Source,
     second: Source,
     warnings: Warnings,
@@ -274,27 +282,49 @@ def _two_passes(
 ) -> Iterator[Block]:
     """The gradient of the mean (or of a root loss) in flat memory: the totals from a first
     reading of the input, then every row scaled as it streams by in a second."""
-    import numpy as np
-
     from losscli.inputs.source import InputError
     from losscli.render.blocks import Block
     from losscli.run.context import located
 
-    reducer = request.reducer()
-    reduced(first, [Lane("", request, state=reducer)], warnings)
-    count, again = reducer.count, 0
-    lane = Lane("", request)
-    for step in stream(second, [lane], warnings, grads=True, checks=checks, count=None, tell=False):
-        result = step.results[0]
-        assert result is not None
-        with located(second, step.batch):
-            scale = reducer.grad_scale(result, reduction)
-        again += result.values.shape[0]
-        factor = scale if np.isscalar(scale) else np.asarray(scale)[:, None]
-        # A row left out by --ignore-label has gradient 0 (as in PyTorch).
-        yield Block(step.batch.row_number_array(), result.per_row(_scaled(_rows(result), factor)))
+    reducers = [request.reducer() for request in requests]
+    reduced(
+        first,
+        [Lane("", r, state=reducer) for r, reducer in zip(requests, reducers, strict=True)],
+        warnings,
+    )
+    count, again = reducers[0].count, 0
+    lanes = [Lane("", request) for request in requests]
+    for step in stream(second, lanes, warnings, grads=True, checks=checks, count=None, tell=False):
+        results = [_with_grads(result) for result in step.results]
+        columns = []
+        for reducer, result in zip(reducers, results, strict=True):
+            with located(second, step.batch):
+                scale = reducer.grad_scale(result, reduction)
+            # A row left out by --ignore-label has gradient 0 (as in PyTorch).
+            columns.append(result.per_row(_scaled(_rows(result), _factor(scale))))
+        again += results[0].values.shape[0]
+        yield Block(step.batch.row_number_array(), _side_by_side(columns))
     if again != count:
         raise InputError(f"the input changed while it was read ({count} rows, then {again})")
+
+
+def _with_grads(result: BatchValues | None) -> BatchValues:
+    assert result is not None and result.grads is not None
+    return result
+
+
+def _factor(scale: Any) -> Any:
+    """A gradient scale (a number, or one per example) as a factor of the rows of _rows."""
+    import numpy as np
+
+    return scale if np.isscalar(scale) else np.asarray(scale)[:, None]
+
+
+def _side_by_side(columns: list[Any]) -> Any:
+    """The gradient columns of each request, side by side (one request: its own array)."""
+    import numpy as np
+
+    return columns[0] if len(columns) == 1 else np.column_stack(columns)
 
 
 def _rows(result: BatchValues) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,6 +68,14 @@ print(",".join(m for m in {heavy!r} if m in sys.modules))
         # The catalog comes from plain data (catalog_data.py), not the registry.
         (["list"], {}, ("numpy", "polars", "pydantic", "rich")),
         (["list", "--json"], {}, ("numpy", "polars", "pydantic", "rich")),
+        # The command list (--help, completing a command's name) is generated data
+        # (command_list.py): no command module, nor what they import, is loaded for it.
+        (["--help"], {}, ("losscli.cli.compute", "losscli.cli.options", "losscli.cli.catalog")),
+        (
+            [],
+            {"_LOSSCLI_COMPLETE": "complete_bash", "COMP_WORDS": "losscli co", "COMP_CWORD": "1"},
+            ("losscli.cli.compute", "losscli.cli.options", "losscli.cli.catalog"),
+        ),
         # Only the invoked command's module is imported: none of the others.
         (["--version"], {}, ("losscli.cli.compute", "losscli.cli.catalog")),
         (
@@ -106,6 +115,109 @@ def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy
     )
     assert done.stdout.strip(), done.stderr
     assert done.stdout.splitlines()[-1] == "", done.stdout
+
+
+# One-off inline values need NumPy and the family module of the asked-for loss: no table
+# reader (Polars), no Rich (tables, progress), no pydantic, no other family module, and no
+# framework's convention under the catalog's (the default).
+FAMILY_MODULES = (
+    "regression",
+    "classification",
+    "divergence",
+    "metric",
+    "likelihood",
+    "multiclass",
+    "nce",
+)
+CONVENTION_MODULES = ("pytorch", "keras", "sklearn", "optax", "hadsell", "pml")
+
+
+@pytest.mark.parametrize(
+    ("args", "family"),
+    [
+        (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], "regression"),
+        (["grad", "huber", "--y-true", "1,2", "--y-pred", "1,3"], "regression"),
+        (["compute", "kl", "--y-true", "0.5,0.5", "--y-pred", "0.4,0.6"], "divergence"),
+    ],
+)
+def test_inline_values_import_one_family_module_and_no_tables(args, family):
+    heavy = (
+        "polars",
+        "rich",
+        "pydantic",
+        "losscli.inputs.table",
+        *(f"losscli.core.losses.{m}" for m in FAMILY_MODULES if m != family),
+        *(f"losscli.core.conventions.{m}" for m in CONVENTION_MODULES),
+    )
+    code = MAIN_SNIPPET.format(args=args, heavy=heavy) + (
+        f"print('losscli.core.losses.{family}' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    *_, unwanted, loaded = done.stdout.splitlines()
+    assert (unwanted, loaded) == ("", "True"), done.stdout + done.stderr
+
+
+# What OpenBLAS (NumPy's BLAS) computes with after the command: the variable and its pool.
+BLAS_SNIPPET = """
+import json, os, sys
+sys.argv = ["losscli", *{args!r}]
+from losscli.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+from threadpoolctl import threadpool_info
+pools = [p["num_threads"] for p in threadpool_info() if p["internal_api"] == "openblas"]
+print(json.dumps([os.environ.get("OPENBLAS_NUM_THREADS"), pools]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "variable", "threads"),
+    [
+        # A one-off with inline values: one BLAS thread, none spinning beside it.
+        (["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"], {}, "1", 1),
+        (["grad", "mse", "--y-true=1,2", "--y-pred=1,3"], {}, "1", 1),
+        # The user's choice stands, whichever variable OpenBLAS reads it from.
+        (
+            ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"],
+            {"OMP_NUM_THREADS": "2"},
+            None,
+            2,
+        ),
+        (
+            ["compute", "mse", "--y-true", "1,2", "--y-pred", "1,3"],
+            {"OPENBLAS_NUM_THREADS": "2"},
+            "2",
+            2,
+        ),
+        # A table keeps OpenBLAS's own choice (every core).
+        (["compute", "mse", "examples/regression.csv"], {}, None, None),
+    ],
+)
+def test_inline_values_compute_with_one_blas_thread_unless_the_user_says(
+    args, env, variable, threads
+):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", BLAS_SNIPPET.format(args=args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        env={**clean, **env},
+    )
+    found, pools = json.loads(done.stdout.splitlines()[-1])
+    assert found == variable
+    assert pools, "NumPy's OpenBLAS was not found"
+    if threads is not None:
+        assert pools == [threads]
 
 
 def test_command_modules_name_every_command_in_the_order_help_lists_them():

@@ -127,6 +127,83 @@ def test_worker_processes_compute_on_their_share_of_threads(
     assert {b for _, _, b, _ in seen} == {blocks}
 
 
+def _how_a_worker_reads(data_file: object) -> tuple[int, set[str], bool]:
+    """The rows of a file as a worker process reads them, the Python threads that read its
+    frames, and whether Polars' streaming engine (which reads the next batches on threads
+    of its own while the losses compute) was used (run in the worker by map_files)."""
+    import threading
+
+    import polars
+
+    from losscli.inputs.dataset import open_file
+    from losscli.inputs.table import TableSource, choose_columns
+
+    streamed = []
+    collect_batches = polars.LazyFrame.collect_batches
+
+    def recorded_collect_batches(self: object, *args: object, **kwargs: object) -> object:
+        streamed.append(True)
+        return collect_batches(self, *args, **kwargs)
+
+    polars.LazyFrame.collect_batches = recorded_collect_batches
+    reader = open_file(data_file)
+    frames = reader.frames
+    readers = set()
+
+    def recorded_frames(columns: list[int], **options: bool) -> object:
+        for frame in frames(columns, **options):
+            readers.add(threading.current_thread().name)
+            yield frame
+
+    reader.frames = recorded_frames
+    selection = choose_columns(reader.names, "y_true", "y_pred", None)
+    source = TableSource(reader, selection, skip_missing=False)
+    rows = sum(batch.y_pred.shape[0] for batch in source.batches())
+    return rows, readers, bool(streamed)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_of_one_core_reads_and_computes_in_turn(monkeypatch, dataset, jobs):
+    """A worker whose share is one core has one busy thread: it reads a batch, then computes
+    it. Not a thread reading the next frames meanwhile (losscli's prefetch, or Polars'
+    streaming engine), which made a Parquet --jobs 1 take 1.35 cores."""
+    from losscli.cli import scale
+    from losscli.inputs.dataset import expand
+
+    root = dataset["root"]
+    files = expand([str(root / "part-0.csv"), str(root / "hive")])
+    monkeypatch.setattr(scale, "cores", lambda: 2)
+    seen = scale.map_files(_how_a_worker_reads, [(f,) for f in files], jobs)
+    assert [rows for rows, _, _ in seen] == [ROWS] * (N_FILES + 1)
+    assert all(readers == {"MainThread"} for _, readers, _ in seen)
+    assert not any(streamed for *_, streamed in seen)
+
+
+def _modules_of_a_worker(data_file: object) -> list[str]:
+    """The command line's modules that a worker process has imported once it has reduced a
+    file (run in the worker by map_files)."""
+    import sys
+
+    from losscli.cli.common import InputOptions
+    from losscli.cli.worker import file_state
+    from losscli.core.evaluation.requests import make_request
+    from losscli.core.evaluation.states import identity_of
+
+    file_state(data_file, InputOptions(), identity_of(make_request("mse")), "loss")
+    return [name for name in ("typer", "click", "rich", "losscli.cli.scale") if name in sys.modules]
+
+
+def test_a_worker_imports_what_reading_a_file_needs_and_not_the_command_line(monkeypatch, dataset):
+    """A worker is a fresh Python: each module it imports is CPU time that every --jobs
+    command pays per worker before its first file."""
+    from losscli.cli import scale
+    from losscli.inputs.dataset import expand
+
+    files = expand([str(dataset["root"] / "part-*.csv")])[:2]
+    monkeypatch.setattr(scale, "cores", lambda: 2)
+    assert scale.map_files(_modules_of_a_worker, [(f,) for f in files], 2) == [[], []]
+
+
 def test_without_jobs_one_file_is_read_here_on_every_core(monkeypatch, dataset):
     """No --jobs over one file: no worker is started; this process computes with its own
     pools (Polars' of a thread per core)."""

@@ -55,3 +55,14 @@ def test_losses_come_family_module_by_family_module_in_the_written_order() -> No
 def test_the_catalog_opens_with_the_first_family() -> None:
     # regression.py's first record is the catalog's first line of `losscli list`.
     assert NAMES[:3] == ["mse", "mae", "huber"]
+
+
+@pytest.mark.parametrize("first", ["kl", "infonce", "mse"])
+def test_the_order_does_not_depend_on_the_first_loss_asked_for(first: str) -> None:
+    # get() imports the asked-for loss's family module alone, before any other.
+    script = SCRIPT.replace("importlib.import_module(sys.argv[1])", "")
+    script = f"from losscli.core.losses.registry import get\nget({first!r})\n{script}"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == NAMES

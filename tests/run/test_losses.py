@@ -91,7 +91,9 @@ def test_gradients_are_the_cores_gradients(table, reduction, twice):
     path, y, p = table
     request = make_request("rmse" if reduction == "sum" else "mse", {})
     reread = (lambda: _source(path)) if twice else None
-    blocks = list(gradients(request, _source(path), Warnings(live=False), reduction, reread=reread))
+    blocks = list(
+        gradients([request], _source(path), Warnings(live=False), reduction, reread=reread)
+    )
     grads = np.concatenate([b.values for b in blocks])[:, 0]
     expected = gradient(request, y, p, reduction=reduction).grads
     np.testing.assert_allclose(grads, expected, rtol=1e-13, atol=0)

@@ -21,18 +21,13 @@ here), says so in one generated sentence or, where there is more to tell, in its
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
-from losscli.core.conventions.hadsell import HADSELL
-from losscli.core.conventions.keras import KERAS
-from losscli.core.conventions.optax import OPTAX
-from losscli.core.conventions.pml import PML
-from losscli.core.conventions.pytorch import TORCH
 from losscli.core.conventions.rules import CATALOG_RULE as CATALOG_RULE
 from losscli.core.conventions.rules import FLOAT64_EPS as FLOAT64_EPS
 from losscli.core.conventions.rules import Convention as Convention
 from losscli.core.conventions.rules import Rule as Rule
-from losscli.core.conventions.sklearn import SKLEARN
 from losscli.core.errors import UsageError
 from losscli.core.evaluation.reduce import MEAN_RULES
 from losscli.core.losses import registry
@@ -47,17 +42,47 @@ CATALOG = Convention(
     rules={},
 )
 
-CONVENTIONS: dict[str, Convention] = {
-    c.name: c for c in (CATALOG, TORCH, KERAS, SKLEARN, OPTAX, HADSELL, PML)
+# Every other convention, in the order `show` lists them, and where it is defined (module,
+# name): its module is imported when the convention is first asked for, so that a computation
+# under the catalog's definitions (the default) loads none of the frameworks' rules.
+_DEFINED_IN: dict[str, tuple[str, str]] = {
+    "torch": ("pytorch", "TORCH"),
+    "keras": ("keras", "KERAS"),
+    "sklearn": ("sklearn", "SKLEARN"),
+    "optax": ("optax", "OPTAX"),
+    "hadsell": ("hadsell", "HADSELL"),
+    "pml": ("pml", "PML"),
 }
-NAMES: tuple[str, ...] = tuple(CONVENTIONS)
+NAMES: tuple[str, ...] = ("catalog", *_DEFINED_IN)
+_LOADED: dict[str, Convention] = {"catalog": CATALOG}
+
+
+def _load(key: str) -> Convention:
+    if key not in _LOADED:
+        module, name = _DEFINED_IN[key]
+        convention: Convention = getattr(import_module(f"{__name__}.{module}"), name)
+        _check_rules(key, convention)
+        _LOADED[key] = convention
+    return _LOADED[key]
+
+
+def all_conventions() -> dict[str, Convention]:
+    """Every convention by name, in the order of NAMES (each module imported on first use)."""
+    return {key: _load(key) for key in NAMES}
+
+
+def __getattr__(name: str) -> Any:
+    # CONVENTIONS, every convention by name, imports the frameworks' modules: on first use.
+    if name == "CONVENTIONS":
+        return all_conventions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_convention(name: str) -> Convention:
     key = name.strip().lower()
-    if key not in CONVENTIONS:
+    if key not in NAMES:
         raise UsageError(f"unknown convention {name!r} (one of {', '.join(NAMES)})")
-    return CONVENTIONS[key]
+    return _load(key)
 
 
 def rule_for(convention: str, loss: str | Loss) -> Rule:
@@ -85,7 +110,7 @@ def describe(loss: str | Loss) -> list[dict[str, Any]]:
     """How each convention computes `loss`, as plain data (for `show` and JSON)."""
     record = registry.get(loss) if isinstance(loss, str) else loss
     out: list[dict[str, Any]] = []
-    for conv in CONVENTIONS.values():
+    for conv in all_conventions().values():
         entry: dict[str, Any] = {"name": conv.name, "title": conv.title}
         try:
             rule = rule_for(conv.name, record)
@@ -120,12 +145,11 @@ def resolve_params(rule: Rule, loss: Loss, given: Mapping[str, ParamValue]) -> d
     return loss.resolve_params({**rule.defaults, **given})
 
 
-def _check_rules() -> None:
-    # A rule's mean must be one the reducer knows; checked once at import.
-    for conv in CONVENTIONS.values():
-        for rule in conv.rules.values():
-            if rule.mean not in MEAN_RULES:
-                raise ValueError(f"{conv.name}: unknown mean rule {rule.mean!r}")
-
-
-_check_rules()
+def _check_rules(key: str, conv: Convention) -> None:
+    # Checked once, when the convention loads: it is the one named, and a rule's mean is one
+    # the reducer knows.
+    if conv.name != key:
+        raise ValueError(f"{key}: _DEFINED_IN points to the convention {conv.name!r}")
+    for rule in conv.rules.values():
+        if rule.mean not in MEAN_RULES:
+            raise ValueError(f"{conv.name}: unknown mean rule {rule.mean!r}")

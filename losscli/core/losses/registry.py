@@ -1,21 +1,29 @@
 """The loss registry: one record per loss, everything the catalog and the commands need.
 
 A family module (regression.py, classification.py, ...) defines its losses as `Loss` records
-(types.py) and passes each to `register`; losses/__init__.py imports the families, in the
-order `list` shows them. `list`, `show`, `compare`, completion and the property tests
-all read from here, so adding a loss is one record plus its reference data.
+(types.py) and passes each to `register`. A family module is imported when one of its losses
+is first asked for (`get`: the generated index.py names the module of every spelling), and
+every family module, in the order losses/__init__.py lists them, when the whole catalog is
+(`all_losses`, `names_and_aliases`). `list`, `show`, `compare`, completion and the property
+tests all read from here, so adding a loss is one record plus its reference data.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from importlib import import_module
 
 from losscli.core.errors import UsageError
+from losscli.core.losses import FAMILY_MODULES
+from losscli.core.losses.index import MODULE_OF
 from losscli.core.losses.types import Loss, Space
 
 _LOSSES: dict[str, Loss] = {}
 _NAMES: dict[str, str] = {}
+_ALL_LOADED = False
+# A family module's place in the catalog's order.
+_RANK = {f"{__package__}.{module}": position for position, module in enumerate(FAMILY_MODULES)}
 
 
 def register(loss: Loss) -> Loss:
@@ -27,21 +35,54 @@ def register(loss: Loss) -> Loss:
     return loss
 
 
+def _load(module: str) -> None:
+    import_module(f"{__package__}.{module}")  # its records register themselves
+
+
+def _load_all() -> None:
+    global _ALL_LOADED
+    if not _ALL_LOADED:
+        for module in FAMILY_MODULES:
+            _load(module)
+        _ALL_LOADED = True
+
+
+def family_module(loss: Loss) -> str | None:
+    """The family module (in FAMILY_MODULES) that defines the loss, or None: a family module
+    defines its losses' value functions, so they name the module."""
+    package, _, module = loss.value.__module__.rpartition(".")
+    return module if package == __package__ and module in FAMILY_MODULES else None
+
+
+def _rank(loss: Loss) -> int:
+    # A loss registered from outside the family modules comes after all of theirs.
+    return _RANK.get(loss.value.__module__, len(_RANK))
+
+
 def all_losses() -> tuple[Loss, ...]:
-    return tuple(_LOSSES.values())
+    """Every loss, in the catalog's order: family module by family module as
+    losses/__init__.py lists them, each module's losses in the order it registers them,
+    whichever module was imported first."""
+    _load_all()
+    return tuple(sorted(_LOSSES.values(), key=_rank))
 
 
 def names_and_aliases() -> dict[str, str]:
     """Every accepted spelling mapped to its canonical name."""
-    return dict(_NAMES)
+    _load_all()
+    return dict(sorted(_NAMES.items(), key=lambda item: _rank(_LOSSES[item[1]])))
 
 
 def get(name: str) -> Loss:
     """The loss named `name` or one of its aliases (case and _/- insensitive)."""
     key = name.strip().lower().replace("_", "-")
+    if key not in _NAMES and key in MODULE_OF:
+        _load(MODULE_OF[key])
+    if key not in _NAMES:
+        _load_all()  # a loss registered outside the index, or none at all
     if key in _NAMES:
         return _LOSSES[_NAMES[key]]
-    close = difflib.get_close_matches(key, list(_NAMES), n=1)
+    close = difflib.get_close_matches(key, list(names_and_aliases()), n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     raise UsageError(f"unknown loss {name!r}{hint} (losscli list shows them all)")
 
