@@ -330,6 +330,12 @@ class _LineBlocks:
         while not ended:
             data = self._next_raw()
             ended = not data
+            cut = self._plain_cut(carry, data)
+            if cut:
+                # One copy instead of two (carry + data, then its head): the same block.
+                yield b"".join((carry, memoryview(data)[:cut]))
+                carry = data[cut:]
+                continue
             block = carry + data
             cut = _content_end(block, self._record_end(block))
             if cut and len(block) > self.limit:
@@ -353,6 +359,18 @@ class _LineBlocks:
             while carry[end - 1] in b" \t\r\n":
                 end -= 1
             yield carry[:end] + b"\n"
+
+    def _plain_cut(self, carry: bytes, data: bytes) -> int:
+        """Where in `data` the block of carry + data ends, in the common case: a line end in
+        `data`, no quote in either, and the two within the record limit; 0 otherwise (the
+        general path decides). The cut is where the general path puts it: after the last line
+        end, moved back past blank lines."""
+        end = data.rfind(b"\n")
+        if end < 0 or len(carry) + len(data) > self.limit:
+            return 0
+        if self.quote is not None and (self.quote in data or self.quote in carry):
+            return 0
+        return _content_end(data, end + 1)
 
     def _first_long_line(self, block: bytes, end: int) -> int | None:
         """Where the first line of block[:end] longer than the limit starts, if any. Only
