@@ -140,6 +140,17 @@ def compare(
     inputs = replace(inputs, file=file)
     # Inline lists are laid out the way the first loss reads them; a table is the same for all.
     layout = next(e.request for e in entries if e.request is not None)
+    if all_losses and inputs.y_true is None and inputs.y_pred is None:
+        # --all knows the task only once it reads: a table is laid out for class labels, so
+        # that a text target (cat, dog) is read as labels; a number stays the number it is.
+        layout = next(
+            (
+                e.request
+                for e in entries
+                if e.request is not None and e.request.loss.target == "class"
+            ),
+            layout,
+        )
     # A batch loss among them (nt-xent) needs the whole input as one batch, as it would alone.
     whole = any(e.request is not None and e.request.loss.batch for e in entries)
     output = out.format

@@ -7,6 +7,7 @@ oracle values below are computed by scikit-learn itself on the same data, in the
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -150,3 +151,27 @@ def test_numeric_targets_are_read_as_before_and_labels_needs_a_label_loss(cli) -
     assert math.isclose(float(run.stdout), log_loss([1, 0], [0.8, 0.3]), rel_tol=1e-12)
     run = cli("compute", "mse", "--y-true", "1,2", "--y-pred", "1,2", "--labels", "a,b")
     assert run.exit_code == 2
+
+
+def test_compare_all_reads_text_labels_as_compute_does(cli, tmp_path) -> None:
+    """--all knows the task only once it reads: text labels are classes there too, and the
+    cross-entropy row is scikit-learn's log_loss, as `compute ce` gives it."""
+    run = cli("compare", "--all", _class_csv(tmp_path), "-t", "label", "--json")
+    assert run.exit_code == 0, run.stderr
+    rows = {row["loss"]: row for row in json.loads(run.stdout)["losses"]}
+    expected = log_loss(CLASS_LABELS, CLASS_PROBS)
+    assert math.isclose(rows["cross-entropy"]["value"], expected, rel_tol=1e-12)
+    assert "mse" not in rows  # a regression loss does not apply to class labels
+    assert "bird=0, cat=1, dog=2" in run.stderr
+
+
+def test_compare_all_reads_numbers_as_numbers(cli, tmp_path) -> None:
+    """The class-label layout of --all leaves a numeric target as it is: a regression table
+    still compares the regression losses, with compute's values."""
+    path = tmp_path / "residuals.csv"
+    path.write_text("y_true,y_pred\n1.5,2\n0,0.25\n-3,1\n")
+    run = cli("compare", "--all", str(path), "--json")
+    assert run.exit_code == 0, run.stderr
+    rows = {row["loss"]: row for row in json.loads(run.stdout)["losses"]}
+    assert rows["mse"]["value"] == np.mean([0.25, 0.0625, 16.0])
+    assert "cross-entropy" not in rows
