@@ -257,7 +257,9 @@ def per_example(paths: dict[str, Path], repeat: int) -> tuple[str, list[Target]]
     ]
     commands: dict[str, str] = {}
     pairs: list[tuple[str, str, str]] = []
-    out = f"{tempfile.gettempdir()}/losscli-bench-out"
+    # A directory of this run's own: two benchmark runs at once must not write one file.
+    out_dir = tempfile.mkdtemp(prefix="losscli-bench-")
+    out = f"{out_dir}/out"
     for label, ours, theirs in cases:
         commands[f"losscli {label}"] = f"{LOSSCLI} {ours} {csv} > {out}"
         commands[f"polars {label}"] = f"{peer} {theirs} {csv} > {out}"
@@ -269,7 +271,7 @@ def per_example(paths: dict[str, Path], repeat: int) -> tuple[str, list[Target]]
     commands[f"polars {label}"] = f"{peer} huber csv < {csv} > {out}"
     pairs.append((label, f"losscli {label}", f"polars {label}"))
     results = measure_all(commands, repeat)
-    Path(out).unlink(missing_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)
     targets = [
         Target(f"{label}: <= 1.5x Polars computing and writing it", ratio(results, a, b), 1.5)
         for label, a, b in pairs
