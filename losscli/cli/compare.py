@@ -414,7 +414,6 @@ def _summary_many(
     CompareState per loss, the states merged, then shown as for one table."""
     import contextlib
 
-    from losscli.cli.common import note
     from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
     from losscli.inputs.source import InputError
@@ -429,15 +428,7 @@ def _summary_many(
         "compare",
         jobs,
     )
-    if chosen:
-        note(chosen)
-    for text in notices:
-        warnings.add(text)
-    if skipped:
-        warnings.add(
-            f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or "
-            "non-finite values (--nan skip)"
-        )
+    sc.tell_reading(chosen, notices, skipped, warnings)
     for index, (entry, state) in enumerate(zip(active, states, strict=True)):
         if state is None:
             why, first = dropped[index]

@@ -233,7 +233,6 @@ def _dataset_states(
     warnings: Warnings,
 ) -> list[LossState]:
     """The merged state of every value of a sweep over FILE...: each file read once."""
-    from losscli.cli.common import note
     from losscli.core.errors import UsageError
     from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
@@ -245,15 +244,7 @@ def _dataset_states(
     states, notices, skipped, chosen, _ = sc.reduce_files_many(
         expand(files), inputs, identities, [False] * len(requests), "loss", jobs
     )
-    if chosen:
-        note(chosen)
-    for text in notices:
-        warnings.add(text)
-    if skipped:
-        warnings.add(
-            f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or non-finite "
-            "values (--nan skip)"
-        )
+    sc.tell_reading(chosen, notices, skipped, warnings)
     if states[0].count == 0:
         raise InputError("no examples: the files have no data rows")
     return states

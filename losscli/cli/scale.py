@@ -114,7 +114,6 @@ def dataset_state(
     """The merged state of FILE... (files, globs, directories, URLs), read by --jobs local
     processes or by a Dask cluster. Nothing is printed on stdout here: an error in any file
     stops the whole before a value exists."""
-    from losscli.cli.common import note
     from losscli.core.errors import UsageError
     from losscli.core.evaluation.states import identity_of
     from losscli.inputs.dataset import expand
@@ -129,20 +128,26 @@ def dataset_state(
     else:
         files = expand(paths)
         state, notices, skipped, chosen = reduce_files(files, inputs, identity, kind, jobs)
-    if chosen:
-        note(chosen)
-    for text in notices:
-        warnings.add(text)
-    if skipped:
-        warnings.add(
-            f"skipped {skipped} row{'s' if skipped > 1 else ''} with missing or non-finite "
-            "values (--nan skip)"
-        )
+    tell_reading(chosen, notices, skipped, warnings)
     if state.count == 0:
         from losscli.inputs.source import InputError
 
         raise InputError("no examples: the files have no data rows")
     return state
+
+
+def tell_reading(chosen: str | None, notices: list[str], skipped: int, warnings: Warnings) -> None:
+    """What reading the files said: the columns chosen by default (a note), each file's
+    notices, and the rows --nan skip left out (warnings)."""
+    from losscli.cli.common import note
+    from losscli.render.notes import skipped_rows
+
+    if chosen:
+        note(chosen)
+    for text in notices:
+        warnings.add(text)
+    if skipped:
+        warnings.add(skipped_rows(skipped))
 
 
 def reduce_files(
