@@ -396,7 +396,8 @@ def main() -> None:
     paths = ensure_data(args)
     mb = paths["csv"].stat().st_size / 1e6
     lines = [
-        f"Run on {time.strftime('%Y-%m-%d')} (2 cores, shared with other jobs: medians of "
+        f"Run on {time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the start: medians of "
         f"{args.repeat} interleaved runs; start-up: of {max(args.repeat, 11)}). Regression: "
         f"{args.rows:,} rows ({mb:.0f} MB CSV, and the same as Parquet and NDJSON); "
         f"classification: {args.class_rows:,} rows x 10 classes; core: "
