@@ -48,13 +48,6 @@ def _leave() -> None:
     os._exit(0)
 
 
-def file_state(
-    data_file: DataFile, inputs: InputOptions, identity: dict[str, Any], kind: str
-) -> FileResult:
-    """One file read and reduced to a state; an error names the file, row and column."""
-    return file_states(data_file, inputs, [identity], [False], kind)
-
-
 def file_states(
     data_file: DataFile,
     inputs: InputOptions,

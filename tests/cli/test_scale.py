@@ -185,11 +185,11 @@ def _modules_of_a_worker(data_file: object) -> list[str]:
     import sys
 
     from losscli.cli.common import InputOptions
-    from losscli.cli.worker import file_state
+    from losscli.cli.worker import file_states
     from losscli.core.evaluation.requests import make_request
     from losscli.core.evaluation.states import identity_of
 
-    file_state(data_file, InputOptions(), identity_of(make_request("mse")), "loss")
+    file_states(data_file, InputOptions(), [identity_of(make_request("mse"))], [False], "loss")
     return [name for name in ("typer", "click", "rich", "losscli.cli.scale") if name in sys.modules]
 
 
