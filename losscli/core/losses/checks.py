@@ -219,6 +219,8 @@ def _decimal_rounding(a: Array) -> Array:
 def check_finite_or_masked(a: Array, side: str) -> None:
     """Finite, except -inf: a masked class's logit (Optax), probability 0. Each row keeps at
     least one finite logit (a row of masked classes has no distribution)."""
+    if _all_finite(a):  # the usual case, from one pass without temporaries
+        return
     bad = ~np.isfinite(a) & (a != -np.inf)
     if bad.any():
         row, col = first_bad(bad)
