@@ -18,6 +18,7 @@ from losscli.core.evaluation import requests as evaluation
 from losscli.core.losses.classification import ce_grad, ce_value, ce_value_and_grad
 from losscli.core.losses.divergence import kl_grad, kl_value, kl_value_and_grad
 from losscli.core.losses.numerics import (
+    ROW_SUM_BLOCK,
     ROW_SUM_COLUMNS,
     log_softmax,
     row_sum,
@@ -131,6 +132,13 @@ def test_row_sum_is_numpy_sum_bit_for_bit(k: int) -> None:
 def test_row_sum_takes_columns_up_to_its_threshold() -> None:
     # The column path is the one tested above for every width it takes.
     assert 10 <= ROW_SUM_COLUMNS <= 40
+
+
+@pytest.mark.parametrize("n", [ROW_SUM_BLOCK // 10, ROW_SUM_BLOCK // 10 + 1, 20_011])
+def test_row_sum_of_many_rows_in_blocks(n: int) -> None:
+    # 10 columns: blocks of ROW_SUM_BLOCK // 10 rows; the last block is shorter.
+    a = np.random.default_rng(n).normal(0.0, 1.0, (n, 10))
+    assert same(row_sum(a), np.sum(a, axis=1))
 
 
 @pytest.mark.parametrize(("n", "k"), [*SHAPES, (5, 1)])

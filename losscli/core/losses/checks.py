@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from losscli.core.errors import DataError, counted
+from losscli.core.losses.numerics import row_sum
 from losscli.core.losses.types import Array
 
 # Tolerance for "this row sums to 1": generous enough for probabilities written with 7
@@ -155,7 +156,7 @@ def check_binary(y: Array, side: str = "target") -> None:
 
 def rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
     """Check that each row sums to 1, or divide it by its sum when `normalize` is set."""
-    sums = a.sum(axis=1)
+    sums = row_sum(a)
     if normalize:
         zero = sums <= 0
         if zero.any():

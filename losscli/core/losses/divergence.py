@@ -74,9 +74,10 @@ def _mass_rows(a: Array, side: str, normalize: bool, pointwise: bool) -> Array:
     if normalize or pointwise:
         checks.check_range(a, side, 0.0, np.inf, "a non-negative mass (a count or probability)")
         return a if pointwise else checks.rows_summing_to_one(a, side, True)
-    counts = bool(np.all(a >= 0))  # masses above 1: the hint that works is --normalize
-    hint = " (counts? pass --normalize to rescale rows)" if counts else ""
-    checks.check_range(a, side, 0.0, 1.0, "a probability in [0, 1]" + hint)
+    if not checks.in_range(a, 0.0, 1.0):
+        counts = bool(np.all(a >= 0))  # masses above 1: the hint that works is --normalize
+        hint = " (counts? pass --normalize to rescale rows)" if counts else ""
+        checks.check_range(a, side, 0.0, 1.0, "a probability in [0, 1]" + hint)
     return checks.rows_summing_to_one(a, side, False)
 
 

@@ -40,6 +40,8 @@ def log_softmax(z: Array) -> Array:
 # Up to this many columns row_sum adds columns (strided views) instead of calling np.sum along
 # the rows, whose per-row inner loop costs more than the additions of a narrow row.
 ROW_SUM_COLUMNS = 16
+# Cells row_sum adds at a time (a block of rows that stays in the cache).
+ROW_SUM_BLOCK = 1 << 14
 
 
 def row_sum(a: Array) -> Array:
@@ -55,6 +57,18 @@ def row_sum(a: Array) -> Array:
     # Rows that are not contiguous NumPy may sum in another order.
     if n > ROW_SUM_COLUMNS or a.shape[0] == 0 or not a.flags.c_contiguous:
         return np.sum(a, axis=1)
+    step = max(1, ROW_SUM_BLOCK // n)
+    if a.shape[0] <= step:
+        return _column_sum(a)
+    # A column of a big array is a pass over all of it: take blocks of rows that the cache holds.
+    out = np.empty(a.shape[0])
+    for start in range(0, a.shape[0], step):
+        out[start : start + step] = _column_sum(a[start : start + step])
+    return out
+
+
+def _column_sum(a: Array) -> Array:
+    n = a.shape[1]
     if n < 8:
         total = a[:, 0] + 0.0
         for j in range(1, n):
