@@ -129,6 +129,13 @@ def test_row_sum_is_numpy_sum_bit_for_bit(k: int) -> None:
         assert same(row_sum(np.asfortranarray(a)), np.sum(np.asfortranarray(a), axis=1))
 
 
+def test_row_sum_of_float32_rows_is_numpy_sum() -> None:
+    # --precision float32 computes in float32: row_sum leaves those rows to np.sum.
+    a = np.random.default_rng(32).normal(0.0, 1.0, (3000, 10)).astype(np.float32)
+    assert row_sum(a).dtype == np.float32
+    assert row_sum(a).tobytes() == np.sum(a, axis=1).tobytes()
+
+
 def test_row_sum_takes_columns_up_to_its_threshold() -> None:
     # The column path is the one tested above for every width it takes.
     assert 10 <= ROW_SUM_COLUMNS <= 40
@@ -239,3 +246,19 @@ def test_kl_mean_digits_unchanged_through_the_blocks(monkeypatch: pytest.MonkeyP
         assert repr(evaluate(request, p, z).value) == repr(float(np.sum(value) / n))
         g = gradient(request, p, z, reduction="mean").grads
         assert same(g, (grad + 0.0) * (1.0 / n))
+
+
+@pytest.mark.parametrize(("n", "k"), [(999, 10), (50, 3), (20, 1000)])
+def test_float32_rows_give_the_previous_numbers(n: int, k: int) -> None:
+    # --precision float32 runs the same kernels on float32 rows.
+    rng = np.random.default_rng(n + 32)
+    z = rng.normal(0.0, 3.0, (n, k)).astype(np.float32)
+    labels = rng.integers(0, k, n)
+    value, grad = old_ce_label(z, labels, None)
+    both = ce_value_and_grad(labels[:, None].astype(np.float32), z, space="logit")
+    assert both[0].dtype == np.float32
+    assert both[0].tobytes() == value.tobytes() and both[1].tobytes() == grad.tobytes()
+    p = targets(rng, n, k).astype(np.float32)
+    kl, _, kl_g = old_kl_forward_logit(p, z, 1.0)
+    both = kl_value_and_grad(p, z, space="logit")
+    assert both[0].tobytes() == kl.tobytes() and both[1].tobytes() == kl_g.tobytes()

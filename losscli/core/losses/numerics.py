@@ -54,8 +54,9 @@ def row_sum(a: Array) -> Array:
     without NumPy's per-row loop.
     """
     n = a.shape[1]
-    # Rows that are not contiguous NumPy may sum in another order.
-    if n > ROW_SUM_COLUMNS or a.shape[0] == 0 or not a.flags.c_contiguous:
+    # Rows that are not contiguous NumPy may sum in another order; float32 (--precision) keeps
+    # np.sum.
+    if n > ROW_SUM_COLUMNS or a.shape[0] == 0 or not a.flags.c_contiguous or a.dtype != np.float64:
         return np.sum(a, axis=1)
     step = max(1, ROW_SUM_BLOCK // n)
     if a.shape[0] <= step:
