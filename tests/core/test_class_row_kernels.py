@@ -129,6 +129,12 @@ def test_row_sum_is_numpy_sum_bit_for_bit(k: int) -> None:
         assert same(row_sum(np.asfortranarray(a)), np.sum(np.asfortranarray(a), axis=1))
 
 
+def test_row_sum_of_no_rows_or_no_columns_is_numpy_sum() -> None:
+    for shape in [(0, 10), (5, 0), (0, 0)]:
+        a = np.zeros(shape)
+        assert same(row_sum(a), np.sum(a, axis=1))
+
+
 def test_row_sum_of_float32_rows_is_numpy_sum() -> None:
     # --precision float32 computes in float32: row_sum leaves those rows to np.sum.
     a = np.random.default_rng(32).normal(0.0, 1.0, (3000, 10)).astype(np.float32)

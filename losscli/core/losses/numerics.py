@@ -50,13 +50,18 @@ def row_sum(a: Array) -> Array:
     NumPy sums a contiguous row of n <= 128 cells in a fixed order, then adds the result to
     0: for n < 8 one by one; else eight running sums (cells j, j + 8, ...) combined as
     ((0+1)+(2+3))+((4+5)+(6+7)), then the n % 8 last cells one by one. Adding whole columns
-    in that order gives the same numbers (tests/core/test_numerics.py holds NumPy to it)
-    without NumPy's per-row loop.
+    in that order gives the same numbers without NumPy's per-row loop
+    (tests/core/test_class_row_kernels.py holds NumPy to it).
     """
     n = a.shape[1]
     # Rows that are not contiguous NumPy may sum in another order; float32 (--precision) keeps
     # np.sum.
-    if n > ROW_SUM_COLUMNS or a.shape[0] == 0 or not a.flags.c_contiguous or a.dtype != np.float64:
+    if (
+        not 0 < n <= ROW_SUM_COLUMNS
+        or not a.size
+        or not a.flags.c_contiguous
+        or a.dtype != np.float64
+    ):
         return np.sum(a, axis=1)
     step = max(1, ROW_SUM_BLOCK // n)
     if a.shape[0] <= step:
