@@ -987,12 +987,12 @@ class ParquetReader(TableReader):
 
     def _batches(self, query: pl.LazyFrame) -> Iterator[pl.DataFrame]:
         """The rows of `query` in batches of exactly ROWS_PER_BATCH rows (the last one the
-        rest). A process of one thread (a --jobs worker's share of one core) reads each batch
-        by its own query, between its computations: the streaming engine would read ahead on
-        a second busy thread. A row group cut by a batch is then decoded for both: a file of
-        one 4M-row group takes 1.4x the CPU of the streaming engine; files of Polars' row
-        groups take no more."""
-        if pl.thread_pool_size() == 1:
+        rest). A process of one thread (reads_in_turn) reads each batch by its own query,
+        between its computations: the streaming engine would read ahead on a second busy
+        thread. A row group cut by a batch is then decoded for both: a file of one 4M-row
+        group takes 1.4x the CPU of the streaming engine; files of Polars' row groups take
+        no more."""
+        if reads_in_turn():
             rows = self._scan().select(pl.len()).collect().item()
             for offset in range(0, rows, self.ROWS_PER_BATCH):
                 yield query.slice(offset, self.ROWS_PER_BATCH).collect()
@@ -1261,6 +1261,18 @@ def _matrix(vectors: list[np.ndarray], rows: int) -> np.ndarray:
     return np.column_stack(vectors)
 
 
+# The threads of this process's share of --jobs (cli/worker.py sets it where this process
+# computes as one of several): None, every core.
+SHARE_OF_THREADS: int | None = None
+
+
+def reads_in_turn() -> bool:
+    """Whether this process has one thread to compute with (Polars' pool of one: a --jobs
+    worker's share of one core; or that share given to this process): it reads each batch
+    itself, between its computations, as a second busy thread would be a second core."""
+    return pl.thread_pool_size() == 1 or SHARE_OF_THREADS == 1
+
+
 def prefetch(frames: Iterator[Frame]) -> Iterator[Frame]:
     """Read and parse the next frame on a second thread while this one is computed.
 
@@ -1268,10 +1280,9 @@ def prefetch(frames: Iterator[Frame]) -> Iterator[Frame]:
     block i+1 overlaps the math on block i. At most one frame waits (memory stays bounded).
     An exception in the reader reaches the consumer at the point it would have, unchanged;
     a consumer that stops early (a closed pipe) lets the thread finish on its own.
-    A process of one thread (Polars' pool of one: a --jobs worker's share of one core) reads
-    each frame itself, between its computations: a second busy thread would be a second core.
+    A process of one thread (reads_in_turn) reads each frame itself, between its computations.
     """
-    if pl.thread_pool_size() == 1:
+    if reads_in_turn():
         yield from frames
         return
     import queue
