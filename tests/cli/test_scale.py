@@ -579,3 +579,47 @@ def test_per_example_errors_and_notices_name_the_file(cli, dataset, tmp_path):
     run = cli("grad", "mse", str(bad), good)
     assert run.exit_code == 3
     assert "bad.csv: row 2, column 'y_true': 'x' is not a number" in run.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2", "3"])
+def test_the_first_bad_file_in_order_is_named_whichever_process_read_it(
+    cli, dataset, tmp_path, jobs
+):
+    """--jobs 3: the workers read the good file and first.csv, this process second.csv,
+    which may fail first; --jobs 2: this process reads first.csv; --jobs 1: every file.
+    The error is the first bad file's, with its row, every time."""
+    good = str(dataset["root"] / "part-0.csv")
+    first = tmp_path / "first.csv"
+    first.write_text("y_true,y_pred\n1,2\n3,oops\n")
+    second = tmp_path / "second.csv"
+    second.write_text("y_true,y_pred\nbad,2\n")
+    run = cli("compute", "mse", good, str(first), str(second), "--jobs", jobs)
+    assert run.exit_code == 3 and run.stdout == ""
+    assert (
+        run.stderr.strip()
+        .splitlines()[-1]
+        .endswith("first.csv: row 2, column 'y_pred': 'oops' is not a number")
+    ), run.stderr
+
+
+def test_the_command_line_prints_the_same_bits_for_every_jobs(cli, dataset):
+    """The command line itself (its process sized to its share: Parquet read batch by batch
+    on one thread, not streamed) against this process's reading on every core."""
+    import subprocess
+    import sys
+
+    hive = str(dataset["root"] / "hive")
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-m", "losscli", "compute", "mse", hive, "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
+        for jobs in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    (printed,) = outputs
+    assert cli("compute", "mse", hive).stdout == printed  # no --jobs, read in this process
+    assert float(printed) == pytest.approx(_fsum_mse(dataset["whole"]), rel=1e-15)
