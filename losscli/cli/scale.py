@@ -44,9 +44,9 @@ Jobs = Annotated[
     typer.Option(
         "--jobs",
         "-j",
-        help="Cores to use, as make -j and scikit-learn's n_jobs count them: N worker "
-        "processes (one per file at most) whose threads share N cores; --jobs 1 is one core. "
-        "Default: every core.",
+        help="Cores to use, as make -j and scikit-learn's n_jobs count them: N processes "
+        "(this one and N-1 workers, one per file at most) whose threads share N cores; "
+        "--jobs 1 is one core. Default: every core.",
         min=1,
         rich_help_panel=SCALE,
     ),
