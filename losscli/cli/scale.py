@@ -282,6 +282,8 @@ def _shared(function: Any, tasks: list[tuple[Any, ...]], workers: int, threads: 
         for feeder in feeders:
             feeder.join()
     finally:
+        with lock:
+            taken = len(tasks)  # nothing more is handed out (an interrupt here ends the run)
         if spawned is not None:
             spawned.shutdown()
     if failures:
