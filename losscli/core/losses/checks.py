@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from losscli.core.errors import DataError, counted
+from losscli.core.losses.numerics import row_sum
 from losscli.core.losses.types import Array
 
 # Tolerance for "this row sums to 1": generous enough for probabilities written with 7
@@ -155,7 +156,7 @@ def check_binary(y: Array, side: str = "target") -> None:
 
 def rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
     """Check that each row sums to 1, or divide it by its sum when `normalize` is set."""
-    sums = a.sum(axis=1)
+    sums = row_sum(a)
     if normalize:
         zero = sums <= 0
         if zero.any():
@@ -219,6 +220,8 @@ def _decimal_rounding(a: Array) -> Array:
 def check_finite_or_masked(a: Array, side: str) -> None:
     """Finite, except -inf: a masked class's logit (Optax), probability 0. Each row keeps at
     least one finite logit (a row of masked classes has no distribution)."""
+    if _all_finite(a):  # the usual case, from one pass without temporaries
+        return
     bad = ~np.isfinite(a) & (a != -np.inf)
     if bad.any():
         row, col = first_bad(bad)

@@ -14,6 +14,7 @@ from losscli.core.losses.numerics import (
     log_softmax,
     row_mean,
     safe_divide,
+    shifted_exp,
     sigmoid,
     softmax,
     x_times,
@@ -465,56 +466,47 @@ def ce_value_and_grad(
 
 
 class _SoftmaxParts:
-    """Rows of logits shifted by their largest: what log-softmax and softmax share.
-
-    `others` holds e^(z - max) with the largest cell set to 0, `total` its row sums S, so
-    that ln(sum of e^(z - max)) = log1p(S) (numerics.log_softmax does the same).
+    """Rows of logits shifted by their largest (numerics.ShiftedExp: `shifted`, `others` =
+    e^shifted with the largest cell 0, its row sums `total` = S, so that ln(sum of
+    e^shifted) = log1p(S), as numerics.log_softmax), and the flat indices (into a row-major
+    array of the rows' shape) of each row's largest cell `top` and of its label's cell `at`.
     """
 
-    def __init__(
-        self,
-        rows: np.ndarray,
-        labels: np.ndarray,
-        top: np.ndarray,
-        shifted: Array,
-        others: Array,
-        total: Array,
-    ) -> None:
-        self.rows = rows
-        self.labels = labels
-        self.top = top
-        self.shifted = shifted
-        self.others = others
-        self.total = total
+    def __init__(self, z: Array, labels: np.ndarray) -> None:
+        parts = shifted_exp(z)
+        self.shifted = parts.shifted
+        self.others = parts.others
+        self.total = parts.others_sum
+        self.top = parts.top
+        self.at = np.arange(0, z.size, z.shape[1]) + labels
 
 
 def _softmax_parts(z: Array, labels: np.ndarray) -> _SoftmaxParts:
-    rows = np.arange(z.shape[0])
-    top = np.argmax(z, axis=1)
-    shifted = z - z[rows, top][:, None]
-    others = np.exp(shifted)
-    others[rows, top] = 0.0
-    return _SoftmaxParts(rows, labels, top, shifted, others, np.sum(others, axis=1))
+    return _SoftmaxParts(z, labels)
 
 
 def _ce_label_value(parts: _SoftmaxParts, w: Array | float) -> Array:
     # -log_softmax(z)[y] = ln(1 + S) - (z[y] - max)
-    return x_times(w, np.log1p(parts.total) - parts.shifted[parts.rows, parts.labels])
+    value = np.log1p(parts.total)
+    value -= parts.shifted.reshape(-1)[parts.at]
+    return value if isinstance(w, float) and w == 1.0 else x_times(w, value)
 
 
 def _ce_label_grad(parts: _SoftmaxParts, w: Array | None) -> Array:
     # softmax(z) - onehot(y), times w[y]. The label's cell is -(1 - p[y]); where the label is
     # the largest logit, 1 - p[y] is S / (1 + S), the mass of the others, not a subtraction
     # from 1 (which would round a confident correct row's gradient to 0).
+    # Written into `others` (its last use): the softmax of the whole block in one division.
     norm = 1.0 + parts.total
-    p = parts.others / norm[:, None]
-    p[parts.rows, parts.top] = 1.0 / norm
-    at_label = p[parts.rows, parts.labels]
-    rest = np.where(parts.labels == parts.top, parts.total / norm, 1.0 - at_label)
+    p = np.divide(parts.others, norm[:, None], out=parts.others)
+    cells = p.reshape(-1)
+    cells[parts.top] = 1.0 / norm
+    at_label = cells[parts.at]
+    rest = np.where(parts.at == parts.top, parts.total / norm, 1.0 - at_label)
     if w is not None:
         p *= w[:, None]
         rest = x_times(w, rest)
-    p[parts.rows, parts.labels] = -rest
+    cells[parts.at] = -rest
     return p
 
 
