@@ -16,10 +16,13 @@ import strategies as S
 from hypothesis import given
 from hypothesis import strategies as st
 
-from losscli.core import DataError, get, make_request
+from losscli.core import DataError, UsageError, get, make_request
+from losscli.core.conventions import all_conventions
 from losscli.core.evaluation import leaves
 from losscli.core.evaluation import requests as evaluation
 from losscli.core.evaluation.requests import batch_values, evaluate, gradient
+from losscli.core.losses import checks
+from losscli.core.losses.types import GRAD_SHOWS_INFINITY
 
 PAIRS = S.loss_space_pairs()
 # Sizes around the pieces NumPy splits at: below 8 and 128, just over 128, odd ones, a leaf of
@@ -194,3 +197,52 @@ def test_a_non_finite_input_is_refused_with_its_row(bad: float, side: str) -> No
                 call(request, target, p, reduction="mean")
             assert error.value.row == row and error.value.side == side, (loss, call)
             assert "not a finite number" in str(error.value)
+
+
+def test_labels_of_one_sign_are_those_equal_to_minus_one_or_one() -> None:
+    """checks.is_sign, the hinge's one read of its labels: y^2 - 1 is 0 only at -1 and 1."""
+    ones = np.where(np.arange(200_001) % 3 == 0, -1.0, 1.0)
+    assert checks.is_sign(ones) and checks.is_sign(ones.reshape(-1, 1))
+    below, above = np.nextafter(1.0, 0.0), np.nextafter(1.0, 2.0)
+    for other in [0.0, -0.0, below, above, -below, -above, 2.0, 1e-300, np.nan, np.inf, -np.inf]:
+        labels = ones.copy()
+        labels[150_000] = other  # in a later block than the first
+        assert not checks.is_sign(labels), other
+    assert not checks.is_sign(np.zeros(0))
+
+
+SHOWN = [
+    (name, space)
+    for name, space in PAIRS
+    if get(name).extra.get(GRAD_SHOWS_INFINITY) and not get(name).batch
+]
+
+
+def test_binary_cross_entropy_says_its_gradient_shows_where_it_is_infinite() -> None:
+    assert ("binary-cross-entropy", "prob") in SHOWN and ("binary-cross-entropy", "logit") in SHOWN
+
+
+@pytest.mark.parametrize(("name", "space"), SHOWN)
+@pytest.mark.parametrize("convention", list(all_conventions()))
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_a_loss_whose_gradient_shows_its_infinities_is_infinite_only_there(
+    name: str, space: str, convention: str, data: Any
+) -> None:
+    """GRAD_SHOWS_INFINITY: wherever an example's value is not finite, a cell of its gradient
+    is not finite either (the gradient's pass looks for infinite values only there)."""
+    mode = data.draw(st.sampled_from(S.MODES))
+    case = data.draw(S.cases(get(name), space, mode))
+    # The edges of a probability too: 0 and 1 (infinite where the label is not), subnormal.
+    edges = np.array([0.0, 1.0, 5e-324, 1.0 - 2**-53]) if space == "prob" else None
+    y_pred = case.y_pred if edges is None else np.concatenate([case.y_pred, edges])
+    y_true = case.y_true if edges is None else np.resize(case.y_true, y_pred.shape)
+    try:
+        request = make_request(name, case.params, space=space, convention=convention)  # type: ignore[arg-type]
+    except UsageError:
+        return  # the convention has no such loss, or not these parameters
+    prepared = request.prepare(y_true, y_pred)
+    with np.errstate(all="ignore"):
+        values, grads = request.values(prepared), request.grads(prepared)
+    grads = grads.reshape(values.shape[0], -1)
+    assert np.all(np.isfinite(values) | ~np.isfinite(grads).all(axis=1)), case

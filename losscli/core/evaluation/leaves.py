@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.core.losses.types import Array, Prepared
+from losscli.core.losses.types import GRAD_SHOWS_INFINITY, Array, Prepared
 
 if TYPE_CHECKING:
     from losscli.core.evaluation.requests import Request
@@ -67,12 +67,15 @@ def tree_sum(sums: list[float], n: int, most: int) -> float:
 class LeafPass:
     """What one pass over a batch's leaves found."""
 
-    # np.sum of the per-example values, bit for bit (inf or NaN where a value is).
-    total: float
+    # np.sum of the per-example values, bit for bit (inf or NaN where a value is); None where
+    # the gradients showed the values finite without them (GRAD_SHOWS_INFINITY).
+    total: float | None
     # The rows whose value is not finite, in order.
     bad_rows: np.ndarray
     # The gradients times the factor asked for, when asked for.
     grads: Array | None
+    # Whether every block of the `unchecked` arrays had a finite sum (then every cell is).
+    inputs_finite: bool = True
 
 
 _SCRATCH = threading.local()
@@ -94,10 +97,13 @@ def leaf_pass(
     pool: Any,
     *,
     grad_factor: float | None = None,
+    unchecked: Sequence[Array] = (),
 ) -> LeafPass:
     """The sum of the loss's values over the batch and the rows where a value is not finite,
     from blocks that are the leaves of NumPy's pairwise sum (at most `rows` rows each), on
     `pool`'s threads (None: in this thread). With `grad_factor`, also the gradients times it.
+    `unchecked`: arrays of one row per example whose finiteness prepare left to this pass
+    (checks.finiteness_deferred), summed block by block while the block is in the cache.
 
     The values are those of Request.values (the convention's scale, -0.0 made 0.0), each
     block's in a buffer of its thread; the gradients those of Request.values_and_grads."""
@@ -110,25 +116,54 @@ def leaf_pass(
     loss = request.loss
     grads: list[Array] = []  # the output, made once the first block tells its shape
 
+    plain = request.rule.scale == 1.0
+    inputs_finite = [True]
+
+    grad_alone = grad_factor is not None and bool(loss.extra.get(GRAD_SHOWS_INFINITY))
+    factor = 1.0 if grad_factor is None else grad_factor
+
+    def _grad_rows(start: int, stop: int, grad: Any) -> Array:
+        """The rows of the gradients' output, made by the first block (its gradients tell
+        the shape)."""
+        if not grads:
+            grads.append(np.empty((n, *np.shape(grad)[1:])))
+        return grads[0][start:stop]
+
     def block(leaf: tuple[int, int]) -> tuple[float, np.ndarray | None]:
         start, stop = leaf
         # errstate is per thread: each block sets its own.
         with np.errstate(all="ignore"):
+            for a in unchecked:
+                if not math.isfinite(np.sum(a[start:stop])):
+                    inputs_finite[0] = False  # prepared again outside: it names the cell
             t, p = y_true[start:stop], y_pred[start:stop]
+            if grad_alone:
+                grad = loss.grad(t, p, **kwargs)
+                out = request._scaled(grad, None, into=_grad_rows(start, stop, grad))
+                out *= factor
+                if math.isfinite(np.sum(out)):
+                    return math.nan, None  # so every value of the block is finite
+                value = loss.value(t, p, **kwargs)
+                values = request._scaled(value, None, into=_scratch(most)[: stop - start])
+                return math.nan, np.flatnonzero(~np.isfinite(values)) + start
             if grad_factor is None:
                 value = loss.value(t, p, **kwargs)
             elif loss.value_and_grad is not None:
                 value, grad = loss.value_and_grad(t, p, **kwargs)
             else:
                 value, grad = loss.value(t, p, **kwargs), loss.grad(t, p, **kwargs)
-            values = request._scaled(value, None, into=_scratch(most)[: stop - start])
             if grad_factor is not None:
-                if not grads:
-                    grads.append(np.empty((n, *np.shape(grad)[1:])))
-                out = request._scaled(grad, None, into=grads[0][start:stop])
+                out = request._scaled(grad, None, into=_grad_rows(start, stop, grad))
                 if grad_factor != 1.0:
                     out *= grad_factor  # while the block is in the cache
-            total = np.sum(values)
+            if plain and _summable(value):
+                # Summed as the loss gave them: Request.values adds 0.0 to each value (-0.0
+                # made 0.0), which changes their sum only where it is a zero (to 0.0).
+                values = value
+                total = np.sum(values) + 0.0
+            else:
+                values = request._scaled(value, None, into=_scratch(most)[: stop - start])
+                total = np.sum(values)
             if math.isfinite(total):  # inf and NaN stay in a sum: none in this block
                 return float(total), None
             return float(total), np.flatnonzero(~np.isfinite(values)) + start
@@ -138,7 +173,18 @@ def leaf_pass(
     # NumPy releases the GIL inside each operation: blocks run on both cores.
     rest = map(block, leaves[1:]) if pool is None else pool.map(block, leaves[1:])
     found = [first, *rest]
-    total = tree_sum([s for s, _ in found], n, most)
+    total = None if grad_alone else tree_sum([s for s, _ in found], n, most)
     bad = [r for _, r in found if r is not None and r.size]
     bad_rows = np.concatenate(bad) if bad else np.zeros(0, dtype=np.intp)
-    return LeafPass(total, bad_rows, grads[0] if grads else None)
+    return LeafPass(total, bad_rows, grads[0] if grads else None, inputs_finite[0])
+
+
+def _summable(values: object) -> bool:
+    """Whether np.sum of `values` is that of the same float64 numbers in a fresh array: one
+    contiguous row of float64 (a strided or other array is summed in another order)."""
+    return (
+        isinstance(values, np.ndarray)
+        and values.dtype == np.float64
+        and values.ndim == 1
+        and values.flags.c_contiguous
+    )

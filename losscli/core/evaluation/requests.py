@@ -15,7 +15,7 @@ import numpy as np
 from losscli.core import conventions
 from losscli.core.conventions import CATALOG_RULE, Rule
 from losscli.core.errors import DataError, UsageError
-from losscli.core.evaluation.leaves import leaf_pass
+from losscli.core.evaluation.leaves import LeafPass, leaf_pass
 from losscli.core.evaluation.reduce import Reducer, check_reduction, check_weights
 from losscli.core.losses import checks, registry
 from losscli.core.losses.types import Array, Loss, Notice, Params, ParamValue, Prepared, Space
@@ -665,30 +665,66 @@ def evaluate(
     return Evaluation(request, reduction, values.shape[0], values, value, batch.notices)
 
 
-def _leaf_rows(request: Request, y_true: object, weights: object | None) -> int | None:
-    """The rows of a block of leaf_pass (leaves.py) for these inputs, or None where it does
-    not apply: sample weights, --ignore-label, a batch loss, a mean by labels or class
-    weights (those read the per-example values) go the way of batch_values."""
-    if (
+def _leaf_applies(request: Request, y_true: object, weights: object | None) -> bool:
+    """Whether a mean (or sum) may come from leaf_pass (leaves.py): not with sample weights,
+    --ignore-label, a batch loss, or a mean by labels or class weights (those read the
+    per-example values: they go the way of batch_values)."""
+    return not (
         weights is not None
         or request.ignore_label is not None
         or request.loss.batch
         or request.reducer().rule not in ("examples", "elements")
         or y_true is None
-    ):
-        return None
-    return BLOCK_ELEMENTS
+    )
 
 
-def _leaf_prepared(request: Request, y_true: object, y_pred: object) -> tuple[Prepared, int]:
-    """The prepared inputs, and the rows of a block of leaf_pass, or 0 where their shape
-    is not one a block pass takes (the targets are not one row per example)."""
-    prepared = request.prepare(y_true, y_pred)
+@dataclass(frozen=True)
+class _LeafInputs:
+    """Inputs prepared for leaf_pass: the rows of its blocks (0: the inputs are not one row
+    per example, no block pass) and the arrays whose finiteness the pass checks."""
+
+    prepared: Prepared
+    rows: int
+    unchecked: list[Array]
+
+
+def _leaf_prepared(request: Request, y_true: object, y_pred: object) -> _LeafInputs:
+    """The inputs prepared with their finiteness checks left to the block pass (which reads
+    each block anyway) where they have a row per example. Where a check fails, prepare again
+    with every check in its place: that raises the error the user is to see."""
+    try:
+        # errstate: what prepare computes from a cell it has not yet found to be NaN or inf
+        # (a row's sum) must not warn; it is prepared again, with every check, if one is.
+        with checks.finiteness_deferred() as unchecked, np.errstate(all="ignore"):
+            prepared = request.prepare(y_true, y_pred)
+    except DataError:
+        # A check after a finiteness check failed: the error to give may be the latter's.
+        prepared, unchecked = request.prepare(y_true, y_pred), []
     n = prepared.y_pred.shape[0]
+    rows_unchecked = [a for a in unchecked if a.shape[0] == n]
+    if len(rows_unchecked) < len(unchecked):
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = [np.sum(a) for a in unchecked if a.shape[0] != n]
+        if not all(map(math.isfinite, sums)):
+            prepared = request.prepare(y_true, y_pred)
     if not isinstance(prepared.y_true, np.ndarray) or prepared.y_true.shape[:1] != (n,):
-        return prepared, 0
+        return _LeafInputs(prepared, 0, [])
     width = max(1, int(np.prod(prepared.y_pred.shape[1:])))
-    return prepared, max(1, BLOCK_ELEMENTS // width)
+    return _LeafInputs(prepared, max(1, BLOCK_ELEMENTS // width), rows_unchecked)
+
+
+def _leaf_pass(
+    request: Request, y_true: object, y_pred: object, inputs: _LeafInputs, **kwargs: Any
+) -> LeafPass:
+    """leaf_pass over the prepared inputs; where a block of an unchecked input has a sum
+    that is not finite, the inputs are prepared again with every check (which raises the
+    DataError of the first bad cell; finite cells whose sum overflows pass)."""
+    found = leaf_pass(
+        request, inputs.prepared, inputs.rows, _block_pool(), unchecked=inputs.unchecked, **kwargs
+    )
+    if not found.inputs_finite:
+        request.prepare(y_true, y_pred)
+    return found
 
 
 def _reduced_by_leaves(
@@ -697,13 +733,14 @@ def _reduced_by_leaves(
     """evaluate's mean or sum from one leaf_pass, without the array of per-example values;
     None where that does not apply, or where the sum is not finite (the Reducer then
     looks at the values: an infinite value, or finite ones whose sum overflows)."""
-    if _leaf_rows(request, y_true, weights) is None:
+    if not _leaf_applies(request, y_true, weights):
         return None
-    prepared, rows = _leaf_prepared(request, y_true, y_pred)
-    if not rows:
+    inputs = _leaf_prepared(request, y_true, y_pred)
+    if not inputs.rows:
         return None
-    found = leaf_pass(request, prepared, rows, _block_pool())
-    if not math.isfinite(found.total):
+    prepared = inputs.prepared
+    found = _leaf_pass(request, y_true, y_pred, inputs)
+    if found.total is None or not math.isfinite(found.total):
         return None
     n = prepared.y_pred.shape[0]
     reducer = request.reducer()
@@ -737,15 +774,15 @@ def gradient(
         and not request.loss.batch
         and request.ignore_label is None
     )
-    if plain_mean and _leaf_rows(request, y_true, weights) is not None:
-        prepared, rows = _leaf_prepared(request, y_true, y_pred)
-        if rows:
+    if plain_mean and _leaf_applies(request, y_true, weights):
+        inputs = _leaf_prepared(request, y_true, y_pred)
+        if inputs.rows:
             # The values only for the infinity notice: each block's in the cache, not kept.
-            n = prepared.y_pred.shape[0]
-            found = leaf_pass(request, prepared, rows, _block_pool(), grad_factor=1.0 / n)
+            n = inputs.prepared.y_pred.shape[0]
+            found = _leaf_pass(request, y_true, y_pred, inputs, grad_factor=1.0 / n)
             assert found.grads is not None
             inf = request.infinite_rows_notice(found.bad_rows)
-            notices = _with_infinity(request, prepared, inf)
+            notices = _with_infinity(request, inputs.prepared, inf)
             return Gradient(request, reduction, n, found.grads, notices)
     batch = batch_values(request, y_true, y_pred, weights, with_grads=True, mean_grads=plain_mean)
     assert batch.grads is not None
