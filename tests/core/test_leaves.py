@@ -22,7 +22,7 @@ from losscli.core.evaluation import leaves
 from losscli.core.evaluation import requests as evaluation
 from losscli.core.evaluation.requests import batch_values, evaluate, gradient
 from losscli.core.losses import checks
-from losscli.core.losses.types import GRAD_SHOWS_INFINITY
+from losscli.core.losses.types import GRAD_SHOWS_INFINITY, VALUE_SHOWS_BAD_INPUT, Prepared
 
 PAIRS = S.loss_space_pairs()
 # Sizes around the pieces NumPy splits at: below 8 and 128, just over 128, odd ones, a leaf of
@@ -246,3 +246,37 @@ def test_a_loss_whose_gradient_shows_its_infinities_is_infinite_only_there(
         values, grads = request.values(prepared), request.grads(prepared)
     grads = grads.reshape(values.shape[0], -1)
     assert np.all(np.isfinite(values) | ~np.isfinite(grads).all(axis=1)), case
+
+
+BAD_INPUT_SHOWN = [
+    (name, space) for name, space in PAIRS if get(name).extra.get(VALUE_SHOWS_BAD_INPUT)
+]
+
+
+def test_the_regression_losses_say_their_values_show_a_bad_input() -> None:
+    assert {name for name, _ in BAD_INPUT_SHOWN} >= {"mse", "mae", "huber", "smooth-l1"}
+
+
+@pytest.mark.parametrize(("name", "space"), BAD_INPUT_SHOWN)
+@pytest.mark.parametrize("convention", list(all_conventions()))
+@S.PROPERTY_SETTINGS
+@given(data=st.data())
+def test_a_loss_whose_values_show_a_bad_input_is_not_finite_there(
+    name: str, space: str, convention: str, data: Any
+) -> None:
+    """VALUE_SHOWS_BAD_INPUT: a NaN or infinite cell of the targets or predictions gives its
+    example a value that is not finite (the pass of a mean then checks the inputs only there)."""
+    mode = data.draw(st.sampled_from(S.MODES))
+    case = data.draw(S.cases(get(name), space, mode))
+    try:
+        request = make_request(name, case.params, space=space, convention=convention)  # type: ignore[arg-type]
+    except UsageError:
+        return  # the convention has no such loss, or not these parameters
+    prepared = request.prepare(case.y_true, case.y_pred)
+    row = data.draw(st.integers(0, case.y_pred.shape[0] - 1))
+    bad = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    y_true, y_pred = prepared.y_true.copy(), prepared.y_pred.copy()
+    (y_true if data.draw(st.booleans()) else y_pred)[row] = bad
+    with np.errstate(all="ignore"):
+        values = request.values(Prepared(y_true, y_pred))
+    assert not np.isfinite(values[row]), case

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.core.losses.types import GRAD_SHOWS_INFINITY, Array, Prepared
+from losscli.core.losses.types import GRAD_SHOWS_INFINITY, VALUE_SHOWS_BAD_INPUT, Array, Prepared
 
 if TYPE_CHECKING:
     from losscli.core.evaluation.requests import Request
@@ -129,13 +129,21 @@ def leaf_pass(
             grads.append(np.empty((n, *np.shape(grad)[1:])))
         return grads[0][start:stop]
 
+    # The values show a NaN or inf input: the inputs' sums are taken only where theirs is not
+    # finite.
+    values_show = bool(loss.extra.get(VALUE_SHOWS_BAD_INPUT)) and not grad_alone
+
+    def check_inputs(start: int, stop: int) -> None:
+        for a in unchecked:
+            if not math.isfinite(np.sum(a[start:stop])):
+                inputs_finite[0] = False  # prepared again outside: it names the cell
+
     def block(leaf: tuple[int, int]) -> tuple[float, np.ndarray | None]:
         start, stop = leaf
         # errstate is per thread: each block sets its own.
         with np.errstate(all="ignore"):
-            for a in unchecked:
-                if not math.isfinite(np.sum(a[start:stop])):
-                    inputs_finite[0] = False  # prepared again outside: it names the cell
+            if not values_show:
+                check_inputs(start, stop)
             t, p = y_true[start:stop], y_pred[start:stop]
             if grad_alone:
                 grad = loss.grad(t, p, **kwargs)
@@ -166,6 +174,8 @@ def leaf_pass(
                 total = np.sum(values)
             if math.isfinite(total):  # inf and NaN stay in a sum: none in this block
                 return float(total), None
+            if values_show:
+                check_inputs(start, stop)
             return float(total), np.flatnonzero(~np.isfinite(values)) + start
 
     first = block(leaves[0])  # the first block tells the shape of the gradients
