@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -47,7 +51,28 @@ def _all_finite(a: Array) -> bool:
         return bool(np.isfinite(np.sum(a)))
 
 
+_DEFERRED = threading.local()
+
+
+@contextmanager
+def finiteness_deferred() -> Iterator[list[Array]]:
+    """Within it (in this thread), check_finite notes the arrays it is given instead of
+    reading them: the caller reads them in the blocks of a pass it makes anyway and, if a
+    block's sum is not finite, prepares again outside (where check_finite raises the
+    DataError naming the first bad cell, before any check that came after it)."""
+    arrays: list[Array] = []
+    _DEFERRED.arrays = arrays
+    try:
+        yield arrays
+    finally:
+        _DEFERRED.arrays = None
+
+
 def check_finite(a: Array, side: str) -> None:
+    deferred = getattr(_DEFERRED, "arrays", None)
+    if deferred is not None:
+        deferred.append(a)
+        return
     if _all_finite(a):
         return
     bad = ~np.isfinite(a)
@@ -129,6 +154,23 @@ def is_binary(y: Array) -> bool:
         # y (1 - y) is 0 exactly for y in {0, 1} and nonzero for every other finite y (NaN
         # and inf are not 0 either): one product and a count, the mask only on failure.
         return not np.count_nonzero(y * (1.0 - y))
+
+
+def is_sign(y: Array) -> bool:
+    """Whether every cell is -1 or +1 (False for NaN and inf). Raises nothing."""
+    flat = y.reshape(-1)
+    if not flat.size:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        # y^2 - 1 is 0 exactly for y = -1 or 1 (the squares of the doubles next to 1 are not
+        # 1): a count per cache-sized block, without an array of the whole input.
+        for start in range(0, flat.size, BOUNDS_BLOCK):
+            block = flat[start : start + BOUNDS_BLOCK]
+            square = np.multiply(block, block)
+            square -= 1.0
+            if np.count_nonzero(square):
+                return False
+    return True
 
 
 def check_labels(y: Array, n_classes: int, side: str = "target") -> None:

@@ -20,7 +20,16 @@ from losscli.core.losses.numerics import (
     x_times,
 )
 from losscli.core.losses.registry import register
-from losscli.core.losses.types import Array, Loss, Notice, Param, Prepared, Properties, Space
+from losscli.core.losses.types import (
+    GRAD_SHOWS_INFINITY,
+    Array,
+    Loss,
+    Notice,
+    Param,
+    Prepared,
+    Properties,
+    Space,
+)
 
 EPS_PARAM = Param(
     "eps",
@@ -167,7 +176,7 @@ def bce_grad(
 ) -> Array:
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
-        return _bce_logit_grad(y, _logit_parts(y_pred))
+        return _bce_logit_grad(y, y_pred, _exp_minus_abs(y_pred))  # no logs: e^-|z| alone
     limit = max(eps, clip)
     p, free = _clip(y_pred, limit)
     if grad_floor is not None:
@@ -198,7 +207,7 @@ def bce_value_and_grad(
     if space == "logit":
         y = smooth_binary(y_true, label_smoothing)
         parts = _logit_parts(y_pred)
-        return _bce_logit_value(y, parts), _bce_logit_grad(y, parts)
+        return _bce_logit_value(y, parts), _bce_logit_grad(y, parts.z, parts.e)
     settings: dict[str, Any] = dict(
         space=space,
         eps=eps,
@@ -223,10 +232,15 @@ class _LogitParts:
         self.softplus_neg = softplus_neg  # softplus(-z) = -ln sigmoid(z)
 
 
-def _logit_parts(z: Array) -> _LogitParts:
+def _exp_minus_abs(z: Array) -> Array:
+    """e^-|z|, in [0, 1]."""
     e = np.abs(z)
     np.negative(e, out=e)
-    np.exp(e, out=e)
+    return np.exp(e, out=e)
+
+
+def _logit_parts(z: Array) -> _LogitParts:
+    e = _exp_minus_abs(z)
     log_term = np.log1p(e)
     top = np.maximum(z, 0.0)
     softplus_neg = top - z
@@ -243,17 +257,17 @@ def _bce_logit_value(y: Array, parts: _LogitParts) -> Array:
     return out
 
 
-def _bce_logit_grad(y: Array, parts: _LogitParts) -> Array:
+def _bce_logit_grad(y: Array, z: Array, e: Array) -> Array:
+    """sigmoid(z) - y from the logits z and e = e^-|z|."""
     # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term is
     # 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0, not
     # -e^-40). sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e), each rounded once.
     # Each numerator is 1 or e as z >= 0 or not, picked by a maximum instead of where (5x the
     # time of a maximum over random signs): max(1, e) = 1 and max(0, e) = e exactly, e <= 1.
-    e = parts.e
     one_plus = 1.0 + e
-    sig_z = np.greater_equal(parts.z, 0.0, out=np.empty_like(e))
+    sig_z = np.greater_equal(z, 0.0, out=np.empty_like(e))
     np.maximum(sig_z, e, out=sig_z)  # 1 where z >= 0, else e
-    sig_minus_z = np.less(parts.z, 0.0, out=np.empty_like(e))
+    sig_minus_z = np.less(z, 0.0, out=np.empty_like(e))
     np.maximum(sig_minus_z, e, out=sig_minus_z)  # e where z >= 0, else 1
     sig_z /= one_plus  # sigmoid(z)
     sig_minus_z /= one_plus  # sigmoid(-z)
@@ -618,8 +632,14 @@ def prepare_hinge(
     checks.check_rows(y_true, y_pred)
     checks.check_columns(y_true, "target", (1,), "for hinge")
     checks.check_columns(y_pred, "pred", (1,), "for hinge (one score per example)")
-    checks.check_finite(y_true, "target")
+    # Labels -1/+1 throughout (the usual input) are finite, need no mapping and raise
+    # nothing below: one read of them instead of several masks.
+    signs = checks.is_sign(y_true)
+    if not signs:
+        checks.check_finite(y_true, "target")
     checks.check_finite(y_pred, "pred")
+    if signs:
+        return Prepared(y_true[:, 0], y_pred[:, 0])
     y = y_true[:, 0]
     notices: tuple[Notice, ...] = ()
     if not params.get("map_01", True):
@@ -714,6 +734,9 @@ BCE = register(
             "PyTorch torch.nn.BCELoss / BCEWithLogitsLoss; scikit-learn sklearn.metrics.log_loss.",
             "Keras keras.losses.BinaryCrossentropy (label_smoothing towards 0.5).",
         ),
+        # Infinite only at p = 0 with y > 0 (gradient -y/p = -inf) or p = 1 with y < 1
+        # (+inf); finite for every finite logit; a clip or a floored log keeps both finite.
+        extra={GRAD_SHOWS_INFINITY: True},
     )
 )
 
