@@ -39,8 +39,11 @@ def dask_state(
     files = expand(paths)  # a missing file is named before any cluster starts
     client = _client(engine, scheduler, workers)
     try:
+        # The tasks wait at the scheduler for a local cluster's workers, which start in the
+        # background: the first to start reads a file while the others still import.
+        pieces, top = submit_files(client, files, inputs, identity, kind)
         _wait_for_workers(engine, client)
-        result = cluster_result(client, files, inputs, identity, kind)
+        result = merged_result(pieces, top)
     finally:
         _close(client)
     return result.state, result.notices, result.skipped, result.note
@@ -54,9 +57,20 @@ def cluster_result(
     kind: str,
     reduce_file: Callable[..., FileResult] | None = None,
 ) -> FileResult:
-    """The files reduced on the cluster of `client`: a task per file (`reduce_file`, by default
-    file_states, called as file_states is), then a tree of merges. An error is the first
-    failing file's, in file order (as --jobs says it), naming the file and row."""
+    """The files reduced on the cluster of `client` (submit_files, then merged_result)."""
+    return merged_result(*submit_files(client, files, inputs, identity, kind, reduce_file))
+
+
+def submit_files(
+    client: Any,
+    files: list[DataFile],
+    inputs: InputOptions,
+    identity: dict[str, Any],
+    kind: str,
+    reduce_file: Callable[..., FileResult] | None = None,
+) -> tuple[list[Any], Any]:
+    """A task per file (`reduce_file`, by default file_states, called as file_states is), then
+    a tree of merges: the files' futures and the last merge's."""
     import losscli.dask as engine
 
     pieces = [
@@ -72,7 +86,12 @@ def cluster_result(
         )
         for data_file in files
     ]
-    top = engine.merge_tree(client, pieces, merge_pieces)
+    return pieces, engine.merge_tree(client, pieces, merge_pieces)
+
+
+def merged_result(pieces: list[Any], top: Any) -> FileResult:
+    """The merged result of the files' tasks; an error is the first failing file's, in file
+    order (as --jobs says it), naming the file and row."""
     try:
         merged: Piece = top.result()
     except Exception as error:
