@@ -284,6 +284,40 @@ def test_cli_engine_dask_prints_the_bits_of_jobs(cli, dask_cluster, many_files, 
     assert state.stdout == cli(*args[:-1], "--state", "--jobs", "2").stdout  # every float
 
 
+@pytest.mark.parametrize("count", [1, 2, 7, 8, 9, 17, 65])
+def test_merge_tree_on_the_cluster_is_merge_all_to_the_last_bit(dask_cluster, count):
+    """Merge tasks of 8 states (pairwise inside) over 1 to 65 states (three levels): the same
+    tree, so the same bits, as merge_all over all of them in this process (what --jobs does);
+    the states are of values of very different scales, where another order of the sums
+    would round differently."""
+    from losscli.core.evaluation.states import merge_all
+    from losscli.dask import merge_tree
+
+    rng = np.random.default_rng(count)
+
+    def states():
+        made = []
+        for k in range(count):
+            state = LossState.empty(make_request("mse"))
+            y = rng.normal(0, 10.0 ** (k % 7 - 3), 50)
+            state.update(y, y + rng.normal(0, 1, 50))
+            made.append(state)
+        return made
+
+    here = states()
+    want = merge_all([LossState.from_json(s.to_json()) for s in here])
+    futures = dask_cluster.scatter(here)
+    got = merge_tree(dask_cluster, futures, _merge_all_of).result()
+    assert got.to_json() == want.to_json()
+    assert got.count == 50 * count
+
+
+def _merge_all_of(*states):
+    from losscli.core.evaluation.states import merge_all
+
+    return merge_all(list(states))
+
+
 def _cluster_result(client, paths, reduce_file=None, **options):
     from losscli.cli.common import InputOptions
     from losscli.cli.dask_engine import cluster_result
