@@ -158,7 +158,7 @@ def merge_pieces(*pieces: Piece) -> Piece:
 def _on_workers(data_file: DataFile) -> DataFile:
     """The file as a worker finds it: a local path made absolute (a running cluster's workers
     work in another folder); a URL as it is."""
-    from losscli.inputs.dataset import is_remote
+    from losscli.inputs.paths import is_remote
 
     if is_remote(data_file.path):
         return data_file
