@@ -19,8 +19,9 @@ stopped by the command), and `--engine dask --scheduler ADDRESS` on a cluster of
 processes that this script starts once (as a data engineer's cluster is already running). The
 first minus the second is the price of starting and stopping a cluster. Each command's fixed
 cost (a Python starting, its imports, workers spawned, a client connecting) is timed on 2
-files of 1,000 rows: Dask's overhead per partition is then what Dask adds to `--jobs 2` beyond
-that fixed cost, divided by the partitions (their count less the tiny dataset's).
+files of 1,000 rows: Dask's overhead per task is then what Dask adds to `--jobs 2` beyond
+that fixed cost, divided by the tasks (one per file, as --jobs reads them; their count less
+the tiny dataset's).
 
 The load average is printed with every figure: on a shared machine, the ratios are only as
 good as the cores that were free. CPU seconds / wall seconds says how many cores a command had.
@@ -125,10 +126,11 @@ def workers_usage(client) -> tuple[float, float]:  # type: ignore[no-untyped-def
     return sum(cpu for cpu, _ in usages), max(peak for _, peak in usages)
 
 
-def partitions(folder: Path) -> int:
-    import losscli.dask as engine
+def tasks(folder: Path) -> int:
+    """The tasks of --engine dask over a folder: one per file (cli/dask_engine.py)."""
+    from losscli.inputs.dataset import expand
 
-    return engine.read([str(p) for p in sorted(folder.iterdir())]).npartitions
+    return len(expand([str(folder)]))
 
 
 def main() -> None:
@@ -190,8 +192,8 @@ def main() -> None:
                     options = commands[name]
                     on_cluster = client if "--scheduler" in options else None
                     run_once(runs[key], [*LOSSCLI, str(tiny[label]), *options], on_cluster)
-        counts = {label: partitions(folder) for label, folder in datasets}
-        tiny_counts = {label: partitions(folder) for label, folder in tiny.items()}
+        counts = {label: tasks(folder) for label, folder in datasets}
+        tiny_counts = {label: tasks(folder) for label, folder in tiny.items()}
     finally:
         client.close()
         cluster.close()
@@ -245,9 +247,9 @@ def main() -> None:
         added_cpu = (running.cpu - running_fixed.cpu) - (two.cpu - two_fixed.cpu)
         parts = counts[label] - tiny_counts[label]
         out(
-            f"- {label}: Dask's overhead per partition: {added / parts * 1000:.0f} ms of wall "
-            f"time, {added_cpu / parts * 1000:.0f} ms of CPU ({counts[label]} partitions of "
-            f"about 32 MB; beyond the fixed cost of a Dask command on a running cluster, "
+            f"- {label}: Dask's overhead per task: {added / parts * 1000:.0f} ms of wall "
+            f"time, {added_cpu / parts * 1000:.0f} ms of CPU ({counts[label]} tasks, one per "
+            f"file; beyond the fixed cost of a Dask command on a running cluster, "
             f"{running_fixed.wall:.1f} s against {two_fixed.wall:.1f} s for --jobs 2); "
             f"starting and stopping a local cluster: {started.wall - running.wall:.1f} s"
         )

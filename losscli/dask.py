@@ -1,5 +1,10 @@
-"""Dask as an engine: a dataset read by `dask.dataframe`, each partition reduced to a partial
-state (core/evaluation/states.py) by `map_partitions`, the states merged in a tree on the cluster.
+"""Dask as an engine. Two ways to a merged partial state (core/evaluation/states.py):
+
+- `reduce_dataframe`: a user's own dask DataFrame, each partition reduced to a state by
+  `map_partitions`, the states merged in a tree on the cluster;
+- `merge_tree`: any futures of states (or of results that merge), merged in a tree of tasks
+  on the cluster. `compute FILE... --engine dask` submits one task per file that reads it with
+  losscli's own readers (cli/dask_engine.py), as a --jobs worker does, and merges them so.
 
     >>> import dask.dataframe as dd
     >>> from losscli.core import LossState, make_request
@@ -21,74 +26,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# How many states one merge task combines: a tree of depth log8(partitions).
+# How many states one merge task combines: a tree of depth log8(pieces). A power of two, so
+# that merging each group pairwise (merge_all), then the groups' states pairwise, is the same
+# pairwise tree as merge_all over every state at once: the same bits as --jobs.
 SPLIT_EVERY = 8
 # How long a client waits for a scheduler that does not answer before saying so.
 CONNECT_TIMEOUT = "5s"
-# A partition's size: of text for CSV, TSV and NDJSON; of numbers for Parquet.
-BLOCK_SIZE = "32MB"
 # How long a local cluster's workers may take to start (a loaded machine is slow, not stuck).
 WORKERS_TIMEOUT = 120.0
 # The thread pools of a local worker process, limited to one thread (a worker is one of the
-# --jobs cores, as a --jobs worker is, cli/scale.py): Arrow's (read_parquet; it follows
-# OMP_NUM_THREADS), OpenMP's and the BLAS libraries'.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# --jobs cores, as a --jobs worker is, cli/scale.py): Polars' (losscli's readers), Arrow's
+# (read_parquet; it follows OMP_NUM_THREADS), OpenMP's and the BLAS libraries'.
+THREAD_VARIABLES = (
+    "POLARS_MAX_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
 # A local worker's Arrow allocator: the system's malloc, which gives freed memory back (Dask
 # sets MALLOC_TRIM_THRESHOLD_), not Arrow's mimalloc pool, which keeps it: a worker that had
 # read Parquet stayed 85 MB larger, and peaked at 378 MB on the CSV partitions that followed.
 ARROW_ALLOCATOR = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
-
-
-def read(
-    paths: Sequence[str],
-    input_format: str | None = None,
-    partitions: Sequence[dict[str, str]] | None = None,
-) -> Any:
-    """A dask DataFrame of the files: Parquet (a directory's key=value folders give their
-    partition columns) or CSV/TSV/NDJSON, by extension unless `input_format` says. For text
-    files, `partitions` (one dict per path) adds each file's key=value folders as columns."""
-    import dask.dataframe as dd
-
-    fmt = input_format or _format_of(paths[0])
-    if fmt == "parquet":
-        # Partitions of about 32 MB of numbers (whole row groups), not a file each: a worker
-        # holds a partition as Arrow and as pandas at once, and stays < 350 MB however large
-        # the files.
-        return dd.read_parquet(list(paths), blocksize=BLOCK_SIZE)
-    if partitions and any(partitions):
-        # One frame per file, its partition values as constant columns, in file order.
-        return dd.concat(
-            [
-                read([path], fmt).assign(**_columns(p))
-                for path, p in zip(paths, partitions, strict=True)
-            ]
-        )
-    if fmt == "ndjson":
-        return dd.read_json(list(paths), lines=True, blocksize=2**26)
-    # 32 MB blocks: pandas parses a block at about 8x its size, which keeps a worker < 350 MB.
-    return dd.read_csv(list(paths), sep="\t" if fmt == "tsv" else ",", blocksize=BLOCK_SIZE)
-
-
-def _columns(partition: dict[str, str]) -> dict[str, Any]:
-    """key=value folders as column values: numbers where they are numbers."""
-    values: dict[str, Any] = {}
-    for key, text in partition.items():
-        try:
-            values[key] = float(text)
-        except ValueError:
-            values[key] = text
-    return values
-
-
-def _format_of(path: str) -> str:
-    from pathlib import PurePosixPath
-
-    suffix = PurePosixPath(path.rstrip("/")).suffix.lower()
-    if suffix in (".parquet", ".pq") or not suffix:
-        return "parquet"  # a directory is a Parquet dataset
-    return {".tsv": "tsv", ".tab": "tsv", ".jsonl": "ndjson", ".ndjson": "ndjson"}.get(
-        suffix, "csv"
-    )
 
 
 def partition_state(
@@ -164,6 +122,24 @@ def reduce_dataframe(
         ]
     (last,) = level
     return delayed(_merge_group, pure=True)(last).compute()
+
+
+def merge_tree(
+    client: Any, futures: Sequence[Any], merge: Callable[..., Any], split_every: int = SPLIT_EVERY
+) -> Any:
+    """The future of the merge of `futures`' results, in their order: `merge(*results)` on up to
+    `split_every` results at a time, level by level, each merge a task on the cluster, so the
+    results move between workers and only the last comes back. With `merge` pairwise in order
+    (merge_all) and `split_every` a power of two, the tree is merge_all's over every result."""
+    level = list(futures)
+    if not level:
+        raise ValueError("no futures to merge")
+    while len(level) > 1:
+        level = [
+            client.submit(merge, *level[k : k + split_every], pure=False)
+            for k in range(0, len(level), split_every)
+        ]
+    return level[0]
 
 
 def client(address: str | None, workers: int | None = None) -> Any:

@@ -245,40 +245,192 @@ def test_dask_errors_name_the_file_and_print_nothing(cli, dask_cluster, dataset,
     assert missing.exit_code == 2 and "gone.csv: no such file" in missing.stderr
 
 
-def test_parquet_files_are_split_into_partitions_of_about_block_size(monkeypatch, tmp_path):
-    """A Parquet file larger than BLOCK_SIZE is read as several partitions (whole row groups),
-    so a worker never holds a large file at once; the state is the one-pass state's."""
-    import dask
+@pytest.fixture(scope="session")
+def many_files(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """12 files (two levels of the merge tree: 8 + 4) of rows of another scale each, as CSV
+    and as Parquet, with the rows as arrays for the one-pass reference."""
+    root = tmp_path_factory.mktemp("many")
+    rng = np.random.default_rng(16)
+    frames = []
+    for k in range(12):
+        rows = 500 + 37 * k
+        y = rng.normal(0, 10.0 ** (k % 5 - 2), rows)
+        frame = pl.DataFrame({"y_true": y, "y_pred": y + rng.standard_t(3, rows)})
+        for folder, write in (("csv", "write_csv"), ("parquet", "write_parquet")):
+            (root / folder).mkdir(exist_ok=True)
+            getattr(frame, write)(root / folder / f"part-{k:02d}.{folder}")
+        frames.append(frame)
+    whole = pl.concat(frames)
+    return {"root": root, "arrays": {c: whole[c].to_numpy() for c in whole.columns}}
 
-    import losscli.dask as engine
 
-    rng = np.random.default_rng(7)
-    y = rng.normal(size=40_000)
-    frame = pl.DataFrame({"y_true": y, "y_pred": y + rng.normal(size=40_000)})
-    path = tmp_path / "big.parquet"
-    frame.write_parquet(path, row_group_size=4_000)  # 10 row groups of 64 KB of numbers
-    monkeypatch.setattr(engine, "BLOCK_SIZE", "130KB")
-    data = engine.read([str(path)])
-    assert 3 <= data.npartitions <= 6  # about 2 row groups each, not the file whole
-    with dask.config.set(scheduler="synchronous"):
-        state = engine.reduce_dataframe(
-            data, REQUESTS["compute"], target=["y_true"], pred=["y_pred"]
-        )
-    arrays = {c: frame[c].to_numpy() for c in frame.columns}
-    want = _one_pass(REQUESTS["compute"](), arrays)
-    assert state.count == 40_000
-    _close(_results("compute", state), _results("compute", want))
+@pytest.mark.parametrize("folder", ["csv", "parquet"])
+def test_cli_engine_dask_prints_the_bits_of_jobs(cli, dask_cluster, many_files, folder):
+    """compute --engine dask reads each file in a task with losscli's own readers and merges
+    the files' states in a tree on the cluster: with the same pieces (one per file) as --jobs,
+    the value is --jobs 2's and --jobs 1's to the last bit, and the one-pass value to 1e-12."""
+    address = dask_cluster.scheduler.address
+    files = str(many_files["root"] / folder)
+    args = ("compute", "huber", "--delta", "0.5", files, "--json")
+    on_dask = cli(*args, "--engine", "dask", "--scheduler", address)
+    two = cli(*args, "--jobs", "2")
+    one = cli(*args, "--jobs", "1")
+    assert on_dask.exit_code == two.exit_code == one.exit_code == 0, on_dask.stderr
+    assert on_dask.json() == two.json() == one.json()
+    want = _one_pass(LossState.empty(make_request("huber", {"delta": 0.5})), many_files["arrays"])
+    assert on_dask.json()["n"] == want.count
+    assert on_dask.json()["value"] == pytest.approx(want.result("mean"), rel=REL)
+    state = cli(*args[:-1], "--state", "--engine", "dask", "--scheduler", address)
+    assert state.stdout == cli(*args[:-1], "--state", "--jobs", "2").stdout  # every float
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 8, 9, 17, 65])
+def test_merge_tree_on_the_cluster_is_merge_all_to_the_last_bit(dask_cluster, count):
+    """Merge tasks of 8 states (pairwise inside) over 1 to 65 states (three levels): the same
+    tree, so the same bits, as merge_all over all of them in this process (what --jobs does);
+    the states are of values of very different scales, where another order of the sums
+    would round differently."""
+    from losscli.core.evaluation.states import merge_all
+    from losscli.dask import merge_tree
+
+    rng = np.random.default_rng(count)
+
+    def states():
+        made = []
+        for k in range(count):
+            state = LossState.empty(make_request("mse"))
+            y = rng.normal(0, 10.0 ** (k % 7 - 3), 50)
+            state.update(y, y + rng.normal(0, 1, 50))
+            made.append(state)
+        return made
+
+    here = states()
+    want = merge_all([LossState.from_json(s.to_json()) for s in here])
+    futures = dask_cluster.scatter(here)
+    got = merge_tree(dask_cluster, futures, _merge_all_of).result()
+    assert got.to_json() == want.to_json()
+    assert got.count == 50 * count
+
+
+def _merge_all_of(*states):
+    from losscli.core.evaluation.states import merge_all
+
+    return merge_all(list(states))
+
+
+def _cluster_result(client, paths, reduce_file=None, **options):
+    from losscli.cli.common import InputOptions
+    from losscli.cli.dask_engine import cluster_result
+    from losscli.core.evaluation.states import identity_of
+    from losscli.inputs.dataset import expand
+
+    identity = identity_of(make_request("mse"))
+    return cluster_result(
+        client, expand(paths), InputOptions(**options), identity, "loss", reduce_file
+    )
+
+
+def test_a_bad_row_is_named_from_inside_a_dask_task(dask_cluster, many_files, tmp_path):
+    """The error is raised by the task that reads the file, on a worker (not found again
+    here), and names the file as given, the row and the column; the first bad file in order
+    is the one named, however the tasks finish."""
+    from losscli.inputs.source import InputError
+
+    parts = sorted((many_files["root"] / "csv").iterdir())
+    for name, cell in (("bad-a.csv", "oops"), ("bad-b.csv", "nope")):
+        (tmp_path / name).write_text(f"y_true,y_pred\n1,2\n3,4\n5,{cell}\n")
+    paths = [str(parts[0]), str(tmp_path / "bad-a.csv"), str(parts[1]), str(tmp_path / "bad-b.csv")]
+    with pytest.raises(InputError) as raised:
+        _cluster_result(dask_cluster, paths)
+    assert str(raised.value) == f"{paths[1]}: row 3, column 'y_pred': 'oops' is not a number"
+
+
+def test_dask_errors_name_a_relative_path_as_given(cli, dask_cluster, tmp_path, monkeypatch):
+    """The workers read a file by its absolute path (a running cluster works in another
+    folder); the message names it as the command line did."""
+    (tmp_path / "good.csv").write_text("y_true,y_pred\n1,2\n")
+    (tmp_path / "bad.csv").write_text("y_true,y_pred\n1,2\n3,oops\n")
+    monkeypatch.chdir(tmp_path)
+    address = dask_cluster.scheduler.address
+    run = cli("compute", "mse", "good.csv", "bad.csv", "--engine", "dask", "--scheduler", address)
+    assert run.exit_code == 3 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [
+        "losscli: error: bad.csv: row 2, column 'y_pred': 'oops' is not a number"
+    ]
+
+
+def test_a_file_of_another_schema_is_named_on_dask(cli, dask_cluster, many_files, tmp_path):
+    parts = sorted((many_files["root"] / "csv").iterdir())
+    other = tmp_path / "other.csv"
+    other.write_text("label,score\n1,2\n")
+    address = dask_cluster.scheduler.address
+    args = ("compute", "mse", *map(str, parts[:3]), str(other))
+    on_dask = cli(*args, "--engine", "dask", "--scheduler", address)
+    local = cli(*args, "--jobs", "2")
+    assert on_dask.exit_code == local.exit_code == 3 and on_dask.stdout == ""
+    assert f"{other}: another schema" in on_dask.stderr
+    assert on_dask.stderr == local.stderr
+
+
+def test_nan_skip_on_dask_equals_jobs(cli, dask_cluster, tmp_path):
+    """losscli's readers run on the workers, so --nan skip, --no-header and --delimiter work
+    as they do locally: the same value and the same warning."""
+    (tmp_path / "a.csv").write_text("1;2\n3;\n5;4\n")
+    (tmp_path / "b.csv").write_text("2;2\nnan;1\n")
+    address = dask_cluster.scheduler.address
+    args = ("compute", "mse", str(tmp_path), "--nan", "skip", "--no-header", "--delimiter", ";")
+    on_dask = cli(*args, "--engine", "dask", "--scheduler", address)
+    local = cli(*args, "--jobs", "1")
+    assert on_dask.exit_code == local.exit_code == 0, on_dask.stderr
+    assert on_dask.stdout == local.stdout
+    assert float(on_dask.stdout) == pytest.approx(((1 - 2) ** 2 + (5 - 4) ** 2 + 0) / 3, rel=REL)
+    assert "2 rows" in on_dask.stderr and on_dask.stderr == local.stderr
+
+
+def _file_states_dying_once(marker, *args):
+    """file_states, but its first call kills its worker process, as a crash would."""
+    from losscli.cli.worker import file_states
+
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return file_states(*args)
+    os.close(fd)
+    os._exit(1)
+
+
+def test_a_killed_worker_reading_a_file_gives_the_same_value(dask_cluster, many_files, tmp_path):
+    """A worker dies while reading a file: Dask runs the task again on a worker that lives,
+    and the merged value is --jobs' to the last bit."""
+    from losscli.cli.common import InputOptions
+    from losscli.cli.scale import reduce_files
+    from losscli.core.evaluation.states import identity_of
+    from losscli.inputs.dataset import expand
+
+    paths = [str(many_files["root"] / "parquet")]
+    marker = str(tmp_path / "killed")
+    dying = functools.partial(_file_states_dying_once, marker)
+    result = _cluster_result(dask_cluster, paths, dying)
+    dask_cluster.wait_for_workers(2, timeout=60)
+    assert Path(marker).exists()  # a worker did die
+    identity = identity_of(make_request("mse"))
+    local, *_ = reduce_files(expand(paths), InputOptions(), identity, "loss", 1)
+    assert result.state.count == local.count
+    assert result.state.result("mean") == local.result("mean")
 
 
 def test_a_local_cluster_has_jobs_workers_each_on_its_share_of_the_cores():
     """--engine dask --jobs 2 without --scheduler: 2 worker processes (2 cores, as --jobs 2
-    counts them) of one task thread, whose thread pools (Arrow's, OpenMP's, BLAS') are one
-    thread too; Arrow allocates with the system's malloc, which gives freed memory back."""
+    counts them) of one task thread, whose thread pools (Polars', Arrow's, OpenMP's, BLAS')
+    are one thread too; Arrow allocates with the system's malloc, which gives freed memory
+    back."""
     import losscli.dask as engine
 
     def pools() -> tuple[int, str | None, str]:
+        import polars
         import pyarrow
 
+        assert polars.thread_pool_size() == 1
         return (
             os.getpid(),
             os.environ.get("OMP_NUM_THREADS"),
