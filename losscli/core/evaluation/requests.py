@@ -238,7 +238,7 @@ def values_sum(values: Array) -> float:
     """
     n = values.shape[0] if values.ndim == 1 else 0
     # A short batch is summed here: no pool (nor concurrent.futures) for inline values.
-    pool = _block_pool() if n >= SPLIT_SUM_ELEMENTS else None
+    pool: Any = _block_pool() if n >= SPLIT_SUM_ELEMENTS else None
     split = pool is not None and values.dtype == np.float64 and values.flags.c_contiguous
     with np.errstate(over="ignore", invalid="ignore"):
         if not split:
