@@ -18,7 +18,7 @@ import typer
 if TYPE_CHECKING:
     from losscli.cli.common import InputOptions
     from losscli.core.evaluation.requests import Request
-    from losscli.inputs.dataset import DataFile
+    from losscli.inputs.paths import DataFile
     from losscli.run.context import Warnings
 
 SCALE = "Scale"
@@ -44,9 +44,9 @@ Jobs = Annotated[
     typer.Option(
         "--jobs",
         "-j",
-        help="Cores to use, as make -j and scikit-learn's n_jobs count them: N worker "
-        "processes (one per file at most) whose threads share N cores; --jobs 1 is one core. "
-        "Default: every core.",
+        help="Cores to use, as make -j and scikit-learn's n_jobs count them: N processes "
+        "(this one and N-1 workers, one per file at most) whose threads share N cores; "
+        "--jobs 1 is one core. Default: every core.",
         min=1,
         rich_help_panel=SCALE,
     ),
@@ -93,7 +93,7 @@ def is_dataset(files: list[str] | None) -> bool:
         return True
     from pathlib import Path
 
-    from losscli.inputs.dataset import GLOB_CHARS, is_remote
+    from losscli.inputs.paths import GLOB_CHARS, is_remote
 
     path = files[0]
     if path == "-":
@@ -116,7 +116,7 @@ def dataset_state(
     stops the whole before a value exists."""
     from losscli.core.errors import UsageError
     from losscli.core.evaluation.states import identity_of
-    from losscli.inputs.dataset import expand
+    from losscli.inputs.paths import expand
 
     if not paths or "-" in paths:
         raise UsageError("several inputs are files, globs or directories; stdin ('-') is one table")
@@ -198,7 +198,8 @@ def reduce_files_many(
 @dataclass(frozen=True)
 class Plan:
     """How --jobs runs: `workers` processes of `threads` threads each (Polars, BLAS, the
-    core's blocks), or this process itself with its own pools (every core)."""
+    core's blocks), this one and workers-1 started for the run; or, `in_process`, this
+    process alone with its own pools (every core)."""
 
     workers: int
     threads: int
@@ -206,13 +207,11 @@ class Plan:
 
 
 def plan(jobs: int | None, tasks: int) -> Plan:
-    """--jobs N is N cores, as make -j and scikit-learn's n_jobs count them: at most N worker
+    """--jobs N is N cores, as make -j and scikit-learn's n_jobs count them: at most N
     processes (one per file at most), their threads sharing the N cores, at least one each;
     so --jobs 1 is one process on one thread. Without --jobs, every core: one process per
     core while there are files for them; one file is read here, on every core (Polars' reader
-    and the blocks take them), without starting a worker. A budget below the cores always
-    runs in workers: this process has imported NumPy and may have started Polars' pool, whose
-    sizes are fixed once made."""
+    and the blocks take them), without starting a worker."""
     budget = jobs or cores()
     workers = max(1, min(budget, tasks))
     threads = max(1, budget // workers)
@@ -221,56 +220,138 @@ def plan(jobs: int | None, tasks: int) -> Plan:
 
 def map_files(function: Any, tasks: list[tuple[Any, ...]], jobs: int | None) -> list[Any]:
     """function(*task) for every task (the first item of each is its DataFile), in order,
-    on --jobs cores (see plan)."""
+    on --jobs cores (see plan): this process computes too, as one of the processes."""
     how = plan(jobs, len(tasks))
     if how.in_process:
         return [function(*task) for task in tasks]
-    return _in_processes(function, tasks, how.workers, how.threads)
+    return _shared(function, tasks, how.workers, how.threads)
 
 
-def _in_processes(
-    function: Any, tasks: list[tuple[Any, ...]], workers: int, threads: int
-) -> list[Any]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def _shared(function: Any, tasks: list[tuple[Any, ...]], workers: int, threads: int) -> list[Any]:
+    """The tasks shared by this process and workers-1 worker processes, each taking the next
+    task from one list as it finishes one: a worker that starts late (a fresh Python, 0.5 s
+    of imports) takes fewer files, and --jobs 1 starts none. The workers are started first,
+    so that they start while this process imports and reads its first file. The workers
+    take the first tasks (this process cannot be stopped while it waits on a file; a worker
+    that dies is named), this process the next. On an error, no new task is taken: the error
+    of the first failing task in file order is raised once the running tasks end (every
+    earlier task has been taken), so the same file is named on every run."""
+    import threading
 
-    from losscli.cli.worker import start_worker
+    from losscli.cli.worker import computing_here
+
+    results: list[Any] = [None] * len(tasks)
+    failures: dict[int, BaseException] = {}
+    lock = threading.Lock()
+    taken = 0
+
+    def take() -> int | None:
+        nonlocal taken
+        with lock:
+            if failures or taken == len(tasks):
+                return None
+            taken += 1
+            return taken - 1
+
+    def fail(index: int, error: BaseException) -> None:
+        with lock:
+            failures[index] = error
+
+    spawned = _Workers(workers - 1, threads) if workers > 1 else None
+    feeders: list[threading.Thread] = []
+    try:
+        if spawned is not None:
+            for _ in range(workers - 1):
+                first = take()
+                if first is None:
+                    break
+                feeder = threading.Thread(
+                    target=spawned.feed,
+                    args=(function, tasks, first, take, results, fail),
+                    name="losscli-feeder",
+                    daemon=True,
+                )
+                feeder.start()
+                feeders.append(feeder)
+        with computing_here(threads):
+            while (index := take()) is not None:
+                try:
+                    results[index] = function(*tasks[index])
+                except Exception as error:
+                    fail(index, error)
+        for feeder in feeders:
+            feeder.join()
+    finally:
+        with lock:
+            taken = len(tasks)  # nothing more is handed out (an interrupt here ends the run)
+        if spawned is not None:
+            spawned.shutdown()
+    if failures:
+        first = min(failures)
+        if isinstance(failures[first], _WorkerDied):
+            raise _died(tasks, first, sum(1 for r in results if r is None)) from None
+        raise failures[first]
+    return results
+
+
+class _WorkerDied(Exception):
+    """A worker process ended before it gave its task's result."""
+
+
+def _died(tasks: list[tuple[Any, ...]], first: int, unfinished: int) -> Exception:
     from losscli.inputs.source import InputError
 
-    # spawn, not fork: Polars' thread pool does not survive a fork.
-    context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=start_worker,
-        initargs=(threads,),
+    others = unfinished - 1
+    return InputError(
+        f"{tasks[first][0].path}: a worker process died while the files were read"
+        + (f" ({others} other file{'s' if others > 1 else ''} unfinished)" if others > 0 else "")
+        + "; no value printed"
     )
-    futures = [executor.submit(function, *task) for task in tasks]
-    results = []
-    try:
-        for k, future in enumerate(futures):
+
+
+class _Workers:
+    """Worker processes (spawned, not forked: Polars' thread pool does not survive a fork),
+    each limited to `threads` threads from its start (worker.start_worker)."""
+
+    def __init__(self, count: int, threads: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from losscli.cli.worker import start_worker
+
+        self.executor = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(threads,),
+        )
+
+    def feed(
+        self,
+        function: Any,
+        tasks: list[tuple[Any, ...]],
+        index: int | None,
+        take: Any,
+        results: list[Any],
+        fail: Any,
+    ) -> None:
+        """Run tasks in a worker, one after another (a thread of this process per worker):
+        `index` first, then each task that `take` gives, until it gives None."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        while index is not None:
             try:
-                results.append(future.result())
+                results[index] = self.executor.submit(function, *tasks[index]).result()
             except BrokenProcessPool:
-                unfinished = [
-                    t[0].path
-                    for t, f in zip(tasks, futures, strict=True)
-                    if not f.done() or f.exception() is not None
-                ]
-                others = len(unfinished) - 1
-                raise InputError(
-                    f"{tasks[k][0].path}: a worker process died while the files were read"
-                    + (
-                        f" ({others} other file{'s' if others > 1 else ''} unfinished)"
-                        if others > 0
-                        else ""
-                    )
-                    + "; no value printed"
-                ) from None
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-    return results
+                fail(index, _WorkerDied())
+                return
+            except BaseException as error:
+                fail(index, error)
+                return
+            index = take()
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_columns(files: list[DataFile], results: list[Any]) -> None:
@@ -298,7 +379,8 @@ def chained_source(paths: list[str], takes_target: bool, inputs: InputOptions) -
     """FILE... as one source read file after file, for the commands that print a row per
     example (grad, compute --reduction none): rows in file order, errors naming the file."""
     from losscli.core.errors import UsageError
-    from losscli.inputs.dataset import ChainedSource, expand, open_file
+    from losscli.inputs.dataset import ChainedSource, open_file
+    from losscli.inputs.paths import expand
     from losscli.inputs.table import TableSource, choose_columns
 
     if "-" in paths:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from losscli.cli.common import InputOptions
-    from losscli.inputs.dataset import DataFile
+    from losscli.inputs.paths import DataFile
 
 
 # The thread pools of a worker process, set from its share of --jobs: Polars' (sized when
@@ -40,6 +42,36 @@ def start_worker(threads: int) -> None:
 
     set_block_threads(threads)
     atexit.register(_leave)
+
+
+@contextmanager
+def computing_here(threads: int) -> Iterator[None]:
+    """This process computing as one of --jobs' processes: on `threads` threads where it can.
+    The command line has not imported Polars yet (the files are listed without it), so its
+    pool is sized here as a worker's is; the core's blocks and the reading (in turn with the
+    computing on one thread) take the share, until the end. A process that made its pools
+    before (a test, a notebook) keeps Polars': the values are the same on any number of
+    threads. BLAS keeps its pool (NumPy is imported at start; the file losses do not call
+    it)."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    if "polars" not in sys.modules:
+        os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    from losscli.core.evaluation import requests
+    from losscli.inputs import table
+
+    before = requests.BLOCK_THREADS
+    requests.set_block_threads(threads)
+    table.SHARE_OF_THREADS = threads
+    try:
+        yield
+    finally:
+        table.SHARE_OF_THREADS = None
+        requests.set_block_threads(before)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _leave() -> None:

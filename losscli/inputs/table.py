@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from losscli.core.errors import UsageError, counted
+from losscli.inputs.paths import EXTENSIONS
 from losscli.inputs.source import (
     Batch,
     InputError,
@@ -48,15 +49,6 @@ if threading.current_thread() is threading.main_thread():
 # 8 MiB: parsing a block costs Polars about 13x its size in memory at peak; 16 MiB blocks
 # took a 10-class table past 350 MB for no gain in speed (bench/run.py, 2 cores).
 DEFAULT_CHUNK_BYTES = 8 << 20
-EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "ndjson",
-    ".ndjson": "ndjson",
-}
 BOM = b"\xef\xbb\xbf"
 # What Polars raises on input it cannot read: its errors, and a Rust panic (which derives
 # from BaseException, not Exception) - either sends a block to Python's reader to judge.
@@ -907,12 +899,13 @@ class ParquetReader(TableReader):
     from an integer or boolean column too, read as its text (as a CSV file holds it)."""
 
     # Rows per batch: a row group of pyarrow's (2^20 rows), several of Polars' (at most 2^17).
-    # Each batch is read while the losses wait (Polars' streaming engine read the next batches
-    # meanwhile: a second busy thread in a --jobs worker of one core). A row group cut by a
-    # batch is decoded for both: a file of one 4M-row group takes 1.4x the CPU of the
-    # streaming engine; files of Polars' row groups take no more. The same batches on any
-    # number of threads, so --jobs N gives the same bits for every N.
+    # The batch edges fix the digits of the compensated sums, so every way of reading gives
+    # exactly these batches (the same bits for every --jobs N).
     ROWS_PER_BATCH = 1 << 20
+    # On several threads, Polars' streaming engine reads the file in pieces of this many rows
+    # while the losses compute, and they are joined into whole batches: 0.19 s for 10M rows
+    # against 0.23-0.36 s for a query per batch, and less memory than pieces of 2^20 rows.
+    STREAMED_ROWS = 1 << 17
 
     def __init__(self, source: Path | io.BytesIO, label: str) -> None:
         self.label = label
@@ -993,9 +986,19 @@ class ParquetReader(TableReader):
             ) from None
 
     def _batches(self, query: pl.LazyFrame) -> Iterator[pl.DataFrame]:
-        rows = self._scan().select(pl.len()).collect().item()
-        for offset in range(0, rows, self.ROWS_PER_BATCH):
-            yield query.slice(offset, self.ROWS_PER_BATCH).collect()
+        """The rows of `query` in batches of exactly ROWS_PER_BATCH rows (the last one the
+        rest). A process of one thread (reads_in_turn) reads each batch by its own query,
+        between its computations: the streaming engine would read ahead on a second busy
+        thread. A row group cut by a batch is then decoded for both: a file of one 4M-row
+        group takes 1.4x the CPU of the streaming engine; files of Polars' row groups take
+        no more."""
+        if reads_in_turn():
+            rows = self._scan().select(pl.len()).collect().item()
+            for offset in range(0, rows, self.ROWS_PER_BATCH):
+                yield query.slice(offset, self.ROWS_PER_BATCH).collect()
+            return
+        streamed = query.collect_batches(chunk_size=self.STREAMED_ROWS)
+        yield from rebatched(streamed, self.ROWS_PER_BATCH)
 
     def _check_type(self, name: str, as_labels: bool) -> None:
         dtype = self.schema[name]
@@ -1040,6 +1043,24 @@ class ParquetReader(TableReader):
         if first is None:
             return InputError(f"{self.label}: unreadable rows after row {first_row}")
         return first[2]
+
+
+def rebatched(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """The rows of `frames`, whatever their heights, as frames of exactly `rows` rows (the
+    last one the rest, never empty); a frame that is already whole passes without a copy."""
+    pieces: list[pl.DataFrame] = []
+    held = 0
+    for frame in frames:
+        while frame.height:
+            piece = frame.slice(0, rows - held)
+            frame = frame.slice(piece.height)
+            pieces.append(piece)
+            held += piece.height
+            if held == rows:
+                yield pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=True)
+                pieces, held = [], 0
+    if held:
+        yield pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=True)
 
 
 # The readers that map text class labels: each has first_cell_is_text and distinct_text.
@@ -1240,6 +1261,18 @@ def _matrix(vectors: list[np.ndarray], rows: int) -> np.ndarray:
     return np.column_stack(vectors)
 
 
+# The threads of this process's share of --jobs (cli/worker.py sets it where this process
+# computes as one of several): None, every core.
+SHARE_OF_THREADS: int | None = None
+
+
+def reads_in_turn() -> bool:
+    """Whether this process has one thread to compute with (Polars' pool of one: a --jobs
+    worker's share of one core; or that share given to this process): it reads each batch
+    itself, between its computations, as a second busy thread would be a second core."""
+    return pl.thread_pool_size() == 1 or SHARE_OF_THREADS == 1
+
+
 def prefetch(frames: Iterator[Frame]) -> Iterator[Frame]:
     """Read and parse the next frame on a second thread while this one is computed.
 
@@ -1247,10 +1280,9 @@ def prefetch(frames: Iterator[Frame]) -> Iterator[Frame]:
     block i+1 overlaps the math on block i. At most one frame waits (memory stays bounded).
     An exception in the reader reaches the consumer at the point it would have, unchanged;
     a consumer that stops early (a closed pipe) lets the thread finish on its own.
-    A process of one thread (Polars' pool of one: a --jobs worker's share of one core) reads
-    each frame itself, between its computations: a second busy thread would be a second core.
+    A process of one thread (reads_in_turn) reads each frame itself, between its computations.
     """
-    if pl.thread_pool_size() == 1:
+    if reads_in_turn():
         yield from frames
         return
     import queue

@@ -77,7 +77,7 @@ def _threads_in_worker(data_file: object) -> tuple[int, int, int, str]:
     ("machine_cores", "jobs", "files", "workers", "threads", "in_process"),
     [
         # --jobs N is N cores (make -j, scikit-learn's n_jobs): N processes of a thread each...
-        (2, 1, 5, 1, 1, False),  # one core: one worker, every pool at 1, even on 2 cores
+        (2, 1, 5, 1, 1, False),  # one core: one process, every pool at 1, even on 2 cores
         (2, 2, 5, 2, 1, False),
         (2, 8, 5, 5, 1, False),  # as many as asked, one per file at most
         # ... fewer files than cores: the cores are shared among the files' processes.
@@ -100,13 +100,15 @@ def test_jobs_is_a_number_of_cores(
 
 
 @pytest.mark.parametrize(("machine_cores", "jobs", "threads"), [(2, 1, 1), (2, 2, 1), (4, 4, 2)])
-def test_worker_processes_compute_on_their_share_of_threads(
+def test_processes_compute_on_their_share_of_threads(
     monkeypatch, dataset, machine_cores, jobs, threads
 ):
-    """--jobs 1 on 2 cores: one worker process whose Polars pool, BLAS and the core's block
-    threads are 1 thread (not this process's pools, which Polars sized to every core);
-    --jobs 2: two such workers (not 2 threads each, which would put 4 busy threads on 2
-    cores); --jobs 4 on 4 cores over 2 files: 2 threads each."""
+    """--jobs 1 on 2 cores: this process alone, on one thread (no worker started); --jobs 2:
+    this process and one worker process whose Polars pool, BLAS and the core's block threads
+    are 1 thread (not 2 threads each, which would put 4 busy threads on 2 cores); --jobs 4
+    on 4 cores over 2 files: 2 threads each. This process's Polars pool was made with the
+    test session's (in the command line it is sized for its share before Polars' import:
+    test_the_command_line_computes_here_on_its_share)."""
     import os
 
     from losscli.cli import scale
@@ -118,13 +120,60 @@ def test_worker_processes_compute_on_their_share_of_threads(
     seen = scale.map_files(_threads_in_worker, tasks, jobs)
     assert len(seen) == len(tasks)
     pids = {pid for pid, *_ in seen}
-    assert os.getpid() not in pids  # computed in worker processes
+    assert os.getpid() in pids  # this process computes too
     assert len(pids) == jobs // threads
-    assert {pool for _, pool, _, _ in seen} == {threads}
-    assert {blas for *_, blas in seen} == {str(threads)}
+    workers = [s for s in seen if s[0] != os.getpid()]
+    assert {pool for _, pool, _, _ in workers} <= {threads}
+    assert {blas for *_, blas in workers} <= {str(threads)}
     # The core's blocks take the share, at most one thread per core of this machine.
     blocks = min(threads, os.cpu_count() or 1, 2)
     assert {b for _, _, b, _ in seen} == {blocks}
+
+
+HERE_AND_POOL = """
+import os
+
+
+def here_and_pool(data_file):
+    import polars
+
+    return os.getpid(), polars.thread_pool_size()
+"""
+
+
+def test_the_command_line_computes_here_on_its_share(dataset, tmp_path):
+    """A command line has not imported Polars when it lists the files, so the process that
+    computes with the workers sizes Polars' pool to its share (one thread for --jobs 2 over
+    5 files) as a worker does; --jobs 1 starts no worker."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "helper.py").write_text(HERE_AND_POOL)
+    script = (
+        "import os, sys\n"
+        "from helper import here_and_pool\n"
+        "from losscli.cli import scale\n"
+        "from losscli.inputs.paths import expand\n"
+        "assert 'polars' not in sys.modules\n"
+        "files = expand([sys.argv[1]])\n"
+        "for jobs in (1, 2):\n"
+        "    seen = scale.map_files(here_and_pool, [(f,) for f in files], jobs)\n"
+        "    here = [pool for pid, pool in seen if pid == os.getpid()]\n"
+        "    print(jobs, len({pid for pid, _ in seen}), len(here), sorted({p for _, p in seen}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(dataset["root"] / "part-*.csv")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    jobs_1, jobs_2 = done.stdout.splitlines()
+    assert jobs_1 == f"1 1 {N_FILES} [1]"  # every file here, on one thread
+    _, processes, here, pools = jobs_2.split(" ", 3)
+    assert (processes, pools) == ("2", "[1]") and 1 <= int(here) < N_FILES
 
 
 def _how_a_worker_reads(data_file: object) -> tuple[int, set[str], bool]:
@@ -179,9 +228,10 @@ def test_a_worker_of_one_core_reads_and_computes_in_turn(monkeypatch, dataset, j
     assert not any(streamed for *_, streamed in seen)
 
 
-def _modules_of_a_worker(data_file: object) -> list[str]:
+def _modules_of_a_worker(data_file: object) -> tuple[int, list[str]]:
     """The command line's modules that a worker process has imported once it has reduced a
-    file (run in the worker by map_files)."""
+    file (run in the worker by map_files), and the worker's process id."""
+    import os
     import sys
 
     from losscli.cli.common import InputOptions
@@ -190,18 +240,23 @@ def _modules_of_a_worker(data_file: object) -> list[str]:
     from losscli.core.evaluation.states import identity_of
 
     file_states(data_file, InputOptions(), [identity_of(make_request("mse"))], [False], "loss")
-    return [name for name in ("typer", "click", "rich", "losscli.cli.scale") if name in sys.modules]
+    modules = ("typer", "click", "rich", "losscli.cli.scale")
+    return os.getpid(), [name for name in modules if name in sys.modules]
 
 
 def test_a_worker_imports_what_reading_a_file_needs_and_not_the_command_line(monkeypatch, dataset):
     """A worker is a fresh Python: each module it imports is CPU time that every --jobs
     command pays per worker before its first file."""
+    import os
+
     from losscli.cli import scale
     from losscli.inputs.dataset import expand
 
-    files = expand([str(dataset["root"] / "part-*.csv")])[:2]
-    monkeypatch.setattr(scale, "cores", lambda: 2)
-    assert scale.map_files(_modules_of_a_worker, [(f,) for f in files], 2) == [[], []]
+    files = expand([str(dataset["root"] / "part-*.csv")])[:3]
+    monkeypatch.setattr(scale, "cores", lambda: 3)
+    seen = scale.map_files(_modules_of_a_worker, [(f,) for f in files], 3)
+    in_workers = [modules for pid, modules in seen if pid != os.getpid()]
+    assert in_workers == [[], []]  # the workers take the first two files, this one the third
 
 
 def test_without_jobs_one_file_is_read_here_on_every_core(monkeypatch, dataset):
@@ -354,8 +409,14 @@ def test_an_fsspec_url_is_read_like_a_file(cli, dataset, monkeypatch):
 
 
 def _workers_of(pid: int) -> list[int]:
-    """The multiprocessing workers (spawned) among a process's children."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    """The multiprocessing workers (spawned) among a process's children (started by any of
+    its threads: the pool starts them from the thread that hands out their tasks)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children.extend((task / "children").read_text().split())
+        except FileNotFoundError:  # a thread that ended
+            continue
     found = []
     for child in map(int, children):
         try:
@@ -368,8 +429,9 @@ def _workers_of(pid: int) -> list[int]:
 
 
 def test_a_worker_that_dies_is_an_error_naming_the_files(dataset, tmp_path):
-    """A worker killed while it waits on a file (a FIFO nobody writes): exit 3, one line
-    naming the file, nothing on stdout."""
+    """A worker killed while it waits on a file (a FIFO nobody writes; the workers take the
+    first files, this process the next): exit 3, one line naming the file, nothing on
+    stdout."""
     import os
     import signal
     import subprocess
@@ -388,7 +450,7 @@ def test_a_worker_that_dies_is_an_error_naming_the_files(dataset, tmp_path):
     try:
         deadline = time.monotonic() + 60
         workers: list[int] = []
-        while time.monotonic() < deadline and len(workers) < 2:
+        while time.monotonic() < deadline and not workers:
             time.sleep(0.2)
             workers = _workers_of(process.pid)
         assert workers, "no worker process started"
@@ -517,3 +579,47 @@ def test_per_example_errors_and_notices_name_the_file(cli, dataset, tmp_path):
     run = cli("grad", "mse", str(bad), good)
     assert run.exit_code == 3
     assert "bad.csv: row 2, column 'y_true': 'x' is not a number" in run.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2", "3"])
+def test_the_first_bad_file_in_order_is_named_whichever_process_read_it(
+    cli, dataset, tmp_path, jobs
+):
+    """--jobs 3: the workers read the good file and first.csv, this process second.csv,
+    which may fail first; --jobs 2: this process reads first.csv; --jobs 1: every file.
+    The error is the first bad file's, with its row, every time."""
+    good = str(dataset["root"] / "part-0.csv")
+    first = tmp_path / "first.csv"
+    first.write_text("y_true,y_pred\n1,2\n3,oops\n")
+    second = tmp_path / "second.csv"
+    second.write_text("y_true,y_pred\nbad,2\n")
+    run = cli("compute", "mse", good, str(first), str(second), "--jobs", jobs)
+    assert run.exit_code == 3 and run.stdout == ""
+    assert (
+        run.stderr.strip()
+        .splitlines()[-1]
+        .endswith("first.csv: row 2, column 'y_pred': 'oops' is not a number")
+    ), run.stderr
+
+
+def test_the_command_line_prints_the_same_bits_for_every_jobs(cli, dataset):
+    """The command line itself (its process sized to its share: Parquet read batch by batch
+    on one thread, not streamed) against this process's reading on every core."""
+    import subprocess
+    import sys
+
+    hive = str(dataset["root"] / "hive")
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-m", "losscli", "compute", "mse", hive, "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
+        for jobs in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    (printed,) = outputs
+    assert cli("compute", "mse", hive).stdout == printed  # no --jobs, read in this process
+    assert float(printed) == pytest.approx(_fsum_mse(dataset["whole"]), rel=1e-15)

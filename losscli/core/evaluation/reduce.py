@@ -164,6 +164,13 @@ class Accumulator:
             self.weights.add(float(np.sum(w)), scale)
         self.count += int(values.shape[0])
 
+    def add_total(self, total: float, count: int) -> None:
+        """Add a chunk of `count` unweighted values whose np.sum is `total` (finite), as add
+        does with the values themselves."""
+        self.values.add(total)
+        self.weights.add(float(count))
+        self.count += count
+
     def merge(self, other: Accumulator) -> None:
         """Add another accumulator's totals to this one (in place), as if its chunks had
         been added here."""
@@ -304,6 +311,15 @@ class Reducer:
                 mask = active & (labels == label)
                 w = None if batch.weights is None else batch.weights[mask]
                 self.groups.setdefault(float(label), Accumulator()).add(batch.values[mask], w)
+
+    def add_total(self, total: float, count: int, width: int) -> None:
+        """Add a batch of `count` unweighted values whose np.sum is `total` (finite) and whose
+        predictions are `width` wide, as add does with the batch: for the mean rules that read
+        no more than that (examples, elements)."""
+        if self.rule not in ("examples", "elements"):
+            raise ValueError(f"the {self.rule} mean reads each value, not only their sum")
+        self.totals.add_total(total, count)
+        self.width = self.width or width
 
     def result(self, reduction: str) -> float:
         value = self._reduced(reduction)

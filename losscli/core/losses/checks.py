@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from losscli.core.errors import DataError, counted
+from losscli.core.losses.numerics import row_sum
 from losscli.core.losses.types import Array
 
 if TYPE_CHECKING:
@@ -50,7 +54,28 @@ def _all_finite(a: Array) -> bool:
         return bool(np.isfinite(np.sum(a)))
 
 
+_DEFERRED = threading.local()
+
+
+@contextmanager
+def finiteness_deferred() -> Iterator[list[Array]]:
+    """Within it (in this thread), check_finite notes the arrays it is given instead of
+    reading them: the caller reads them in the blocks of a pass it makes anyway and, if a
+    block's sum is not finite, prepares again outside (where check_finite raises the
+    DataError naming the first bad cell, before any check that came after it)."""
+    arrays: list[Array] = []
+    _DEFERRED.arrays = arrays
+    try:
+        yield arrays
+    finally:
+        _DEFERRED.arrays = None
+
+
 def check_finite(a: Array, side: str) -> None:
+    deferred = getattr(_DEFERRED, "arrays", None)
+    if deferred is not None:
+        deferred.append(a)
+        return
     if _all_finite(a):
         return
     bad = ~np.isfinite(a)
@@ -134,6 +159,23 @@ def is_binary(y: Array) -> bool:
         return not np.count_nonzero(y * (1.0 - y))
 
 
+def is_sign(y: Array) -> bool:
+    """Whether every cell is -1 or +1 (False for NaN and inf). Raises nothing."""
+    flat = y.reshape(-1)
+    if not flat.size:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        # y^2 - 1 is 0 exactly for y = -1 or 1 (the squares of the doubles next to 1 are not
+        # 1): a count per cache-sized block, without an array of the whole input.
+        for start in range(0, flat.size, BOUNDS_BLOCK):
+            block = flat[start : start + BOUNDS_BLOCK]
+            square = np.multiply(block, block)
+            square -= 1.0
+            if np.count_nonzero(square):
+                return False
+    return True
+
+
 def check_labels(y: Array, n_classes: int, side: str = "target") -> None:
     """Integer class labels in [0, n_classes)."""
     bad = (y != np.round(y)) | (y < 0) | (y >= n_classes)
@@ -159,7 +201,7 @@ def check_binary(y: Array, side: str = "target") -> None:
 
 def rows_summing_to_one(a: Array, side: str, normalize: bool) -> Array:
     """Check that each row sums to 1, or divide it by its sum when `normalize` is set."""
-    sums = a.sum(axis=1)
+    sums = row_sum(a)
     if normalize:
         zero = sums <= 0
         if zero.any():
@@ -223,6 +265,8 @@ def _decimal_rounding(a: Array) -> Array:
 def check_finite_or_masked(a: Array, side: str) -> None:
     """Finite, except -inf: a masked class's logit (Optax), probability 0. Each row keeps at
     least one finite logit (a row of masked classes has no distribution)."""
+    if _all_finite(a):  # the usual case, from one pass without temporaries
+        return
     bad = ~np.isfinite(a) & (a != -np.inf)
     if bad.any():
         row, col = first_bad(bad)

@@ -14,12 +14,22 @@ from losscli.core.losses.numerics import (
     log_softmax,
     row_mean,
     safe_divide,
+    shifted_exp,
     sigmoid,
     softmax,
     x_times,
 )
 from losscli.core.losses.registry import register
-from losscli.core.losses.types import Array, Loss, Notice, Param, Prepared, Properties, Space
+from losscli.core.losses.types import (
+    GRAD_SHOWS_INFINITY,
+    Array,
+    Loss,
+    Notice,
+    Param,
+    Prepared,
+    Properties,
+    Space,
+)
 
 EPS_PARAM = Param(
     "eps",
@@ -166,7 +176,7 @@ def bce_grad(
 ) -> Array:
     y = smooth_binary(y_true, label_smoothing)
     if space == "logit":
-        return _bce_logit_grad(y, _logit_parts(y_pred))
+        return _bce_logit_grad(y, y_pred, _exp_minus_abs(y_pred))  # no logs: e^-|z| alone
     limit = max(eps, clip)
     p, free = _clip(y_pred, limit)
     if grad_floor is not None:
@@ -197,7 +207,7 @@ def bce_value_and_grad(
     if space == "logit":
         y = smooth_binary(y_true, label_smoothing)
         parts = _logit_parts(y_pred)
-        return _bce_logit_value(y, parts), _bce_logit_grad(y, parts)
+        return _bce_logit_value(y, parts), _bce_logit_grad(y, parts.z, parts.e)
     settings: dict[str, Any] = dict(
         space=space,
         eps=eps,
@@ -222,10 +232,15 @@ class _LogitParts:
         self.softplus_neg = softplus_neg  # softplus(-z) = -ln sigmoid(z)
 
 
-def _logit_parts(z: Array) -> _LogitParts:
+def _exp_minus_abs(z: Array) -> Array:
+    """e^-|z|, in [0, 1]."""
     e = np.abs(z)
     np.negative(e, out=e)
-    np.exp(e, out=e)
+    return np.exp(e, out=e)
+
+
+def _logit_parts(z: Array) -> _LogitParts:
+    e = _exp_minus_abs(z)
     log_term = np.log1p(e)
     top = np.maximum(z, 0.0)
     softplus_neg = top - z
@@ -242,17 +257,17 @@ def _bce_logit_value(y: Array, parts: _LogitParts) -> Array:
     return out
 
 
-def _bce_logit_grad(y: Array, parts: _LogitParts) -> Array:
+def _bce_logit_grad(y: Array, z: Array, e: Array) -> Array:
+    """sigmoid(z) - y from the logits z and e = e^-|z|."""
     # sigmoid(z) - y written as (1-y) sigmoid(z) - y sigmoid(-z): for a hard label one term is
     # 0 and the other keeps full relative precision (sigmoid(40) - 1 would round to 0, not
     # -e^-40). sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e), each rounded once.
     # Each numerator is 1 or e as z >= 0 or not, picked by a maximum instead of where (5x the
     # time of a maximum over random signs): max(1, e) = 1 and max(0, e) = e exactly, e <= 1.
-    e = parts.e
     one_plus = 1.0 + e
-    sig_z = np.greater_equal(parts.z, 0.0, out=np.empty_like(e))
+    sig_z = np.greater_equal(z, 0.0, out=np.empty_like(e))
     np.maximum(sig_z, e, out=sig_z)  # 1 where z >= 0, else e
-    sig_minus_z = np.less(parts.z, 0.0, out=np.empty_like(e))
+    sig_minus_z = np.less(z, 0.0, out=np.empty_like(e))
     np.maximum(sig_minus_z, e, out=sig_minus_z)  # e where z >= 0, else 1
     sig_z /= one_plus  # sigmoid(z)
     sig_minus_z /= one_plus  # sigmoid(-z)
@@ -465,56 +480,47 @@ def ce_value_and_grad(
 
 
 class _SoftmaxParts:
-    """Rows of logits shifted by their largest: what log-softmax and softmax share.
-
-    `others` holds e^(z - max) with the largest cell set to 0, `total` its row sums S, so
-    that ln(sum of e^(z - max)) = log1p(S) (numerics.log_softmax does the same).
+    """Rows of logits shifted by their largest (numerics.ShiftedExp: `shifted`, `others` =
+    e^shifted with the largest cell 0, its row sums `total` = S, so that ln(sum of
+    e^shifted) = log1p(S), as numerics.log_softmax), and the flat indices (into a row-major
+    array of the rows' shape) of each row's largest cell `top` and of its label's cell `at`.
     """
 
-    def __init__(
-        self,
-        rows: np.ndarray,
-        labels: np.ndarray,
-        top: np.ndarray,
-        shifted: Array,
-        others: Array,
-        total: Array,
-    ) -> None:
-        self.rows = rows
-        self.labels = labels
-        self.top = top
-        self.shifted = shifted
-        self.others = others
-        self.total = total
+    def __init__(self, z: Array, labels: np.ndarray) -> None:
+        parts = shifted_exp(z)
+        self.shifted = parts.shifted
+        self.others = parts.others
+        self.total = parts.others_sum
+        self.top = parts.top
+        self.at = np.arange(0, z.size, z.shape[1]) + labels
 
 
 def _softmax_parts(z: Array, labels: np.ndarray) -> _SoftmaxParts:
-    rows = np.arange(z.shape[0])
-    top = np.argmax(z, axis=1)
-    shifted = z - z[rows, top][:, None]
-    others = np.exp(shifted)
-    others[rows, top] = 0.0
-    return _SoftmaxParts(rows, labels, top, shifted, others, np.sum(others, axis=1))
+    return _SoftmaxParts(z, labels)
 
 
 def _ce_label_value(parts: _SoftmaxParts, w: Array | float) -> Array:
     # -log_softmax(z)[y] = ln(1 + S) - (z[y] - max)
-    return x_times(w, np.log1p(parts.total) - parts.shifted[parts.rows, parts.labels])
+    value = np.log1p(parts.total)
+    value -= parts.shifted.reshape(-1)[parts.at]
+    return value if isinstance(w, float) and w == 1.0 else x_times(w, value)
 
 
 def _ce_label_grad(parts: _SoftmaxParts, w: Array | None) -> Array:
     # softmax(z) - onehot(y), times w[y]. The label's cell is -(1 - p[y]); where the label is
     # the largest logit, 1 - p[y] is S / (1 + S), the mass of the others, not a subtraction
     # from 1 (which would round a confident correct row's gradient to 0).
+    # Written into `others` (its last use): the softmax of the whole block in one division.
     norm = 1.0 + parts.total
-    p = parts.others / norm[:, None]
-    p[parts.rows, parts.top] = 1.0 / norm
-    at_label = p[parts.rows, parts.labels]
-    rest = np.where(parts.labels == parts.top, parts.total / norm, 1.0 - at_label)
+    p = np.divide(parts.others, norm[:, None], out=parts.others)
+    cells = p.reshape(-1)
+    cells[parts.top] = 1.0 / norm
+    at_label = cells[parts.at]
+    rest = np.where(parts.at == parts.top, parts.total / norm, 1.0 - at_label)
     if w is not None:
         p *= w[:, None]
         rest = x_times(w, rest)
-    p[parts.rows, parts.labels] = -rest
+    cells[parts.at] = -rest
     return p
 
 
@@ -626,8 +632,14 @@ def prepare_hinge(
     checks.check_rows(y_true, y_pred)
     checks.check_columns(y_true, "target", (1,), "for hinge")
     checks.check_columns(y_pred, "pred", (1,), "for hinge (one score per example)")
-    checks.check_finite(y_true, "target")
+    # Labels -1/+1 throughout (the usual input) are finite, need no mapping and raise
+    # nothing below: one read of them instead of several masks.
+    signs = checks.is_sign(y_true)
+    if not signs:
+        checks.check_finite(y_true, "target")
     checks.check_finite(y_pred, "pred")
+    if signs:
+        return Prepared(y_true[:, 0], y_pred[:, 0])
     y = y_true[:, 0]
     notices: tuple[Notice, ...] = ()
     if not params.get("map_01", True):
@@ -722,6 +734,9 @@ BCE = register(
             "PyTorch torch.nn.BCELoss / BCEWithLogitsLoss; scikit-learn sklearn.metrics.log_loss.",
             "Keras keras.losses.BinaryCrossentropy (label_smoothing towards 0.5).",
         ),
+        # Infinite only at p = 0 with y > 0 (gradient -y/p = -inf) or p = 1 with y < 1
+        # (+inf); finite for every finite logit; a clip or a floored log keeps both finite.
+        extra={GRAD_SHOWS_INFINITY: True},
     )
 )
 

@@ -16,6 +16,7 @@ from losscli.core.losses.numerics import (
     generalized_kl_from_log,
     log_ratio,
     log_softmax,
+    row_sum,
     safe_divide,
     x_times,
 )
@@ -73,9 +74,10 @@ def _mass_rows(a: Array, side: str, normalize: bool, pointwise: bool) -> Array:
     if normalize or pointwise:
         checks.check_range(a, side, 0.0, np.inf, "a non-negative mass (a count or probability)")
         return a if pointwise else checks.rows_summing_to_one(a, side, True)
-    counts = bool(np.all(a >= 0))  # masses above 1: the hint that works is --normalize
-    hint = " (counts? pass --normalize to rescale rows)" if counts else ""
-    checks.check_range(a, side, 0.0, 1.0, "a probability in [0, 1]" + hint)
+    if not checks.in_range(a, 0.0, 1.0):
+        counts = bool(np.all(a >= 0))  # masses above 1: the hint that works is --normalize
+        hint = " (counts? pass --normalize to rescale rows)" if counts else ""
+        checks.check_range(a, side, 0.0, 1.0, "a probability in [0, 1]" + hint)
     return checks.rows_summing_to_one(a, side, False)
 
 
@@ -147,9 +149,12 @@ def kl_value(
         if space == "prob" and eps > 0:
             q = np.clip(q, eps, 1.0)
         return _clipped_kl(p, q, direction, clip_both)[0] / LOG_BASES[log_base]
-    if space == "prob":
+    if space == "logit" and direction == "forward":
+        total = _forward_logit_kl(p, log_softmax(y_pred))
+    elif space == "prob":
         q = np.clip(y_pred, eps, 1.0) if eps > 0 else y_pred
         cells = _rel_entr(p, q) if direction == "forward" else _rel_entr(q, p)
+        total = np.sum(cells, axis=1)
     else:
         log_q = _log_q(y_pred, space)
         with np.errstate(divide="ignore"):
@@ -158,11 +163,27 @@ def kl_value(
             cells = x_times(p, log_p - log_q)
         else:
             cells = x_times(np.exp(log_q), log_q - log_p)
+        total = np.sum(cells, axis=1)
     # KL >= 0 (Gibbs' inequality), but its cells have both signs: rounding near P = Q, or rows
     # that sum to 1 only within the accepted tolerance, can leave the sum a hair below 0.
     # A divergence is reported as 0 there, never negative (NaN and inf pass through).
-    total = np.sum(cells, axis=1)
     return (total if pointwise else np.maximum(total, 0.0)) / LOG_BASES[log_base]
+
+
+def _forward_logit_kl(p: Array, log_q: Array) -> Array:
+    """Σ_k P_k (ln P_k - ln Q_k) per row, 0 ln 0 = 0: the numbers of x_times and np.sum,
+    from fewer passes. A cell with P_k = 0 is 0 * -inf = NaN in the product, and so is its
+    row's sum: only such rows are summed again with the cell taken as 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cells = np.log(p)
+        cells -= log_q
+        cells *= p
+        total = row_sum(cells)
+        redo = np.flatnonzero(np.isnan(total))
+        if redo.size:
+            some = p[redo]
+            total[redo] = row_sum(x_times(some, np.log(some) - log_q[redo]))
+    return total
 
 
 def kl_grad(
@@ -185,6 +206,8 @@ def kl_grad(
         if space == "prob" and eps > 0:
             g_q = np.where(q == y_pred, g_q, 0.0)
         return _to_space(g_q, q, space) / LOG_BASES[log_base]
+    if space == "logit" and direction == "forward":
+        return _forward_logit_grad(p, log_softmax(y_pred), log_base)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_p = np.log(p)
         if space == "prob":
@@ -204,17 +227,53 @@ def kl_grad(
                 q = np.exp(y_pred)
                 g = x_times(q, y_pred - log_p + 1.0)
         else:
+            # Reverse KL (forward: _forward_logit_grad).
             log_q = log_softmax(y_pred)
             q = np.exp(log_q)
-            if direction == "forward":
-                g = q * p.sum(axis=1, keepdims=True) - p
-            else:
-                kl = np.sum(x_times(q, log_q - log_p), axis=1, keepdims=True)
-                g = x_times(q, log_q - log_p - kl)
-                # Where Q > 0 = P the divergence is infinite; the cell's gradient is +inf (as in
-                # log-probability space), not inf - inf = NaN.
-                g = np.where((p == 0) & (q > 0), np.inf, g)
+            kl = np.sum(x_times(q, log_q - log_p), axis=1, keepdims=True)
+            g = x_times(q, log_q - log_p - kl)
+            # Where Q > 0 = P the divergence is infinite; the cell's gradient is +inf (as in
+            # log-probability space), not inf - inf = NaN.
+            g = np.where((p == 0) & (q > 0), np.inf, g)
     return g / LOG_BASES[log_base]
+
+
+def _forward_logit_grad(p: Array, log_q: Array, log_base: str) -> Array:
+    """Q ΣP - P wrt the logits (Q = e^ln Q), in place in one array."""
+    g = np.exp(log_q)
+    g *= row_sum(p)[:, None]
+    g -= p
+    base = LOG_BASES[log_base]
+    return g if base == 1.0 else np.divide(g, base, out=g)
+
+
+def kl_value_and_grad(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    space: Space = "prob",
+    direction: str = "forward",
+    log_base: str = "e",
+    eps: float = 0.0,
+    clip_both: float = 0.0,
+    pointwise: bool = False,
+) -> tuple[Array, Array]:
+    """kl_value and kl_grad from one call: for logits (forward), one log-softmax."""
+    settings: dict[str, Any] = dict(
+        space=space,
+        direction=direction,
+        log_base=log_base,
+        eps=eps,
+        clip_both=clip_both,
+        pointwise=pointwise,
+    )
+    if space != "logit" or direction != "forward" or clip_both > 0:
+        return kl_value(y_true, y_pred, **settings), kl_grad(y_true, y_pred, **settings)
+    log_q = log_softmax(y_pred)
+    total = _forward_logit_kl(y_true, log_q)
+    base = LOG_BASES[log_base]
+    value = (total if pointwise else np.maximum(total, 0.0)) / base
+    return value, _forward_logit_grad(y_true, log_q, log_base)
 
 
 KL = register(
@@ -250,6 +309,7 @@ KL = register(
         properties=Properties(convex=True, smooth=True, robust=False, probabilistic=True),
         value=kl_value,
         grad=kl_grad,
+        value_and_grad=kl_value_and_grad,
         prepare=prepare_distributions,
         formula="KL(P || Q) = Σ_k P_k ln(P_k / Q_k), with 0 ln 0 = 0",
         grad_formula=(

@@ -26,12 +26,102 @@ def log_softmax(z: Array) -> Array:
     is log1p(sum of the others): a confident correct row keeps full relative precision
     (log(1 + 1e-20) would round to 0).
     """
+    if z.ndim == 2:
+        rows = shifted_exp(z)
+        return rows.shifted - np.log1p(rows.others_sum)[:, None]
     top = np.argmax(z, axis=-1)[..., None]
     m = np.take_along_axis(z, top, axis=-1)
     shifted = z - m
     others = np.exp(shifted)
     np.put_along_axis(others, top, 0.0, axis=-1)
     return shifted - np.log1p(np.sum(others, axis=-1, keepdims=True))
+
+
+# Up to this many columns row_sum adds columns (strided views) instead of calling np.sum along
+# the rows, whose per-row inner loop costs more than the additions of a narrow row.
+ROW_SUM_COLUMNS = 16
+# Cells row_sum adds at a time (a block of rows that stays in the cache).
+ROW_SUM_BLOCK = 1 << 14
+
+
+def row_sum(a: Array) -> Array:
+    """np.sum(a, axis=1), bit for bit, faster for narrow rows.
+
+    NumPy sums a contiguous row of n <= 128 cells in a fixed order, then adds the result to
+    0: for n < 8 one by one; else eight running sums (cells j, j + 8, ...) combined as
+    ((0+1)+(2+3))+((4+5)+(6+7)), then the n % 8 last cells one by one. Adding whole columns
+    in that order gives the same numbers without NumPy's per-row loop
+    (tests/core/test_class_row_kernels.py holds NumPy to it).
+    """
+    n = a.shape[1]
+    # Rows that are not contiguous NumPy may sum in another order; float32 (--precision) keeps
+    # np.sum.
+    if (
+        not 0 < n <= ROW_SUM_COLUMNS
+        or not a.size
+        or not a.flags.c_contiguous
+        or a.dtype != np.float64
+    ):
+        return np.sum(a, axis=1)
+    step = max(1, ROW_SUM_BLOCK // n)
+    if a.shape[0] <= step:
+        return _column_sum(a)
+    # A column of a big array is a pass over all of it: take blocks of rows that the cache holds.
+    out = np.empty(a.shape[0])
+    for start in range(0, a.shape[0], step):
+        out[start : start + step] = _column_sum(a[start : start + step])
+    return out
+
+
+def _column_sum(a: Array) -> Array:
+    n = a.shape[1]
+    if n < 8:
+        total = a[:, 0] + 0.0
+        for j in range(1, n):
+            total += a[:, j]
+        return total
+    tail = n - n % 8
+    r = [a[:, j] + a[:, j + 8] if tail > 8 else a[:, j] for j in range(8)]
+    for start in range(16, tail, 8):
+        for j in range(8):
+            r[j] += a[:, start + j]
+    total, pair = r[0] + r[1], r[2] + r[3]
+    total += pair
+    quad = r[4] + r[5]
+    np.add(r[6], r[7], out=pair)
+    quad += pair
+    total += quad
+    for j in range(tail, n):
+        total += a[:, j]
+    total += 0.0  # a row of -0.0 cells sums to 0.0, as NumPy's does
+    return total
+
+
+class ShiftedExp:
+    """What log-softmax and softmax of rows of logits share, in a few passes over the rows.
+
+    `shifted` = z - max of its row; `others` = e^shifted with the (first) largest cell set to 0,
+    and `others_sum` its row sums S, so that ln(sum of e^shifted) = log1p(S); `top` is the flat
+    index (into z.reshape(-1)) of each row's largest cell.
+    """
+
+    def __init__(self, shifted: Array, others: Array, others_sum: Array, top: np.ndarray) -> None:
+        self.shifted = shifted
+        self.others = others
+        self.others_sum = others_sum
+        self.top = top
+
+
+def shifted_exp(z: Array) -> ShiftedExp:
+    """ShiftedExp of a 2-d array of logits: the same numbers as log_softmax's steps."""
+    n, k = z.shape
+    z = np.ascontiguousarray(z)
+    starts = np.arange(0, n * k, k)
+    top = starts + np.argmax(z, axis=1)
+    shifted = z - z.reshape(-1)[top][:, None]
+    others = np.exp(shifted)
+    others.reshape(-1)[top] = 0.0
+    return ShiftedExp(shifted, others, row_sum(others), top)
 
 
 def softmax(z: Array) -> Array:

@@ -11,7 +11,15 @@ import numpy as np
 from losscli.core.losses import checks
 from losscli.core.losses.numerics import log_ratio, sign
 from losscli.core.losses.registry import register
-from losscli.core.losses.types import Array, Loss, Param, Prepared, Properties, Space
+from losscli.core.losses.types import (
+    VALUE_SHOWS_BAD_INPUT,
+    Array,
+    Loss,
+    Param,
+    Prepared,
+    Properties,
+    Space,
+)
 
 
 def prepare_residual(
@@ -128,6 +136,10 @@ def smooth_l1_value_and_grad(
     return _smooth_l1_of_residual(r, beta), grad
 
 
+# r = ŷ - y is NaN or infinite where an input is, and so is each of these losses of it: |r|,
+# r^2, Huber's q (|r| - q/2) with q = min(|r|, δ) (NaN propagates through min), SmoothL1.
+_SHOWS_BAD_INPUT = {VALUE_SHOWS_BAD_INPUT: True}
+
 _REGRESSION = dict(
     family="regression",
     target="real",
@@ -172,6 +184,7 @@ MSE = register(
             "Hastie, Tibshirani, Friedman. The Elements of Statistical Learning, 2nd ed., §2.4.",
             "PyTorch torch.nn.MSELoss; scikit-learn sklearn.metrics.mean_squared_error.",
         ),
+        extra=_SHOWS_BAD_INPUT,
         **_REGRESSION,  # type: ignore[arg-type]
     )
 )
@@ -211,6 +224,7 @@ MAE = register(
             "PyTorch torch.nn.L1Loss; scikit-learn sklearn.metrics.mean_absolute_error.",
         ),
         kink_note="not differentiable at ŷ = y; losscli uses sign(0) = 0",
+        extra=_SHOWS_BAD_INPUT,
         **_REGRESSION,  # type: ignore[arg-type]
     )
 )
@@ -260,6 +274,7 @@ HUBER = register(
             "Huber. Robust Estimation of a Location Parameter. Ann. Math. Statist. 35(1), 1964.",
             "PyTorch torch.nn.HuberLoss; SciPy scipy.special.huber.",
         ),
+        extra=_SHOWS_BAD_INPUT,
         **_REGRESSION,  # type: ignore[arg-type]
     )
 )
@@ -305,6 +320,7 @@ SMOOTH_L1 = register(
             "PyTorch torch.nn.SmoothL1Loss.",
         ),
         kink_note="smooth for β > 0; at β = 0 it is |r|, and losscli uses sign(0) = 0",
+        extra=_SHOWS_BAD_INPUT,
         **_REGRESSION,  # type: ignore[arg-type]
     )
 )

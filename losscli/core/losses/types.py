@@ -299,3 +299,17 @@ _SPACE_WORDS: dict[str, str] = {
     "logprob": "log-probabilities (--log-probs)",
     "log": "natural logs (--log-input)",
 }
+
+
+# A key of Loss.extra: True where an example's value is not finite only where a cell of its
+# gradient is not finite either (for finite inputs, under every convention's settings). The
+# pass that computes the gradient of a mean then computes a block's values (for the notice
+# naming the infinite rows) only where its gradients' sum is not finite
+# (tests/core/test_leaves.py holds each loss that says so to it).
+GRAD_SHOWS_INFINITY = "grad_shows_infinity"
+
+# A key of Loss.extra: True where an example's value is NaN or infinite wherever a cell of its
+# inputs is (under every convention's settings). The pass of a mean then looks at a block's
+# inputs only where the sum of its values is not finite, instead of summing them as well
+# (tests/core/test_leaves.py holds each loss that says so to it).
+VALUE_SHOWS_BAD_INPUT = "value_shows_bad_input"
