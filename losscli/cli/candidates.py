@@ -9,7 +9,6 @@ that start with what was typed; each is a (value, description) pair for zsh and 
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Callable
@@ -147,6 +146,8 @@ def table_columns(
         if fmt in ("ndjson", "jsonl"):
             record = json.loads(first)
             return list(record) if isinstance(record, dict) else []
+        import csv
+
         row = next(csv.reader([first], delimiter=delimiter or ("\t" if fmt == "tsv" else ",")))
     except Exception:
         return []

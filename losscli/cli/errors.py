@@ -6,7 +6,6 @@ import enum
 import errno
 import os
 import sys
-import traceback
 from typing import Any
 
 
@@ -120,6 +119,8 @@ def handle(exc: BaseException) -> int:
         error_line(str(exc), getattr(exc, "hint", None))
         return ExitCode.BAD_INPUT
     if os.environ.get("LOSSCLI_DEBUG") == "1":
+        import traceback
+
         traceback.print_exception(exc)
     else:
         # One line, whatever the exception's text holds.

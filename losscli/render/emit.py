@@ -6,7 +6,6 @@ markup, no colour codes. JSON is strict: a non-finite number becomes null and a 
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -130,6 +129,8 @@ def emit(report: Report, fmt: str = "auto", color: str = "auto", out: TextIO | N
         for row in report.rows:
             stream.write("\t".join(_tsv_cell(v) for v in row) + "\n")
     elif fmt == "csv":
+        import csv
+
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(report.columns)
         for row in report.rows:

@@ -118,8 +118,9 @@ def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy
 
 
 # One-off inline values need NumPy and the family module of the asked-for loss: no table
-# reader (Polars), no Rich (tables, progress), no pydantic, no other family module, and no
-# framework's convention under the catalog's (the default).
+# reader (Polars), no Rich (tables, progress), no pydantic, no other family module, no
+# framework's convention under the catalog's (the default); and compute, whose value is a
+# sum, no thread pool (a handful of values is summed in the calling thread).
 FAMILY_MODULES = (
     "regression",
     "classification",
@@ -146,6 +147,7 @@ def test_inline_values_import_one_family_module_and_no_tables(args, family):
         "rich",
         "pydantic",
         "losscli.inputs.table",
+        *(("concurrent.futures",) if args[0] == "compute" else ()),
         *(f"losscli.core.losses.{m}" for m in FAMILY_MODULES if m != family),
         *(f"losscli.core.conventions.{m}" for m in CONVENTION_MODULES),
     )

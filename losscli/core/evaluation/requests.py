@@ -242,14 +242,10 @@ def values_sum(values: Array) -> float:
     n2 = n//2 - (n//2) % 8 values plus the sum of the rest, each summed the same way
     (tests/core/test_row_blocks.py holds NumPy to it): the two halves may be summed apart.
     """
-    pool = _block_pool()
     n = values.shape[0] if values.ndim == 1 else 0
-    split = (
-        pool is not None
-        and n >= SPLIT_SUM_ELEMENTS
-        and values.dtype == np.float64
-        and values.flags.c_contiguous
-    )
+    # A short batch is summed here: no pool (nor concurrent.futures) for inline values.
+    pool: Any = _block_pool() if n >= SPLIT_SUM_ELEMENTS else None
+    split = pool is not None and values.dtype == np.float64 and values.flags.c_contiguous
     with np.errstate(over="ignore", invalid="ignore"):
         if not split:
             return float(np.sum(values))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from losscli.core.errors import DataError, counted
 from losscli.core.losses.numerics import row_sum
 from losscli.core.losses.types import Array
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 # Tolerance for "this row sums to 1": generous enough for probabilities written with 7
 # significant digits, tight enough that the loss of the row as given is the loss intended.

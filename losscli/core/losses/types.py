@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
 from losscli.core.errors import UsageError
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
+else:  # the same arrays; numpy.typing (it parses docstrings on import) is for the checker
+    Array = np.ndarray
 # What the predictions are: raw values or scores, probabilities, logits, log-probabilities,
 # or natural logs of a positive prediction (a Poisson log-rate, a log-mean, a log-variance).
 Space = Literal["raw", "prob", "logit", "logprob", "log"]
