@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from losscli.core.losses import FAMILY_MODULES
+
 REPO = Path(__file__).resolve().parents[2]
 
 HEAVY = ("numpy", "polars", "matplotlib", "plotext", "textual")
@@ -121,15 +123,6 @@ def test_the_console_script_imports_only_what_the_command_needs(args, env, heavy
 # reader (Polars), no Rich (tables, progress), no pydantic, no other family module, no
 # framework's convention under the catalog's (the default); and compute, whose value is a
 # sum, no thread pool (a handful of values is summed in the calling thread).
-FAMILY_MODULES = (
-    "regression",
-    "classification",
-    "divergence",
-    "metric",
-    "likelihood",
-    "multiclass",
-    "nce",
-)
 CONVENTION_MODULES = ("pytorch", "keras", "sklearn", "optax", "hadsell", "pml")
 
 

@@ -164,9 +164,14 @@ def kl_value(
         else:
             cells = x_times(np.exp(log_q), log_q - log_p)
         total = np.sum(cells, axis=1)
-    # KL >= 0 (Gibbs' inequality), but its cells have both signs: rounding near P = Q, or rows
-    # that sum to 1 only within the accepted tolerance, can leave the sum a hair below 0.
-    # A divergence is reported as 0 there, never negative (NaN and inf pass through).
+    return _reported(total, pointwise, log_base)
+
+
+def _reported(total: Array, pointwise: bool, log_base: str) -> Array:
+    """KL per row as reported, in the base asked for. KL >= 0 (Gibbs' inequality), but its
+    cells have both signs: rounding near P = Q, or rows that sum to 1 only within the
+    accepted tolerance, can leave the sum a hair below 0. A divergence is reported as 0
+    there, never negative (NaN and inf pass through); `pointwise` rows keep their sum."""
     return (total if pointwise else np.maximum(total, 0.0)) / LOG_BASES[log_base]
 
 
@@ -270,9 +275,7 @@ def kl_value_and_grad(
     if space != "logit" or direction != "forward" or clip_both > 0:
         return kl_value(y_true, y_pred, **settings), kl_grad(y_true, y_pred, **settings)
     log_q = log_softmax(y_pred)
-    total = _forward_logit_kl(y_true, log_q)
-    base = LOG_BASES[log_base]
-    value = (total if pointwise else np.maximum(total, 0.0)) / base
+    value = _reported(_forward_logit_kl(y_true, log_q), pointwise, log_base)
     return value, _forward_logit_grad(y_true, log_q, log_base)
 
 
