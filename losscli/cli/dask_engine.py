@@ -142,10 +142,10 @@ def merge_pieces(*pieces: Piece) -> Piece:
     results = [p.result for p in pieces]
     first = results[0]
     if any(r.columns != first.columns for r in results):
-        from losscli.cli.scale import _check_columns
+        from losscli.cli.scale import check_same_columns
         from losscli.inputs.dataset import DataFile
 
-        _check_columns([DataFile(p.path) for p in pieces], results)
+        check_same_columns([DataFile(p.path) for p in pieces], results)
     merged = replace(
         first,
         states=[merge_all([r.states[k] for r in results]) for k in range(len(first.states))],

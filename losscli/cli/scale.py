@@ -181,7 +181,7 @@ def reduce_files_many(
 
     tasks = [(f, inputs, identities, optional, kind) for f in files]
     results = map_files(file_states, tasks, jobs)
-    _check_columns(files, results)
+    check_same_columns(files, results)
     notices = [text for r in results for text in r.notices]
     dropped: dict[int, tuple[str, bool]] = {}
     for k, result in enumerate(results):
@@ -354,7 +354,7 @@ class _Workers:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _check_columns(files: list[DataFile], results: list[Any]) -> None:
+def check_same_columns(files: list[DataFile], results: list[Any]) -> None:
     """Every file must give the same columns: a file of another schema is named."""
     from losscli.inputs.source import InputError
 
